@@ -1,0 +1,70 @@
+"""Raw HTTP bodies, content-addressed and zstd-compressed: each distinct body is stored once.
+
+Keeping the raw page makes re-extraction (after an extractor upgrade or a new selector)
+and WARC export possible without refetching.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import zstandard
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.models import Capture
+
+COMPRESSION_LEVEL = 6
+
+
+def body_sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def compress(body: bytes) -> bytes:
+    # Compressor objects are not thread-safe; one per call is cheap enough.
+    return zstandard.ZstdCompressor(level=COMPRESSION_LEVEL).compress(body)
+
+
+def decompress(blob: bytes) -> bytes:
+    return zstandard.ZstdDecompressor().decompress(blob)
+
+
+def store_capture(
+    session: Session,
+    body: bytes,
+    *,
+    url: str,
+    status: int | None,
+    headers: dict[str, str],
+    encoding: str | None,
+    now: datetime,
+    sha256: str | None = None,
+    compressed: bytes | None = None,
+) -> str:
+    """Store ``body`` unless an identical body is already stored; return its sha256.
+
+    ``compressed`` lets a caller compress outside the write transaction.
+    """
+    digest = sha256 or body_sha256(body)
+    if session.get(Capture, digest) is None:
+        session.add(
+            Capture(
+                sha256=digest,
+                body_zstd=compressed if compressed is not None else compress(body),
+                size=len(body),
+                first_captured_at=now,
+                url=url,
+                status=status,
+                headers=headers,
+                encoding=encoding,
+            )
+        )
+        session.flush()
+    return digest
+
+
+def load_body(session: Session, sha256: str) -> bytes | None:
+    blob = session.scalar(select(Capture.body_zstd).where(Capture.sha256 == sha256))
+    return None if blob is None else decompress(blob)

@@ -1,0 +1,173 @@
+"""Settings: a TOML file plus ``TRACKER_*`` environment variables (the environment wins).
+
+Every setting is a flat field below; its environment variable is ``TRACKER_`` + the
+upper-cased name (``database_url`` ↔ ``TRACKER_DATABASE_URL``). The settings file is
+``$TRACKER_CONFIG`` when set, else ``<home>/tracker.toml`` when it exists.
+``config/tracker.example.toml`` documents every setting and is checked against this
+model by the tests, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tracker import __version__
+
+DEFAULT_USER_AGENT = (
+    f"tracker/{__version__} (live-story update tracker; "
+    "+https://github.com/live-story-tracker/tracker)"
+)
+
+
+class Settings(BaseSettings):
+    """All settings of the tracker. Durations are seconds or strings like ``15m``, ``3h``, ``2d``."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="forbid")
+
+    # -- storage -----------------------------------------------------------------------
+    home: Path = Field(
+        default=Path("./tracker-data"),
+        description="Data directory: the SQLite database and logs live here.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database. Default: SQLite at <home>/tracker.db. "
+        "For PostgreSQL: postgresql+psycopg://user@host/dbname",
+    )
+
+    # -- fetching ----------------------------------------------------------------------
+    user_agent: str = Field(default=DEFAULT_USER_AGENT, description="User-Agent header sent.")
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to connect.")
+    read_timeout: float = Field(default=20.0, gt=0, description="Seconds between bytes read.")
+    fetch_deadline: float = Field(
+        default=60.0, gt=0, description="Overall seconds for one fetch, redirects included."
+    )
+    max_redirects: int = Field(default=5, ge=0, description="Redirects followed per fetch.")
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        description="Cap on the (decompressed) body size; larger pages are an error.",
+    )
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Allow fetching loopback and private addresses (off: SSRF protection).",
+    )
+
+    # -- politeness --------------------------------------------------------------------
+    respect_robots_txt: bool = Field(
+        default=True, description="Honour robots.txt (a story can override it)."
+    )
+    robots_cache_seconds: float = Field(default=3600.0, gt=0, description="robots.txt cache TTL.")
+    per_host_concurrency: int = Field(default=2, ge=1, description="Parallel fetches per host.")
+    per_host_min_delay: float = Field(
+        default=1.0, ge=0, description="Minimum seconds between request starts to one host."
+    )
+    global_concurrency: int = Field(default=16, ge=1, description="Parallel fetches in total.")
+    extract_processes: int = Field(
+        default=-1,
+        description="Processes for article extraction (CPU-bound). -1: one per core; "
+        "0: extract in the fetching thread.",
+    )
+
+    # -- cadence -----------------------------------------------------------------------
+    cadence_tiers: str = Field(
+        default="3h=15m, 1d=1h, 7d=3h, 30d=3d, 365d=30d",
+        description="Age tiers 'younger_than=interval', age counted from the later of first "
+        "seen and the last substantive change. Older than the last tier: retire.",
+    )
+    developing_interval: str = Field(
+        default="2m", description="Interval while a story carries a developing/update marker."
+    )
+    developing_max_age: str = Field(
+        default="2d",
+        description="A developing marker tightens the cadence only this long after it appeared.",
+    )
+    error_backoff_base: str = Field(default="5m", description="Back-off after the first error.")
+    error_backoff_cap: str = Field(default="6h", description="Longest back-off on errors.")
+    max_retry_after: str = Field(default="1d", description="Cap on an honoured Retry-After.")
+    gone_after: int = Field(default=3, ge=1, description="Consecutive 404/410 before 'gone'.")
+    jitter: float = Field(default=0.05, ge=0, lt=0.5, description="± share of jitter.")
+    promise_deadline: str = Field(
+        default="24h", description="A promised update not delivered by then is 'overdue'."
+    )
+
+    # -- daemon ------------------------------------------------------------------------
+    dispatch_interval: float = Field(default=1.0, gt=0, description="Seconds between ticks.")
+    dispatch_batch: int = Field(default=64, ge=1, description="Stories claimed per tick.")
+    lease_seconds: float = Field(
+        default=300.0, gt=0, description="How long a claimed story stays leased to a worker."
+    )
+    summary_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between the daemon's summary log lines."
+    )
+    housekeeping_interval: float = Field(
+        default=300.0, gt=0, description="Seconds between housekeeping runs."
+    )
+    check_retention_days: int = Field(
+        default=90, ge=1, description="Check rows older than this are pruned."
+    )
+    log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
+
+    # -- web ---------------------------------------------------------------------------
+    web_host: str = Field(default="127.0.0.1", description="Address the web UI binds to.")
+    web_port: int = Field(default=8765, description="Port of the web UI.")
+    base_url: str | None = Field(
+        default=None, description="Public URL of the web UI, used in links in alerts."
+    )
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, value: Any) -> Any:
+        return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'tracker.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("TRACKER_CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"TRACKER_CONFIG points to {path}, which does not exist")
+        return path
+    home = Path(os.environ.get("TRACKER_HOME", "./tracker-data")).expanduser()
+    candidate = home / "tracker.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from file and environment; keyword overrides win over both (used by tests)."""
+    return Settings(**overrides)
