@@ -1,0 +1,316 @@
+"""Word-level diffs: what a reader sees changed, and the ways it is shown."""
+
+import json
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.diffing import (
+    COARSE_TIMEOUT,
+    COARSE_TOO_MANY_TOKENS,
+    DELETE,
+    EQUAL,
+    INSERT,
+    DiffStats,
+    WordDiff,
+    count_words,
+    diff_from_json,
+    diff_to_json,
+    render_html_inline,
+    render_html_side_by_side,
+    render_terminal,
+    render_unified,
+    word_diff,
+)
+
+ARTICLE = (
+    "The United States and Iran began their second round of talks on Tuesday.\n\n"
+    "Iraqi Prime Minister Nuri al-Maliki brought together US Ambassador Ryan Crocker "
+    "with his Iranian counterpart. After the first exchange back in May, the countries "
+    "agreed that a second meeting would be arranged.\n\n"
+    "Qomi dismissed the allegations, saying the Americans had no proof, the official said."
+)
+
+
+def changes(diff: WordDiff) -> list[tuple[int, str]]:
+    return [(op, text) for op, text in diff.ops if op != EQUAL]
+
+
+# --- granularity -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected_changes"),
+    [
+        # a changed word is replaced whole, never patched letter by letter
+        ("the cat sat", "the cats sat", [(DELETE, "cat"), (INSERT, "cats")]),
+        # a corrected number is one token, separators included
+        ("killed 1,250 people", "killed 1,520 people", [(DELETE, "1,250"), (INSERT, "1,520")]),
+        ("rose 3.5 percent", "rose 3.7 percent", [(DELETE, "3.5"), (INSERT, "3.7")]),
+        # contractions are words
+        ("we don't know", "we didn't know", [(DELETE, "don't"), (INSERT, "didn't")]),
+        # punctuation is its own token
+        ("He left.", "He left!", [(DELETE, "."), (INSERT, "!")]),
+        ("a new word", "a brand new word", [(INSERT, "brand ")]),
+        ("remove this word please", "remove word please", [(DELETE, "this ")]),
+    ],
+)
+def test_edits_fall_on_word_boundaries(before, after, expected_changes):
+    assert changes(word_diff(before, after)) == expected_changes
+
+
+def test_identical_texts_have_no_changes():
+    diff = word_diff(ARTICLE, ARTICLE)
+    assert diff.ops == ((EQUAL, ARTICLE),)
+    assert not diff.changed
+    assert diff.stats == DiffStats(0, 0, 0, 0)
+
+
+def test_empty_texts():
+    assert word_diff("", "").ops == ()
+    assert word_diff("", "New text.").ops == ((INSERT, "New text."),)
+    assert word_diff("Old text.", "").ops == ((DELETE, "Old text."),)
+
+
+def test_untouched_paragraphs_stay_equal_between_edits():
+    after = ARTICLE.replace("Tuesday", "Monday").replace("no proof", "little proof")
+    diff = word_diff(ARTICLE, after)
+    assert changes(diff) == [
+        (DELETE, "Tuesday"),
+        (INSERT, "Monday"),
+        (DELETE, "no"),
+        (INSERT, "little"),
+    ]
+    middle = ARTICLE.split("\n\n")[1]
+    assert any(op == EQUAL and middle in text for op, text in diff.ops)
+
+
+def test_added_paragraph_is_one_insertion():
+    added = "Crocker told reporters the talks were serious and frank."
+    after = ARTICLE + "\n\n" + added
+    diff = word_diff(ARTICLE, after)
+    assert changes(diff) == [(INSERT, "\n\n" + added)]
+    assert diff.stats.words_added == count_words(added) == 9
+
+
+def test_a_paragraph_edited_in_a_changed_run_is_diffed_word_by_word():
+    paragraphs = ARTICLE.split("\n\n")
+    edited = [
+        paragraphs[0].replace("second", "third"),
+        paragraphs[1].replace("May", "June"),
+        paragraphs[2].replace("official", "diplomat"),
+    ]
+    diff = word_diff(ARTICLE, "\n\n".join(edited))
+    assert changes(diff) == [
+        (DELETE, "second"),
+        (INSERT, "third"),
+        (DELETE, "May"),
+        (INSERT, "June"),
+        (DELETE, "official"),
+        (INSERT, "diplomat"),
+    ]
+
+
+def test_stats_count_words_and_characters():
+    diff = word_diff("one two three", "one 2 three four")
+    assert diff.stats == DiffStats(words_added=2, words_removed=1, chars_added=6, chars_removed=3)
+
+
+# --- bounded work: timeouts and huge vocabularies ----------------------------------------
+
+
+def unrelated_texts(words: int) -> tuple[str, str]:
+    first = " ".join(f"w{(i * 7919) % 1009}" for i in range(words))
+    second = " ".join(f"w{(i * 104729) % 1013}" for i in range(words))
+    return first, second
+
+
+def test_a_diff_that_runs_out_of_time_is_flagged_coarse_and_still_exact():
+    before, after = unrelated_texts(3000)
+    diff = word_diff(before, after, timeout=1e-6)
+    assert diff.coarse
+    assert diff.coarse_reason == COARSE_TIMEOUT
+    assert (diff.before, diff.after) == (before, after)
+
+
+def test_the_same_diff_without_a_time_limit_is_not_coarse():
+    before, after = unrelated_texts(300)
+    diff = word_diff(before, after, timeout=None)
+    assert not diff.coarse
+    assert diff.coarse_reason is None
+    assert (diff.before, diff.after) == (before, after)
+
+
+def test_texts_sharing_nothing_are_not_mistaken_for_a_timeout():
+    diff = word_diff("alpha beta", "gamma-delta!", timeout=None)
+    assert not diff.coarse
+
+
+def test_more_distinct_words_than_the_token_budget_degrades_to_lines():
+    before = "alpha beta gamma\ndelta epsilon zeta\n"
+    after = "alpha beta gamma\ndelta epsilon eta\n"
+    diff = word_diff(before, after, max_tokens=4)
+    assert diff.coarse
+    assert diff.coarse_reason == COARSE_TOO_MANY_TOKENS
+    assert changes(diff) == [(DELETE, "delta epsilon zeta\n"), (INSERT, "delta epsilon eta\n")]
+
+
+def test_more_distinct_lines_than_the_budget_still_gives_an_exact_diff():
+    before = "".join(f"line {i}\n" for i in range(40))
+    after = before.replace("line 30", "line thirty")
+    diff = word_diff(before, after, max_tokens=8)
+    assert diff.coarse
+    assert (diff.before, diff.after) == (before, after)
+
+
+# --- renderers ---------------------------------------------------------------------------
+
+HOSTILE_BEFORE = "Safe paragraph & friends.\n\n<script>alert('x')</script> stays."
+HOSTILE_AFTER = 'Safe paragraph & friends.\n\n<script>alert("y")</script> stays.\n\n<b>bold</b>'
+
+
+@pytest.mark.parametrize("render", [render_html_inline, render_html_side_by_side])
+def test_html_renderers_escape_all_article_text(render):
+    html = render(word_diff(HOSTILE_BEFORE, HOSTILE_AFTER))
+    assert "<script" not in html
+    assert "<b>" not in html
+    assert "&lt;script&gt;" in html
+    assert "&amp; friends" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+def test_inline_html_marks_insertions_and_deletions_and_keeps_paragraphs():
+    after = ARTICLE.replace("Tuesday", "Monday") + "\n\nA new paragraph."
+    html = render_html_inline(word_diff(ARTICLE, after))
+    assert '<del class="del">Tuesday</del><ins class="ins">Monday</ins>' in html
+    assert '<p><ins class="ins">A new paragraph.</ins></p>' in html
+    assert html.count("<p>") == 4
+    assert "\n\n" not in re.sub(r"</p>\n<p>", "", html)
+
+
+def test_inline_html_keeps_single_line_breaks():
+    html = render_html_inline(word_diff("line one\nline two", "line one\nline 2"))
+    assert "line one<br>" in html
+
+
+def test_side_by_side_puts_old_and_new_text_in_facing_cells():
+    after = ARTICLE.replace("Tuesday", "Monday") + "\n\nA new paragraph."
+    html = render_html_side_by_side(word_diff(ARTICLE, after))
+    rows = re.findall(
+        r"<tr class=\"(\w+)\"><td class=\"before\">(.*?)</td>"
+        r"<td class=\"after\">(.*?)</td></tr>",
+        html,
+    )
+    assert len(rows) == 4
+    first_class, first_old, first_new = rows[0]
+    assert first_class == "changed"
+    assert '<del class="del">Tuesday</del>' in first_old and "Monday" not in first_old
+    assert '<ins class="ins">Monday</ins>' in first_new and "Tuesday" not in first_new
+    assert rows[1][0] == "equal"
+    assert rows[3] == ("changed", "", '<ins class="ins">A new paragraph.</ins>')
+
+
+def test_terminal_rendering_with_and_without_colour():
+    diff = word_diff("the cat sat", "the dog sat")
+    assert render_terminal(diff, color=False) == "the [-cat-]{+dog+} sat"
+    coloured = render_terminal(diff)
+    assert "\x1b[9;31mcat\x1b[0m" in coloured
+    assert "\x1b[4;32mdog\x1b[0m" in coloured
+
+
+def test_every_rendering_says_when_a_diff_is_coarse():
+    before, after = unrelated_texts(3000)
+    diff = word_diff(before, after, timeout=1e-6)
+    assert "coarse diff" in render_terminal(diff, color=False)
+    assert "coarse diff" in render_html_inline(diff)
+    assert "coarse diff" in render_html_side_by_side(diff)
+    assert "coarse diff" in diff_to_json(diff)["note"]
+    exact = word_diff("a b", "a c")
+    assert "coarse" not in render_html_inline(exact)
+
+
+def test_unified_rendering_is_line_by_line():
+    after = ARTICLE.replace("Tuesday", "Monday")
+    text = render_unified(ARTICLE, after, from_label="version 1", to_label="version 2")
+    lines = text.splitlines()
+    assert lines[:2] == ["--- version 1", "+++ version 2"]
+    assert "-" + ARTICLE.splitlines()[0] in lines
+    assert "+" + after.splitlines()[0] in lines
+    assert render_unified(ARTICLE, ARTICLE, from_label="a", to_label="b") == ""
+
+
+def test_json_form_round_trips():
+    diff = word_diff(ARTICLE, ARTICLE.replace("May", "June"))
+    data = json.loads(json.dumps(diff_to_json(diff)))
+    assert data["stats"] == {
+        "words_added": 1,
+        "words_removed": 1,
+        "chars_added": 4,
+        "chars_removed": 3,
+    }
+    assert {"op": "delete", "text": "May"} in data["ops"]
+    assert data["coarse"] is False
+    assert diff_from_json(data) == diff
+
+
+# --- properties --------------------------------------------------------------------------
+
+PIECES = [
+    "the",
+    "cat",
+    "cats",
+    "Iran",
+    "1,250",
+    "3.5",
+    "don't",
+    "é",
+    "日本",
+    "😀",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\t",
+    ".",
+    ",",
+    "!",
+    "?",
+    "'",
+    "”",
+    "<",
+    "&",
+    "-",
+]
+prose = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+texts = st.one_of(prose, st.text(max_size=80))
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=texts, after=texts, max_tokens=st.sampled_from([2, 5, 50, 1_114_112]))
+def test_ops_reconstruct_both_texts_and_stats_agree(before, after, max_tokens):
+    diff = word_diff(before, after, max_tokens=max_tokens)
+    assert diff.before == before
+    assert diff.after == after
+    assert all(text for _, text in diff.ops)
+    inserted = "".join(text for op, text in diff.ops if op == INSERT)
+    deleted = "".join(text for op, text in diff.ops if op == DELETE)
+    assert diff.stats.chars_added == len(inserted)
+    assert diff.stats.chars_removed == len(deleted)
+    assert diff.stats.words_added == count_words(inserted)
+    assert diff.stats.words_removed == count_words(deleted)
+    # words are never cut in two, so the counts add up across the ops
+    assert diff.stats.words_added - diff.stats.words_removed == count_words(after) - count_words(
+        before
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(before=texts, after=texts)
+def test_even_an_instantly_expired_diff_is_exact_and_renders(before, after):
+    diff = word_diff(before, after, timeout=0)
+    assert (diff.before, diff.after) == (before, after)
+    for render in (render_html_inline, render_html_side_by_side, render_terminal):
+        render(diff)
+    assert diff_from_json(diff_to_json(diff)) == diff

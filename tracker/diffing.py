@@ -1,0 +1,634 @@
+"""Word-level diffs between two versions of an article, and the ways we show them.
+
+The diff engine is Google's diff-match-patch. It diffs characters; we make it diff *words*
+with its own "lines to chars" trick applied to word tokens: every distinct token (a word, a
+run of whitespace, or one punctuation mark) is mapped to one character, the encoded strings
+are diffed, and the result is decoded back. Because every edit boundary then falls between
+tokens, a diff never splits a word ("cat" -> "cats" shows as a whole word replaced).
+
+Speed comes from anchoring, as diff-match-patch's own line mode does: paragraphs are diffed
+first, then sentences inside changed paragraph runs, then words inside changed sentence runs.
+A 50 KB article with a few edits thus costs milliseconds instead of a full Myers diff over
+~20k tokens.
+
+diff-match-patch gives up silently at its deadline (it reports "delete everything, insert
+everything" for the part it had not finished). We detect that and flag the diff as *coarse*;
+every renderer says so, so nobody mistakes a timed-out diff for a real rewrite.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import itertools
+import re
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from diff_match_patch import diff_match_patch
+
+DELETE: Final = -1
+EQUAL: Final = 0
+INSERT: Final = 1
+
+Op = tuple[int, str]
+
+# A word keeps inner apostrophes ("don't") and separators between digits ("1,000", "3.5",
+# "10:44"), so a corrected figure shows as one replaced number, not as a changed digit.
+_WORD = r"\w+(?:(?:['’]|(?<=\d)[.,:](?=\d))\w+)*"
+_TOKEN_RE: Final = re.compile(rf"{_WORD}|\s+|[^\w\s]")
+_WORD_RE: Final = re.compile(_WORD)
+_LINE_RE: Final = re.compile(r"[^\n]*\n|[^\n]+")
+_PARAGRAPH_BREAK_RE: Final = re.compile(r"\n[^\S\n]*\n\s*")
+
+# One token per character: Python's chr() stops at U+10FFFF.
+MAX_DISTINCT_TOKENS: Final = sys.maxunicode + 1
+
+COARSE_TIMEOUT: Final = "timeout"
+COARSE_TOO_MANY_TOKENS: Final = "too_many_tokens"
+
+_COARSE_NOTES: Final = {
+    COARSE_TIMEOUT: "coarse diff: timed out, some changes are shown as whole-block replacements",
+    COARSE_TOO_MANY_TOKENS: "coarse diff: text too large for a word-level diff, diffed by line",
+}
+
+
+@dataclass(frozen=True)
+class DiffStats:
+    words_added: int
+    words_removed: int
+    chars_added: int
+    chars_removed: int
+
+
+@dataclass(frozen=True)
+class WordDiff:
+    """A diff as diff-match-patch ops: (-1 delete | 0 equal | 1 insert, text)."""
+
+    ops: tuple[Op, ...]
+    stats: DiffStats
+    coarse: bool
+    coarse_reason: str | None = None  # COARSE_TIMEOUT or COARSE_TOO_MANY_TOKENS
+
+    @property
+    def before(self) -> str:
+        return "".join(text for op, text in self.ops if op != INSERT)
+
+    @property
+    def after(self) -> str:
+        return "".join(text for op, text in self.ops if op != DELETE)
+
+    @property
+    def changed(self) -> bool:
+        return any(op != EQUAL for op, _ in self.ops)
+
+    @property
+    def coarse_note(self) -> str | None:
+        if not self.coarse:
+            return None
+        return _COARSE_NOTES.get(self.coarse_reason or "", _COARSE_NOTES[COARSE_TIMEOUT])
+
+
+def count_words(text: str) -> int:
+    """Words as the diff counts them (the unit of `DiffStats.words_added`)."""
+    return len(_WORD_RE.findall(text))
+
+
+def word_diff(
+    before: str,
+    after: str,
+    *,
+    timeout: float | None = 1.0,
+    max_tokens: int = MAX_DISTINCT_TOKENS,
+) -> WordDiff:
+    """Diff two texts word by word.
+
+    `timeout` (seconds, None for no limit) bounds the work: past it the rest of the diff is
+    coarser and `coarse` is set. `max_tokens` is the budget of distinct tokens (one character
+    each) for one word-level pass; beyond it that pass works line by line (also flagged coarse).
+    """
+    engine = _Engine(timeout, max(2, max_tokens))
+    deadline = None if timeout is None else time.time() + timeout
+    ops = _coalesce(_anchored_diff(engine, before, after, 0, deadline))
+    coarse_reason = None
+    if engine.too_many_tokens:
+        coarse_reason = COARSE_TOO_MANY_TOKENS
+    elif engine.timed_out:
+        coarse_reason = COARSE_TIMEOUT
+    return WordDiff(
+        ops=ops,
+        stats=_stats(ops),
+        coarse=coarse_reason is not None,
+        coarse_reason=coarse_reason,
+    )
+
+
+class _Engine(diff_match_patch):
+    """diff-match-patch that remembers whether it had to give up precision."""
+
+    def __init__(self, timeout: float | None, max_tokens: int) -> None:
+        super().__init__()
+        # A positive Diff_Timeout also enables the half-match speedup; 0 means "no limit".
+        self.Diff_Timeout = timeout if timeout is not None and timeout > 0 else 0
+        self.max_tokens = max_tokens
+        self.timed_out = False
+        self.too_many_tokens = False
+
+    def diff_bisect(self, text1: str, text2: str, deadline: float) -> list[Op]:
+        diffs = super().diff_bisect(text1, text2, deadline)
+        # diff_bisect answers "delete all, insert all" both when it bailed at the deadline and
+        # when the texts share nothing; only the first is coarse.
+        if (
+            len(diffs) == 2
+            and time.time() > deadline
+            and diffs[0] == (DELETE, text1)
+            and not set(text1).isdisjoint(text2)
+        ):
+            self.timed_out = True
+        return diffs
+
+    def diff_cleanupSemanticLossless(self, diffs: list[Op]) -> None:
+        # Its scoring reads characters as letters, spaces and line breaks; ours are token ids,
+        # so its shifts would be arbitrary. Edits already sit on token boundaries.
+        return None
+
+
+# Anchoring levels, coarse to fine. A unit ends with the whitespace after it, so unit
+# boundaries are always token boundaries and never split a word.
+_PARAGRAPH_UNIT_RE: Final = re.compile(r"[^\n]*\n\s*|[^\n]+")
+_SENTENCE_UNIT_RE: Final = re.compile(r".*?[.!?…]+[\"'”’»)\]]*(?:\s+|$)|.+", re.DOTALL)
+_LEVELS: Final = (_PARAGRAPH_UNIT_RE, _SENTENCE_UNIT_RE)
+# Below this size a word-level diff is cheaper than splitting into units first.
+_DIRECT_DIFF_CHARS: Final = 1_000
+
+
+def _anchored_diff(
+    engine: _Engine, text1: str, text2: str, level: int, deadline: float | None
+) -> list[Op]:
+    """Diff two texts, anchoring on paragraphs first, then sentences, then words.
+
+    Only the units that changed go down a level, so unchanged text is never tokenised.
+    """
+    if text1 == text2:
+        return [(EQUAL, text1)] if text1 else []
+    if not text1 or not text2:
+        return [(DELETE, text1)] if text1 else [(INSERT, text2)]
+    if deadline is not None and time.time() > deadline:
+        engine.timed_out = True  # out of time: not even worth tokenising
+        return [(DELETE, text1), (INSERT, text2)]
+    if level == len(_LEVELS) or len(text1) + len(text2) < _DIRECT_DIFF_CHARS:
+        return _token_diff(engine, text1, text2, deadline)
+    units1 = _LEVELS[level].findall(text1)
+    units2 = _LEVELS[level].findall(text2)
+    if len(units1) <= 1 and len(units2) <= 1:
+        return _anchored_diff(engine, text1, text2, level + 1, deadline)
+
+    result: list[Op] = []
+    old: list[str] = []  # the current run of replaced units
+    new: list[str] = []
+
+    def flush() -> None:
+        pairs = _pair_units(old, new) if old and new else None
+        if pairs is None:
+            result.extend(_anchored_diff(engine, "".join(old), "".join(new), level + 1, deadline))
+        else:
+            # Units left unpaired between two pairs are diffed together, one level down.
+            gap_old: list[str] = []
+            gap_new: list[str] = []
+            for i, j in [*pairs, (None, None)]:
+                if i is not None and j is None:
+                    gap_old.append(old[i])
+                elif j is not None and i is None:
+                    gap_new.append(new[j])
+                else:
+                    gap = _anchored_diff(
+                        engine, "".join(gap_old), "".join(gap_new), level + 1, deadline
+                    )
+                    result.extend(gap)
+                    gap_old.clear()
+                    gap_new.clear()
+                    if i is not None and j is not None:
+                        result.extend(_anchored_diff(engine, old[i], new[j], level + 1, deadline))
+        old.clear()
+        new.clear()
+
+    for op, unit in _unit_diff(engine, units1, units2, deadline):
+        if op == DELETE:
+            old.append(unit)
+        elif op == INSERT:
+            new.append(unit)
+        else:
+            flush()
+            result.append((EQUAL, unit))
+    flush()
+    return result
+
+
+def _unit_diff(
+    engine: _Engine, units1: list[str], units2: list[str], deadline: float | None
+) -> list[Op]:
+    """Diff two sequences of units: one (op, unit) per unit, in order.
+
+    Units found on one side only cannot be part of any match, so they are set aside before
+    the diff and put back after (GNU diff's "discard confusing lines"): when most paragraphs
+    were edited, the diff proper then only sees the few that were not.
+    """
+    common = set(units1).intersection(units2)
+    ids = {unit: chr(index) for index, unit in enumerate(common)}  # fewer units than chars
+    table = {char: unit for unit, char in ids.items()}
+    kept1 = [index for index, unit in enumerate(units1) if unit in common]
+    kept2 = [index for index, unit in enumerate(units2) if unit in common]
+    encoded = engine.diff_main(
+        "".join([ids[units1[index]] for index in kept1]),
+        "".join([ids[units2[index]] for index in kept2]),
+        False,
+        deadline,
+    )
+
+    out: list[Op] = []
+    position1 = position2 = 0  # next unit of units1 / units2 not yet in `out`
+    k1 = k2 = 0  # next kept unit of each side
+    for op, chars in encoded:
+        for char in chars:
+            if op != INSERT:
+                target = kept1[k1]
+                out.extend((DELETE, unit) for unit in units1[position1:target])
+                position1 = target + 1
+                k1 += 1
+            if op != DELETE:
+                target = kept2[k2]
+                out.extend((INSERT, unit) for unit in units2[position2:target])
+                position2 = target + 1
+                k2 += 1
+            out.append((op, table[char]))
+    out.extend((DELETE, unit) for unit in units1[position1:])
+    out.extend((INSERT, unit) for unit in units2[position2:])
+    return out
+
+
+_SIMILAR: Final = 0.3  # Dice coefficient of word bigrams above which units "are the same, edited"
+_MAX_ALIGNMENT_CELLS: Final = 1_000
+
+
+def _bigrams(unit: str) -> frozenset[tuple[str, ...]]:
+    words = unit.split()
+    return frozenset(itertools.pairwise(words)) or frozenset((word,) for word in words)
+
+
+def _similar(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def _pair_units(old: list[str], new: list[str]) -> list[tuple[int | None, int | None]] | None:
+    """Align a run of replaced units with the units replacing them.
+
+    Most runs are units edited in place, so pairing them one to one (and diffing each pair
+    at the finer level) is both what a reader expects and far cheaper than diffing the whole
+    run as one. Unpaired units are plain deletions and insertions. A run too long to align
+    is not aligned (None): the finer level diffs it as one.
+    """
+    if len(old) == len(new) and all(
+        _similar(_bigrams(a), _bigrams(b)) >= _SIMILAR for a, b in zip(old, new, strict=True)
+    ):
+        return [(i, i) for i in range(len(old))]
+    if len(old) * len(new) > _MAX_ALIGNMENT_CELLS:
+        return None
+    grams_old = [_bigrams(unit) for unit in old]
+    grams_new = [_bigrams(unit) for unit in new]
+    rows, cols = len(old), len(new)
+    similarity = [[_similar(a, b) for b in grams_new] for a in grams_old]
+    # score[i][j]: best total similarity of a monotone pairing of old[i:] with new[j:].
+    score = [[0.0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols - 1, -1, -1):
+            best = max(score[i + 1][j], score[i][j + 1])
+            if similarity[i][j] >= _SIMILAR:
+                best = max(best, similarity[i][j] + score[i + 1][j + 1])
+            score[i][j] = best
+    pairs: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < rows and j < cols:
+        if similarity[i][j] >= _SIMILAR and score[i][j] == similarity[i][j] + score[i + 1][j + 1]:
+            pairs.append((i, j))
+            i += 1
+            j += 1
+        elif score[i][j] == score[i + 1][j]:
+            pairs.append((i, None))
+            i += 1
+        else:
+            pairs.append((None, j))
+            j += 1
+    pairs.extend((k, None) for k in range(i, rows))
+    pairs.extend((None, k) for k in range(j, cols))
+    return pairs
+
+
+def _token_diff(engine: _Engine, text1: str, text2: str, deadline: float | None) -> list[Op]:
+    """The word level: diff-match-patch over token strings, one character per token."""
+    encoded = _encode(_TOKEN_RE.findall(text1), _TOKEN_RE.findall(text2), engine.max_tokens)
+    if encoded is None:
+        engine.too_many_tokens = True
+        lines1, lines2 = _LINE_RE.findall(text1), _LINE_RE.findall(text2)
+        encoded = _encode(lines1, lines2, engine.max_tokens) or _encode_with_tail(
+            lines1, lines2, engine.max_tokens
+        )
+    chars1, chars2, table = encoded
+    diffs = engine.diff_main(chars1, chars2, False, deadline)
+    engine.diff_cleanupSemantic(diffs)
+    decode = table.__getitem__
+    return [(op, "".join(map(decode, map(ord, text)))) for op, text in diffs]
+
+
+def _encode(
+    tokens1: list[str], tokens2: list[str], limit: int
+) -> tuple[str, str, list[str]] | None:
+    table = list(dict.fromkeys(itertools.chain(tokens1, tokens2)))
+    if len(table) > limit:
+        return None
+    char_of = dict(zip(table, map(chr, range(len(table))), strict=True)).__getitem__
+    return "".join(map(char_of, tokens1)), "".join(map(char_of, tokens2)), table
+
+
+def _encode_with_tail(
+    tokens1: list[str], tokens2: list[str], limit: int
+) -> tuple[str, str, list[str]]:
+    # Last resort, as diff-match-patch's own linesToChars: once a text's share of the
+    # alphabet is used up, the rest of that text becomes a single token.
+    ids: dict[str, int] = {}
+    table: list[str] = []
+    out: list[str] = []
+    for tokens, cap in ((tokens1, max(1, limit * 2 // 3)), (tokens2, limit)):
+        chars = []
+        for position, token in enumerate(tokens):
+            index = ids.get(token)
+            if index is None:
+                if len(table) >= cap - 1:
+                    table.append("".join(tokens[position:]))
+                    chars.append(chr(len(table) - 1))
+                    break
+                index = len(table)
+                ids[token] = index
+                table.append(token)
+            chars.append(chr(index))
+        out.append("".join(chars))
+    return out[0], out[1], table
+
+
+def _coalesce(ops: Iterable[Op]) -> tuple[Op, ...]:
+    """Drop empty ops; merge each run of changes into one deletion then one insertion."""
+    out: list[Op] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+    equal: list[str] = []
+
+    def flush_changes() -> None:
+        if deleted:
+            out.append((DELETE, "".join(deleted)))
+        if inserted:
+            out.append((INSERT, "".join(inserted)))
+        deleted.clear()
+        inserted.clear()
+
+    for op, text in ops:
+        if not text:
+            continue
+        if op == EQUAL:
+            flush_changes()
+            equal.append(text)
+            continue
+        if equal:
+            out.append((EQUAL, "".join(equal)))
+            equal.clear()
+        (deleted if op == DELETE else inserted).append(text)
+    flush_changes()
+    if equal:
+        out.append((EQUAL, "".join(equal)))
+    return tuple(out)
+
+
+def _stats(ops: Iterable[Op]) -> DiffStats:
+    words_added = words_removed = chars_added = chars_removed = 0
+    for op, text in ops:
+        if op == INSERT:
+            words_added += count_words(text)
+            chars_added += len(text)
+        elif op == DELETE:
+            words_removed += count_words(text)
+            chars_removed += len(text)
+    return DiffStats(words_added, words_removed, chars_added, chars_removed)
+
+
+# --- renderers ---------------------------------------------------------------------------
+
+_OP_NAMES: Final = {DELETE: "delete", EQUAL: "equal", INSERT: "insert"}
+_OP_CODES: Final = {name: code for code, name in _OP_NAMES.items()}
+
+_ANSI_DELETE: Final = "\x1b[9;31m"  # red, struck through
+_ANSI_INSERT: Final = "\x1b[4;32m"  # green, underlined (readable without colour vision too)
+_ANSI_NOTE: Final = "\x1b[2;33m"
+_ANSI_RESET: Final = "\x1b[0m"
+
+
+def render_terminal(diff: WordDiff, *, color: bool = True) -> str:
+    """The diff as a string for a terminal.
+
+    With `color`, ANSI escapes: deletions red and struck through, insertions green and
+    underlined. Without, git's plain word-diff markers: ``[-deleted-]`` and ``{+inserted+}``.
+    """
+    parts = []
+    note = diff.coarse_note
+    if note:
+        parts.append(f"{_ANSI_NOTE}[{note}]{_ANSI_RESET}\n" if color else f"[{note}]\n")
+    for op, text in diff.ops:
+        if op == EQUAL:
+            parts.append(text)
+        elif color:
+            style = _ANSI_INSERT if op == INSERT else _ANSI_DELETE
+            # Styles are closed before each line break so a pager shows no colour bleed.
+            parts.append(
+                "\n".join(
+                    f"{style}{line}{_ANSI_RESET}" if line else "" for line in text.split("\n")
+                )
+            )
+        else:
+            parts.append(f"{{+{text}+}}" if op == INSERT else f"[-{text}-]")
+    return "".join(parts)
+
+
+def render_unified(
+    before: str,
+    after: str,
+    *,
+    from_label: str,
+    to_label: str,
+    context: int = 3,
+) -> str:
+    """A classic unified diff, line by line (each paragraph of an article is one line).
+
+    Line diffs use difflib, which has no timeout and is exact; it is never coarse.
+    """
+    lines = difflib.unified_diff(
+        before.splitlines(),
+        after.splitlines(),
+        fromfile=from_label,
+        tofile=to_label,
+        n=context,
+        lineterm="",
+    )
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _paragraph_pieces(diff: WordDiff) -> Iterator[tuple[int, str] | None]:
+    """The ops cut at paragraph breaks: (op, text) pieces, None where a paragraph ends.
+
+    Single line breaks inside a paragraph stay in the text (rendered as <br>).
+    """
+    for op, text in diff.ops:
+        position = 0
+        for match in _PARAGRAPH_BREAK_RE.finditer(text):
+            if match.start() > position:
+                yield op, text[position : match.start()]
+            yield None
+            position = match.end()
+        if position < len(text):
+            yield op, text[position:]
+
+
+def _html_piece(op: int, text: str) -> str:
+    escaped = html.escape(text).replace("\n", "<br>\n")
+    if op == INSERT:
+        return f'<ins class="ins">{escaped}</ins>'
+    if op == DELETE:
+        return f'<del class="del">{escaped}</del>'
+    return escaped
+
+
+def _html_note(diff: WordDiff) -> str:
+    note = diff.coarse_note
+    return f'<p class="diff-note coarse">{html.escape(note)}</p>\n' if note else ""
+
+
+def render_html_inline(diff: WordDiff) -> str:
+    """One column: deletions in <del class="del">, insertions in <ins class="ins">.
+
+    All text is HTML-escaped; paragraphs become <p>, single line breaks <br>. No scripts.
+    """
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for piece in _paragraph_pieces(diff):
+        if piece is None:
+            if current:
+                paragraphs.append("".join(current))
+            current = []
+        else:
+            current.append(_html_piece(*piece))
+    if current:
+        paragraphs.append("".join(current))
+    body = "".join(f"<p>{paragraph}</p>\n" for paragraph in paragraphs)
+    return f'<div class="diff diff-inline">\n{_html_note(diff)}{body}</div>\n'
+
+
+def render_html_side_by_side(
+    diff: WordDiff, *, before_label: str = "Before", after_label: str = "After"
+) -> str:
+    """Two columns in a table: the old text with deletions, the new text with insertions.
+
+    A row holds paragraphs that correspond; an added or removed paragraph faces an empty
+    cell. Rows with a change carry class "changed". All text is HTML-escaped.
+    """
+    rows: list[tuple[str, str, bool]] = []
+    left: list[str] = []  # pieces of the paragraph being built, per side
+    right: list[str] = []
+    left_done: list[tuple[str, bool]] = []  # finished paragraphs waiting for an anchor
+    right_done: list[tuple[str, bool]] = []
+    left_changed = right_changed = False
+
+    def close_left() -> None:
+        nonlocal left_changed
+        if left:
+            left_done.append(("".join(left), left_changed))
+        left.clear()
+        left_changed = False
+
+    def close_right() -> None:
+        nonlocal right_changed
+        if right:
+            right_done.append(("".join(right), right_changed))
+        right.clear()
+        right_changed = False
+
+    def emit_rows() -> None:
+        for index in range(max(len(left_done), len(right_done))):
+            old, old_changed = left_done[index] if index < len(left_done) else ("", True)
+            new, new_changed = right_done[index] if index < len(right_done) else ("", True)
+            rows.append((old, new, old_changed or new_changed))
+        left_done.clear()
+        right_done.clear()
+
+    def add(op: int, chunk: str) -> None:
+        nonlocal left_changed, right_changed
+        if op != INSERT:
+            left.append(_html_piece(op, chunk))
+            left_changed = left_changed or op == DELETE
+        if op != DELETE:
+            right.append(_html_piece(op, chunk))
+            right_changed = right_changed or op == INSERT
+
+    for op, text in diff.ops:
+        position = 0
+        for match in _PARAGRAPH_BREAK_RE.finditer(text):
+            if match.start() > position:
+                add(op, text[position : match.start()])
+            if op != INSERT:
+                close_left()
+            if op != DELETE:
+                close_right()
+            if op == EQUAL:  # a break both texts share: the columns line up again here
+                emit_rows()
+            position = match.end()
+        if position < len(text):
+            add(op, text[position:])
+    close_left()
+    close_right()
+    emit_rows()
+
+    body = "".join(
+        f'<tr class="{"changed" if changed else "equal"}">'
+        f'<td class="before">{old}</td><td class="after">{new}</td></tr>\n'
+        for old, new, changed in rows
+    )
+    return (
+        f'<div class="diff diff-side-by-side">\n{_html_note(diff)}'
+        '<table class="diff">\n'
+        f"<thead><tr><th>{html.escape(before_label)}</th>"
+        f"<th>{html.escape(after_label)}</th></tr></thead>\n"
+        f"<tbody>\n{body}</tbody>\n</table>\n</div>\n"
+    )
+
+
+def diff_to_json(diff: WordDiff) -> dict[str, Any]:
+    """A JSON-ready dict: ops as {"op": "equal"|"insert"|"delete", "text": ...}."""
+    return {
+        "ops": [{"op": _OP_NAMES[op], "text": text} for op, text in diff.ops],
+        "stats": {
+            "words_added": diff.stats.words_added,
+            "words_removed": diff.stats.words_removed,
+            "chars_added": diff.stats.chars_added,
+            "chars_removed": diff.stats.chars_removed,
+        },
+        "coarse": diff.coarse,
+        "coarse_reason": diff.coarse_reason,
+        "note": diff.coarse_note,
+    }
+
+
+def diff_from_json(data: dict[str, Any]) -> WordDiff:
+    """The inverse of `diff_to_json` (stats are recomputed from the ops)."""
+    ops = tuple((_OP_CODES[item["op"]], str(item["text"])) for item in data["ops"])
+    reason = data.get("coarse_reason")
+    return WordDiff(ops=ops, stats=_stats(ops), coarse=bool(data["coarse"]), coarse_reason=reason)
