@@ -1,0 +1,100 @@
+"""Shared fixtures.
+
+Database tests run on SQLite always and on PostgreSQL when ``TRACKER_TEST_POSTGRES_URL``
+is set (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``); each PostgreSQL test
+gets a schema of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import LocalServer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tracker.config import Settings
+from tracker.db import Database
+
+POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def postgres_schema_url(schema: str) -> str:
+    assert POSTGRES_URL
+    url = make_url(POSTGRES_URL)
+    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema; yields a database URL that uses it."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need TRACKER_TEST_POSTGRES_URL")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(schema)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tracker.db'}"
+    return request.getfixturevalue("pg_schema")
+
+
+def make_settings(home: Path, database_url: str | None = None, **overrides: object) -> Settings:
+    """Settings for tests: fast, loopback allowed, no politeness delays, no env or file."""
+    values: dict[str, object] = {
+        "home": home,
+        "database_url": database_url,
+        "allow_private_networks": True,
+        "per_host_min_delay": 0.0,
+        "per_host_concurrency": 8,
+        "respect_robots_txt": True,
+        "connect_timeout": 2.0,
+        "read_timeout": 2.0,
+        "fetch_deadline": 5.0,
+        "extract_processes": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never read the developer's settings file or TRACKER_* variables."""
+    for name in list(os.environ):
+        if name.startswith("TRACKER_") and name != "TRACKER_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("TRACKER_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path / "home", database_url)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as local:
+        yield local

@@ -1,0 +1,67 @@
+"""Settings: a TOML file plus TRACKER_* environment variables, the environment winning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import main
+from tracker.config import Settings, example_toml, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_example_file_documents_every_setting_as_generated():
+    example = (ROOT / "config" / "tracker.example.toml").read_text(encoding="utf-8")
+    assert example == example_toml(), "regenerate with: tracker config example > config/tracker.example.toml"
+    for name in Settings.model_fields:
+        assert f"# {name} = " in example
+        assert f"TRACKER_{name.upper()}" in example
+
+
+def test_defaults_put_sqlite_in_the_home_directory(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TRACKER_HOME", str(tmp_path / "data"))
+    settings = load_settings()
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'data' / 'tracker.db'}"
+    assert settings.allow_private_networks is False
+    assert settings.max_redirects == 5
+    assert settings.max_body_bytes == 10 * 1024 * 1024
+
+
+def test_the_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch):
+    home = tmp_path / "data"
+    home.mkdir()
+    (home / "tracker.toml").write_text(
+        'per_host_concurrency = 4\nuser_agent = "from-file"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("TRACKER_HOME", str(home))
+    monkeypatch.setenv("TRACKER_USER_AGENT", "from-env")
+    settings = load_settings()
+    assert settings.per_host_concurrency == 4
+    assert settings.user_agent == "from-env"
+
+
+def test_an_explicit_config_path_must_exist(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TRACKER_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(FileNotFoundError, match="missing.toml"):
+        load_settings()
+
+
+def test_bad_settings_are_one_clear_line(tmp_path: Path):
+    result = CliRunner().invoke(
+        main,
+        ["list"],
+        env={"TRACKER_HOME": str(tmp_path), "TRACKER_PER_HOST_CONCURRENCY": "zero"},
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: invalid settings: per_host_concurrency")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_typo_in_the_settings_file_is_reported(tmp_path: Path, monkeypatch):
+    (tmp_path / "tracker.toml").write_text("per_host_concurency = 4\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["list"], env={"TRACKER_HOME": str(tmp_path)})
+    assert result.exit_code == 1
+    assert "per_host_concurency" in result.stderr

@@ -1,0 +1,790 @@
+"""The ``tracker`` command. Every listing takes ``--json`` for scripts.
+
+Errors are one readable line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from tracker import __version__
+from tracker.config import Settings, load_settings
+from tracker.db import Database, DatabaseError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CLIError(click.ClickException):
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def human_time(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return "—"
+    now = now or utcnow()
+    seconds = (value - now).total_seconds()
+    future = seconds > 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        text = f"{int(seconds)}s"
+    elif seconds < 3600:
+        text = f"{int(seconds // 60)}m"
+    elif seconds < 86400:
+        text = f"{int(seconds // 3600)}h"
+    else:
+        text = f"{int(seconds // 86400)}d"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def _friendly_errors(func: F) -> F:
+    """Turn expected failures into one line on stderr and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from tracker.stories import StoryError
+
+        try:
+            return func(*args, **kwargs)
+        except (StoryError, DatabaseError, FileNotFoundError) as exc:
+            raise CLIError(str(exc)) from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise CLIError(f"invalid settings: {problems}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class AppContext:
+    """Settings and the database, opened on first use."""
+
+    def __init__(self, home: Path | None) -> None:
+        self._home = home
+        self._settings: Settings | None = None
+        self._db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            overrides = {"home": self._home} if self._home is not None else {}
+            self._settings = load_settings(**overrides)
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings)
+        return self._db
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        with self.db.session() as session:
+            yield session
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _json_out(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tracker")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default: $TRACKER_HOME or ./tracker-data).",
+)
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """Track live news stories: every version kept, word-level diffs, alerts on real changes."""
+    ctx.obj = AppContext(home)
+
+
+# -- stories ----------------------------------------------------------------------------
+
+
+def story_row(story: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "url": story.url,
+        "title": story.title,
+        "status": story.status,
+        "versions": story.version_count,
+        "developing": story.developing,
+        "promise": story.promise_state,
+        "tags": story.tag_names,
+        "added_at": iso(story.added_at),
+        "last_checked_at": iso(story.last_checked_at),
+        "last_changed_at": iso(story.last_changed_at),
+        "next_check_at": iso(story.next_check_at),
+        "schedule": story.schedule_reason,
+        "consecutive_failures": story.consecutive_failures,
+        "last_error": story.last_error,
+    }
+
+
+def _read_url_file(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+@main.command()
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--file",
+    "url_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A text file of URLs, one per line (# comments allowed).",
+)
+@click.option("--tag", "tags", multiple=True, help="Tag the stories (repeatable).")
+@click.option("--selector", help="CSS selector of the article body (overrides extraction).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@_friendly_errors
+def add(
+    app: AppContext,
+    urls: tuple[str, ...],
+    url_file: Path | None,
+    tags: tuple[str, ...],
+    selector: str | None,
+    as_json: bool,
+) -> None:
+    """Track one or more stories (checked at once by the daemon or `tracker check`)."""
+    from tracker.stories import add_stories
+
+    all_urls = list(urls) + (_read_url_file(url_file) if url_file else [])
+    if not all_urls:
+        raise CLIError("give at least one URL, or --file with URLs")
+    with app.session() as session:
+        results = add_stories(
+            session,
+            all_urls,
+            now=utcnow(),
+            tags=tags,
+            selector=selector,
+            allow_private_networks=app.settings.allow_private_networks,
+        )
+    if as_json:
+        _json_out([{"id": r.story_id, "url": r.url, "created": r.created} for r in results])
+        return
+    for result in results:
+        click.echo(f"{'added' if result.created else 'already tracked'}: {result.url}")
+
+
+@main.command("list")
+@click.option("--status", type=click.Choice(["active", "paused", "retired", "gone"]))
+@click.option("--tag", help="Only stories with this tag.")
+@click.option("--developing", is_flag=True, help="Only stories carrying an update marker.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@_friendly_errors
+def list_command(
+    app: AppContext, status: str | None, tag: str | None, developing: bool, as_json: bool
+) -> None:
+    """List tracked stories, most recently changed first."""
+    from tracker.stories import list_stories
+
+    now = utcnow()
+    with app.session() as session:
+        stories = list_stories(
+            session, status=status, tag=tag, developing=True if developing else None
+        )
+        rows = [story_row(story, now) for story in stories]
+    if as_json:
+        _json_out(rows)
+        return
+    if not rows:
+        click.echo("no stories tracked yet: add one with `tracker add URL`", err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "status", "versions", "last change", "next check", "story"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        status_text = row["status"] + (" · developing" if row["developing"] else "")
+        table.add_row(
+            str(row["id"]),
+            status_text,
+            str(row["versions"]),
+            human_time(_parse(row["last_changed_at"]), now),
+            human_time(_parse(row["next_check_at"]), now),
+            (row["title"] or "") + f"\n{row['url']}",
+        )
+    Console().print(table)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _story_command(name: str, help_text: str, action: Callable[..., str]) -> None:
+    @main.command(name, help=help_text)
+    @click.argument("refs", nargs=-1, required=True)
+    @pass_app
+    @_friendly_errors
+    def command(app: AppContext, refs: tuple[str, ...]) -> None:
+        from tracker.stories import find_story
+
+        with app.session() as session:
+            for ref in refs:
+                story = find_story(session, ref)
+                click.echo(f"{action(session, story)}: {story.url}")
+
+
+def _pause(session: Any, story: Any) -> str:
+    from tracker.models import StoryStatus
+    from tracker.stories import set_status
+
+    set_status(session, story, StoryStatus.PAUSED, now=utcnow())
+    return "paused"
+
+
+def _resume(session: Any, story: Any) -> str:
+    from tracker.models import StoryStatus
+    from tracker.stories import set_status
+
+    set_status(session, story, StoryStatus.ACTIVE, now=utcnow())
+    return "resumed"
+
+
+def _remove(session: Any, story: Any) -> str:
+    from tracker.stories import remove_story
+
+    remove_story(session, story)
+    return "removed"
+
+
+_story_command("pause", "Stop checking stories (URL or id) until resumed.", _pause)
+_story_command("resume", "Check paused, retired or gone stories again, starting now.", _resume)
+_story_command("remove", "Stop tracking stories and delete their versions.", _remove)
+
+
+# -- checking ---------------------------------------------------------------------------
+
+
+def summary_line(counts: Counter[str], total: int) -> str:
+    parts = [
+        f"{counts['changed']} changed",
+        f"{counts['unchanged']} unchanged",
+        f"{counts['not_modified']} not modified",
+        f"{counts['error'] + counts['empty'] + counts['blocked']} errors",
+    ]
+    return f"checked {total}: " + ", ".join(parts)
+
+
+@main.command()
+@click.argument("refs", nargs=-1)
+@click.option("--all", "check_all", is_flag=True, help="Check every active story.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report per story.")
+@pass_app
+@_friendly_errors
+def check(app: AppContext, refs: tuple[str, ...], check_all: bool, as_json: bool) -> None:
+    """Check stories now (one pass), whether due or not."""
+    from sqlalchemy import select
+
+    from tracker.models import Story, StoryStatus
+    from tracker.stories import find_story
+
+    if not refs and not check_all:
+        raise CLIError("name stories to check (URL or id), or use --all")
+    with app.session() as session:
+        if check_all:
+            ids = list(
+                session.scalars(
+                    select(Story.id).where(Story.status == StoryStatus.ACTIVE).order_by(Story.id)
+                )
+            )
+        else:
+            ids = [find_story(session, ref).id for ref in refs]
+    if not ids:
+        click.echo("no active stories to check", err=True)
+        return
+
+    reports = _run_checks(app, ids, show_progress=not as_json)
+    counts = Counter(str(report.outcome) for report in reports)
+    if as_json:
+        _json_out([_report_json(report) for report in reports])
+    else:
+        click.echo(summary_line(counts, len(reports)))
+    if counts["error"] + counts["empty"] + counts["blocked"] == len(reports):
+        sys.exit(1)
+
+
+def _run_checks(app: AppContext, ids: Sequence[int], *, show_progress: bool) -> list[Any]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tracker.engine import CheckEngine
+
+    settings = app.settings
+    if len(ids) <= 2:
+        # Starting extraction processes costs more than it saves for a couple of pages.
+        settings = settings.model_copy(update={"extract_processes": 0})
+    console = Console(stderr=True)
+    with (
+        CheckEngine(app.db, settings) as engine,
+        Progress(
+            TextColumn("checking"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+            disable=not show_progress or not console.is_terminal,
+        ) as progress,
+    ):
+        task = progress.add_task("", total=len(ids))
+
+        def on_report(report: Any) -> None:
+            progress.advance(task)
+            if show_progress:
+                console.print(_report_line(report), highlight=False, soft_wrap=True)
+
+        return engine.check_now(ids, on_report=on_report)
+
+
+def _report_line(report: Any) -> str:
+    outcome = str(report.outcome)
+    line = f"{outcome:<12} {report.url or report.story_id}"
+    if report.version_seq:
+        line += f" → v{report.version_seq}: {report.summary}"
+    if report.error:
+        line += f" — {report.error}"
+    return line
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    return {
+        "story_id": report.story_id,
+        "url": report.url,
+        "outcome": str(report.outcome),
+        "http_status": report.http_status,
+        "error": report.error,
+        "version": report.version_seq,
+        "kinds": list(report.kinds),
+        "summary": report.summary,
+        "events": report.events,
+        "status": str(report.status),
+        "next_check_at": iso(report.next_check_at),
+        "schedule": report.schedule_reason,
+    }
+
+
+# -- reading versions -------------------------------------------------------------------
+
+
+def version_json(story: Any, version: Any) -> dict[str, Any]:
+    return {
+        "url": story.url,
+        "seq": version.seq,
+        "captured_at": iso(version.captured_at),
+        "title": version.title,
+        "byline": version.byline,
+        "published": version.published,
+        "modified": version.modified,
+        "canonical_url": version.canonical_url,
+        "kinds": version.kinds,
+        "summary": version.summary,
+        "words_added": version.words_added,
+        "words_removed": version.words_removed,
+        "diff_coarse": version.diff_coarse,
+        "capture_sha256": version.capture_sha256,
+        "text": version.text,
+    }
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@_friendly_errors
+def history(app: AppContext, ref: str, as_json: bool) -> None:
+    """List the versions of a story."""
+    from tracker.stories import find_story, list_versions
+
+    with app.session() as session:
+        story = find_story(session, ref)
+        rows = [
+            {k: v for k, v in version_json(story, version).items() if k != "text"}
+            for version in list_versions(session, story)
+        ]
+        url, title = story.url, story.title
+    if as_json:
+        _json_out(rows)
+        return
+    click.echo(f"{title or url}\n{url}")
+    if not rows:
+        click.echo("no versions yet (run `tracker check`)")
+    for row in rows:
+        stats = f"+{row['words_added']}/−{row['words_removed']} words"
+        click.echo(
+            f"  v{row['seq']:<3} {row['captured_at'][:19].replace('T', ' ')}  "
+            f"{', '.join(row['kinds']):<32} {stats}"
+        )
+
+
+@main.command()
+@click.argument("ref")
+@click.argument("seq", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@_friendly_errors
+def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
+    """Print one version of a story (the latest by default)."""
+    from tracker.stories import find_story, get_version
+
+    with app.session() as session:
+        story = find_story(session, ref)
+        data = version_json(story, get_version(session, story, seq))
+    if as_json:
+        _json_out(data)
+        return
+    click.echo(f"# {data['title'] or '(no headline)'}")
+    meta = [f"version {data['seq']}", f"captured {data['captured_at']}"]
+    if data["byline"]:
+        meta.append(f"by {data['byline']}")
+    if data["published"]:
+        meta.append(f"published {data['published']}")
+    click.echo(" · ".join(meta))
+    click.echo(f"{data['url']}\n")
+    click.echo(data["text"])
+
+
+@main.command()
+@click.argument("ref")
+@click.argument("from_seq", type=int, required=False)
+@click.argument("to_seq", type=int, required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "unified", "html", "side-by-side", "json"]),
+    default="text",
+    show_default=True,
+    help="text: coloured word diff; unified: paragraph diff; html/side-by-side: HTML.",
+)
+@click.option("--color/--no-color", default=None, help="Colour (default: when a terminal).")
+@pass_app
+@_friendly_errors
+def diff(
+    app: AppContext,
+    ref: str,
+    from_seq: int | None,
+    to_seq: int | None,
+    output_format: str,
+    color: bool | None,
+) -> None:
+    """Show what changed. No versions given: the latest change. One (N): the change that
+    made version N. Two: from FROM to TO."""
+    from tracker import diffing
+    from tracker.stories import StoryError, find_story, get_version
+
+    with app.session() as session:
+        story = find_story(session, ref)
+        if from_seq is not None and to_seq is None:
+            to_seq, from_seq = from_seq, None
+        after = get_version(session, story, to_seq)
+        if from_seq is None:
+            if after.seq == 1:
+                raise StoryError(f"{story.url} version 1 is the first version; nothing to diff")
+            from_seq = after.seq - 1
+        before = get_version(session, story, from_seq)
+        url = story.url
+    title_change = (before.title or "") != (after.title or "")
+    word_diff = diffing.word_diff(before.text, after.text)
+    title_diff = diffing.word_diff(before.title or "", after.title or "") if title_change else None
+    if output_format == "json":
+        _json_out(
+            {
+                "url": url,
+                "from": before.seq,
+                "to": after.seq,
+                "title_before": before.title,
+                "title_after": after.title,
+                "kinds": after.kinds if after.seq == before.seq + 1 else None,
+                "diff": diffing.diff_to_json(word_diff),
+                "title_diff": diffing.diff_to_json(title_diff) if title_diff else None,
+            }
+        )
+        return
+    if output_format == "unified":
+        click.echo(
+            diffing.render_unified(
+                (before.title or "") + "\n\n" + before.text,
+                (after.title or "") + "\n\n" + after.text,
+                from_label=f"{url} v{before.seq}",
+                to_label=f"{url} v{after.seq}",
+            ),
+            nl=False,
+        )
+        return
+    if output_format in ("html", "side-by-side"):
+        render = (
+            diffing.render_html_inline
+            if output_format == "html"
+            else diffing.render_html_side_by_side
+        )
+        if title_diff:
+            click.echo(f"<h1>{diffing.render_html_inline(title_diff)}</h1>")
+        click.echo(render(word_diff))
+        return
+    use_color = sys.stdout.isatty() if color is None else color
+    click.echo(f"{url}: v{before.seq} → v{after.seq}")
+    if after.seq == before.seq + 1 and after.summary:
+        click.echo(after.summary)
+    if title_diff:
+        click.echo("Headline: " + diffing.render_terminal(title_diff, color=use_color))
+    click.echo()
+    click.echo(diffing.render_terminal(word_diff, color=use_color))
+
+
+@main.command()
+@click.argument("ref", required=False)
+@click.option("--errors", is_flag=True, help="Only failed checks.")
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@_friendly_errors
+def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: bool) -> None:
+    """The log of check attempts (all stories, or one)."""
+    from sqlalchemy import select
+
+    from tracker.models import Check, CheckOutcome, Story
+    from tracker.stories import find_story
+
+    with app.session() as session:
+        query = (
+            select(Check, Story.url)
+            .join(Story, Story.id == Check.story_id)
+            .order_by(Check.started_at.desc(), Check.id.desc())
+            .limit(limit)
+        )
+        if ref:
+            query = query.where(Check.story_id == find_story(session, ref).id)
+        if errors:
+            query = query.where(
+                Check.outcome.in_([CheckOutcome.ERROR, CheckOutcome.EMPTY, CheckOutcome.BLOCKED])
+            )
+        rows = [
+            {
+                "url": url,
+                "started_at": iso(check_row.started_at),
+                "duration_ms": check_row.duration_ms,
+                "outcome": check_row.outcome,
+                "http_status": check_row.http_status,
+                "error_kind": check_row.error_kind,
+                "error": check_row.error,
+                "bytes": check_row.bytes,
+            }
+            for check_row, url in session.execute(query)
+        ]
+    if as_json:
+        _json_out(rows)
+        return
+    for row in rows:
+        status = row["http_status"] or "—"
+        line = f"{row['started_at'][:19]}  {row['outcome']:<12} {status!s:<4} {row['url']}"
+        if row["error"]:
+            line += f"\n    {row['error']}"
+        click.echo(line)
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@_friendly_errors
+def events(app: AppContext, limit: int, as_json: bool) -> None:
+    """Story events: promises made, fulfilled and overdue; stories gone or retired."""
+    from sqlalchemy import select
+
+    from tracker.models import Event, Story
+
+    with app.session() as session:
+        query = (
+            select(Event, Story.url)
+            .join(Story, Story.id == Event.story_id)
+            .order_by(Event.created_at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+        rows = [
+            {
+                "url": url,
+                "kind": event.kind,
+                "created_at": iso(event.created_at),
+                "detail": event.detail,
+            }
+            for event, url in session.execute(query)
+        ]
+    if as_json:
+        _json_out(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['created_at'][:19]}  {row['kind']:<18} {row['url']}")
+        if row["detail"]:
+            click.echo(f"    {row['detail']}")
+
+
+# -- the daemon -------------------------------------------------------------------------
+
+
+def _run_daemon(app: AppContext, *, web: bool, log_format: str | None) -> None:
+    import os
+    import signal
+    import threading
+
+    from tracker.logs import configure_logging
+    from tracker.scheduler import Daemon
+
+    settings = app.settings
+    configure_logging(log_format or settings.log_format)
+    daemon = Daemon(app.db, settings)
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop_requested.is_set():
+            # A second signal: the operator wants out now. Leases expire by themselves.
+            os._exit(128 + signum)
+        click.echo(
+            f"{signal.Signals(signum).name}: finishing in-flight checks "
+            "(send it again to exit at once)",
+            err=True,
+        )
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    web_server = _start_web(app, settings) if web else None
+    daemon.start()
+    try:
+        while not stop_requested.wait(0.5):
+            pass
+    finally:
+        if web_server is not None:
+            web_server.should_exit = True
+        daemon.stop()
+
+
+def _start_web(app: AppContext, settings: Settings) -> Any:
+    try:
+        from tracker.web import start_in_thread
+    except ImportError:
+        return None  # the web UI is not part of this build
+    return start_in_thread(app.db, settings)
+
+
+@main.command()
+@click.option("--no-web", is_flag=True, help="Leave out the web UI.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), help="Log line format.")
+@pass_app
+@_friendly_errors
+def run(app: AppContext, no_web: bool, log_format: str | None) -> None:
+    """Run the daemon: check every story when due (and serve the web UI)."""
+    _run_daemon(app, web=not no_web, log_format=log_format)
+
+
+@main.command()
+@click.option("--log-format", type=click.Choice(["text", "json"]), help="Log line format.")
+@pass_app
+@_friendly_errors
+def worker(app: AppContext, log_format: str | None) -> None:
+    """Run a worker without the web UI (start several against one PostgreSQL)."""
+    _run_daemon(app, web=False, log_format=log_format)
+
+
+@main.command()
+@click.option("--step", default=5.0, show_default=True, help="Seconds between story updates.")
+@click.option("--interval", default=1.5, show_default=True, help="Seconds between checks.")
+@pass_app
+@_friendly_errors
+def demo(app: AppContext, step: float, interval: float) -> None:
+    """Watch the tracker follow a developing story served locally (no internet needed)."""
+    from tracker.demo import run_demo
+
+    if step <= interval:
+        raise CLIError("--step must be longer than --interval, or changes are missed")
+    versions = run_demo(app.settings, step=step, interval=interval)
+    if versions == 0:
+        raise CLIError("the demo stored no versions; see the messages above")
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Settings: see the effective values or the documented example file."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@_friendly_errors
+def config_show(app: AppContext, as_json: bool) -> None:
+    """The effective settings (file + environment + defaults)."""
+    data = app.settings.model_dump(mode="json")
+    data["effective_database_url"] = app.settings.effective_database_url
+    if as_json:
+        _json_out(data)
+        return
+    for name, value in data.items():
+        click.echo(f"{name} = {value!r}")
+
+
+@config.command("example")
+def config_example() -> None:
+    """Print config/tracker.example.toml (every setting, documented)."""
+    from tracker.config import example_toml
+
+    click.echo(example_toml(), nl=False)
+
+
+# -- database ---------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@pass_app
+@_friendly_errors
+def db_upgrade(app: AppContext) -> None:
+    """Apply pending schema migrations (also done automatically on start)."""
+    from tracker.db import current_revision, head_revision
+
+    database = app.db  # opening the database upgrades it
+    click.echo(
+        f"database at revision {current_revision(database.engine)} "
+        f"(head {head_revision(database.engine)})"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

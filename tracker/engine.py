@@ -1,0 +1,311 @@
+"""The check engine: one pool, one politeness policy, one conditional-GET path for everyone.
+
+Both the daemon and ``tracker check`` hand story ids to :class:`CheckEngine`. Fetching
+runs on a bounded thread pool behind per-host throttling and robots.txt; extraction is
+CPU-bound, so it runs on a process pool (the GIL would otherwise cap a 2-core machine at
+one core of trafilatura); the database write is one short transaction per check.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime, timedelta
+
+from tracker import claims
+from tracker.cadence import CadencePolicy
+from tracker.check import (
+    Analysis,
+    CheckReport,
+    analyse,
+    compare,
+    latest_version,
+    load_state,
+    prepare_capture,
+    record,
+    version_as_article,
+)
+from tracker.config import Settings
+from tracker.db import Database
+from tracker.fetch import Fetcher, FetchOptions, FetchResult, Outcome
+from tracker.models import Check, CheckOutcome, Story
+from tracker.politeness import HostThrottle, RobotsCache
+
+log = logging.getLogger("tracker.engine")
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def fetch_options(settings: Settings) -> FetchOptions:
+    return FetchOptions(
+        user_agent=settings.user_agent,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        deadline=settings.fetch_deadline,
+        max_redirects=settings.max_redirects,
+        max_bytes=settings.max_body_bytes,
+        allow_private_networks=settings.allow_private_networks,
+    )
+
+
+def _preload() -> None:
+    # Runs once in each extraction process: import the heavy modules before work arrives.
+    import tracker.check  # noqa: F401
+
+
+class CheckEngine:
+    """Runs checks of stories; thread-safe; reuse one per process."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        clock: Clock = utcnow,
+        fetcher: Fetcher | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self.clock = clock
+        self.policy = CadencePolicy.from_settings(settings)
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self.fetcher = fetcher or Fetcher(fetch_options(settings))
+        self.throttle = HostThrottle(
+            per_host=settings.per_host_concurrency,
+            min_delay=settings.per_host_min_delay,
+            global_limit=settings.global_concurrency,
+        )
+        self.robots = RobotsCache(
+            self.fetcher, settings.user_agent, ttl=settings.robots_cache_seconds
+        )
+        self._threads = ThreadPoolExecutor(
+            max_workers=settings.global_concurrency, thread_name_prefix="check"
+        )
+        processes = settings.extract_processes
+        self._process_count = (os.cpu_count() or 1) if processes < 0 else processes
+        self._processes: ProcessPoolExecutor | None = None
+        self._process_lock = threading.Lock()
+
+    # -- public -----------------------------------------------------------------------
+
+    def submit(self, story_id: int) -> Future[CheckReport]:
+        """Check one (already leased) story on the thread pool."""
+        return self._threads.submit(self.check_story, story_id)
+
+    def check_now(
+        self,
+        story_ids: Iterable[int],
+        *,
+        on_report: Callable[[CheckReport], None] | None = None,
+    ) -> list[CheckReport]:
+        """Lease and check the given stories now, due or not (``tracker check``)."""
+        ids = list(story_ids)
+        with self.db.session() as session:
+            claimed = claims.claim_ids(
+                session, ids, worker=self.worker_id, now=self.clock(), lease=self.lease
+            )
+        skipped = set(ids) - set(claimed)
+        reports = [
+            CheckReport(i, "", CheckOutcome.ERROR, error="being checked by another worker")
+            for i in sorted(skipped)
+        ]
+        for report in reports:
+            if on_report:
+                on_report(report)
+        futures = [self.submit(story_id) for story_id in claimed]
+        for future in futures:
+            report = future.result()
+            reports.append(report)
+            if on_report:
+                on_report(report)
+        return reports
+
+    def check_story(self, story_id: int) -> CheckReport:
+        """The whole check of one story. Never raises: failures become recorded checks."""
+        started_at = self.clock()
+        try:
+            return self._check(story_id, started_at)
+        except Exception as exc:  # noqa: BLE001 -- a bug must cost one check, not the daemon
+            log.error("check of story %s failed: %s\n%s", story_id, exc, traceback.format_exc())
+            return self._record_internal_error(story_id, started_at, exc)
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        with self._process_lock:
+            if self._processes is not None:
+                self._processes.shutdown(wait=True, cancel_futures=True)
+                self._processes = None
+        self.fetcher.close()
+
+    def __enter__(self) -> CheckEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the pipeline -----------------------------------------------------------------
+
+    def _check(self, story_id: int, started_at: datetime) -> CheckReport:
+        with self.db.session() as session:
+            state = load_state(session, story_id)
+        if state is None:
+            return CheckReport(story_id, "", CheckOutcome.ERROR, error="no such story")
+
+        respect_robots = (
+            self.settings.respect_robots_txt
+            if state.respect_robots_txt is None
+            else state.respect_robots_txt
+        )
+        if respect_robots and not self.robots.allowed(state.url):
+            fetched = _no_fetch(state.url)
+            return self._record(story_id, fetched, None, None, started_at, state, blocked=True)
+
+        with self.throttle.slot(state.url):
+            fetched = self.fetcher.fetch(
+                state.url, etag=state.etag, last_modified=state.last_modified
+            )
+
+        analysis = comparison = capture = None
+        if fetched.outcome is Outcome.OK and fetched.text is not None:
+            analysis = self._analyse(
+                fetched.text, fetched.final_url or state.url, state.selector, state.ignore_patterns
+            )
+            if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
+                with self.db.session() as session:
+                    previous = latest_version(session, story_id)
+                    previous_article = version_as_article(previous) if previous else None
+                assert analysis.article is not None
+                comparison = compare(previous_article, analysis.article)
+                if fetched.body is not None:
+                    capture = prepare_capture(fetched.body)
+        return self._record(
+            story_id, fetched, analysis, comparison, started_at, state, capture=capture
+        )
+
+    def _record(
+        self,
+        story_id: int,
+        fetched: FetchResult,
+        analysis: Analysis | None,
+        comparison,
+        started_at: datetime,
+        state,
+        *,
+        capture=None,
+        blocked: bool = False,
+    ) -> CheckReport:
+        with self.db.session() as session:
+            report = record(
+                session,
+                story_id,
+                fetched,
+                analysis,
+                comparison,
+                policy=self.policy,
+                now=self.clock(),
+                started_at=started_at,
+                worker=self.worker_id,
+                compared_against=state.last_fingerprint,
+                capture=capture,
+                robots_blocked=blocked,
+            )
+        return report
+
+    def _analyse(
+        self, html: str, url: str, selector: str | None, ignore_patterns: tuple[str, ...]
+    ) -> Analysis:
+        pool = self._pool()
+        if pool is None:
+            return analyse(html, url, selector, ignore_patterns)
+        try:
+            return pool.submit(analyse, html, url, selector, ignore_patterns).result()
+        except BrokenProcessPool:
+            # A worker process died (out of memory on a hostile page, killed): start afresh
+            # and extract this page here rather than lose the check.
+            log.warning("extraction process pool broke; restarting it")
+            with self._process_lock:
+                self._processes = None
+            return analyse(html, url, selector, ignore_patterns)
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self._process_count <= 0:
+            return None
+        with self._process_lock:
+            if self._processes is None:
+                # forkserver: forking a process that runs threads can copy held locks.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["tracker.check"])
+                self._processes = ProcessPoolExecutor(
+                    max_workers=self._process_count, mp_context=context, initializer=_preload
+                )
+            return self._processes
+
+    def _record_internal_error(
+        self, story_id: int, started_at: datetime, exc: Exception
+    ) -> CheckReport:
+        message = f"internal error: {type(exc).__name__}: {exc}"[:2000]
+        now = self.clock()
+        try:
+            with self.db.session() as session:
+                story = session.get(Story, story_id)
+                if story is not None:
+                    session.add(
+                        Check(
+                            story_id=story_id,
+                            started_at=started_at,
+                            duration_ms=int((now - started_at).total_seconds() * 1000),
+                            outcome=CheckOutcome.ERROR,
+                            error_kind="internal",
+                            error=message,
+                            worker=self.worker_id,
+                        )
+                    )
+                    story.last_error = message
+                    story.consecutive_failures += 1
+                    story.next_check_at = now + self.policy.error_backoff(
+                        story.consecutive_failures
+                    )
+                    if story.lease_owner == self.worker_id:
+                        story.lease_owner = None
+                        story.lease_expires_at = None
+        except Exception as db_exc:  # noqa: BLE001 -- the database itself may be the problem
+            log.error("could not record the failed check of story %s: %s", story_id, db_exc)
+        return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)
+
+
+def _no_fetch(url: str) -> FetchResult:
+    return FetchResult(
+        outcome=Outcome.ERROR,
+        url=url,
+        final_url=None,
+        status=None,
+        headers={},
+        body=None,
+        text=None,
+        encoding=None,
+        etag=None,
+        last_modified=None,
+        error="blocked by robots.txt",
+        error_kind="robots",
+        retry_after=None,
+        elapsed=0.0,
+        bytes_read=0,
+    )
