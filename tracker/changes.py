@@ -327,17 +327,28 @@ def _compare_paragraphs(old: Sequence[str], new: Sequence[str]) -> ParagraphCoun
     return ParagraphCounts(added=added, removed=removed, edited=edited)
 
 
+_PAIRING_WINDOW: Final = 25  # how far ahead a paragraph's edited form is looked for
+
+
 def _pair_edited(old: list[str], new: list[str]) -> int:
-    """How many paragraphs of `old` were edited into one of `new` (in order, greedily)."""
+    """How many paragraphs of `old` were edited into one of `new` (in order, greedily).
+
+    Each old paragraph looks for its edited form among the next few unpaired new ones, which
+    keeps a wholesale rewrite of a long article from costing len(old) * len(new) comparisons.
+    """
+    new_words = [paragraph.split() for paragraph in new]
     paired = 0
     start = 0
     for paragraph in old:
-        words = paragraph.split()
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq1(paragraph.split())
         best, best_index = _SIMILAR, None
-        for index in range(start, len(new)):
-            matcher = difflib.SequenceMatcher(None, words, new[index].split(), autojunk=False)
-            if matcher.quick_ratio() >= best and matcher.ratio() >= best:
-                best, best_index = matcher.ratio(), index
+        for index in range(start, min(len(new), start + _PAIRING_WINDOW)):
+            matcher.set_seq2(new_words[index])
+            if matcher.real_quick_ratio() >= best and matcher.quick_ratio() >= best:
+                ratio = matcher.ratio()
+                if ratio >= best:
+                    best, best_index = ratio, index
         if best_index is not None:
             paired += 1
             start = best_index + 1
