@@ -138,6 +138,7 @@ def version_as_article(version: Version) -> Article:
         text=version.text,
         canonical_url=version.canonical_url,
         lang=None,
+        headlines=tuple(version.headlines or ()),
     )
 
 
@@ -157,13 +158,13 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
         kinds = frozenset({changes.ChangeKind.FIRST})
         return Comparison(kinds, stats, False, "First version", True)
     diff = diffing.word_diff(previous.text, current.text, timeout=diff_timeout)
-    kinds = changes.classify(previous, current)
+    change = changes.analyse(previous, current)
     return Comparison(
-        kinds=frozenset(str(kind) for kind in kinds),
+        kinds=frozenset(str(kind) for kind in change.kinds),
         stats=diff.stats,
         coarse=diff.coarse,
-        summary=changes.describe(kinds, diff.stats),
-        substantive=changes.is_substantive(kinds),
+        summary=changes.describe(change.kinds, diff.stats, change.paragraphs),
+        substantive=changes.is_substantive(change.kinds),
     )
 
 
@@ -390,6 +391,7 @@ def _store_version(
         captured_at=now,
         fingerprint=analysis.fingerprint,
         title=article.title,
+        headlines=list(article.headlines),
         byline=article.byline,
         published=article.published,
         modified=article.modified,

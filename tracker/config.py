@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         default=None, description="Public URL of the web UI, used in links in alerts."
     )
+    web_token: str | None = Field(
+        default=None,
+        description="Token (API: 'Authorization: Bearer …'; browser: login form) required "
+        "when the web UI binds to anything but loopback.",
+    )
+
+    # -- alerts (see docs/alerts.md) --------------------------------------------------------
 
     @field_validator("home", mode="before")
     @classmethod

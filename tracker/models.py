@@ -183,6 +183,8 @@ class Version(Base):
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fingerprint: Mapped[str] = mapped_column(String(64))
     title: Mapped[str | None] = mapped_column(Text)
+    # Every headline the page stated (h1, og:title, <title>): sites edit them separately.
+    headlines: Mapped[list[str]] = mapped_column(JSON, default=list)
     byline: Mapped[str | None] = mapped_column(Text)
     published: Mapped[str | None] = mapped_column(String(64))
     modified: Mapped[str | None] = mapped_column(String(64))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:04:39.505620
+Create Date: 2026-11-27 21:18:14.723858
 """
 
 from collections.abc import Sequence
@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('captured_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('title', sa.Text(), nullable=True),
+    sa.Column('headlines', sa.JSON(), nullable=False),
     sa.Column('byline', sa.Text(), nullable=True),
     sa.Column('published', sa.String(length=64), nullable=True),
     sa.Column('modified', sa.String(length=64), nullable=True),
