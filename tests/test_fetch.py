@@ -1,0 +1,597 @@
+"""The fetcher against real local servers: good pages, conditional GET, redirects, every limit."""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import socket
+import threading
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from servers import (
+    LocalServer,
+    endless_chunked,
+    gzip_bomb,
+    hang,
+    reset_after,
+    slow_drip,
+    slow_headers,
+)
+
+from tracker.fetch import (
+    CHUNK_SIZE,
+    MB,
+    Fetcher,
+    FetchOptions,
+    NotHTMLError,
+    Outcome,
+    decode_html,
+    format_size,
+    looks_like_html,
+    meta_charset,
+    parse_content_type,
+    parse_retry_after,
+)
+from tracker.netguard import is_public_address
+
+PAGE = "<!DOCTYPE html><html><head><title>Story</title></head><body><p>Text.</p></body></html>"
+CAP = 1 * MB
+
+
+def options(**overrides):
+    settings = {
+        "allow_private_networks": True,  # the test servers live on 127.0.0.1
+        "connect_timeout": 1.0,
+        "read_timeout": 0.5,
+        "deadline": 2.0,
+        "max_bytes": CAP,
+    }
+    return FetchOptions(**(settings | overrides))
+
+
+@pytest.fixture
+def server():
+    with LocalServer() as local:
+        yield local
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(options()) as f:
+        yield f
+
+
+# -- good pages -----------------------------------------------------------------------------------
+
+
+def test_fetches_an_html_page(server, fetcher):
+    server.set("/story", PAGE, etag='"v1"', last_modified="Wed, 01 May 2024 10:00:00 GMT")
+
+    result = fetcher.fetch(server.url("/story"))
+
+    assert result.outcome is Outcome.OK
+    assert result.ok
+    assert (result.status, result.error, result.error_kind) == (200, None, None)
+    assert result.text == PAGE
+    assert result.body == PAGE.encode()
+    assert result.encoding == "utf-8"
+    assert result.url == result.final_url == server.url("/story")
+    assert result.etag == '"v1"'
+    assert result.last_modified == "Wed, 01 May 2024 10:00:00 GMT"
+    assert result.headers["content-type"] == "text/html; charset=utf-8"
+    assert result.bytes_read == len(PAGE)
+
+
+def test_identifies_itself_with_a_descriptive_user_agent(server, fetcher):
+    server.set("/", PAGE)
+    fetcher.fetch(server.url("/"))
+    user_agent = server.requests[0].headers["user-agent"]
+    assert user_agent.startswith("tracker/")
+    assert "live-story update tracker" in user_agent
+
+
+def test_conditional_get_with_etag_gives_not_modified(server, fetcher):
+    server.set("/story", PAGE, etag='"v1"')
+
+    result = fetcher.fetch(server.url("/story"), etag='"v1"')
+
+    assert server.requests_for("/story")[0].headers["if-none-match"] == '"v1"'
+    assert result.outcome is Outcome.NOT_MODIFIED
+    assert result.status == 304
+    assert result.body is None and result.text is None
+    assert result.etag == '"v1"'
+
+
+def test_conditional_get_with_last_modified_gives_not_modified(server, fetcher):
+    stamp = "Wed, 01 May 2024 10:00:00 GMT"
+    server.set("/story", PAGE, last_modified=stamp)
+
+    result = fetcher.fetch(server.url("/story"), last_modified=stamp)
+
+    assert server.requests_for("/story")[0].headers["if-modified-since"] == stamp
+    assert result.outcome is Outcome.NOT_MODIFIED
+    assert result.last_modified == stamp
+
+
+def test_conditional_get_returns_the_page_when_it_has_changed(server, fetcher):
+    server.set("/story", PAGE, etag='"v1"')
+    first = fetcher.fetch(server.url("/story"))
+    server.set("/story", PAGE.replace("Text.", "Updated text."), etag='"v2"')
+
+    second = fetcher.fetch(server.url("/story"), etag=first.etag)
+
+    assert second.outcome is Outcome.OK
+    assert "Updated text." in second.text
+    assert second.etag == '"v2"'
+
+
+def test_gzip_encoded_page_is_decompressed(server, fetcher):
+    server.set("/", gzip.compress(PAGE.encode()), headers={"Content-Encoding": "gzip"})
+    result = fetcher.fetch(server.url("/"))
+    assert result.text == PAGE
+    assert result.bytes_read == len(PAGE)
+
+
+# -- redirects ------------------------------------------------------------------------------------
+
+
+def test_redirect_chain_is_followed_and_final_url_recorded(server, fetcher):
+    server.redirect("/a", server.url("/b"), 301)
+    server.redirect("/b", "/c", 302)  # relative Location
+    server.redirect("/c", "d", 307)  # path-relative
+    server.set("/d", PAGE)
+
+    result = fetcher.fetch(server.url("/a"))
+
+    assert result.outcome is Outcome.OK
+    assert result.url == server.url("/a")
+    assert result.final_url == server.url("/d")
+    assert [r.path for r in server.requests] == ["/a", "/b", "/c", "/d"]
+
+
+def test_redirect_loop_is_reported(server, fetcher):
+    server.redirect("/x", "/y")
+    server.redirect("/y", "/x")
+
+    result = fetcher.fetch(server.url("/x"))
+
+    assert result.outcome is Outcome.ERROR
+    assert result.error_kind == "redirects"
+    assert result.error.startswith("redirect loop: ")
+    assert server.url("/y") in result.error
+
+
+def test_five_redirects_are_followed_but_not_six(server, fetcher):
+    for n in range(6):
+        server.redirect(f"/r{n}", f"/r{n + 1}")
+    server.set("/r6", PAGE)
+
+    assert fetcher.fetch(server.url("/r1")).outcome is Outcome.OK  # r1 -> … -> r6: 5 hops
+    too_many = fetcher.fetch(server.url("/r0"))  # 6 hops
+
+    assert too_many.error_kind == "redirects"
+    assert too_many.error == f"too many redirects (>5) from {server.url('/r0')}"
+
+
+def test_a_cookie_setting_bounce_is_not_a_loop(server, fetcher):
+    def story(exchange):
+        if "seen=1" in exchange.request.headers.get("cookie", ""):
+            exchange.send(200, {"Content-Type": "text/html"}, PAGE)
+        else:
+            exchange.send(302, {"Location": "/consent"})
+
+    server.set_handler("/story", story)
+    server.set("/consent", b"", 302, {"Location": "/story", "Set-Cookie": "seen=1; Path=/"})
+
+    result = fetcher.fetch(server.url("/story"))
+
+    assert result.outcome is Outcome.OK
+    assert result.final_url == server.url("/story")
+
+
+def test_cookies_do_not_carry_over_between_fetches(server, fetcher):
+    server.set("/", PAGE, headers={"Set-Cookie": "visits=1; Path=/"})
+    fetcher.fetch(server.url("/"))
+    fetcher.fetch(server.url("/"))
+    assert "cookie" not in server.requests[1].headers
+
+
+def test_redirect_to_a_non_http_url_is_a_bad_url(server, fetcher):
+    server.redirect("/", "ftp://files.example/story.html")
+    result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "bad_url"
+    assert "redirected to a bad URL" in result.error
+
+
+# -- the private-network guard --------------------------------------------------------------------
+
+
+def test_loopback_is_refused_unless_allowed(server):
+    server.set("/", PAGE)
+    with Fetcher(options(allow_private_networks=False)) as guarded:
+        result = guarded.fetch(server.url("/"))
+
+    assert result.outcome is Outcome.ERROR
+    assert result.error_kind == "private_network"
+    assert result.error == (
+        "refused: 127.0.0.1 is a loopback address; set TRACKER_ALLOW_PRIVATE_NETWORKS=1 to allow"
+    )
+    assert server.count() == 0
+
+
+def loopback_127_0_0_1_or_public(address):
+    return address == ipaddress.ip_address("127.0.0.1") or is_public_address(address)
+
+
+@pytest.mark.parametrize(
+    ("target", "refusal"),
+    [
+        ("http://10.0.0.5/internal", "10.0.0.5 is a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("http://127.0.0.2:{port}/", "127.0.0.2 is a loopback address"),
+    ],
+)
+def test_every_redirect_hop_is_checked(server, target, refusal):
+    # The first hop (127.0.0.1) is let through by the injected policy; the hop it redirects
+    # to must still be refused.
+    server.redirect("/", target.format(port=server.port))
+    fetcher = Fetcher(
+        options(allow_private_networks=False), address_allowed=loopback_127_0_0_1_or_public
+    )
+
+    result = fetcher.fetch(server.url("/"))
+
+    assert result.error_kind == "private_network"
+    assert refusal in result.error
+    assert "TRACKER_ALLOW_PRIVATE_NETWORKS=1" in result.error
+    assert result.final_url == target.format(port=server.port)
+    assert server.count() == 1
+
+
+def test_injected_policy_lets_an_allowed_first_hop_through(server):
+    server.set("/", PAGE)
+    fetcher = Fetcher(
+        options(allow_private_networks=False), address_allowed=loopback_127_0_0_1_or_public
+    )
+    assert fetcher.fetch(server.url("/")).outcome is Outcome.OK
+
+
+# -- size, time and connection limits -------------------------------------------------------------
+
+
+def test_declared_oversized_body_is_refused_without_reading_it(server, fetcher):
+    server.set("/", b"<html>" + b"x" * (CAP + 10))
+    result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "too_large"
+    assert result.error == "body larger than 1 MB cap"
+    assert result.bytes_read == 0
+
+
+def test_undeclared_oversized_body_stops_at_the_cap_while_streaming(server, fetcher):
+    server.set_handler("/", endless_chunked())
+    result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "too_large"
+    assert result.error == "body larger than 1 MB cap"
+    assert CAP < result.bytes_read <= CAP + CHUNK_SIZE
+
+
+def test_gzip_bomb_stops_at_the_cap_without_inflating_into_memory(server, fetcher):
+    bomb = gzip_bomb(64 * MB)
+    assert len(bomb) < 128 * 1024
+    server.set("/", bomb, headers={"Content-Encoding": "gzip"})
+
+    tracemalloc.start()
+    try:
+        result = fetcher.fetch(server.url("/"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert result.error_kind == "too_large"
+    assert result.bytes_read <= CAP + CHUNK_SIZE
+    assert peak < 8 * MB
+
+
+def test_server_that_never_answers_times_out(server, fetcher):
+    server.set_handler("/", hang())
+    result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "timeout"
+    assert result.error == f"timed out after 0.5 s reading {server.url('/')}"
+
+
+def test_slow_drip_stops_at_the_deadline(server):
+    server.set_handler("/", slow_drip(interval=0.05))
+    with Fetcher(options(deadline=0.6, read_timeout=0.5)) as fetcher:
+        result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "timeout"
+    assert "0.6 s deadline" in result.error
+    assert result.bytes_read > 0
+
+
+def test_headers_dripped_slowly_stop_at_the_deadline(server):
+    server.set_handler("/", slow_headers(interval=0.05))
+    with Fetcher(options(deadline=0.6, read_timeout=0.5)) as fetcher:
+        result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "timeout"
+    assert "0.6 s deadline" in result.error
+    assert result.bytes_read == 0
+
+
+def test_connection_reset_mid_body_is_a_connection_error(server, fetcher):
+    server.set_handler("/", reset_after())
+    result = fetcher.fetch(server.url("/"))
+    assert result.outcome is Outcome.ERROR
+    assert result.error_kind == "connection"
+    assert result.error.startswith("connection lost after ")
+    assert result.status == 200
+
+
+def test_connection_refused(fetcher):
+    with socket.socket() as placeholder:
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+    result = fetcher.fetch(f"http://127.0.0.1:{port}/")
+    assert result.error_kind == "connection"
+    assert result.error == f"connection refused by 127.0.0.1:{port}"
+
+
+def test_dns_failure_with_the_guard_on():
+    with Fetcher(options(allow_private_networks=False)) as fetcher:
+        result = fetcher.fetch("http://no-such-host.invalid/story")
+    assert result.error_kind == "dns"
+    assert result.error.startswith("DNS lookup failed for no-such-host.invalid")
+
+
+def test_dns_failure_with_private_networks_allowed(fetcher):
+    result = fetcher.fetch("http://no-such-host.invalid/story")
+    assert result.error_kind == "dns"
+    assert result.error.startswith("DNS lookup failed for no-such-host.invalid")
+
+
+def test_tls_failure_is_reported(server, fetcher):
+    # Speaking TLS to a plain-HTTP server fails the handshake.
+    result = fetcher.fetch(f"https://127.0.0.1:{server.port}/")
+    assert result.error_kind == "tls"
+    assert result.error.startswith("TLS error: ")
+
+
+def test_malformed_url_is_an_error_not_an_exception(fetcher):
+    result = fetcher.fetch("not a url")
+    assert result.outcome is Outcome.ERROR
+    assert result.error_kind == "bad_url"
+
+
+# -- HTTP errors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "message"), [(404, "HTTP 404 Not Found"), (410, "HTTP 410 Gone")]
+)
+def test_http_errors_carry_status(server, fetcher, status, message):
+    server.set("/", "<html>gone</html>", status)
+    result = fetcher.fetch(server.url("/"))
+    assert (result.outcome, result.error_kind) == (Outcome.ERROR, "http_status")
+    assert result.status == status
+    assert result.error == message
+    assert result.retry_after is None
+
+
+def test_429_with_retry_after_seconds(server, fetcher):
+    server.set("/", "slow down", 429, {"Retry-After": "120"})
+    result = fetcher.fetch(server.url("/"))
+    assert (result.status, result.error_kind) == (429, "http_status")
+    assert result.retry_after == 120.0
+
+
+def test_503_with_retry_after_http_date(server):
+    server.set("/", "maintenance", 503, {"Retry-After": "Wed, 01 May 2024 10:05:00 GMT"})
+    now = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
+    with Fetcher(options(), now=lambda: now) as fetcher:
+        result = fetcher.fetch(server.url("/"))
+    assert result.error == "HTTP 503 Service Unavailable"
+    assert result.retry_after == 300.0
+
+
+# -- content type and charset ---------------------------------------------------------------------
+
+
+def test_non_html_content_type_is_refused_without_download(server, fetcher):
+    server.set("/file", b"%PDF-1.7 " + b"x" * 50_000, content_type="application/pdf")
+    result = fetcher.fetch(server.url("/file"))
+    assert result.error_kind == "not_html"
+    assert result.error == "not HTML (application/pdf)"
+    assert result.bytes_read == 0
+
+
+def test_xhtml_is_accepted(server, fetcher):
+    server.set("/", PAGE, content_type="application/xhtml+xml")
+    assert fetcher.fetch(server.url("/")).outcome is Outcome.OK
+
+
+def test_missing_content_type_is_sniffed(server, fetcher):
+    server.set("/page", PAGE, content_type=None)
+    server.set("/data", '{"not": "html"}', content_type=None)
+    assert fetcher.fetch(server.url("/page")).outcome is Outcome.OK
+    refused = fetcher.fetch(server.url("/data"))
+    assert refused.error_kind == "not_html"
+
+
+def test_binary_served_as_html_is_refused(server, fetcher):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    server.set("/", png, content_type="text/html")
+    result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "not_html"
+    assert "binary" in result.error
+
+
+def test_empty_body_is_an_error(server, fetcher):
+    server.set("/", b"")
+    assert fetcher.fetch(server.url("/")).error_kind == "not_html"
+
+
+FRENCH = "<html><body><p>Le café d’en face a rouvert — enfin. Déjà « complet ».</p></body></html>"
+
+
+def test_lying_utf8_header_falls_back_without_mojibake(server, fetcher):
+    server.set("/", FRENCH.encode("cp1252"), content_type="text/html; charset=utf-8")
+    result = fetcher.fetch(server.url("/"))
+    assert result.outcome is Outcome.OK
+    assert "\ufffd" not in result.text
+    assert "café d’en face" in result.text
+    assert result.encoding != "utf-8"
+
+
+def test_meta_charset_is_used_when_the_header_has_none(server, fetcher):
+    html = FRENCH.replace("<html>", '<html><head><meta charset="windows-1252"></head>')
+    server.set("/", html.encode("cp1252"), content_type="text/html")
+    result = fetcher.fetch(server.url("/"))
+    assert result.text == html
+    assert result.encoding == "cp1252"
+
+
+def test_http_equiv_charset_is_used(server, fetcher):
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-15">'
+        "</head><body><p>Le café a rouvert : 5 € le déjeuner.</p></body></html>"
+    )
+    server.set("/", html.encode("iso-8859-15"), content_type="text/html")
+    result = fetcher.fetch(server.url("/"))
+    assert result.text == html
+    assert result.encoding == "iso8859-15"
+
+
+def test_utf8_body_behind_a_latin1_header_is_read_as_utf8(server, fetcher):
+    server.set("/", FRENCH.encode("utf-8"), content_type="text/html; charset=ISO-8859-1")
+    result = fetcher.fetch(server.url("/"))
+    assert result.text == FRENCH
+    assert result.encoding == "utf-8"
+
+
+def test_declared_charset_is_honoured(server, fetcher):
+    server.set("/", FRENCH.encode("cp1252"), content_type="text/html; charset=windows-1252")
+    result = fetcher.fetch(server.url("/"))
+    assert (result.text, result.encoding) == (FRENCH, "cp1252")
+
+
+# -- concurrency and robots-style text fetches ----------------------------------------------------
+
+
+def test_concurrent_fetches_share_the_fetcher_safely(server, fetcher):
+    for n in range(16):
+        server.set(f"/s{n}", PAGE.replace("Text.", f"Story {n}."))
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda n: fetcher.fetch(server.url(f"/s{n}")), range(16)))
+
+    assert [r.outcome for r in results] == [Outcome.OK] * 16
+    assert all(f"Story {n}." in r.text for n, r in enumerate(results))
+
+
+def test_get_text_accepts_plain_text_and_truncates(server, fetcher):
+    server.set("/robots.txt", "User-agent: *\nDisallow: /private\n", content_type="text/plain")
+    server.set("/big.txt", "#" * 10_000, content_type="text/plain")
+
+    robots = fetcher.get_text(server.url("/robots.txt"))
+    big = fetcher.get_text(server.url("/big.txt"), max_bytes=1000)
+
+    assert robots.text == "User-agent: *\nDisallow: /private\n"
+    assert (big.outcome, big.text) == (Outcome.OK, "#" * 1000)
+
+
+def test_fetch_never_raises_under_concurrent_hostility(server, fetcher):
+    server.set_handler("/hang", hang())
+    server.set_handler("/reset", reset_after())
+    server.set("/ok", PAGE)
+    paths = ["/hang", "/reset", "/ok", "/missing"]
+    results = {}
+
+    def run(path):
+        results[path] = fetcher.fetch(server.url(path))
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert {p: r.error_kind for p, r in results.items()} == {
+        "/hang": "timeout",
+        "/reset": "connection",
+        "/ok": None,
+        "/missing": "http_status",
+    }
+
+
+# -- pure helpers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 0 ", 0.0),
+        ("Wed, 01 May 2024 10:01:30 GMT", 90.0),
+        ("Wed, 01 May 2024 09:00:00 GMT", 0.0),  # in the past: retry now
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("-5", None),
+    ],
+)
+def test_parse_retry_after(value, expected):
+    assert parse_retry_after(value, datetime(2024, 5, 1, 10, 0, tzinfo=UTC)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("text/html; charset=UTF-8", ("text/html", "UTF-8")),
+        ('Text/HTML; Charset="windows-1252"', ("text/html", "windows-1252")),
+        ("application/xhtml+xml", ("application/xhtml+xml", None)),
+        ("", (None, None)),
+        (None, (None, None)),
+    ],
+)
+def test_parse_content_type(value, expected):
+    assert parse_content_type(value) == expected
+
+
+def test_byte_order_mark_wins_over_declarations():
+    body = "<html>ünïcode</html>".encode("utf-16-le")
+    assert decode_html(b"\xff\xfe" + body, "iso-8859-1") == ("<html>ünïcode</html>", "utf-16-le")
+
+
+def test_undeclared_text_is_detected():
+    text, _ = decode_html(FRENCH.encode("cp1252") * 3)
+    assert "café d’en face" in text
+    assert "\ufffd" not in text
+
+
+def test_binary_bytes_are_not_html():
+    with pytest.raises(NotHTMLError):
+        decode_html(bytes(range(256)) * 8, "utf-8")
+
+
+def test_meta_charset_finds_both_forms():
+    assert meta_charset(b'<head><meta charset="utf-8">') == "utf-8"
+    assert meta_charset(b"<meta http-equiv=Content-Type content='text/html;charset=gbk'>") == "gbk"
+    assert meta_charset(b"<p>charset=utf-8</p>") is None
+
+
+def test_looks_like_html():
+    assert looks_like_html(b"\n  <!DOCTYPE html><p>")
+    assert looks_like_html(b"<!-- generated --><html lang=en>")
+    assert not looks_like_html(b'{"json": true}')
+    assert not looks_like_html(b"plain words")
+
+
+def test_format_size():
+    assert [format_size(n) for n in (10 * MB, MB + MB // 2, 500 * 1024, 12)] == [
+        "10 MB",
+        "1.5 MB",
+        "500 KB",
+        "12 bytes",
+    ]
