@@ -489,6 +489,7 @@ def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
     help="text: coloured word diff; unified: paragraph diff; html/side-by-side: HTML.",
 )
 @click.option("--color/--no-color", default=None, help="Colour (default: when a terminal).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @pass_app
 @_friendly_errors
 def diff(
@@ -498,6 +499,7 @@ def diff(
     to_seq: int | None,
     output_format: str,
     color: bool | None,
+    as_json: bool,
 ) -> None:
     """Show what changed. No versions given: the latest change. One (N): the change that
     made version N. Two: from FROM to TO."""
@@ -515,6 +517,8 @@ def diff(
             from_seq = after.seq - 1
         before = get_version(session, story, from_seq)
         url = story.url
+    if as_json:
+        output_format = "json"
     title_change = (before.title or "") != (after.title or "")
     word_diff = diffing.word_diff(before.text, after.text)
     title_diff = diffing.word_diff(before.title or "", after.title or "") if title_change else None

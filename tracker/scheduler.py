@@ -110,7 +110,8 @@ class Daemon:
         if self.stopped.is_set():
             return
         self.stopping.set()
-        self.scheduler.shutdown(wait=True)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
         with self._lock:
             pending = dict(self._in_flight)
         not_started = [story_id for story_id, f in pending.items() if f.cancel()]
