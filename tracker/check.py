@@ -35,6 +35,7 @@ from tracker.models import (
     Version,
 )
 from tracker.normalize import fingerprint
+from tracker.notify.outbox import enqueue_alerts
 
 # After this many consecutive failed checks a "checks failing" event is recorded (once).
 FAILING_EVENT_AFTER = 5
@@ -100,18 +101,29 @@ class CheckReport:
 
 
 def load_state(session: Session, story_id: int) -> StoryState | None:
-    story = session.get(Story, story_id)
-    if story is None:
+    row = session.execute(
+        select(
+            Story.id,
+            Story.url,
+            Story.etag,
+            Story.last_modified,
+            Story.selector,
+            Story.ignore_patterns,
+            Story.last_fingerprint,
+            Story.respect_robots_txt,
+        ).where(Story.id == story_id)
+    ).one_or_none()
+    if row is None:
         return None
     return StoryState(
-        id=story.id,
-        url=story.url,
-        etag=story.etag,
-        last_modified=story.last_modified,
-        selector=story.selector,
-        ignore_patterns=tuple(story.ignore_patterns or ()),
-        last_fingerprint=story.last_fingerprint,
-        respect_robots_txt=story.respect_robots_txt,
+        id=row.id,
+        url=row.url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        selector=row.selector,
+        ignore_patterns=tuple(row.ignore_patterns or ()),
+        last_fingerprint=row.last_fingerprint,
+        respect_robots_txt=row.respect_robots_txt,
     )
 
 
@@ -264,6 +276,7 @@ def record(
     )
     story.last_checked_at = now
     retry_after: timedelta | None = None
+    version: Version | None = None
 
     if robots_blocked:
         check.outcome = CheckOutcome.BLOCKED
@@ -320,7 +333,10 @@ def record(
     story.lease_owner = None
     story.lease_expires_at = None
     session.add(check)
-    report.events = [str(obj.kind) for obj in session.new if isinstance(obj, Event)]
+    new_events = [obj for obj in session.new if isinstance(obj, Event)]
+    # The alerts owed for this version and these events commit with them, or not at all.
+    enqueue_alerts(session, story=story, version=version, events=new_events, now=now)
+    report.events = [str(event.kind) for event in new_events]
     session.flush()
 
     report.outcome = CheckOutcome(check.outcome)

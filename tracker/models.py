@@ -133,8 +133,9 @@ class Story(Base):
     max_interval_seconds: Mapped[int | None] = mapped_column(Integer)
     respect_robots_txt: Mapped[bool | None] = mapped_column(Boolean)
 
+    # Loaded on access: the check path never needs them; listings use selectinload.
     tags: Mapped[list[StoryTag]] = relationship(
-        back_populates="story", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="story", cascade="all, delete-orphan"
     )
     versions: Mapped[list[Version]] = relationship(
         back_populates="story", cascade="all, delete-orphan", order_by="Version.seq"
@@ -236,3 +237,8 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# The alert tables live with the code that uses them; imported here so that Base.metadata
+# (and so Alembic) sees every table.
+import tracker.notify.models  # noqa: E402,F401  (a module import: safe in either import order)

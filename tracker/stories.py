@@ -11,7 +11,7 @@ from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tracker import netguard
 from tracker.models import Story, StoryStatus, StoryTag, Version
@@ -143,8 +143,10 @@ def stories_query(
 
 
 def list_stories(session: Session, **filters: object) -> list[Story]:
-    query = stories_query(**filters).order_by(  # type: ignore[arg-type]
-        Story.last_changed_at.desc().nulls_last(), Story.id
+    query = (
+        stories_query(**filters)  # type: ignore[arg-type]
+        .options(selectinload(Story.tags))
+        .order_by(Story.last_changed_at.desc().nulls_last(), Story.id)
     )
     return list(session.scalars(query))
 
