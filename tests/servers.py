@@ -2,7 +2,7 @@
 
 Usage::
 
-    with LocalServer() as server:
+    with LocalServer() as server:             # LocalServer(tls=ctx) serves HTTPS
         server.set("/story", "<html>…v1…</html>", etag='"v1"')
         fetch(server.url("/story"))           # 200, body v1
         fetch(server.url("/story"), etag='"v1"')  # 304 (the route answers conditionals)
@@ -23,6 +23,7 @@ Pytest fixtures wrapping this live in tests/conftest.py; this module has no pyte
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import zlib
@@ -89,7 +90,11 @@ class Exchange:
 class LocalServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 with programmable routes. Unknown paths -> 404."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """`tls`: a server-side SSLContext to serve HTTPS (e.g. from `trustme`)."""
+        self.scheme = "https" if tls else "http"
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._routes: dict[str, Route] = {}
@@ -98,6 +103,12 @@ class LocalServer:
         self._max_in_flight = 0
         self._httpd = _Server((host, port), _RequestHandler)
         self._httpd.local = self
+        if tls is not None:
+            # The handshake happens in the handler thread (see _RequestHandler.setup), so a
+            # client that never completes one cannot stall the accept loop.
+            self._httpd.socket = tls.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -132,7 +143,7 @@ class LocalServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -354,6 +365,7 @@ def gzip_bomb(expanded_size: int, piece: int = 1024 * 1024) -> bytes:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # hanging handlers must not block stop()
+    request_queue_size = 128  # the default 5 drops bursts of concurrent connects
     local: LocalServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -364,6 +376,13 @@ class _Server(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(5)
+            self.request.do_handshake()
+            self.request.settimeout(None)
+        super().setup()
 
     def do_GET(self) -> None:
         self._serve(send_body=True)

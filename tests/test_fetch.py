@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import socket
+import ssl
 import threading
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
@@ -79,6 +80,7 @@ def test_fetches_an_html_page(server, fetcher):
     assert result.body == PAGE.encode()
     assert result.encoding == "utf-8"
     assert result.url == result.final_url == server.url("/story")
+    assert result.redirects == ()
     assert result.etag == '"v1"'
     assert result.last_modified == "Wed, 01 May 2024 10:00:00 GMT"
     assert result.headers["content-type"] == "text/html; charset=utf-8"
@@ -149,6 +151,7 @@ def test_redirect_chain_is_followed_and_final_url_recorded(server, fetcher):
     assert result.outcome is Outcome.OK
     assert result.url == server.url("/a")
     assert result.final_url == server.url("/d")
+    assert result.redirects == (server.url("/a"), server.url("/b"), server.url("/c"))
     assert [r.path for r in server.requests] == ["/a", "/b", "/c", "/d"]
 
 
@@ -304,7 +307,7 @@ def test_server_that_never_answers_times_out(server, fetcher):
 
 def test_slow_drip_stops_at_the_deadline(server):
     server.set_handler("/", slow_drip(interval=0.05))
-    with Fetcher(options(deadline=0.6, read_timeout=0.5)) as fetcher:
+    with Fetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
         result = fetcher.fetch(server.url("/"))
     assert result.error_kind == "timeout"
     assert "0.6 s deadline" in result.error
@@ -313,7 +316,7 @@ def test_slow_drip_stops_at_the_deadline(server):
 
 def test_headers_dripped_slowly_stop_at_the_deadline(server):
     server.set_handler("/", slow_headers(interval=0.05))
-    with Fetcher(options(deadline=0.6, read_timeout=0.5)) as fetcher:
+    with Fetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
         result = fetcher.fetch(server.url("/"))
     assert result.error_kind == "timeout"
     assert "0.6 s deadline" in result.error
@@ -356,6 +359,51 @@ def test_tls_failure_is_reported(server, fetcher):
     result = fetcher.fetch(f"https://127.0.0.1:{server.port}/")
     assert result.error_kind == "tls"
     assert result.error.startswith("TLS error: ")
+
+
+@pytest.fixture(scope="module")
+def certificate_authority():
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+@pytest.fixture
+def https_server(certificate_authority):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
+    with LocalServer(tls=context) as local:
+        yield local
+
+
+@pytest.fixture
+def trusting(certificate_authority, monkeypatch, tmp_path):
+    """Make requests trust the test CA (requests reads REQUESTS_CA_BUNDLE)."""
+    bundle = tmp_path / "ca.pem"
+    certificate_authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+
+
+def test_https_page_from_a_trusted_certificate(https_server, fetcher, trusting):
+    https_server.set("/", PAGE)
+    result = fetcher.fetch(https_server.url("/"))
+    assert result.outcome is Outcome.OK
+    assert result.final_url.startswith("https://")
+
+
+def test_untrusted_certificate_is_a_tls_error(https_server, fetcher):
+    https_server.set("/", PAGE)
+    result = fetcher.fetch(https_server.url("/"))
+    assert result.error_kind == "tls"
+    assert result.error.startswith("TLS error: certificate verify failed")
+    assert https_server.count() == 0
+
+
+def test_slow_drip_over_tls_stops_at_the_deadline(https_server, trusting):
+    https_server.set_handler("/", slow_drip(interval=0.05))
+    with Fetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
+        result = fetcher.fetch(https_server.url("/"))
+    assert result.error_kind == "timeout"
+    assert "0.6 s deadline" in result.error
 
 
 def test_malformed_url_is_an_error_not_an_exception(fetcher):
@@ -486,7 +534,7 @@ def test_concurrent_fetches_share_the_fetcher_safely(server, fetcher):
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(lambda n: fetcher.fetch(server.url(f"/s{n}")), range(16)))
 
-    assert [r.outcome for r in results] == [Outcome.OK] * 16
+    assert [r.error for r in results] == [None] * 16
     assert all(f"Story {n}." in r.text for n, r in enumerate(results))
 
 

@@ -8,9 +8,10 @@ Limits, and why each exists:
 
 * connect/read timeouts bound each socket operation; the overall `deadline` bounds the whole
   fetch, redirects and slow-drip bodies included (a server that sends one byte every second
-  never trips a read timeout). A read already blocked when the deadline passes can overrun it
-  by at most `read_timeout`; DNS lookups are not bounded by it (getaddrinfo has no timeout).
-* `max_bytes` is enforced while streaming and on the decompressed size: urllib3 (>= 2.6)
+  never trips a read timeout): a watchdog timer shuts the socket down when it passes. DNS
+  lookups are not bounded by it (getaddrinfo has no timeout), nor are fetches through a
+  caller-supplied session (only its reads between chunks are checked).
+* `max_bytes` is enforced while streaming and on the decompressed size: urllib3 (>= 2.7)
   inflates at most one chunk's worth per read, so a gzip bomb stops at the cap without being
   inflated into memory.
 * redirects are followed by hand so every hop is checked against the private-network guard
@@ -97,6 +98,7 @@ class FetchResult:
     retry_after: float | None  # seconds, from Retry-After on 429/503
     elapsed: float  # seconds
     bytes_read: int  # decompressed body bytes received (what max_bytes limits)
+    redirects: tuple[str, ...] = ()  # URLs that answered with a redirect, in order
 
     @property
     def ok(self) -> bool:
@@ -240,10 +242,7 @@ class Fetcher:
             # Whatever happened after the socket was shut down - even an apparently complete
             # response - is an artefact of the shutdown (a body cut short reads as a clean EOF).
             kind, retry_after = "timeout", None
-            message = (
-                f"gave up after the {_seconds(self.options.deadline)} s deadline reading "
-                f"{attempt.current} ({format_size(attempt.bytes_read)} received)"
-            )
+            message = _deadline_message(self.options.deadline, attempt)
         elif result is not None:
             return result
         return FetchResult(
@@ -262,6 +261,7 @@ class Fetcher:
             retry_after=retry_after,
             elapsed=self._monotonic() - attempt.started,
             bytes_read=attempt.bytes_read,
+            redirects=tuple(attempt.redirects),
         )
 
     def _fetch(
@@ -313,8 +313,9 @@ class Fetcher:
         body = self._read_body(response, attempt, max_bytes, truncate)
 
         if not expect_html:
-            text = body.decode(_codec_name(charset) or "utf-8", errors="replace")
-            return self._result(attempt, Outcome.OK, body=body, text=text, encoding="utf-8")
+            codec = _codec_name(charset) or "utf-8"
+            text = body.decode(codec, errors="replace")
+            return self._result(attempt, Outcome.OK, body=body, text=text, encoding=codec)
         if not body.strip():
             raise _Failure("not_html", "empty body")
         if mime is None and not looks_like_html(body):
@@ -373,6 +374,7 @@ class Fetcher:
                     "redirects",
                     f"too many redirects (>{self.options.max_redirects}) from {chain[0]}",
                 )
+            attempt.redirects.append(current)
             attempt.current = requote_uri(urljoin(current, location))
 
     def _read_body(
@@ -391,11 +393,7 @@ class Fetcher:
             attempt.bytes_read += len(chunk)
             chunks.append(chunk)
             if self._monotonic() > deadline_at:
-                raise _Failure(
-                    "timeout",
-                    f"gave up after the {_seconds(self.options.deadline)} s deadline reading "
-                    f"{attempt.current} ({format_size(attempt.bytes_read)} received)",
-                )
+                raise _Failure("timeout", _deadline_message(self.options.deadline, attempt))
         return b"".join(chunks)
 
     def _timeouts(self, attempt: _Attempt) -> tuple[float, float]:
@@ -409,6 +407,7 @@ class Fetcher:
         attempt.connect_timeout = min(self.options.connect_timeout, remaining)
         attempt.read_timeout = min(self.options.read_timeout, remaining)
         attempt.read_limited_by_deadline = attempt.read_timeout < self.options.read_timeout
+        attempt.deadline = self.options.deadline
         return attempt.connect_timeout, attempt.read_timeout
 
     def _note_socket(self, sock: socket.socket) -> None:
@@ -450,6 +449,7 @@ class Fetcher:
             retry_after=None,
             elapsed=self._monotonic() - attempt.started,
             bytes_read=attempt.bytes_read,
+            redirects=tuple(attempt.redirects),
         )
 
 
@@ -464,10 +464,12 @@ class _Attempt:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     response: requests.Response | None = None
+    redirects: list[str] = field(default_factory=list)
     bytes_read: int = 0
     connect_timeout: float = 0.0
     read_timeout: float = 0.0
     read_limited_by_deadline: bool = False
+    deadline: float = 0.0
     _socket: socket.socket | None = None
     _expired: bool = False
     _finished: bool = False
@@ -707,11 +709,7 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         )
     if find(ReadTimeoutError, TimeoutError, requests.exceptions.ReadTimeout) is not None:
         if attempt.read_limited_by_deadline:
-            deadline = _seconds(attempt.read_timeout)
-            return (
-                "timeout",
-                f"gave up reading {url}: the fetch deadline ran out ({deadline} s left)",
-            )
+            return "timeout", _deadline_message(attempt.deadline, attempt)
         return "timeout", f"timed out after {_seconds(attempt.read_timeout)} s reading {url}"
     if find(requests.exceptions.ContentDecodingError, DecodeError) is not None:
         encoding = attempt.headers.get("content-encoding", "compressed")
@@ -726,6 +724,13 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         root = chain[-1]
         return "connection", f"connection to {url} failed: {root}"
     return "internal", f"unexpected error fetching {url}: {type(exc).__name__}: {exc}"
+
+
+def _deadline_message(deadline: float, attempt: _Attempt) -> str:
+    return (
+        f"gave up after the {_seconds(deadline)} s deadline reading {attempt.current} "
+        f"({format_size(attempt.bytes_read)} received)"
+    )
 
 
 def _ssl_detail(error: ssl.SSLError) -> str:
