@@ -1,0 +1,143 @@
+"""A real headless Chromium drives the web UI: add, check, read a diff, toggle, stay safe.
+
+Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser build).
+Screenshots land in test-artifacts/ (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_web_support import insert_story
+
+from tracker.demo_story import STAGES, render_page
+from tracker.web import start_in_thread
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"browser tests need Chromium at {CHROMIUM} (apt install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield instance
+        instance.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def site(db, settings) -> Iterator[str]:
+    port = _free_port()
+    server = start_in_thread(db, settings.model_copy(update={"web_port": port}))
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    tab = context.new_page()
+    dialogs: list[str] = []
+    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    tab.dialogs = dialogs
+    yield tab
+    context.close()
+
+
+def _screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_add_check_and_read_a_diff_in_a_real_browser(site, page, server, database_url):
+    backend = database_url.split(":", 1)[0].split("+")[0]
+    path = "/news/us-iran-talks"
+    server.set(path, render_page(STAGES[0], 0))
+
+    page.goto(f"{site}/add")
+    page.fill("#urls", server.url(path))
+    page.fill("#tags", "iraq")
+    page.click("button[type=submit]")
+    assert "/stories/" in page.url
+    story_url = page.url
+    assert page.locator("h1").inner_text() == server.url(path)  # no headline before a check
+
+    page.click("#check-now")
+    assert page.locator("ol.timeline li").count() == 1
+    assert "Heated Exchange" in page.locator("h1").inner_text()
+    for stage, chrome_round in ((1, 4), (2, 5), (3, 6), (4, 7)):
+        server.set(path, render_page(STAGES[stage], chrome_round))
+        page.click("#check-now")
+    assert page.url == story_url
+    assert page.locator("ol.timeline li").count() == 5
+    assert page.locator("svg.chart rect.added").count() >= 1
+    _screenshot(page, f"story-{backend}")
+
+    page.click("a[href$='/diff/4/5']")
+    assert page.locator("del.del", has_text="four").count() == 1
+    assert page.locator("ins.ins", has_text="seven").count() == 1
+    page.click("#view-side")
+    assert "view=side" in page.url
+    assert page.locator("table.diff td.before del", has_text="four").count() == 1
+    assert page.locator("table.diff td.after ins", has_text="seven").count() == 1
+    _screenshot(page, f"diff-side-by-side-{backend}")
+    page.click("#prev-diff")
+    assert page.url.endswith("/diff/3/4?view=side")
+    page.click("#view-inline")
+    assert page.url.endswith("/diff/3/4")
+    assert page.dialogs == []
+
+
+def test_a_hostile_article_executes_nothing(site, page, db, database_url):
+    hostile = (
+        "<script>window.__pwned = 1; alert('script')</script>\n\n"
+        '"><img src=x onerror="window.__pwned=2; alert(\'img\')">\n\n'
+        '" onmouseover="window.__pwned=3" autofocus onfocus="window.__pwned=4" x="\n\n'
+        '<svg onload="window.__pwned=5"></svg> <iframe src="javascript:alert(\'frame\')">'
+    )
+    story = insert_story(
+        db,
+        "https://example.com/hostile",
+        [hostile, hostile + "\n\nAnd <b onmouseover=alert(1)>more</b>."],
+        titles=["<script>window.__pwned=6</script>", '"><img src=x onerror=alert(7)>'],
+        promise_text="<img src=x onerror=alert(8)>",
+        promise_state="pending",
+    )
+    for path in (
+        "/",
+        f"/stories/{story}",
+        f"/stories/{story}/versions/1",
+        f"/stories/{story}/diff/1/2",
+        f"/stories/{story}/diff/1/2?view=side",
+    ):
+        page.goto(site + path)
+        page.hover("main")
+        assert page.evaluate("window.__pwned") is None, path
+        assert page.locator("main img, main iframe, main b").count() == 0, path
+    assert "<script>window.__pwned = 1" in page.locator("article").inner_text()
+    _screenshot(page, "hostile-diff-" + database_url.split(":", 1)[0].split("+")[0])
+    assert page.dialogs == []

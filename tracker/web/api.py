@@ -1,0 +1,521 @@
+"""The JSON API under /api/v1: the CLI's operations over HTTP, every list paginated.
+
+Errors are JSON ``{"detail": "…"}`` with a 4xx status and the same messages as the CLI.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import AfterValidator, BaseModel, Field
+
+from tracker import diffing
+from tracker.models import Check, Event, Story, StoryStatus, Version
+from tracker.stories import add_stories, get_version, remove_story, set_status
+from tracker.web import queries
+from tracker.web.deps import database, raw_capture_response, run_check, settings_of
+
+
+def _clean_text(value: str) -> str:
+    # Lone surrogates cannot be stored (PostgreSQL rejects them, so does NUL): say so up front.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+SafeText = Annotated[str, AfterValidator(_clean_text)]
+StoryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The story's id.")]
+Seq = Annotated[
+    int,
+    Path(
+        ge=-(2**31), le=2**31 - 1, description="Version number; negative counts back (-1: latest)."
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")]
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+# -- schemas -----------------------------------------------------------------------------
+
+
+class StoryOut(BaseModel):
+    id: int
+    url: str
+    title: str | None
+    status: str
+    versions: int
+    developing: bool
+    promise: str
+    promise_text: str | None
+    tags: list[str]
+    added_at: datetime
+    last_checked_at: datetime | None
+    last_changed_at: datetime | None
+    next_check_at: datetime | None
+    schedule: str | None
+    consecutive_failures: int
+    last_error: str | None
+
+
+class Pagination(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+
+
+class StoryList(Pagination):
+    items: list[StoryOut]
+
+
+class AddStories(BaseModel):
+    urls: list[SafeText] = Field(min_length=1, max_length=1000, description="URLs to track.")
+    tags: list[Annotated[SafeText, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    selector: Annotated[SafeText, Field(max_length=1000)] | None = None
+
+
+class Added(BaseModel):
+    id: int
+    url: str
+    created: bool
+
+
+class StoryUpdate(BaseModel):
+    status: Literal["active", "paused"] = Field(
+        description="paused: stop checking; active: resume."
+    )
+
+
+class VersionSummary(BaseModel):
+    seq: int
+    captured_at: datetime
+    title: str | None
+    kinds: list[str]
+    summary: str | None
+    words_added: int
+    words_removed: int
+    chars_added: int
+    chars_removed: int
+    diff_coarse: bool
+    capture_sha256: str | None
+
+
+class VersionList(Pagination):
+    items: list[VersionSummary]
+
+
+class VersionOut(VersionSummary):
+    url: str
+    story_id: int
+    headlines: list[str]
+    byline: str | None
+    published: str | None
+    modified: str | None
+    canonical_url: str | None
+    text: str
+
+
+class DiffOp(BaseModel):
+    op: Literal["equal", "insert", "delete"]
+    text: str
+
+
+class DiffStats(BaseModel):
+    words_added: int
+    words_removed: int
+    chars_added: int
+    chars_removed: int
+
+
+class WordDiffOut(BaseModel):
+    ops: list[DiffOp]
+    stats: DiffStats
+    coarse: bool
+    coarse_reason: str | None
+    note: str | None
+
+
+class DiffOut(BaseModel):
+    url: str
+    story_id: int
+    from_: int = Field(alias="from")
+    to: int
+    title_before: str | None
+    title_after: str | None
+    kinds: list[str] | None = Field(description="Change kinds (consecutive versions only).")
+    summary: str | None
+    diff: WordDiffOut
+    title_diff: WordDiffOut | None
+
+    model_config = {"populate_by_name": True}
+
+
+class CheckOut(BaseModel):
+    id: int
+    story_id: int
+    url: str
+    started_at: datetime
+    duration_ms: int
+    outcome: str
+    http_status: int | None
+    error_kind: str | None
+    error: str | None
+    bytes: int
+
+
+class CheckList(Pagination):
+    items: list[CheckOut]
+
+
+class EventOut(BaseModel):
+    id: int
+    story_id: int
+    url: str
+    kind: str
+    created_at: datetime
+    detail: str | None
+
+
+class EventList(Pagination):
+    items: list[EventOut]
+
+
+class CheckReportOut(BaseModel):
+    story_id: int
+    url: str
+    outcome: str
+    http_status: int | None
+    error: str | None
+    version: int | None
+    kinds: list[str]
+    summary: str | None
+    events: list[str]
+    status: str
+    next_check_at: datetime | None
+
+
+# -- serialisers ---------------------------------------------------------------------------
+
+
+def story_out(story: Story) -> StoryOut:
+    return StoryOut(
+        id=story.id,
+        url=story.url,
+        title=story.title,
+        status=story.status,
+        versions=story.version_count,
+        developing=story.developing,
+        promise=story.promise_state,
+        promise_text=story.promise_text,
+        tags=story.tag_names,
+        added_at=story.added_at,
+        last_checked_at=story.last_checked_at,
+        last_changed_at=story.last_changed_at,
+        next_check_at=story.next_check_at,
+        schedule=story.schedule_reason,
+        consecutive_failures=story.consecutive_failures,
+        last_error=story.last_error,
+    )
+
+
+def version_summary(version: Version) -> dict[str, Any]:
+    return {
+        "seq": version.seq,
+        "captured_at": version.captured_at,
+        "title": version.title,
+        "kinds": list(version.kinds or []),
+        "summary": version.summary,
+        "words_added": version.words_added,
+        "words_removed": version.words_removed,
+        "chars_added": version.chars_added,
+        "chars_removed": version.chars_removed,
+        "diff_coarse": version.diff_coarse,
+        "capture_sha256": version.capture_sha256,
+    }
+
+
+def _next_offset(page: queries.Page[Any]) -> int | None:
+    return page.offset + len(page.items) if page.has_next else None
+
+
+def _pagination(page: queries.Page[Any]) -> dict[str, Any]:
+    return {
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "next_offset": _next_offset(page),
+    }
+
+
+def diff_out(diff: queries.VersionDiff) -> DiffOut:
+    return DiffOut.model_validate(
+        {
+            "url": diff.url,
+            "story_id": diff.story_id,
+            "from": diff.before.seq,
+            "to": diff.after.seq,
+            "title_before": diff.before.title,
+            "title_after": diff.after.title,
+            "kinds": list(diff.after.kinds or []) if diff.consecutive else None,
+            "summary": diff.after.summary if diff.consecutive else None,
+            "diff": diffing.diff_to_json(diff.text),
+            "title_diff": diffing.diff_to_json(diff.title) if diff.title else None,
+        }
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- stories -------------------------------------------------------------------------------
+
+
+@router.get("/stories", response_model=StoryList, summary="List stories")
+def list_stories(
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Literal["active", "paused", "retired", "gone"] | None = None,
+    tag: Annotated[SafeText | None, Query(max_length=100)] = None,
+    developing: bool | None = None,
+    q: Annotated[
+        SafeText | None, Query(max_length=200, description="Search in URL and title.")
+    ] = None,
+    url: Annotated[SafeText | None, Query(max_length=2048, description="Exact URL.")] = None,
+    sort: Literal["last_changed", "next_check", "added", "versions"] = "last_changed",
+) -> dict[str, Any]:
+    with database(request).session() as session:
+        page = queries.story_page(
+            session,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            status=status,
+            tag=tag,
+            developing=developing,
+            search=q,
+            url=url,
+        )
+        return {"items": [story_out(s) for s in page.items], **_pagination(page)}
+
+
+@router.post("/stories", response_model=list[Added], status_code=201, summary="Track stories")
+def add(request: Request, body: AddStories) -> list[Added]:
+    settings = settings_of(request)
+    with database(request).session() as session:
+        results = add_stories(
+            session,
+            body.urls,
+            now=_now(),
+            tags=body.tags,
+            selector=body.selector or None,
+            allow_private_networks=settings.allow_private_networks,
+        )
+    return [Added(id=r.story_id, url=r.url, created=r.created) for r in results]
+
+
+@router.get("/stories/{story_id}", response_model=StoryOut, summary="One story")
+def get_story(request: Request, story_id: StoryId) -> StoryOut:
+    with database(request).session() as session:
+        return story_out(queries.get_story(session, story_id))
+
+
+@router.patch("/stories/{story_id}", response_model=StoryOut, summary="Pause or resume")
+def update_story(request: Request, story_id: StoryId, body: StoryUpdate) -> StoryOut:
+    with database(request).session() as session:
+        story = queries.get_story(session, story_id)
+        set_status(session, story, StoryStatus(body.status), now=_now())
+        session.flush()
+        return story_out(story)
+
+
+@router.delete("/stories/{story_id}", status_code=204, summary="Stop tracking; delete versions")
+def delete_story(request: Request, story_id: StoryId) -> Response:
+    with database(request).session() as session:
+        remove_story(session, queries.get_story(session, story_id))
+    return Response(status_code=204)
+
+
+@router.post("/stories/{story_id}/check", response_model=CheckReportOut, summary="Check now")
+def check_story(request: Request, story_id: StoryId) -> CheckReportOut:
+    with database(request).session() as session:
+        queries.get_story(session, story_id)
+    report = run_check(request, story_id)
+    return CheckReportOut(
+        story_id=report.story_id,
+        url=report.url,
+        outcome=str(report.outcome),
+        http_status=report.http_status,
+        error=report.error,
+        version=report.version_seq,
+        kinds=list(report.kinds),
+        summary=report.summary,
+        events=list(report.events),
+        status=str(report.status),
+        next_check_at=report.next_check_at,
+    )
+
+
+# -- versions and diffs ----------------------------------------------------------------------
+
+
+@router.get("/stories/{story_id}/versions", response_model=VersionList, summary="Versions")
+def list_versions(
+    request: Request,
+    story_id: StoryId,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    order: Literal["newest", "oldest"] = "newest",
+) -> dict[str, Any]:
+    with database(request).session() as session:
+        story = queries.get_story(session, story_id)
+        page = queries.version_page(
+            session, story, limit=limit, offset=offset, newest_first=order == "newest"
+        )
+        return {"items": [version_summary(v) for v in page.items], **_pagination(page)}
+
+
+@router.get("/stories/{story_id}/versions/{seq}", response_model=VersionOut, summary="A version")
+def get_one_version(request: Request, story_id: StoryId, seq: Seq) -> dict[str, Any]:
+    with database(request).session() as session:
+        story = queries.get_story(session, story_id)
+        version = get_version(session, story, seq)
+        return {
+            **version_summary(version),
+            "url": story.url,
+            "story_id": story.id,
+            "headlines": list(version.headlines or []),
+            "byline": version.byline,
+            "published": version.published,
+            "modified": version.modified,
+            "canonical_url": version.canonical_url,
+            "text": version.text,
+        }
+
+
+@router.get(
+    "/stories/{story_id}/versions/{seq}/raw",
+    summary="The raw capture, as text/plain (never rendered)",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}, 404: {"description": "No capture"}},
+)
+def get_raw(request: Request, story_id: StoryId, seq: Seq, download: bool = False) -> Response:
+    return raw_capture_response(request, story_id, seq, download=download)
+
+
+DiffFormat = Literal["json", "html", "side-by-side", "text", "unified"]
+
+
+@router.get(
+    "/stories/{story_id}/diff",
+    response_model=DiffOut,
+    summary="Diff two versions",
+    description="No versions: the latest change. Only `to`: the change that made it. "
+    "format=json (default) gives word ops; html and side-by-side give an HTML fragment "
+    "(all page text escaped); text gives a plain word diff ([-old-]{+new+}); unified a "
+    "paragraph diff.",
+    responses={200: {"content": {"text/html": {}, "text/plain": {}}}},
+)
+def get_diff(
+    request: Request,
+    story_id: StoryId,
+    from_: Annotated[int | None, Query(alias="from", ge=-(2**31), le=2**31 - 1)] = None,
+    to: Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)] = None,
+    format: DiffFormat = "json",
+) -> Any:
+    with database(request).session() as session:
+        story = queries.get_story(session, story_id)
+        diff = queries.version_diff(session, story, from_, to)
+    if format == "json":
+        return diff_out(diff)
+    if format in ("html", "side-by-side"):
+        render = (
+            diffing.render_html_inline if format == "html" else diffing.render_html_side_by_side
+        )
+        head = f"<h1>{diffing.render_html_inline(diff.title)}</h1>\n" if diff.title else ""
+        return HTMLResponse(head + render(diff.text))
+    if format == "unified":
+        return PlainTextResponse(
+            diffing.render_unified(
+                (diff.before.title or "") + "\n\n" + diff.before.text,
+                (diff.after.title or "") + "\n\n" + diff.after.text,
+                from_label=f"{diff.url} v{diff.before.seq}",
+                to_label=f"{diff.url} v{diff.after.seq}",
+            )
+        )
+    head = f"{diff.url}: v{diff.before.seq} → v{diff.after.seq}\n"
+    if diff.title:
+        head += "Headline: " + diffing.render_terminal(diff.title, color=False) + "\n"
+    return PlainTextResponse(head + "\n" + diffing.render_terminal(diff.text, color=False))
+
+
+# -- logs ----------------------------------------------------------------------------------
+
+
+def check_out(check: Check, url: str) -> CheckOut:
+    return CheckOut(
+        id=check.id,
+        story_id=check.story_id,
+        url=url,
+        started_at=check.started_at,
+        duration_ms=check.duration_ms,
+        outcome=check.outcome,
+        http_status=check.http_status,
+        error_kind=check.error_kind,
+        error=check.error,
+        bytes=check.bytes,
+    )
+
+
+def event_out(event: Event, url: str) -> EventOut:
+    return EventOut(
+        id=event.id,
+        story_id=event.story_id,
+        url=url,
+        kind=event.kind,
+        created_at=event.created_at,
+        detail=event.detail,
+    )
+
+
+@router.get("/checks", response_model=CheckList, summary="The check log, newest first")
+def list_checks(
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    story_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    errors: bool = False,
+) -> dict[str, Any]:
+    with database(request).session() as session:
+        if story_id is not None:
+            queries.get_story(session, story_id)
+        page = queries.check_page(
+            session, limit=limit, offset=offset, story_id=story_id, errors_only=errors
+        )
+        return {"items": [check_out(c, url) for c, url in page.items], **_pagination(page)}
+
+
+@router.get("/events", response_model=EventList, summary="Story events, newest first")
+def list_events(
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    story_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    with database(request).session() as session:
+        if story_id is not None:
+            queries.get_story(session, story_id)
+        page = queries.event_page(session, limit=limit, offset=offset, story_id=story_id)
+        return {"items": [event_out(e, url) for e, url in page.items], **_pagination(page)}

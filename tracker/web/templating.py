@@ -1,0 +1,83 @@
+"""Jinja2 set-up: autoescaping everywhere, and the few helpers the templates use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from tracker.web.security import CSRF_FIELD, Guard
+
+KIND_LABELS = {
+    "first": "first version",
+    "headline": "headline",
+    "paragraphs_added": "paragraphs added",
+    "paragraphs_removed": "paragraphs removed",
+    "text_edited": "text edited",
+    "byline": "byline",
+    "dates": "dates",
+    "correction": "correction",
+    "minor": "minor",
+}
+
+
+def relative_time(value: datetime | None, now: datetime | None = None) -> str:
+    """ "5m ago", "in 2h", "—" for none (the CLI's wording)."""
+    if value is None:
+        return "—"
+    now = now or datetime.now(UTC)
+    seconds = (value - now).total_seconds()
+    future = seconds > 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        text = f"{int(seconds)}s"
+    elif seconds < 3600:
+        text = f"{int(seconds // 60)}m"
+    elif seconds < 86400:
+        text = f"{int(seconds // 3600)}h"
+    else:
+        text = f"{int(seconds // 86400)}d"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def timestamp(value: datetime | None) -> str:
+    return "—" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(directory))
+    env = templates.env
+    env.autoescape = True  # every template, whatever its extension: page text is hostile
+    env.filters["ago"] = relative_time
+    env.filters["timestamp"] = timestamp
+    env.filters["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind)
+
+    def csrf_field(request: Request) -> Markup:
+        token = guard.csrf_token(request.state.csrf_cookie)
+        return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
+
+    def feed_url(path: str) -> str:
+        key = guard.feed_key
+        return f"{path}?{urlencode({'key': key})}" if key else path
+
+    def with_query(request: Request, **changes: object) -> str:
+        params = dict(request.query_params)
+        for name, value in changes.items():
+            if value is None or value == "":
+                params.pop(name, None)
+            else:
+                params[name] = str(value)
+        query = urlencode(params)
+        return request.url.path + (f"?{query}" if query else "")
+
+    env.globals.update(
+        csrf_field=csrf_field,
+        feed_url=feed_url,
+        with_query=with_query,
+        auth_required=guard.required,
+    )
+    return templates
