@@ -17,6 +17,7 @@ the resident memory of a `tracker worker` process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import multiprocessing
 import os
@@ -248,10 +249,8 @@ def _rss_kb(pid: int) -> int:
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     nested = [grandchild for child in found for grandchild in _children(child)]
     return found + nested
 

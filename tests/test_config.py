@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_example_file_documents_every_setting_as_generated():
     example = (ROOT / "config" / "tracker.example.toml").read_text(encoding="utf-8")
-    assert example == example_toml(), "regenerate with: tracker config example > config/tracker.example.toml"
+    assert example == example_toml(), (
+        "regenerate with: tracker config example > config/tracker.example.toml"
+    )
     for name in Settings.model_fields:
         assert f"# {name} = " in example
         assert f"TRACKER_{name.upper()}" in example

@@ -189,3 +189,16 @@ def test_the_console_script_runs(tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_robots_txt_is_honoured(cli, server: LocalServer):
+    server.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    server.set("/private/story", render_page(STAGES[0]))
+    server.set("/public/story", render_page(STAGES[0]))
+    cli("add", server.url("/private/story"), server.url("/public/story"))
+    reports = {r["url"]: r for r in run_json(cli, "check", "--all")}
+    blocked = reports[server.url("/private/story")]
+    assert blocked["outcome"] == "blocked"
+    assert "robots.txt" in blocked["error"]
+    assert server.count("/private/story") == 0
+    assert reports[server.url("/public/story")]["outcome"] == "changed"

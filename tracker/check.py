@@ -281,7 +281,7 @@ def record(
     if robots_blocked:
         check.outcome = CheckOutcome.BLOCKED
         check.error_kind = "robots"
-        check.error = f"robots.txt disallows {story.url} (set respect_robots_txt off to override)"
+        check.error = f"{fetched.error} (a story can override robots.txt: respect_robots_txt)"
         _failed(session, story, check, now)
     elif fetched.outcome is Outcome.ERROR:
         check.outcome = CheckOutcome.ERROR

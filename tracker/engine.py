@@ -43,6 +43,9 @@ log = logging.getLogger("tracker.engine")
 
 Clock = Callable[[], datetime]
 
+# A robots.txt Crawl-delay above this is capped: one request a minute is polite enough.
+MAX_CRAWL_DELAY = 60.0
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -174,9 +177,16 @@ class CheckEngine:
             if state.respect_robots_txt is None
             else state.respect_robots_txt
         )
-        if respect_robots and not self.robots.allowed(state.url):
-            fetched = _no_fetch(state.url)
-            return self._record(story_id, fetched, None, None, started_at, state, blocked=True)
+        if respect_robots:
+            decision = self.robots.decide(state.url)
+            if not decision.allowed:
+                fetched = _no_fetch(state.url, decision.reason)
+                return self._record(story_id, fetched, None, None, started_at, state, blocked=True)
+            crawl_delay = self.robots.crawl_delay(state.url)
+            if crawl_delay:
+                # Honour Crawl-delay when it asks for more than our default, within reason.
+                delay = min(max(crawl_delay, self.settings.per_host_min_delay), MAX_CRAWL_DELAY)
+                self.throttle.set_delay(state.url, delay)
 
         with self.throttle.slot(state.url):
             fetched = self.fetcher.fetch(
@@ -291,7 +301,7 @@ class CheckEngine:
         return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)
 
 
-def _no_fetch(url: str) -> FetchResult:
+def _no_fetch(url: str, reason: str) -> FetchResult:
     return FetchResult(
         outcome=Outcome.ERROR,
         url=url,
@@ -303,7 +313,7 @@ def _no_fetch(url: str) -> FetchResult:
         encoding=None,
         etag=None,
         last_modified=None,
-        error="blocked by robots.txt",
+        error=reason,
         error_kind="robots",
         retry_after=None,
         elapsed=0.0,
