@@ -790,5 +790,13 @@ def db_upgrade(app: AppContext) -> None:
     )
 
 
+# -- alerts -----------------------------------------------------------------------------
+
+from tracker.notify.cli import channel, deliveries  # noqa: E402
+
+main.add_command(channel)
+main.add_command(deliveries)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

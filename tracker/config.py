@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from tracker import __version__
+from tracker.notify.spec import ChannelSettings
 
 DEFAULT_USER_AGENT = (
     f"tracker/{__version__} (live-story update tracker; "
@@ -132,6 +133,42 @@ class Settings(BaseSettings):
     )
 
     # -- alerts (see docs/alerts.md) --------------------------------------------------------
+    smtp_host: str = Field(default="localhost", description="SMTP server for email alerts.")
+    smtp_port: int | None = Field(
+        default=None, description="SMTP port. Default: 25, 587 with starttls, 465 with tls."
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="none, starttls (upgrade after connecting) or tls (implicit)."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (prefer the environment variable)."
+    )
+    smtp_from: str = Field(default="tracker@localhost", description="Sender of email alerts.")
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds for each SMTP step.")
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds to connect to a webhook and for each read."
+    )
+    delivery_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between delivery ticks (sending due alerts)."
+    )
+    delivery_batch: int = Field(default=50, ge=1, description="Deliveries claimed per tick.")
+    delivery_concurrency: int = Field(default=4, ge=1, description="Alerts sent at once.")
+    delivery_backoff_base: str = Field(
+        default="30s", description="Wait after an alert's first failed attempt (then doubling)."
+    )
+    delivery_backoff_cap: str = Field(default="1h", description="Longest wait between attempts.")
+    delivery_max_attempts: int = Field(
+        default=12, ge=1, description="Attempts before a delivery is marked dead."
+    )
+    delivery_lease: str = Field(
+        default="5m", description="How long a claimed delivery stays reserved for one worker."
+    )
+    channels: list[ChannelSettings] = Field(
+        default=[],
+        description="Alert channels declared here ([[channels]] tables, see docs/alerts.md); "
+        "synced into the database when the daemon starts.",
+    )
 
     @field_validator("home", mode="before")
     @classmethod
@@ -206,4 +243,6 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

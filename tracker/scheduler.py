@@ -32,6 +32,7 @@ from tracker.db import Database
 from tracker.engine import CheckEngine, utcnow
 from tracker.housekeeping import run_housekeeping
 from tracker.models import CheckOutcome, Story, StoryStatus
+from tracker.notify.outbox import DeliveryRunner
 
 log = logging.getLogger("tracker.daemon")
 check_log = logging.getLogger("tracker.check")
@@ -68,6 +69,7 @@ class Daemon:
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._last_tick_at: datetime | None = None
         self._on_report = on_report
+        self.deliveries: DeliveryRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -97,6 +99,18 @@ class Daemon:
             id="summary",
             **common,
         )
+        # Alerts: the settings file's channels into the table, then send what is due.
+        self.deliveries = DeliveryRunner(
+            self.db, self.settings, worker=self.worker_id, clock=self.clock, stopping=self.stopping
+        )
+        self.deliveries.sync_channels()
+        add(
+            self.deliveries.tick,
+            "interval",
+            seconds=self.settings.delivery_interval,
+            id="deliveries",
+            **common,
+        )
         self.scheduler.start()
         log.info(
             "worker %s started: database %s, up to %d checks at once",
@@ -124,6 +138,8 @@ class Daemon:
             for future in running:
                 future.exception(timeout=max(0.1, grace))
         self.engine.close()
+        if self.deliveries is not None:
+            self.deliveries.close()
         self.log_summary()
         log.info("worker %s stopped", self.worker_id)
         self.stopped.set()

@@ -1,0 +1,47 @@
+"""Apprise alerts (optional: ``pip install 'tracker[apprise]'``): any service Apprise reaches.
+
+Apprise only reports success or failure; what it logged while sending is kept as the
+attempt's response. Apprise services have no idempotency key: a resend after a crash may
+show twice there (email and webhooks carry the key).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from tracker.notify.result import SendResult
+
+INSTALL_HINT = "Apprise is not installed: pip install 'tracker[apprise]'"
+
+
+def available() -> bool:
+    try:
+        import apprise  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def validate_url(url: str) -> str:
+    try:
+        import apprise
+    except ImportError as exc:
+        raise ValueError(INSTALL_HINT) from exc
+    if apprise.Apprise.instantiate(url) is None:
+        raise ValueError(f"Apprise does not understand the URL {url!r}")
+    return url
+
+
+def send(url: str, title: str, body: str, *, attachments: Sequence[str] = ()) -> SendResult:
+    try:
+        import apprise
+    except ImportError:
+        return SendResult(False, error=INSTALL_HINT)
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        return SendResult(False, error="Apprise does not understand the channel's URL")
+    with apprise.LogCapture(level=logging.INFO) as captured:
+        ok = bool(notifier.notify(title=title, body=body))
+        log = captured.getvalue().strip()
+    return SendResult(ok, None, log[-1000:] or None, None if ok else "Apprise reported failure")

@@ -1,0 +1,159 @@
+"""The declared shape of a channel (settings file, CLI) and which alerts it wants. Pure.
+
+A channel in the settings file::
+
+    [[channels]]
+    name = "desk"
+    kind = "email"                  # email | webhook | apprise
+    to = ["desk@example.org"]
+    tags = ["politics"]             # only stories with one of these tags (default: all)
+    min_kind = "text_edited"        # ignore minor, dates-only and byline-only edits
+    events = ["changed", "promise_fulfilled", "promise_overdue"]
+    digest = "1h"                   # one email per hour listing every change
+
+Kept free of I/O and of the settings module, so ``tracker.config`` can import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from tracker.cadence import parse_duration
+from tracker.changes import KIND_ORDER, ChangeKind, meets_minimum
+from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
+
+ChannelKindName = Literal["email", "webhook", "apprise"]
+# Alert on substantive changes by default: minor, dates-only and byline-only edits are noise.
+DEFAULT_MIN_KIND: Final = ChangeKind.TEXT_EDITED
+KIND_NAMES: Final = tuple(str(kind) for kind in KIND_ORDER)
+
+
+def check_events(events: Iterable[str]) -> list[str]:
+    events = list(dict.fromkeys(events))
+    unknown = [e for e in events if e not in ALERT_EVENTS]
+    if unknown:
+        raise ValueError(f"unknown event(s) {', '.join(unknown)}; known: {', '.join(ALERT_EVENTS)}")
+    return events
+
+
+def check_min_kind(value: str | None) -> str | None:
+    if value is None or value in ("", "any", "none"):
+        return None
+    if value not in KIND_NAMES:
+        raise ValueError(f"unknown change kind {value!r}; known: {', '.join(KIND_NAMES)}")
+    return value
+
+
+def digest_seconds(value: str | None) -> int | None:
+    """A digest period ("1h", "1d") in seconds; None or "" for no digest."""
+    if not value:
+        return None
+    period = parse_duration(value)
+    if period < timedelta(minutes=1):
+        raise ValueError(f"digest period {value!r} is shorter than a minute")
+    return int(period.total_seconds())
+
+
+class ChannelSettings(BaseModel):
+    """A channel declared in the settings file (``[[channels]]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: ChannelKindName
+    to: list[str] = Field(default_factory=list, description="Email recipients.")
+    url: str | None = Field(default=None, description="Webhook or Apprise URL.")
+    secret: SecretStr | None = Field(default=None, description="Webhook secret (whsec_…).")
+    tags: list[str] = Field(default_factory=list)
+    stories: list[str] = Field(default_factory=list)
+    min_kind: str | None = DEFAULT_MIN_KIND.value
+    events: list[str] = Field(default_factory=lambda: list(DEFAULT_EVENTS))
+    digest: str | None = None
+    enabled: bool = True
+
+    @field_validator("events")
+    @classmethod
+    def _check_events(cls, value: list[str]) -> list[str]:
+        return check_events(value)
+
+    @field_validator("min_kind")
+    @classmethod
+    def _check_min_kind(cls, value: str | None) -> str | None:
+        return check_min_kind(value)
+
+    @field_validator("digest")
+    @classmethod
+    def _check_digest(cls, value: str | None) -> str | None:
+        digest_seconds(value)
+        return value
+
+    @model_validator(mode="after")
+    def _target_fits_kind(self) -> ChannelSettings:
+        if self.kind == "email" and not self.to:
+            raise ValueError(f"channel {self.name!r}: an email channel needs 'to'")
+        if self.kind != "email" and not self.url:
+            raise ValueError(f"channel {self.name!r}: a {self.kind} channel needs 'url'")
+        if self.kind == "webhook" and self.secret is None:
+            raise ValueError(
+                f"channel {self.name!r}: a webhook channel needs 'secret' "
+                "(generate one with `tracker channel secret`)"
+            )
+        return self
+
+    @property
+    def target(self) -> str:
+        return ", ".join(self.to) if self.kind == "email" else str(self.url)
+
+
+@dataclass(frozen=True)
+class StoryFacts:
+    """What the filters look at."""
+
+    id: int
+    url: str
+    canonical_url: str | None
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which alerts a channel wants. Empty ``tags``/``stories`` mean "all stories"."""
+
+    tags: frozenset[str] = frozenset()
+    stories: frozenset[str] = frozenset()
+    min_kind: str | None = DEFAULT_MIN_KIND.value
+    events: frozenset[str] = frozenset(DEFAULT_EVENTS)
+
+    def covers(self, story: StoryFacts) -> bool:
+        if self.tags and not self.tags & story.tags:
+            return False
+        if self.stories:
+            names = {str(story.id), story.url, story.canonical_url or story.url}
+            return bool(self.stories & names)
+        return True
+
+    def wants_version(
+        self, story: StoryFacts, kinds: Iterable[str], *, fulfils: bool
+    ) -> str | None:
+        """The trigger a new version is announced as on this channel, or None."""
+        if not self.covers(story):
+            return None
+        kinds = list(kinds)
+        if ChangeKind.FIRST in kinds:
+            return "new" if "new" in self.events else None
+        if "changed" in self.events and (
+            self.min_kind is None or meets_minimum(kinds, self.min_kind)
+        ):
+            return "changed"
+        # A promised update is news whatever its size.
+        if fulfils and "promise_fulfilled" in self.events:
+            return "promise_fulfilled"
+        return None
+
+    def wants_event(self, story: StoryFacts, event: str) -> bool:
+        return event in self.events and self.covers(story)
