@@ -1,0 +1,131 @@
+"""On real news pages: page chrome never changes the fingerprint; article edits always do.
+
+Each page from tests/fixtures/corpus (real pages, MIT-licensed corpus) gets the widgets that sit
+inside article containers on live sites (related-story block, comment and share counts, an
+"Updated ..." stamp, stock/price hover cards in paragraphs, an ad slot, a copyright line). Then:
+
+- chrome outside the article drifts (link lists reordered and replaced, numbers tick, teasers
+  change, a "Trending Now" box appears, script nonces and tokens change) -> same fingerprint;
+- chrome inside the article drifts -> same fingerprint;
+- an editor adds, deletes or edits a paragraph (one word, one number), changes the headline or
+  appends a correction -> the fingerprint changes, and the change is the right kind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from tracker.extract import Article, extract
+from tracker.normalize import fingerprint, fingerprint_lines
+from tracker.testing.mutations import (
+    ARTICLE_MUTATIONS,
+    CHROME_MUTATIONS,
+    EXPECTED_KINDS,
+    LivePage,
+)
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+TRUTH = json.loads((CORPUS / "ground-truth.json").read_text(encoding="utf-8"))
+PAGES = sorted(TRUTH)
+
+OUTSIDE = [name for name in CHROME_MUTATIONS if name.endswith("_outside")] + [
+    "change_tokens",
+]
+INSIDE = [name for name in CHROME_MUTATIONS if name not in OUTSIDE]
+
+try:  # the change classifier is another module; use it once it exists
+    from tracker.changes import classify
+except ImportError:  # pragma: no cover - depends on the state of the tree
+    classify = None
+
+
+def page_id(key: str) -> str:
+    host = TRUTH[key]["url"].split("/")[2].removeprefix("www.")
+    return f"{host}-{key[:6]}"
+
+
+@cache
+def live_page(key: str) -> LivePage:
+    html = gzip.decompress((CORPUS / "html" / f"{key}.html.gz").read_bytes()).decode("utf-8")
+    page = LivePage.from_html(html, TRUTH[key]["articleBody"], seed=int(key[:8], 16))
+    page.install_in_article_chrome()
+    return page
+
+
+@cache
+def base_article(key: str) -> Article:
+    return extract(live_page(key).html(), TRUTH[key]["url"])
+
+
+def drifted(key: str, names: list[str], rounds: int = 2) -> Article:
+    page = live_page(key).copy()
+    page.rng = random.Random(key)
+    for _ in range(rounds):
+        for name in names:
+            CHROME_MUTATIONS[name](page)
+    return extract(page.html(), TRUTH[key]["url"])
+
+
+def explain(before: Article, after: Article) -> str:
+    old, new = fingerprint_lines(before), fingerprint_lines(after)
+    gone = [line for line in old if line not in new]
+    came = [line for line in new if line not in old]
+    return f"lines gone: {gone[:5]}\nlines new: {came[:5]}"
+
+
+def test_fixture_pages_are_real_articles() -> None:
+    assert len(PAGES) >= 20
+    for key in PAGES:
+        assert live_page(key).usable(), page_id(key)
+
+
+@pytest.mark.parametrize("key", PAGES, ids=page_id)
+def test_chrome_outside_the_article_creates_no_version(key: str) -> None:
+    before = base_article(key)
+    assert before.text, "no article extracted from the unmodified page"
+    after = drifted(key, OUTSIDE)
+    assert fingerprint(after) == fingerprint(before), explain(before, after)
+
+
+@pytest.mark.parametrize("key", PAGES, ids=page_id)
+def test_chrome_inside_the_article_creates_no_version(key: str) -> None:
+    before = base_article(key)
+    after = drifted(key, INSIDE)
+    assert fingerprint(after) == fingerprint(before), explain(before, after)
+
+
+@pytest.mark.parametrize("name", list(ARTICLE_MUTATIONS))
+@pytest.mark.parametrize("key", PAGES, ids=page_id)
+def test_article_edit_changes_fingerprint(key: str, name: str) -> None:
+    before = base_article(key)
+    page = live_page(key).copy()
+    page.rng = random.Random(f"{key}-{name}")
+    if not ARTICLE_MUTATIONS[name](page):
+        pytest.skip(f"{name} has nothing to edit on this page")
+    after = extract(page.html(), TRUTH[key]["url"])
+
+    assert fingerprint(after) != fingerprint(before)
+    expected = EXPECTED_KINDS[name]
+    if classify is not None:
+        assert expected in classify(before, after)
+    elif expected == "headline":
+        assert after.headlines != before.headlines
+        assert after.text == before.text
+    else:
+        assert after.text != before.text
+        assert after.headlines == before.headlines
+        before_paragraphs, after_paragraphs = before.text.split("\n\n"), after.text.split("\n\n")
+        if expected in ("paragraphs_added", "correction"):
+            assert len(after_paragraphs) == len(before_paragraphs) + 1
+        elif expected == "paragraphs_removed":
+            assert len(after_paragraphs) == len(before_paragraphs) - 1
+        else:
+            assert len(after_paragraphs) == len(before_paragraphs)
+        if expected == "correction":
+            assert any(p.startswith("Correction:") for p in after_paragraphs)

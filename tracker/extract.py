@@ -1,0 +1,476 @@
+"""HTML page -> the article on it: headline, byline, dates and body text.
+
+The body comes from trafilatura (or from a per-story CSS selector). Besides the plain text that
+is stored and diffed, the article keeps its body as `Block`s that remember which words were link
+text: the fingerprint (tracker.normalize) needs that to tell page chrome from prose.
+
+`extract` never raises on bad HTML: a page with no findable article yields `text == ""`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from configparser import ConfigParser
+from copy import deepcopy
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import lxml.etree
+import lxml.html
+import trafilatura
+from cssselect import SelectorError
+from lxml.html import HtmlElement
+from trafilatura.settings import use_config
+from trafilatura.xml import xmltotxt
+
+from tracker.normalize import normalize_text
+
+__all__ = ["Article", "Block", "extract", "validate_selector"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph, heading, list item or table row of the body."""
+
+    text: str
+    links: tuple[str, ...] = ()  # text of each link inside the block, in order
+    kind: str = "p"  # p, head, item, quote, row, code
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str | None  # the headline as shown on the page
+    byline: str | None
+    published: str | None  # ISO 8601 date/datetime string as found
+    modified: str | None
+    text: str  # body, paragraphs separated by "\n\n"; "" when nothing was found
+    canonical_url: str | None
+    lang: str | None
+    # Every distinct headline the page states (visible h1, og:title, <title> without site name),
+    # chosen title first. Sites edit these separately; the fingerprint reads all of them.
+    headlines: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] = field(default=(), repr=False)
+
+
+_EMPTY = Article(None, None, None, None, "", None, None)
+
+# Elements a reader never sees. Hover-card bodies and screen-reader-only duplicates live here.
+_HIDDEN_XPATH = (
+    "//*[@hidden] | //*[@aria-hidden='true'] | //template | //noscript"
+    " | //*[contains(translate(@style, ' ', ''), 'display:none')]"
+    " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
+)
+
+
+def _trafilatura_config() -> ConfigParser:
+    config = use_config()
+    # A page this big is almost certainly not an article (or is hostile): give up on it.
+    config.set("DEFAULT", "MAX_TREE_SIZE", "150000")
+    return config
+
+
+_TRAFILATURA_CONFIG = _trafilatura_config()
+
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»«~/]\s+|\s*::\s*")
+
+
+def validate_selector(selector: str) -> None:
+    """Raise ValueError when `selector` is not a valid CSS selector (for config-time checks)."""
+    try:
+        lxml.html.fromstring("<p></p>").cssselect(selector)
+    except (SelectorError, lxml.etree.XPathError) as error:
+        raise ValueError(f"invalid CSS selector {selector!r}: {error}") from error
+
+
+def extract(html: str, url: str | None = None, *, selector: str | None = None) -> Article:
+    """Extract the article from a page. Never raises on malformed or hostile HTML."""
+    try:
+        tree = _parse(html)
+        if tree is None:
+            return _EMPTY
+        meta = _page_metadata(tree, url)
+        _drop_hidden(tree)
+        if selector:
+            blocks, byline = _selected_blocks(tree, selector), None
+            doc_title = None
+        else:
+            blocks, byline, doc_title, extra = _trafilatura_blocks(tree, url)
+            meta = {**extra, **{k: v for k, v in meta.items() if v}}
+    except Exception:  # noqa: BLE001 -- hostile input must never break a check
+        return _EMPTY
+    headlines = _headlines(meta, doc_title)
+    blocks = tuple(block for block in blocks if block.text)
+    return Article(
+        title=headlines[0] if headlines else None,
+        byline=normalize_text(byline) or None if byline else None,
+        published=meta.get("published"),
+        modified=meta.get("modified"),
+        text="\n\n".join(block.text for block in blocks),
+        canonical_url=meta.get("canonical_url"),
+        lang=meta.get("lang"),
+        headlines=headlines,
+        blocks=blocks,
+    )
+
+
+def _parse(html: str) -> HtmlElement | None:
+    if not html or not html.strip():
+        return None
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", "replace")
+    # lxml refuses str input that declares an encoding; strip the XML declaration.
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    return tree if tree is not None and tree.tag == "html" else None
+
+
+def _drop_hidden(tree: HtmlElement) -> None:
+    for element in tree.xpath(_HIDDEN_XPATH):
+        if element.getparent() is not None and element.tag not in ("html", "body"):
+            element.drop_tree()
+
+
+# --- body ------------------------------------------------------------------------------------
+
+
+def _trafilatura_blocks(
+    tree: HtmlElement, url: str | None
+) -> tuple[list[Block], str | None, str | None, dict[str, str]]:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_links=True,
+        config=_TRAFILATURA_CONFIG,
+    )
+    if document is None or document.body is None:
+        return [], None, None, {}
+    extra = {"published": document.date, "lang": document.language, "canonical_url": document.url}
+    blocks = _with_continuations(tree, list(_body_blocks(document.body)))
+    return blocks, document.author, document.title, extra
+
+
+def _body_blocks(body: lxml.etree._Element) -> Iterator[Block]:
+    """Split trafilatura's XML body into blocks, keeping each block's link texts."""
+    for child in body:
+        if child.tag == "list":
+            items = [item for item in child.iter("item")] or [child]
+            elements = [(item, "item") for item in items if item.getparent() is child] or [
+                (child, "item")
+            ]
+        elif child.tag == "table":
+            elements = [(row, "row") for row in child.iter("row")] or [(child, "row")]
+        else:
+            elements = [(child, child.tag)]
+        for element, kind in elements:
+            yield from _element_blocks(element, kind)
+
+
+def _element_blocks(element: lxml.etree._Element, kind: str) -> Iterator[Block]:
+    links = [normalize_text(" ".join(ref.itertext())) for ref in element.iter("ref")]
+    plain = deepcopy(element)
+    plain.tail = None
+    lxml.etree.strip_tags(plain, "ref")  # keep link text, drop the markdown link syntax
+    # Fallback extractors can leave links written as markdown in text nodes.
+    raw = _MARKDOWN_LINK.sub(r"\1", xmltotxt(plain, False))
+    lines = [line for line in (normalize_text(line) for line in raw.split("\n")) if line]
+    for line in lines:
+        mine = []
+        while links and links[0] and links[0] in line:
+            mine.append(links.pop(0))
+        yield Block(text=line, links=tuple(mine), kind=kind)
+
+
+def _key(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _with_continuations(tree: HtmlElement, blocks: list[Block]) -> list[Block]:
+    """Add the rest of a body that the site split into several sibling containers.
+
+    Templates cut long bodies into consecutive containers of one class (between ads, pull
+    quotes, newsletter boxes); trafilatura often keeps only the first. A sibling with the same
+    tag and class as the container of the extracted paragraphs is the same template part, so
+    its paragraphs belong to the body too.
+    """
+    extracted = {_key(block.text) for block in blocks}
+    extracted.discard("")
+    everything = " ".join(_key(block.text) for block in blocks)
+    matched = [p for p in tree.iter("p") if _key(p.text_content()) in extracted]
+    if len(matched) < 2:
+        return blocks
+    found: list[HtmlElement] = []
+    level = [p.getparent() for p in matched]
+    for _ in range(3):
+        containers = {el for el in level if el is not None and el.getparent() is not None}
+        parents = {el.getparent() for el in containers}
+        for parent in parents:
+            classes = {(el.tag, el.get("class")) for el in parent if el in containers}
+            for sibling in parent:
+                if sibling in containers or (sibling.tag, sibling.get("class")) not in classes:
+                    continue
+                if not sibling.get("class"):
+                    continue
+                for p in sibling.iter("p"):
+                    key = _key(p.text_content())
+                    if key and key not in everything:
+                        found.append(p)
+        if found:
+            break
+        level = [el.getparent() if el is not None else None for el in level]
+    if not found:
+        return blocks
+    position = {el: index for index, el in enumerate(tree.iter())}
+    ordered: list[tuple[float, int, Block]] = []
+    where = {_key(p.text_content()): position[p] for p in matched}
+    last = -1.0
+    for index, block in enumerate(blocks):
+        last = where.get(_key(block.text), last)
+        ordered.append((last, index, block))
+    for p in dict.fromkeys(found):
+        links = tuple(text for a in p.iter("a") if (text := normalize_text(a.text_content())))
+        text = normalize_text(p.text_content())
+        ordered.append((position[p], len(ordered), Block(text=text, links=links)))
+    return [block for _, _, block in sorted(ordered, key=lambda item: (item[0], item[1]))]
+
+
+_BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "br",
+    ]
+)
+_SKIP_TAGS = frozenset(
+    ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "button", "select"]
+)
+
+
+def _selected_blocks(tree: HtmlElement, selector: str) -> list[Block]:
+    try:
+        matches = tree.cssselect(selector)
+    except (SelectorError, lxml.etree.XPathError):
+        return []
+    blocks: list[Block] = []
+    for element in matches:
+        lines: list[tuple[list[str], list[str]]] = [([], [])]
+        _walk_inline(element, lines, in_link=False)
+        for parts, links in lines:
+            text = normalize_text(" ".join(parts))
+            if text:
+                blocks.append(Block(text=text, links=tuple(normalize_text(x) for x in links)))
+    return blocks
+
+
+def _walk_inline(
+    element: HtmlElement, lines: list[tuple[list[str], list[str]]], *, in_link: bool
+) -> None:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag in _SKIP_TAGS or not tag:
+        return
+    if tag in _BLOCK_TAGS:
+        lines.append(([], []))
+    if tag == "a" and not in_link:
+        text = " ".join(element.text_content().split())
+        if text:
+            lines[-1][1].append(text)
+        in_link = True
+    if element.text:
+        lines[-1][0].append(element.text)
+    for child in element:
+        _walk_inline(child, lines, in_link=in_link)
+        if child.tail:
+            lines[-1][0].append(child.tail)
+    if tag in _BLOCK_TAGS:
+        lines.append(([], []))
+
+
+# --- headline and metadata --------------------------------------------------------------------
+
+
+def _headlines(meta: dict[str, str], doc_title: str | None) -> tuple[str, ...]:
+    """Headline candidates, best first, without duplicates.
+
+    The visible h1 wins when one plausibly is the headline: it is what readers see, and what a
+    newsroom edits first. og:title and <title> often lag or differ (SEO headlines); they are kept
+    as further headlines so that a change to any of them is still seen.
+    """
+    og = _strip_site_name(meta.get("og_title"), meta.get("site_name"))
+    page = _strip_site_name(meta.get("page_title"), meta.get("site_name"))
+    h1 = _pick_h1(meta.get("h1s", "").split("\x1e") if meta.get("h1s") else [], (og, page))
+    ordered = [h1, og, page]
+    if not any(ordered):  # trafilatura's guess (it may read an h2) only as a last resort
+        ordered.append(_strip_site_name(doc_title, meta.get("site_name")))
+    seen: set[str] = set()
+    result = []
+    for candidate in ordered:
+        text = normalize_text(candidate or "")
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            result.append(text)
+    return tuple(result)
+
+
+def _words(text: str | None) -> set[str]:
+    return set(re.findall(r"\w+", (text or "").casefold()))
+
+
+def _pick_h1(h1s: list[str], others: tuple[str | None, ...]) -> str | None:
+    reference = set().union(*(_words(other) for other in others))
+    best, best_score = None, 0.0
+    for h1 in h1s:
+        words = _words(h1)
+        if not words:
+            continue
+        score = len(words & reference) / len(words)
+        if score > best_score:
+            best, best_score = h1, score
+    if best is not None and best_score >= 0.5:
+        return best
+    # No h1 agrees with the meta titles: either the page has no headline h1, or the visible
+    # headline was rewritten while the meta titles lag behind. A multi-word h1 is the latter.
+    return next((h1 for h1 in h1s if len(_words(h1)) >= 3), None)
+
+
+def _strip_site_name(title: str | None, site_name: str | None) -> str | None:
+    """'Headline | Site Name' -> 'Headline'."""
+    if not title:
+        return None
+    title = " ".join(title.split())
+    for _ in range(2):
+        parts = _TITLE_SEPARATORS.split(title)
+        if len(parts) < 2:
+            break
+        match = list(_TITLE_SEPARATORS.finditer(title))[-1]
+        head, tail = title[: match.start()], title[match.end() :]
+        is_site = bool(site_name) and _words(tail) <= _words(site_name) | {"com", "www"}
+        if len(head.split()) >= 3 and (is_site or len(tail.split()) <= 4):
+            title = head
+        else:
+            break
+    return title
+
+
+def _page_metadata(tree: HtmlElement, url: str | None) -> dict[str, str]:
+    meta: dict[str, str] = {}
+
+    def first(xpath: str) -> str | None:
+        for value in tree.xpath(xpath):
+            value = " ".join(str(value).split())
+            if value:
+                return value
+        return None
+
+    meta_content = "//meta[@{attr}='{name}']/@content"
+    for key, names in {
+        "og_title": [("property", "og:title"), ("name", "og:title"), ("name", "twitter:title")],
+        "site_name": [("property", "og:site_name"), ("name", "application-name")],
+        "published": [
+            ("property", "article:published_time"),
+            ("itemprop", "datePublished"),
+            ("name", "pubdate"),
+            ("name", "publishdate"),
+            ("name", "date"),
+            ("name", "dc.date"),
+        ],
+        "modified": [
+            ("property", "article:modified_time"),
+            ("itemprop", "dateModified"),
+            ("property", "og:updated_time"),
+            ("name", "last-modified"),
+        ],
+    }.items():
+        for attr, name in names:
+            value = first(meta_content.format(attr=attr, name=name))
+            if value:
+                meta[key] = value
+                break
+    for key, value in _json_ld(tree).items():
+        meta.setdefault(key, value)
+    meta["page_title"] = first("//head/title//text() | //title//text()") or ""
+    meta["h1s"] = "\x1e".join(
+        " ".join(h1.text_content().split())
+        for h1 in tree.xpath("//h1[not(ancestor::nav or ancestor::footer or ancestor::form)]")
+    )
+    canonical = first("//link[@rel='canonical']/@href") or first(
+        meta_content.format(attr="property", name="og:url")
+    )
+    if canonical:
+        meta["canonical_url"] = urljoin(url or "", canonical)
+    lang = first("/html/@lang") or first("//meta[@http-equiv='content-language']/@content")
+    if lang:
+        meta["lang"] = lang.split(",")[0].strip()
+    return meta
+
+
+def _json_ld(tree: HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        for node in _json_nodes(data):
+            for key, field_name in (("published", "datePublished"), ("modified", "dateModified")):
+                value = node.get(field_name)
+                if isinstance(value, str) and value.strip():
+                    found.setdefault(key, value.strip())
+            headline = node.get("headline")
+            if isinstance(headline, str) and headline.strip():
+                found.setdefault("og_title", headline.strip())
+    return found
+
+
+def _json_nodes(data: object, depth: int = 0) -> Iterator[dict]:
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for item in data:
+            yield from _json_nodes(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        graph = data.get("@graph")
+        if graph is not None:
+            yield from _json_nodes(graph, depth + 1)
