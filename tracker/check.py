@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,21 +101,20 @@ class CheckReport:
     lease_lost: bool = False
 
 
-def load_state(session: Session, story_id: int) -> StoryState | None:
-    row = session.execute(
-        select(
-            Story.id,
-            Story.url,
-            Story.etag,
-            Story.last_modified,
-            Story.selector,
-            Story.ignore_patterns,
-            Story.last_fingerprint,
-            Story.respect_robots_txt,
-        ).where(Story.id == story_id)
-    ).one_or_none()
-    if row is None:
-        return None
+# The columns a check needs, read when a story is claimed (``UPDATE … RETURNING``).
+STATE_COLUMNS = (
+    Story.id,
+    Story.url,
+    Story.etag,
+    Story.last_modified,
+    Story.selector,
+    Story.ignore_patterns,
+    Story.last_fingerprint,
+    Story.respect_robots_txt,
+)
+
+
+def state_from_row(row: Any) -> StoryState:
     return StoryState(
         id=row.id,
         url=row.url,
@@ -125,6 +125,11 @@ def load_state(session: Session, story_id: int) -> StoryState | None:
         last_fingerprint=row.last_fingerprint,
         respect_robots_txt=row.respect_robots_txt,
     )
+
+
+def load_state(session: Session, story_id: int) -> StoryState | None:
+    row = session.execute(select(*STATE_COLUMNS).where(Story.id == story_id)).one_or_none()
+    return None if row is None else state_from_row(row)
 
 
 def analyse(

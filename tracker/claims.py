@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracker.check import STATE_COLUMNS, StoryState, state_from_row
 from tracker.models import Story, StoryStatus
 
 
@@ -23,8 +24,11 @@ def _lease_free(now: datetime):
 
 def claim_due(
     session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
-) -> list[int]:
-    """Lease up to ``limit`` active stories whose ``next_check_at`` has come, oldest first."""
+) -> list[StoryState]:
+    """Lease up to ``limit`` active stories whose ``next_check_at`` has come, oldest first.
+
+    Returns what the checks need to know, so no second read is needed before fetching.
+    """
     candidates = (
         select(Story.id)
         .where(
@@ -45,7 +49,7 @@ def claim_ids(
     worker: str,
     now: datetime,
     lease: timedelta,
-) -> list[int]:
+) -> list[StoryState]:
     """Lease the given stories now, due or not (a one-shot ``tracker check``).
 
     Stories leased by another worker (a running daemon) are skipped: it is checking them.
@@ -58,17 +62,17 @@ def claim_ids(
 
 def _claim(
     session: Session, candidates, *, worker: str, now: datetime, lease: timedelta
-) -> list[int]:
+) -> list[StoryState]:
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (
         update(Story)
         .where(Story.id.in_(candidates.scalar_subquery()))
         .values(lease_owner=worker, lease_expires_at=now + lease)
-        .returning(Story.id)
+        .returning(*STATE_COLUMNS)
         .execution_options(synchronize_session=False)
     )
-    return list(session.scalars(statement))
+    return [state_from_row(row) for row in session.execute(statement)]
 
 
 def release(session: Session, story_ids: Sequence[int], *, worker: str) -> int:

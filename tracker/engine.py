@@ -21,14 +21,15 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 
 from tracker import claims
+from tracker._writer import GroupWriter
 from tracker.cadence import CadencePolicy
 from tracker.check import (
     Analysis,
     CheckReport,
+    StoryState,
     analyse,
     compare,
     latest_version,
-    load_state,
     prepare_capture,
     record,
     version_as_article,
@@ -106,12 +107,13 @@ class CheckEngine:
         self._process_count = (os.cpu_count() or 1) if processes < 0 else processes
         self._processes: ProcessPoolExecutor | None = None
         self._process_lock = threading.Lock()
+        self._writer: GroupWriter[CheckReport] = GroupWriter(db)
 
     # -- public -----------------------------------------------------------------------
 
-    def submit(self, story_id: int) -> Future[CheckReport]:
-        """Check one (already leased) story on the thread pool."""
-        return self._threads.submit(self.check_story, story_id)
+    def submit(self, state: StoryState) -> Future[CheckReport]:
+        """Check one story, already leased by this worker, on the thread pool."""
+        return self._threads.submit(self.check_claimed, state)
 
     def check_now(
         self,
@@ -125,7 +127,7 @@ class CheckEngine:
             claimed = claims.claim_ids(
                 session, ids, worker=self.worker_id, now=self.clock(), lease=self.lease
             )
-        skipped = set(ids) - set(claimed)
+        skipped = set(ids) - {state.id for state in claimed}
         reports = [
             CheckReport(i, "", CheckOutcome.ERROR, error="being checked by another worker")
             for i in sorted(skipped)
@@ -133,7 +135,7 @@ class CheckEngine:
         for report in reports:
             if on_report:
                 on_report(report)
-        futures = [self.submit(story_id) for story_id in claimed]
+        futures = [self.submit(state) for state in claimed]
         for future in futures:
             report = future.result()
             reports.append(report)
@@ -141,17 +143,18 @@ class CheckEngine:
                 on_report(report)
         return reports
 
-    def check_story(self, story_id: int) -> CheckReport:
-        """The whole check of one story. Never raises: failures become recorded checks."""
+    def check_claimed(self, state: StoryState) -> CheckReport:
+        """The whole check of one leased story. Never raises: failures become recorded checks."""
         started_at = self.clock()
         try:
-            return self._check(story_id, started_at)
+            return self._check(state, started_at)
         except Exception as exc:  # noqa: BLE001 -- a bug must cost one check, not the daemon
-            log.error("check of story %s failed: %s\n%s", story_id, exc, traceback.format_exc())
-            return self._record_internal_error(story_id, started_at, exc)
+            log.error("check of story %s failed: %s\n%s", state.id, exc, traceback.format_exc())
+            return self._record_internal_error(state.id, started_at, exc)
 
     def close(self) -> None:
         self._threads.shutdown(wait=True, cancel_futures=True)
+        self._writer.close()
         with self._process_lock:
             if self._processes is not None:
                 self._processes.shutdown(wait=True, cancel_futures=True)
@@ -166,12 +169,8 @@ class CheckEngine:
 
     # -- the pipeline -----------------------------------------------------------------
 
-    def _check(self, story_id: int, started_at: datetime) -> CheckReport:
-        with self.db.session() as session:
-            state = load_state(session, story_id)
-        if state is None:
-            return CheckReport(story_id, "", CheckOutcome.ERROR, error="no such story")
-
+    def _check(self, state: StoryState, started_at: datetime) -> CheckReport:
+        story_id = state.id
         respect_robots = (
             self.settings.respect_robots_txt
             if state.respect_robots_txt is None
@@ -222,8 +221,8 @@ class CheckEngine:
         capture=None,
         blocked: bool = False,
     ) -> CheckReport:
-        with self.db.session() as session:
-            report = record(
+        return self._writer.write(
+            lambda session: record(
                 session,
                 story_id,
                 fetched,
@@ -237,7 +236,7 @@ class CheckEngine:
                 capture=capture,
                 robots_blocked=blocked,
             )
-        return report
+        )
 
     def _analyse(
         self, html: str, url: str, selector: str | None, ignore_patterns: tuple[str, ...]

@@ -30,6 +30,7 @@ import contextlib
 import email.utils
 import http
 import logging
+import os
 import re
 import socket
 import ssl
@@ -283,6 +284,9 @@ class Fetcher:
         status = response.status_code
 
         if status == 304:
+            # A 304 has no body; reading the empty rest hands the connection back to the
+            # pool for the next fetch (closing the response would close the socket).
+            response.raw.read()
             return self._result(
                 attempt,
                 Outcome.NOT_MODIFIED,
@@ -417,6 +421,11 @@ class Fetcher:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
+        # Proxy and netrc settings from the environment are not consulted: a proxy would
+        # bypass the per-connection address check, and scanning os.environ on every request
+        # costs more than the rest of a 304 fetch. A CA bundle named there still counts.
+        session.trust_env = False
+        session.verify = _ca_bundle_from_environment() or True
         session.adapters.clear()
         session.mount("https://", self._adapter)
         session.mount("http://", self._adapter)
@@ -507,6 +516,10 @@ class _Failure(Exception):
 
 
 # -- pure helpers --------------------------------------------------------------------------
+
+
+def _ca_bundle_from_environment() -> str | None:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, or_, select
 
 from tracker import claims
-from tracker.check import CheckReport
+from tracker.check import CheckReport, StoryState
 from tracker.config import Settings
 from tracker.db import Database
 from tracker.engine import CheckEngine, utcnow
@@ -159,7 +159,7 @@ class Daemon:
             wanted = min(room, self.settings.dispatch_batch)
             try:
                 with self.db.session() as session:
-                    ids = claims.claim_due(
+                    claimed = claims.claim_due(
                         session,
                         worker=self.worker_id,
                         now=self.clock(),
@@ -169,18 +169,18 @@ class Daemon:
             except Exception as exc:  # noqa: BLE001 -- database down: try again next tick
                 log.error("could not claim due stories: %s", exc)
                 return started
-            for story_id in ids:
-                self._start(story_id)
-            started += len(ids)
-            if len(ids) < wanted:
+            for state in claimed:
+                self._start(state)
+            started += len(claimed)
+            if len(claimed) < wanted:
                 break
         return started
 
-    def _start(self, story_id: int) -> None:
+    def _start(self, state: StoryState) -> None:
         with self._lock:
-            future = self.engine.submit(story_id)
-            self._in_flight[story_id] = future
-        future.add_done_callback(lambda f, sid=story_id: self._finished(sid, f))
+            future = self.engine.submit(state)
+            self._in_flight[state.id] = future
+        future.add_done_callback(lambda f, sid=state.id: self._finished(sid, f))
 
     def _finished(self, story_id: int, future: Future[CheckReport]) -> None:
         with self._lock:
