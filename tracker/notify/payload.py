@@ -307,15 +307,20 @@ def sample_alert(now: datetime, base_url: str | None = None) -> Alert:
         text="The council met on Tuesday.\n\nA vote is expected later today. "
         "Check back for an update.",
     )
+    text = "The council met on Tuesday.\n\nThe budget was approved by seven votes to two."
+    stats = diffing.word_diff(before.text, text).stats
     after = _SampleVersion(
         seq=2,
         captured_at=now,
         title="Test alert: council approves budget",
-        text="The council met on Tuesday.\n\nThe budget was approved by seven votes to two.",
+        text=text,
         kinds=["headline", "text_edited"],
-        summary="Headline changed; 1 paragraph edited (+8/-9 words)",
-        words_added=8,
-        words_removed=9,
+        summary=f"Headline changed; 1 paragraph edited (+{stats.words_added}/"
+        f"-{stats.words_removed} words)",
+        words_added=stats.words_added,
+        words_removed=stats.words_removed,
+        chars_added=stats.chars_added,
+        chars_removed=stats.chars_removed,
     )
     story = StoryInfo(id=0, url="https://example.com/tracker-test-alert", title=after.title)
     return Alert(
