@@ -120,6 +120,22 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
 
+    # -- discovery and archive (see docs/discovery-and-archive.md) ----------------------
+    feed_poll_interval: str = Field(
+        default="15m", description="How often each feed or sitemap is polled (conditional GET)."
+    )
+    tracking_parameters: list[str] = Field(
+        default=[],
+        description="Query parameters to strip from story URLs besides the built-in list "
+        "(utm_*, fbclid, gclid, …); 'name' or 'prefix*'.",
+    )
+    capture_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="Raw captures older than this are pruned (versions are kept; each story's "
+        "latest capture too). 0: keep forever.",
+    )
+
     # -- web ---------------------------------------------------------------------------
     web_host: str = Field(default="127.0.0.1", description="Address the web UI binds to.")
     web_port: int = Field(default=8765, description="Port of the web UI.")

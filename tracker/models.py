@@ -239,6 +239,7 @@ class Event(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-# The alert tables live with the code that uses them; imported here so that Base.metadata
-# (and so Alembic) sees every table.
+# The alert and feed tables live with the code that uses them; imported here so that
+# Base.metadata (and so Alembic) sees every table.
+import tracker.feed_models  # noqa: E402  (a module import: safe in either import order)
 import tracker.notify.models  # noqa: E402,F401  (a module import: safe in either import order)

@@ -111,6 +111,13 @@ class Daemon:
             id="deliveries",
             **common,
         )
+        # Discovery: poll due feeds and sitemaps, merge duplicate stories, prune old captures.
+        from tracker.feeds import DISCOVERY_TICK_SECONDS, discovery_job
+
+        feeds_job = discovery_job(
+            self.db, self.settings, fetcher=self.engine.fetcher, clock=self.clock
+        )
+        add(feeds_job, "interval", seconds=DISCOVERY_TICK_SECONDS, id="feeds", **common)
         self.scheduler.start()
         log.info(
             "worker %s started: database %s, up to %d checks at once",

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -33,12 +32,11 @@ class AddResult:
 
 
 def normalise_url(url: str) -> str:
-    """The URL as stored: scheme and host lower-cased, fragment dropped."""
-    url = netguard.validate_url(url.strip())
-    parts = urlsplit(url)
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
-    )
+    """The URL as stored: one spelling per article (see :func:`discover.canonicalise_url`):
+    scheme and host lower-cased, default port, fragment and tracking parameters dropped."""
+    from tracker.discover import canonicalise_url
+
+    return canonicalise_url(netguard.validate_url(url.strip()))
 
 
 def add_stories(
@@ -78,7 +76,10 @@ def add_stories(
 
     results: list[AddResult] = []
     for url in cleaned:
-        story = session.scalar(select(Story).where(Story.url == url))
+        # A page that declared this URL its canonical one is already this story.
+        story = session.scalar(select(Story).where(Story.url == url)) or session.scalar(
+            select(Story).where(Story.canonical_url == url).order_by(Story.id).limit(1)
+        )
         created = story is None
         if story is None:
             story = Story(
