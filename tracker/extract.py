@@ -74,6 +74,7 @@ def _trafilatura_config() -> ConfigParser:
 _TRAFILATURA_CONFIG = _trafilatura_config()
 
 _MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
+_LIST_MARKER = re.compile(r"^[-*•](?:\s+|$)")  # the "- " xmltotxt puts before list items
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»«~/]\s+|\s*::\s*")
 
 
@@ -181,8 +182,8 @@ def _element_blocks(element: lxml.etree._Element, kind: str) -> Iterator[Block]:
     lxml.etree.strip_tags(plain, "ref")  # keep link text, drop the markdown link syntax
     # Fallback extractors can leave links written as markdown in text nodes.
     raw = _MARKDOWN_LINK.sub(r"\1", xmltotxt(plain, False))
-    lines = [line for line in (normalize_text(line) for line in raw.split("\n")) if line]
-    for line in lines:
+    lines = [_LIST_MARKER.sub("", normalize_text(line)) for line in raw.split("\n")]
+    for line in filter(None, lines):
         mine = []
         while links and links[0] and links[0] in line:
             mine.append(links.pop(0))

@@ -107,6 +107,7 @@ _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Su
 _TICKERS = [("BA", "Boeing"), ("AAPL", "Apple"), ("MSFT", "Microsoft"), ("TSLA", "Tesla")]
 _SHOPS = ["Amazon", "Best Buy", "Walmart", "Target"]
 
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)|\ball rights reserved\b", re.IGNORECASE)
 _BLOCKISH = [
     "p",
     "div",
@@ -177,7 +178,8 @@ class LivePage:
             if element.xpath("ancestor::script|ancestor::style|ancestor::head"):
                 continue
             text = _norm(element.text_content())
-            if len(text.split()) >= 6 and text in body:
+            # Copyright notices are page chrome even where the ground truth kept them.
+            if len(text.split()) >= 6 and text in body and not _COPYRIGHT.search(text):
                 candidates.append(element)
         chosen = set(candidates)
         # Keep the innermost elements: a div wrapping one <p> is not a paragraph of its own.
