@@ -112,10 +112,14 @@ def _row(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
 
 
 def _stories(session: Session, story_ids: Sequence[int] | None) -> Iterator[Story]:
-    query: Select[tuple[Story]] = select(Story).order_by(Story.id)
+    # Ids first, then one story at a time: callers expunge as they go to keep memory flat.
+    query: Select[tuple[int]] = select(Story.id).order_by(Story.id)
     if story_ids is not None:
         query = query.where(Story.id.in_(story_ids))
-    yield from session.scalars(query)
+    for story_id in list(session.scalars(query)):
+        story = session.get(Story, story_id)
+        if story is not None:
+            yield story
 
 
 # -- JSON -------------------------------------------------------------------------------------
