@@ -197,6 +197,13 @@ def test_reextraction_with_a_new_selector_rebuilds_versions_idempotently(db, set
     assert [v.seq for v in before] == [1, 2, 3]
     assert "live blog" in before[0].text
 
+    # A dry run reports and changes nothing, not even the selector.
+    [dry] = reextract(db, [story_id], selector="article", apply=False)
+    assert (dry.versions_before, dry.versions_after) == (3, 2)
+    assert [(v.id, v.text) for v in versions_of(db, story_id)] == [(v.id, v.text) for v in before]
+    with db.session() as session:
+        assert session.get(Story, story_id).selector == "article, aside"
+
     # Only the article: the aside change (v2) was never a change of the article.
     [report] = reextract(db, [story_id], selector="article")
     assert report.error is None

@@ -561,7 +561,7 @@ def reextract(
     for story_id in story_ids:
         with db.session() as session:
             report = reextract_story(session, story_id, selector=selector, apply=apply)
-            if report.error:
+            if report.error or not apply:  # a dry run keeps even the selector unchanged
                 session.rollback()
         reports.append(report)
     return reports
