@@ -70,12 +70,12 @@ def test_a_change_is_emailed_as_readable_text_and_html(tmp_path, database_url, s
         '\n+At a press conference after the meeting, Crocker said the talks had been "direct'
         in text
     )
-    assert f"Full diff: https://tracker.example/stories/{rig.story_id}/diff/2" in text
+    assert f"Full diff: https://tracker.example/stories/{rig.story_id}/diff/1/2" in text
     # HTML: the added words inside inline-styled <ins>, nothing else marked up as changed.
     assert f'<ins style="{INS_STYLE}">' in html
     assert "security subcommittee on Iraq" in html
     assert "<style" not in html and 'class="' not in html
-    assert f'href="https://tracker.example/stories/{rig.story_id}/diff/2"' in html
+    assert f'href="https://tracker.example/stories/{rig.story_id}/diff/1/2"' in html
     assert "Most read" not in html  # page chrome never reaches an alert
 
     _, headline_html = parts(headline)

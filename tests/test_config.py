@@ -47,7 +47,7 @@ def test_the_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch):
 
 def test_an_explicit_config_path_must_exist(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("TRACKER_CONFIG", str(tmp_path / "missing.toml"))
-    with pytest.raises(FileNotFoundError, match="missing.toml"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.toml"):
         load_settings()
 
 

@@ -215,3 +215,23 @@ def test_tracker_run_shuts_down_cleanly_on_sigterm(tmp_path: Path, server: Local
         assert session.scalar(select(func.count()).select_from(Check)) == 1
         assert session.scalar(select(Story.lease_owner)) is None
     db.dispose()
+
+
+def test_tracker_run_refuses_an_unauthenticated_public_web_ui(tmp_path: Path):
+    env = {
+        **os.environ,
+        "TRACKER_HOME": str(tmp_path / "home"),
+        "TRACKER_WEB_HOST": "0.0.0.0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: web UI:")
+    assert "web_token" in result.stderr.lower() or "TRACKER_WEB_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr

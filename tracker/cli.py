@@ -695,11 +695,12 @@ def _run_daemon(app: AppContext, *, web: bool, log_format: str | None) -> None:
 
 
 def _start_web(app: AppContext, settings: Settings) -> Any:
+    from tracker.web import WebConfigError, start_in_thread
+
     try:
-        from tracker.web import start_in_thread
-    except ImportError:
-        return None  # the web UI is not part of this build
-    return start_in_thread(app.db, settings)
+        return start_in_thread(app.db, settings)
+    except (WebConfigError, OSError) as exc:
+        raise CLIError(f"web UI: {exc} (or run with --no-web)") from exc
 
 
 @main.command()
@@ -710,6 +711,25 @@ def _start_web(app: AppContext, settings: Settings) -> Any:
 def run(app: AppContext, no_web: bool, log_format: str | None) -> None:
     """Run the daemon: check every story when due (and serve the web UI)."""
     _run_daemon(app, web=not no_web, log_format=log_format)
+
+
+@main.command()
+@click.option("--host", help="Address to bind (default: the web_host setting).")
+@click.option("--port", type=int, help="Port (default: the web_port setting).")
+@pass_app
+@_friendly_errors
+def serve(app: AppContext, host: str | None, port: int | None) -> None:
+    """Serve the web UI, JSON API and feeds only (no checking; see `tracker run`)."""
+    from tracker.web import WebConfigError, make_server
+
+    updates = {k: v for k, v in (("web_host", host), ("web_port", port)) if v is not None}
+    settings = app.settings.model_copy(update=updates)
+    try:
+        server = make_server(app.db, settings)
+    except WebConfigError as exc:
+        raise CLIError(str(exc)) from exc
+    click.echo(f"serving on http://{settings.web_host}:{settings.web_port}/", err=True)
+    server.run()
 
 
 @main.command()
@@ -796,6 +816,15 @@ from tracker.notify.cli import channel, deliveries  # noqa: E402
 
 main.add_command(channel)
 main.add_command(deliveries)
+
+# -- discovery and archive --------------------------------------------------------------
+
+from tracker.discover_cli import COMMANDS as _discovery_commands  # noqa: E402
+from tracker.discover_cli import vacuum_command  # noqa: E402
+
+for _command in _discovery_commands:
+    main.add_command(_command)
+db.add_command(vacuum_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

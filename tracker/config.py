@@ -91,8 +91,8 @@ class Settings(BaseSettings):
     )
     developing_max_age: str = Field(
         default="2d",
-        description="A developing marker tightens the cadence only this long after the later of its "
-        "appearance and the last substantive change.",
+        description="A developing marker tightens the cadence only this long after the later "
+        "of its appearance and the last substantive change.",
     )
     error_backoff_base: str = Field(default="5m", description="Back-off after the first error.")
     error_backoff_cap: str = Field(default="6h", description="Longest back-off on errors.")

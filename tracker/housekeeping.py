@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tracker.cadence import CadencePolicy, promise_overdue
 from tracker.models import Check, Event, EventKind, PromiseState, Story, StoryStatus
+from tracker.notify.outbox import enqueue_alerts
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,17 @@ def mark_overdue_promises(session: Session, policy: CadencePolicy, now: datetime
             deadline=policy.promise_deadline,
         ):
             story.promise_state = PromiseState.OVERDUE
-            session.add(
-                Event(
-                    story_id=story.id,
-                    kind=EventKind.PROMISE_OVERDUE,
-                    created_at=now,
-                    detail=story.promise_text,
-                )
+            event = Event(
+                story_id=story.id,
+                kind=EventKind.PROMISE_OVERDUE,
+                created_at=now,
+                detail=story.promise_text,
             )
+            session.add(event)
+            session.flush()
+            # The alert is written in the same transaction as the event: never one without
+            # the other.
+            enqueue_alerts(session, story=story, version=None, events=[event], now=now)
             count += 1
     return count
 

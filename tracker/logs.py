@@ -42,3 +42,5 @@ def configure_logging(log_format: str = "text", level: int = logging.INFO) -> No
     root.setLevel(level)
     # APScheduler logs every job run at INFO; only its problems interest an operator.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic narrates every migration step; the daemon says what matters itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

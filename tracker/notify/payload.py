@@ -159,7 +159,8 @@ def make_links(base_url: str | None, story: StoryInfo, seq: int | None = None) -
         return Links(original=story.url)
     base = base_url.rstrip("/")
     story_link = f"{base}/stories/{story.id}"
-    diff_link = f"{story_link}/diff/{seq}" if seq is not None and seq > 1 else None
+    # The web UI's permalink of the change that made version ``seq``.
+    diff_link = f"{story_link}/diff/{seq - 1}/{seq}" if seq is not None and seq > 1 else None
     return Links(original=story.url, story=story_link, diff=diff_link)
 
 
