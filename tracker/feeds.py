@@ -136,31 +136,9 @@ def fetch_feed(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> FetchResult:
-    """GET a feed or sitemap (any content type), conditionally, behind the fetcher's guards.
-
-    ``Fetcher.fetch`` refuses anything but HTML and ``get_text`` sends no validators, so
-    this uses the fetcher's common path with HTML checks off: the same limits, deadline and
-    private-network guard on every redirect hop. (Ask for a public ``Fetcher`` method if
-    this private call ever breaks.)
-    """
-    result = fetcher._run(
-        url,
-        expect_html=False,
-        etag=etag,
-        last_modified=last_modified,
-        max_bytes=fetcher.options.max_bytes,
-        truncate=False,
-    )
-    if result.outcome is Outcome.OK and result.etag is None and result.last_modified is None:
-        # The non-HTML path leaves the validators in the headers.
-        from dataclasses import replace
-
-        result = replace(
-            result,
-            etag=result.headers.get("etag"),
-            last_modified=result.headers.get("last-modified"),
-        )
-    return result
+    """GET a feed or sitemap (any content type), conditionally, behind the fetcher's guards:
+    the same limits, deadline and private-network guard on every redirect hop."""
+    return fetcher.fetch_resource(url, etag=etag, last_modified=last_modified)
 
 
 def utcnow() -> datetime:

@@ -182,6 +182,20 @@ class Fetcher:
             truncate=False,
         )
 
+    def fetch_resource(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET any text resource (a feed, a sitemap), conditionally, with the page limits:
+        no HTML check; the body is refused, not truncated, past `max_bytes`."""
+        return self._run(
+            url,
+            expect_html=False,
+            etag=etag,
+            last_modified=last_modified,
+            max_bytes=self.options.max_bytes,
+            truncate=False,
+        )
+
     def get_text(self, url: str, *, max_bytes: int = ROBOTS_MAX_BYTES) -> FetchResult:
         """GET a small text resource such as robots.txt: any content type, UTF-8 unless
         declared otherwise, body truncated (not refused) at `max_bytes`."""
@@ -319,7 +333,15 @@ class Fetcher:
         if not expect_html:
             codec = _codec_name(charset) or "utf-8"
             text = body.decode(codec, errors="replace")
-            return self._result(attempt, Outcome.OK, body=body, text=text, encoding=codec)
+            return self._result(
+                attempt,
+                Outcome.OK,
+                body=body,
+                text=text,
+                encoding=codec,
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            )
         if not body.strip():
             raise _Failure("not_html", "empty body")
         if mime is None and not looks_like_html(body):

@@ -96,13 +96,15 @@ class Story(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
-    canonical_url: Mapped[str | None] = mapped_column(String(2048))
+    # Indexed: adding a URL and merging duplicates look stories up by canonical URL.
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
     title: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=StoryStatus.ACTIVE)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Indexed: listings (CLI, web, API) sort by last change.
+    last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # Cadence counts age from the last *substantive* change: minor edits don't reset it.
     last_substantive_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
