@@ -25,7 +25,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import use_config
 from trafilatura.xml import xmltotxt
 
-from tracker.normalize import normalize_text
+from tracker.normalize import normalize_text, stored_body
 
 __all__ = ["Article", "Block", "extract", "validate_selector"]
 
@@ -109,7 +109,7 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         byline=normalize_text(byline) or None if byline else None,
         published=meta.get("published"),
         modified=meta.get("modified"),
-        text="\n\n".join(block.text for block in blocks),
+        text=stored_body(blocks, headlines[0] if headlines else None),
         canonical_url=meta.get("canonical_url"),
         lang=meta.get("lang"),
         headlines=headlines,

@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tracker.extract import Article, Block
 
-__all__ = ["compile_ignore_patterns", "fingerprint", "fingerprint_lines", "normalize_text"]
+__all__ = [
+    "compile_ignore_patterns",
+    "fingerprint",
+    "fingerprint_lines",
+    "normalize_text",
+    "stored_body",
+]
 
 # Characters that render as nothing (or as a plain space) but make two equal texts differ.
 # Zero-width (non-)joiners are kept: they change how Persian and Indic scripts are written.
@@ -208,6 +214,22 @@ def fingerprint(article: Article, *, ignore_patterns: Sequence[str] = ()) -> str
     """Hex digest of headline(s), byline and body with page chrome left out."""
     lines = fingerprint_lines(article, ignore_patterns=ignore_patterns)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def stored_body(blocks: Sequence[Block], headline: str | None) -> str:
+    """The body a version stores and diffs show: the blocks the fingerprint reads, as shown.
+
+    Chrome inside the article ("Updated 3 minutes ago", "42 comments", related links) is
+    left out, so a diff never shows it, and so is a first block that repeats the headline
+    (the headline is stored, and diffed, on its own).
+    """
+    from tracker.extract import Article
+
+    article = Article(None, None, None, None, "", None, None, blocks=tuple(blocks))
+    lines = [visible for visible, _ in _body_lines(article)]
+    if lines and headline and normalize_text(headline) == lines[0]:
+        lines = lines[1:]
+    return "\n\n".join(lines)
 
 
 def _headlines(article: Article) -> Iterable[str]:
