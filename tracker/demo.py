@@ -145,6 +145,10 @@ def run_demo(settings: Settings, *, step: float, interval: float, echo=click.ech
     echo(f"  tracker --home {home} history {site.url}")
     echo(f"  tracker --home {home} diff {site.url} 2")
     echo(f"  tracker --home {home} show {site.url} 1")
+    echo("Or browse them, with side-by-side diffs, in the web UI:")
+    echo(
+        f"  tracker --home {home} serve     # then open http://{settings.web_host}:{settings.web_port}/"
+    )
     return len(seen_versions)
 
 
