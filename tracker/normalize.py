@@ -49,13 +49,19 @@ _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+# Control characters (Cc) and space separators (Zs) other than newline and tab become a
+# plain space. Every Cc and Zs code point is below U+3001, so the table is small.
+_TO_SPACE = {
+    code: " "
+    for code in range(0x3001)
+    if chr(code) not in "\n\t" and unicodedata.category(chr(code)) in ("Cc", "Zs")
+}
+
+
 def normalize_text(text: str) -> str:
     """NFC, one kind of space and line break, no invisible characters, trimmed lines."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = _LINE_BREAKS.sub("\n", text)
-    text = "".join(
-        ch if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Zs") else " " for ch in text
-    )
+    text = _LINE_BREAKS.sub("\n", text).translate(_TO_SPACE)
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
