@@ -24,6 +24,7 @@ from conftest import make_settings
 from hostile_site import wait_for
 from servers import Exchange, LocalServer
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from tracker.db import Database
 from tracker.models import Check, Story, Version
@@ -149,8 +150,16 @@ def test_soak_every_served_change_is_one_version_and_one_alert_per_matching_chan
             time.sleep(0.25)
         # Freeze the site; have every story checked once more so the last revisions land.
         frozen_at = datetime.now(UTC)
-        with db.session() as session:
-            session.execute(update(Story).values(next_check_at=frozen_at))
+        for attempt in range(5):
+            # Updating every row at once while the daemon records checks can deadlock on
+            # PostgreSQL (it then aborts this statement, not the daemon's): just retry.
+            try:
+                with db.session() as session:
+                    session.execute(update(Story).values(next_check_at=frozen_at))
+                break
+            except OperationalError:
+                if attempt == 4:
+                    raise
 
         def all_checked_since_freeze() -> bool:
             with db.session() as session:
