@@ -13,6 +13,7 @@ the fetch result and ``now``.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +38,9 @@ from tracker.models import (
 )
 from tracker.normalize import fingerprint
 from tracker.notify.outbox import enqueue_alerts
+
+_EVENTS_KEY = "tracker.check.events"
+_LOCKED_KEY = "tracker.check.locked"
 
 # After this many consecutive failed checks a "checks failing" event is recorded (once).
 FAILING_EVENT_AFTER = 5
@@ -186,10 +190,21 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
 
 
 def story_policy(base: cadence.CadencePolicy, story: Story) -> cadence.CadencePolicy:
+    return _policy_with_overrides(
+        base, story.fixed_interval_seconds, story.min_interval_seconds, story.max_interval_seconds
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _policy_with_overrides(
+    base: cadence.CadencePolicy,
+    fixed_interval: int | None,
+    min_interval: int | None,
+    max_interval: int | None,
+) -> cadence.CadencePolicy:
+    # Cached: building and validating a policy on every check cost more than the decision.
     return base.with_overrides(
-        fixed_interval=story.fixed_interval_seconds,
-        min_interval=story.min_interval_seconds,
-        max_interval=story.max_interval_seconds,
+        fixed_interval=fixed_interval, min_interval=min_interval, max_interval=max_interval
     )
 
 
@@ -261,6 +276,9 @@ def record(
     moved on meanwhile (another worker stored a version after our lease expired) the
     result is discarded rather than stored twice.
     """
+    # Events this record makes (a batch writes many records in one session, so
+    # session.new would mix them up).
+    session.info[_EVENTS_KEY] = []
     story = _lock_story(session, story_id)
     duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
     if story is None:
@@ -338,11 +356,12 @@ def record(
     story.lease_owner = None
     story.lease_expires_at = None
     session.add(check)
-    new_events = [obj for obj in session.new if isinstance(obj, Event)]
+    new_events = session.info.pop(_EVENTS_KEY)
+    if new_events:
+        session.flush()  # the alerts refer to the events' ids
     # The alerts owed for this version and these events commit with them, or not at all.
     enqueue_alerts(session, story=story, version=version, events=new_events, now=now)
     report.events = [str(event.kind) for event in new_events]
-    session.flush()
 
     report.outcome = CheckOutcome(check.outcome)
     report.http_status = check.http_status
@@ -353,7 +372,18 @@ def record(
     return report
 
 
+def lock_stories(session: Session, story_ids: list[int]) -> None:
+    """Load (and on PostgreSQL lock) the stories a batch of records will write, at once."""
+    statement = select(Story).where(Story.id.in_(story_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    locked = session.info.setdefault(_LOCKED_KEY, set())
+    locked.update(story.id for story in session.scalars(statement))
+
+
 def _lock_story(session: Session, story_id: int) -> Story | None:
+    if story_id in session.info.get(_LOCKED_KEY, ()):
+        return session.get(Story, story_id)  # loaded and locked by lock_stories
     statement = select(Story).where(Story.id == story_id)
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
@@ -499,4 +529,5 @@ def _event(
         story_id=story.id, kind=kind, created_at=now, version_id=version_id, detail=detail
     )
     session.add(event)
+    session.info[_EVENTS_KEY].append(event)
     return event

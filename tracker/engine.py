@@ -30,6 +30,7 @@ from tracker.check import (
     analyse,
     compare,
     latest_version,
+    lock_stories,
     prepare_capture,
     record,
     version_as_article,
@@ -107,7 +108,9 @@ class CheckEngine:
         self._process_count = (os.cpu_count() or 1) if processes < 0 else processes
         self._processes: ProcessPoolExecutor | None = None
         self._process_lock = threading.Lock()
-        self._writer: GroupWriter[CheckReport] = GroupWriter(db)
+        self._writer: GroupWriter[CheckReport] = GroupWriter(
+            db, prepare=lambda session, ids: lock_stories(session, ids)
+        )
 
     # -- public -----------------------------------------------------------------------
 
@@ -235,7 +238,8 @@ class CheckEngine:
                 compared_against=state.last_fingerprint,
                 capture=capture,
                 robots_blocked=blocked,
-            )
+            ),
+            key=story_id,
         )
 
     def _analyse(
