@@ -10,10 +10,8 @@ WORKDIR /src
 COPY pyproject.toml README.md alembic.ini ./
 COPY tracker ./tracker
 COPY migrations ./migrations
+# The wheel carries the Alembic scripts as tracker/_migrations (see pyproject.toml).
 RUN pip install . \
-    # The wheel holds the package only; the Alembic scripts go where tracker.db looks for
-    # them in an installed package (tracker/_migrations).
- && cp -r migrations "$(python -c 'import os, tracker; print(os.path.dirname(tracker.__file__))')/_migrations" \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 
 FROM python:3.11-slim
