@@ -162,9 +162,14 @@ def test_soak_every_served_change_is_one_version_and_one_alert_per_matching_chan
                     raise
 
         def all_checked_since_freeze() -> bool:
+            # A check that *started* after the freeze saw the final revision; one that only
+            # finished after it may have fetched an earlier one (and a later check would
+            # then store a version after the outbox looked drained).
             with db.session() as session:
-                behind = select(func.count()).where(Story.last_checked_at < frozen_at)
-                return session.scalar(behind.select_from(Story)) == 0
+                fresh = select(func.count(func.distinct(Check.story_id))).where(
+                    Check.started_at >= frozen_at
+                )
+                return session.scalar(fresh) == STORIES
 
         wait_for(all_checked_since_freeze, 180, "a check of every story after the freeze")
 
