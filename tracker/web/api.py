@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from tracker import diffing
 from tracker.models import Check, Event, Story, StoryStatus, Version
 from tracker.stories import add_stories, get_version, remove_story, set_status
-from tracker.web import queries
+from tracker.web import alerts, queries
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
 
 
@@ -519,3 +519,173 @@ def list_events(
             queries.get_story(session, story_id)
         page = queries.event_page(session, limit=limit, offset=offset, story_id=story_id)
         return {"items": [event_out(e, url) for e, url in page.items], **_pagination(page)}
+
+
+# -- alerts: channels and the delivery log (read-only; secrets never leave) -----------------
+
+
+DeliveryStatusName = Literal["pending", "failed", "sent", "dead"]
+ChannelRef = Annotated[
+    SafeText, Path(min_length=1, max_length=100, description="The channel's name, or its id.")
+]
+DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The delivery's id.")]
+
+
+class DeliveryCounts(BaseModel):
+    pending: int
+    failed: int
+    sent: int
+    dead: int
+
+
+class ChannelOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    target: str = Field(description="Masked: no password, token or query value is shown.")
+    has_secret: bool = Field(description="Whether a signing secret is set (it is never shown).")
+    tags: list[str]
+    stories: list[str]
+    min_kind: str | None
+    events: list[str]
+    digest_seconds: int | None
+    enabled: bool
+    source: str = Field(description="cli or settings: where the channel is managed.")
+    created_at: datetime
+    deliveries: DeliveryCounts
+
+
+class ChannelList(Pagination):
+    items: list[ChannelOut]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    channel: str
+    channel_id: int
+    story_id: int
+    url: str
+    version: int | None = Field(description="The version announced (null for an event).")
+    event_id: int | None
+    trigger: str
+    events: list[str]
+    status: DeliveryStatusName
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+    idempotency_key: str
+
+
+class DeliveryList(Pagination):
+    items: list[DeliveryOut]
+
+
+class AttemptOut(BaseModel):
+    number: int
+    started_at: datetime
+    duration_ms: int
+    ok: bool
+    status_code: int | None = Field(description="HTTP status or SMTP reply code.")
+    response: str | None = Field(description="SMTP reply or the start of the HTTP body.")
+    error: str | None
+    worker: str | None
+
+
+class DeliveryDetail(DeliveryOut):
+    attempt_log: list[AttemptOut]
+
+
+def channel_out(row: alerts.ChannelRow) -> ChannelOut:
+    channel = row.channel
+    return ChannelOut(
+        id=channel.id,
+        name=channel.name,
+        kind=channel.kind,
+        target=row.target,
+        has_secret=bool(channel.secret),
+        tags=list(channel.tags or []),
+        stories=list(channel.stories or []),
+        min_kind=channel.min_kind,
+        events=list(channel.events or []),
+        digest_seconds=channel.digest_seconds,
+        enabled=channel.enabled,
+        source=channel.source,
+        created_at=channel.created_at,
+        deliveries=DeliveryCounts(**row.counts),
+    )
+
+
+def delivery_out(row: alerts.DeliveryRow) -> dict[str, Any]:
+    delivery = row.delivery
+    return {
+        "id": delivery.id,
+        "channel": row.channel,
+        "channel_id": delivery.channel_id,
+        "story_id": delivery.story_id,
+        "url": row.url,
+        "version": row.version,
+        "event_id": delivery.event_id,
+        "trigger": delivery.trigger,
+        "events": list(delivery.events or []),
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "created_at": delivery.created_at,
+        "next_attempt_at": delivery.next_attempt_at,
+        "sent_at": delivery.sent_at,
+        "last_error": delivery.last_error,
+        "idempotency_key": delivery.idempotency_key,
+    }
+
+
+@router.get("/channels", response_model=ChannelList, summary="Alert channels (secrets hidden)")
+def list_channels(request: Request, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    with database(request).session() as session:
+        page = alerts.channel_page(session, limit=limit, offset=offset)
+        return {"items": [channel_out(row) for row in page.items], **_pagination(page)}
+
+
+@router.get("/channels/{name_or_id}", response_model=ChannelOut, summary="One alert channel")
+def get_channel(request: Request, name_or_id: ChannelRef) -> ChannelOut:
+    with database(request).session() as session:
+        return channel_out(alerts.channel_row(session, alerts.find_channel(session, name_or_id)))
+
+
+@router.get("/deliveries", response_model=DeliveryList, summary="The delivery log, newest first")
+def list_deliveries(
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: DeliveryStatusName | None = None,
+    channel: Annotated[
+        SafeText | None, Query(max_length=100, description="A channel's name or id.")
+    ] = None,
+) -> dict[str, Any]:
+    with database(request).session() as session:
+        page = alerts.delivery_page(
+            session, limit=limit, offset=offset, status=status, channel=channel or None
+        )
+        return {"items": [delivery_out(row) for row in page.items], **_pagination(page)}
+
+
+@router.get(
+    "/deliveries/{delivery_id}", response_model=DeliveryDetail, summary="A delivery's attempts"
+)
+def get_delivery(request: Request, delivery_id: DeliveryId) -> dict[str, Any]:
+    with database(request).session() as session:
+        row = alerts.get_delivery(session, delivery_id)
+        attempts = [
+            AttemptOut(
+                number=a.number,
+                started_at=a.started_at,
+                duration_ms=a.duration_ms,
+                ok=a.ok,
+                status_code=a.status_code,
+                response=a.response,
+                error=a.error,
+                worker=a.worker,
+            )
+            for a in row.delivery.attempt_log
+        ]
+        return {**delivery_out(row), "attempt_log": attempts}

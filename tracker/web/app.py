@@ -17,7 +17,7 @@ from tracker import __version__
 from tracker.config import Settings
 from tracker.db import Database
 from tracker.stories import StoryError, StoryNotFound
-from tracker.web import api, feeds, metrics, pages
+from tracker.web import alerts, api, feeds, metrics, pages
 from tracker.web.deps import EngineHolder
 from tracker.web.security import (
     CSRF_COOKIE,
@@ -145,6 +145,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoryNotFound)
     async def not_found(request: Request, exc: StoryNotFound) -> Response:
+        return respond(request, 404, str(exc))
+
+    @app.exception_handler(alerts.NotFound)
+    async def alert_not_found(request: Request, exc: alerts.NotFound) -> Response:
         return respond(request, 404, str(exc))
 
     @app.exception_handler(StoryError)

@@ -7,11 +7,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 
 from tracker import diffing
 from tracker.models import StoryStatus
+from tracker.notify.models import Channel
 from tracker.stories import StoryError, add_stories, remove_story, set_status
-from tracker.web import queries
+from tracker.web import alerts, queries
 from tracker.web.api import SafeText
 from tracker.web.charts import ChartPoint, changes_chart
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
@@ -21,6 +23,7 @@ router = APIRouter(include_in_schema=False)
 
 StoryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Seq = Annotated[int, Path(ge=-(2**31), le=2**31 - 1)]
+DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PageSize = 50
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 Csrf = Depends(require_csrf)
@@ -307,6 +310,54 @@ def events_page(request: Request, offset: Offset = 0) -> Response:
         page = queries.event_page(session, limit=PageSize, offset=offset)
         session.expunge_all()
     return render(request, "events.html", page=page)
+
+
+# -- alerts (read-only: channels are managed with `tracker channel` or the settings file) --
+
+
+@router.get("/channels", response_class=HTMLResponse)
+def channels_page(request: Request, offset: Offset = 0) -> Response:
+    with database(request).session() as session:
+        page = alerts.channel_page(session, limit=PageSize, offset=offset)
+        session.expunge_all()
+    return render(request, "channels.html", page=page)
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+def deliveries_page(
+    request: Request,
+    status: Literal["", "pending", "failed", "sent", "dead"] = "",
+    channel: Annotated[SafeText, Query(max_length=100)] = "",
+    offset: Offset = 0,
+) -> Response:
+    with database(request).session() as session:
+        page = alerts.delivery_page(
+            session,
+            limit=PageSize,
+            offset=offset,
+            status=status or None,
+            channel=channel or None,
+        )
+        channels = list(session.scalars(select(Channel.name).order_by(Channel.name).limit(200)))
+        session.expunge_all()
+    return render(
+        request,
+        "deliveries.html",
+        page=page,
+        status=status,
+        channel=channel,
+        channels=channels,
+        statuses=alerts.STATUSES,
+    )
+
+
+@router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
+def delivery_page(request: Request, delivery_id: DeliveryId) -> Response:
+    with database(request).session() as session:
+        row = alerts.get_delivery(session, delivery_id)
+        attempts = list(row.delivery.attempt_log)
+        session.expunge_all()
+    return render(request, "delivery.html", row=row, attempts=attempts)
 
 
 # -- login ---------------------------------------------------------------------------------

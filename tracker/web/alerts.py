@@ -1,0 +1,147 @@
+"""Reads for the alert pages and API: channels (secrets masked), the delivery log, attempts.
+
+Read-only on purpose: channels are added and removed with ``tracker channel`` or in the
+settings file, which is where a webhook's signing secret is shown (once). Nothing here ever
+returns ``Channel.secret``, and a target shows no credential it may carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.models import Story, Version
+from tracker.notify.models import Channel, Delivery, DeliveryStatus
+from tracker.web.queries import Page, _page
+
+STATUSES: Final = tuple(status.value for status in DeliveryStatus)
+MASK: Final = "***"
+
+
+def mask_target(kind: str, target: str) -> str:
+    """What a channel's target may show: no password, token or query value it carries.
+
+    Email recipients are shown as they are. A webhook URL keeps its scheme, host and path
+    but loses any password and every query value. An Apprise URL carries its tokens in
+    every part (``tgram://bottoken/ChatID``), so only its scheme is shown.
+    """
+    if kind == "email":
+        return target
+    if kind != "webhook":
+        scheme, separator, _ = target.partition("://")
+        return f"{scheme}://{MASK}" if separator and scheme.isalnum() else MASK
+    try:
+        parts = urlsplit(target)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return MASK
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None:
+        netloc += f":{port}"
+    if parts.username:
+        netloc = f"{MASK}@{netloc}"
+    query = urlencode([(name, MASK) for name, _ in parse_qsl(parts.query, keep_blank_values=True)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+class NotFound(LookupError):
+    """An unknown channel or delivery: answered 404 with this message."""
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: Channel
+    target: str  # masked
+    counts: dict[str, int]  # deliveries by status, every status present
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    delivery: Delivery
+    channel: str
+    url: str
+    version: int | None
+
+
+def find_channel(session: Session, name_or_id: str) -> Channel:
+    """A channel by name, or by id when no channel has that name and it is a number."""
+    channel = session.scalar(select(Channel).where(Channel.name == name_or_id))
+    if channel is None and name_or_id.isascii() and name_or_id.isdigit():
+        number = int(name_or_id)
+        channel = session.get(Channel, number) if number < 2**31 else None
+    if channel is None:
+        raise NotFound(f"no channel named {name_or_id!r}")
+    return channel
+
+
+def delivery_counts(session: Session, channel_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts = {channel_id: dict.fromkeys(STATUSES, 0) for channel_id in channel_ids}
+    if not channel_ids:
+        return counts
+    query = (
+        select(Delivery.channel_id, Delivery.status, func.count())
+        .where(Delivery.channel_id.in_(channel_ids))
+        .group_by(Delivery.channel_id, Delivery.status)
+    )
+    for channel_id, status, count in session.execute(query):
+        counts[channel_id][status] = count
+    return counts
+
+
+def channel_row(session: Session, channel: Channel) -> ChannelRow:
+    counts = delivery_counts(session, [channel.id])[channel.id]
+    return ChannelRow(channel, mask_target(channel.kind, channel.target), counts)
+
+
+def channel_page(session: Session, *, limit: int, offset: int) -> Page[ChannelRow]:
+    query = select(Channel).order_by(Channel.name)
+    rows, total = _page(session, query, limit, offset)
+    channels = [row[0] for row in rows]
+    counts = delivery_counts(session, [c.id for c in channels])
+    items = [ChannelRow(c, mask_target(c.kind, c.target), counts[c.id]) for c in channels]
+    return Page(items, total, limit, offset)
+
+
+def _delivery_query():
+    return (
+        select(Delivery, Channel.name, Story.url, Version.seq)
+        .join(Channel, Channel.id == Delivery.channel_id)
+        .join(Story, Story.id == Delivery.story_id)
+        .outerjoin(Version, Version.id == Delivery.version_id)
+    )
+
+
+def delivery_page(
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    status: str | None = None,
+    channel: str | None = None,
+) -> Page[DeliveryRow]:
+    """The delivery log, newest first (the CLI's ``tracker deliveries`` order)."""
+    query = _delivery_query().order_by(Delivery.created_at.desc(), Delivery.id.desc())
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    if channel is not None:
+        query = query.where(Delivery.channel_id == find_channel(session, channel).id)
+    rows, total = _page(session, query, limit, offset)
+    return Page([DeliveryRow(*row) for row in rows], total, limit, offset)
+
+
+def get_delivery(session: Session, delivery_id: int) -> DeliveryRow:
+    """One delivery with its attempts loaded, oldest attempt first."""
+    query = (
+        _delivery_query()
+        .where(Delivery.id == delivery_id)
+        .options(selectinload(Delivery.attempt_log))
+    )
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    return DeliveryRow(*row)
