@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from tracker import __version__
 from tracker.config import Settings, load_settings
 from tracker.db import Database, DatabaseError
+from tracker.timefmt import relative_time
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,24 +37,6 @@ def utcnow() -> datetime:
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def human_time(value: datetime | None, now: datetime | None = None) -> str:
-    if value is None:
-        return "—"
-    now = now or utcnow()
-    seconds = (value - now).total_seconds()
-    future = seconds > 0
-    seconds = abs(seconds)
-    if seconds < 60:
-        text = f"{int(seconds)}s"
-    elif seconds < 3600:
-        text = f"{int(seconds // 60)}m"
-    elif seconds < 86400:
-        text = f"{int(seconds // 3600)}h"
-    else:
-        text = f"{int(seconds // 86400)}d"
-    return f"in {text}" if future else f"{text} ago"
 
 
 def _friendly_errors(func: F) -> F:
@@ -232,8 +215,8 @@ def list_command(
             str(row["id"]),
             status_text,
             str(row["versions"]),
-            human_time(_parse(row["last_changed_at"]), now),
-            human_time(_parse(row["next_check_at"]), now),
+            relative_time(_parse(row["last_changed_at"]), now),
+            relative_time(_parse(row["next_check_at"]), now),
             (row["title"] or "") + f"\n{row['url']}",
         )
     Console().print(table)

@@ -37,7 +37,7 @@ from tracker.check import (
 )
 from tracker.config import Settings
 from tracker.db import Database
-from tracker.fetch import Fetcher, FetchOptions, FetchResult, Outcome
+from tracker.fetch import Fetcher, FetchOptions, FetchResult, Outcome, not_fetched
 from tracker.models import Check, CheckOutcome, Story
 from tracker.politeness import HostThrottle, RobotsCache
 
@@ -182,7 +182,7 @@ class CheckEngine:
         if respect_robots:
             decision = self.robots.decide(state.url)
             if not decision.allowed:
-                fetched = _no_fetch(state.url, decision.reason)
+                fetched = not_fetched(state.url, error=decision.reason, error_kind="robots")
                 return self._record(story_id, fetched, None, None, started_at, state, blocked=True)
             crawl_delay = self.robots.crawl_delay(state.url)
             if crawl_delay:
@@ -302,23 +302,3 @@ class CheckEngine:
         except Exception as db_exc:  # noqa: BLE001 -- the database itself may be the problem
             log.error("could not record the failed check of story %s: %s", story_id, db_exc)
         return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)
-
-
-def _no_fetch(url: str, reason: str) -> FetchResult:
-    return FetchResult(
-        outcome=Outcome.ERROR,
-        url=url,
-        final_url=None,
-        status=None,
-        headers={},
-        body=None,
-        text=None,
-        encoding=None,
-        etag=None,
-        last_modified=None,
-        error=reason,
-        error_kind="robots",
-        retry_after=None,
-        elapsed=0.0,
-        bytes_read=0,
-    )

@@ -124,6 +124,27 @@ ERROR_KINDS = frozenset(
 )
 
 
+def not_fetched(url: str, *, error: str, error_kind: str) -> FetchResult:
+    """The result of a fetch that was never made (robots.txt disallows it, say)."""
+    return FetchResult(
+        outcome=Outcome.ERROR,
+        url=url,
+        final_url=None,
+        status=None,
+        headers={},
+        body=None,
+        text=None,
+        encoding=None,
+        etag=None,
+        last_modified=None,
+        error=error,
+        error_kind=error_kind,
+        retry_after=None,
+        elapsed=0.0,
+        bytes_read=0,
+    )
+
+
 class NotHTMLError(ValueError):
     """The body is not HTML text (binary, or undecodable)."""
 
@@ -260,23 +281,8 @@ class Fetcher:
             message = _deadline_message(self.options.deadline, attempt)
         elif result is not None:
             return result
-        return FetchResult(
-            outcome=Outcome.ERROR,
-            url=url,
-            final_url=attempt.final_url,
-            status=attempt.status,
-            headers=attempt.headers,
-            body=None,
-            text=None,
-            encoding=None,
-            etag=None,
-            last_modified=None,
-            error=message,
-            error_kind=kind,
-            retry_after=retry_after,
-            elapsed=self._monotonic() - attempt.started,
-            bytes_read=attempt.bytes_read,
-            redirects=tuple(attempt.redirects),
+        return self._result(
+            attempt, Outcome.ERROR, error=message, error_kind=kind, retry_after=retry_after
         )
 
     def _fetch(
@@ -463,6 +469,9 @@ class Fetcher:
         encoding: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        error: str | None = None,
+        error_kind: str | None = None,
+        retry_after: float | None = None,
     ) -> FetchResult:
         return FetchResult(
             outcome=outcome,
@@ -475,9 +484,9 @@ class Fetcher:
             encoding=encoding,
             etag=etag,
             last_modified=last_modified,
-            error=None,
-            error_kind=None,
-            retry_after=None,
+            error=error,
+            error_kind=error_kind,
+            retry_after=retry_after,
             elapsed=self._monotonic() - attempt.started,
             bytes_read=attempt.bytes_read,
             redirects=tuple(attempt.redirects),

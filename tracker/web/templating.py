@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from tracker.timefmt import relative_time
 from tracker.web.security import CSRF_FIELD, Guard
 
 KIND_LABELS = {
@@ -23,25 +24,6 @@ KIND_LABELS = {
     "correction": "correction",
     "minor": "minor",
 }
-
-
-def relative_time(value: datetime | None, now: datetime | None = None) -> str:
-    """ "5m ago", "in 2h", "—" for none (the CLI's wording)."""
-    if value is None:
-        return "—"
-    now = now or datetime.now(UTC)
-    seconds = (value - now).total_seconds()
-    future = seconds > 0
-    seconds = abs(seconds)
-    if seconds < 60:
-        text = f"{int(seconds)}s"
-    elif seconds < 3600:
-        text = f"{int(seconds // 60)}m"
-    elif seconds < 86400:
-        text = f"{int(seconds // 3600)}h"
-    else:
-        text = f"{int(seconds // 86400)}d"
-    return f"in {text}" if future else f"{text} ago"
 
 
 def timestamp(value: datetime | None) -> str:
