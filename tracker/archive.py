@@ -422,22 +422,9 @@ class ReextractReport:
         return bool(self.changes)
 
 
-_REBUILT_FIELDS = (
-    "fingerprint",
-    "title",
-    "headlines",
-    "byline",
-    "published",
-    "modified",
-    "canonical_url",
-    "text",
-    "kinds",
-    "summary",
-    "words_added",
-    "words_removed",
-    "chars_added",
-    "chars_removed",
-    "diff_coarse",
+# What re-extraction recomputes: everything but a version's identity and its capture.
+_REBUILT_FIELDS = tuple(
+    name for name in VERSION_FIELDS if name not in ("seq", "captured_at", "capture_sha256")
 )
 
 
