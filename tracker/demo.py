@@ -8,6 +8,7 @@ what the tracker sees: versions, change kinds and the word diff.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -153,6 +154,8 @@ def run_demo(settings: Settings, *, step: float, interval: float, echo=click.ech
 
 
 def _print_version(db: Database, url: str, report: CheckReport, echo) -> None:
+    # Colour on a terminal; elsewhere (a pipe, a log) git-style [-old-]{+new+} markers.
+    color = sys.stdout.isatty()
     with db.session() as session:
         story = find_story(session, url)
         version = get_version(session, story, report.version_seq)
@@ -166,9 +169,9 @@ def _print_version(db: Database, url: str, report: CheckReport, echo) -> None:
         else:
             if previous.title != version.title:
                 title_diff = diffing.word_diff(previous.title or "", version.title or "")
-                echo("  headline: " + diffing.render_terminal(title_diff))
+                echo("  headline: " + diffing.render_terminal(title_diff, color=color))
             change = diffing.word_diff(previous.text, version.text)
-            for line in _changed_paragraphs(diffing.render_terminal(change)):
+            for line in _changed_paragraphs(diffing.render_terminal(change, color=color)):
                 echo("  " + line)
         echo("")
 
