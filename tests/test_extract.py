@@ -83,6 +83,65 @@ def test_a_logo_h1_is_not_taken_for_the_headline() -> None:
     assert extract(html).title == "Council approves budget after long debate"
 
 
+def test_a_headline_in_an_h2_is_read_when_the_h1_is_the_logo() -> None:
+    html = page(h1="Springfield News").replace(
+        '<div class="article-body">',
+        '<h2>Council approves budget after long debate</h2><div class="article-body">',
+        1,
+    )
+    html = html.replace(
+        "Council approves budget after long debate</h2>",
+        "Council passes budget after long debate</h2>",
+    )
+    assert extract(html).title == "Council passes budget after long debate"
+
+
+def test_an_h1_in_a_form_wrapping_the_whole_page_is_the_headline() -> None:
+    html = page(h1="Mayor vetoes budget hours after council vote")
+    html = html.replace("<body>", "<body><form id='aspnetForm'>").replace(
+        "</body>", "</form></body>"
+    )
+    assert extract(html).title == "Mayor vetoes budget hours after council vote"
+    search = page().replace("<header>", "<header><form><h1>Search the archive now</h1></form>")
+    assert extract(search).title == "Council approves budget after long debate"
+
+
+def test_every_copy_of_the_headline_is_read() -> None:
+    html = page().replace("<header>", "<header><h1>Council approves budget after a debate</h1>", 1)
+    assert "Council approves budget after a debate" in extract(html).headlines
+
+
+def test_the_part_of_the_page_title_before_the_site_name_is_headline() -> None:
+    article = extract(
+        page(h1="", og_title=None, title="Dare to Play 3 / October pack – Games Site")
+    )
+    assert article.title == "Dare to Play 3 / October pack"
+
+
+def test_paragraphs_of_the_body_container_left_out_by_trafilatura_are_read() -> None:
+    tweet = (
+        '<div class="social-embed"><blockquote class="twitter-tweet"><p lang="en">Meth. We are'
+        " on it. The state spent nearly half a million dollars on this campaign."
+        ' pic.twitter.com/3BDnrvkoms</p>&mdash; Jane (@jane) <a href="https://twitter.com/x">'
+        "November 18, 2019</a></blockquote></div>"
+    )
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2]) + tweet
+    body += "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:])
+    text = extract(page(body=body)).text
+    assert "pic.twitter.com/3BDnrvkoms" in text
+    assert text.index(PARAGRAPHS[1]) < text.index("pic.twitter.com") < text.index(PARAGRAPHS[2])
+
+
+def test_a_note_after_the_body_wrapper_is_read() -> None:
+    note = "Correction: An earlier version of this story misstated the vote. It was 7 to 2."
+    body = (
+        '<div class="grid"><div class="body">'
+        + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+        + f"</div><div class='rail'></div></div><p><em>{note}</em></p>"
+    )
+    assert extract(page(body=body)).text.split("\n\n")[-1] == note
+
+
 def test_hidden_text_is_not_part_of_the_body() -> None:
     body = (
         f"<p>{PARAGRAPHS[0]}<span class='hovercard' hidden>12,345 followers</span></p>"

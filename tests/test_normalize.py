@@ -136,6 +136,48 @@ def test_relative_times_inside_a_paragraph_are_masked() -> None:
     assert fingerprint(said("3 minutes ago")) == fingerprint(said("12 minutes ago"))
 
 
+def test_a_share_box_with_the_page_address_is_left_out() -> None:
+    def shared(url: str) -> Article:
+        blocks = [*BODY[:1], Block(url), *BODY[1:]]
+        return Article(**{**article(*blocks).__dict__, "canonical_url": "https://example.com/a-1"})
+
+    own = Article(**{**article(*BODY).__dict__, "canonical_url": "https://example.com/a-1"})
+    assert fingerprint(shared("https://www.example.com/a-1")) == fingerprint(own)
+    assert fingerprint(shared("https://www.example.com/a-2")) == fingerprint(own)
+
+
+def test_a_source_url_counts_but_its_tracking_tokens_do_not() -> None:
+    def cited(url: str) -> Article:
+        blocks = [*BODY[:1], Block(url, links=(url,)), *BODY[1:]]
+        return Article(**{**article(*blocks).__dict__, "canonical_url": "https://news.example/a"})
+
+    source = "http://www.example.com/2013/02/report.html"
+    assert fingerprint(cited(f"{source}#ixzz2PpyAj3AN")) == fingerprint(cited(f"{source}#ixzz9Q"))
+    assert fingerprint(cited(f"{source}?utm_source=a")) == fingerprint(
+        cited(f"{source}?utm_source=b")
+    )
+    assert fingerprint(cited(source)) != fingerprint(
+        Article(**{**article(*BODY).__dict__, "canonical_url": "https://news.example/a"})
+    )
+    assert fingerprint(cited(source)) != fingerprint(cited(source.replace("2013", "2014")))
+
+
+def test_schedules_and_periods_are_not_time_stamps() -> None:
+    for text in (
+        "9.30 A.M. / 7.00 P.M.",
+        "29 November 2018 | 20 January 2019",
+        "2018.04.05 ~ OPEN RUN",
+    ):
+        assert fingerprint(with_block(1, Block(text))) != BASE, text
+
+
+def test_a_period_of_years_in_prose_is_not_masked() -> None:
+    def said(ago: str) -> Article:
+        return article(Block(f"{BODY[0].text} It began {ago}."), *BODY[1:])
+
+    assert fingerprint(said("18 years ago")) != fingerprint(said("28 years ago"))
+
+
 def test_ignore_patterns_leave_matching_lines_out() -> None:
     promo = Block("Subscribe today for just $1 a week")
     other = Block("Subscribe today for just $2 a week")

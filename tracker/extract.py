@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from configparser import ConfigParser
 from copy import deepcopy
@@ -109,7 +110,7 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         byline=normalize_text(byline) or None if byline else None,
         published=meta.get("published"),
         modified=meta.get("modified"),
-        text=stored_body(blocks, headlines[0] if headlines else None),
+        text=stored_body(blocks, headlines[0] if headlines else None, meta.get("canonical_url")),
         canonical_url=meta.get("canonical_url"),
         lang=meta.get("lang"),
         headlines=headlines,
@@ -195,12 +196,14 @@ def _key(text: str) -> str:
 
 
 def _with_continuations(tree: HtmlElement, blocks: list[Block]) -> list[Block]:
-    """Add the rest of a body that the site split into several sibling containers.
+    """Add the paragraphs of the body's own containers that trafilatura left out.
 
-    Templates cut long bodies into consecutive containers of one class (between ads, pull
-    quotes, newsletter boxes); trafilatura often keeps only the first. A sibling with the same
-    tag and class as the container of the extracted paragraphs is the same template part, so
-    its paragraphs belong to the body too.
+    Two shapes are common. Templates cut long bodies into consecutive containers of one class
+    (between ads, pull quotes, newsletter boxes) and trafilatura often keeps only the first.
+    And inside the container it read, trafilatura drops paragraphs it judges too unlike the
+    rest: embedded tweets, video captions, a short note at the end. A container that holds two
+    or more of the extracted paragraphs is the body's, so its other paragraphs are body too
+    (the fingerprint still leaves out those that are chrome).
     """
     extracted = {_key(block.text) for block in blocks}
     extracted.discard("")
@@ -208,6 +211,25 @@ def _with_continuations(tree: HtmlElement, blocks: list[Block]) -> list[Block]:
     matched = [p for p in tree.iter("p") if _key(p.text_content()) in extracted]
     if len(matched) < 2:
         return blocks
+    found = _sibling_container_paragraphs(matched, everything)
+    found += _same_container_paragraphs(matched, everything)
+    if not found:
+        return blocks
+    position = {el: index for index, el in enumerate(tree.iter())}
+    ordered: list[tuple[float, int, Block]] = []
+    where = {_key(p.text_content()): position[p] for p in matched}
+    last = -1.0
+    for index, block in enumerate(blocks):
+        last = where.get(_key(block.text), last)
+        ordered.append((last, index, block))
+    for p in dict.fromkeys(found):
+        for block in _inline_blocks(p):
+            ordered.append((position[p], len(ordered), block))
+    return [block for _, _, block in sorted(ordered, key=lambda item: (item[0], item[1]))]
+
+
+def _sibling_container_paragraphs(matched: list[HtmlElement], everything: str) -> list[HtmlElement]:
+    """Paragraphs of siblings with the tag and class of a container of extracted paragraphs."""
     found: list[HtmlElement] = []
     level = [p.getparent() for p in matched]
     for _ in range(3):
@@ -221,26 +243,63 @@ def _with_continuations(tree: HtmlElement, blocks: list[Block]) -> list[Block]:
                 if not sibling.get("class"):
                     continue
                 for p in sibling.iter("p"):
-                    key = _key(p.text_content())
+                    key = _visible_key(p)
                     if key and key not in everything:
                         found.append(p)
         if found:
             break
         level = [el.getparent() if el is not None else None for el in level]
-    if not found:
-        return blocks
-    position = {el: index for index, el in enumerate(tree.iter())}
-    ordered: list[tuple[float, int, Block]] = []
-    where = {_key(p.text_content()): position[p] for p in matched}
-    last = -1.0
-    for index, block in enumerate(blocks):
-        last = where.get(_key(block.text), last)
-        ordered.append((last, index, block))
-    for p in dict.fromkeys(found):
-        links = tuple(text for a in p.iter("a") if (text := normalize_text(a.text_content())))
-        text = normalize_text(p.text_content())
-        ordered.append((position[p], len(ordered), Block(text=text, links=links)))
-    return [block for _, _, block in sorted(ordered, key=lambda item: (item[0], item[1]))]
+    return found
+
+
+# Parts of a body container that are not the story: boxes, lists of links, forms, furniture.
+_NOT_BODY_TAGS = frozenset(
+    ["aside", "nav", "footer", "header", "form", "figure", "ul", "ol", "table", "button"]
+)
+
+
+def _same_container_paragraphs(matched: list[HtmlElement], everything: str) -> list[HtmlElement]:
+    counts = Counter(p.getparent() for p in matched)
+    containers = {el for el, n in counts.items() if el is not None and n >= 2}
+    # A body cut into chunks of one class: the element holding the chunks is body too.
+    chunks = Counter(
+        (el.getparent(), el.tag, el.get("class")) for el in containers if el.getparent() is not None
+    )
+    containers |= {parent for (parent, _, _), n in chunks.items() if n >= 2}
+    # Chunks wrapped one by one (grid cells around each part): the element around all of them.
+    if len(containers) >= 2 and len({(el.tag, el.get("class")) for el in containers}) == 1:
+        first, *others = containers
+        for ancestor in list(first.iterancestors())[:3]:
+            if all(ancestor in list(el.iterancestors())[:3] for el in others):
+                containers.add(ancestor)
+                break
+    done = set(matched)
+    found: list[HtmlElement] = []
+    # A note the template puts after the body's wrapper (a correction, an editor's note) is a
+    # paragraph of its own next to the wrapper, one or two levels above the main container.
+    main = counts.most_common(1)[0][0]
+    for ancestor in list(main.iterancestors())[:2] if main is not None else []:
+        for p in ancestor.iterchildren("p"):
+            key = _visible_key(p)
+            if p not in done and key and key not in everything:
+                found.append(p)
+            done.add(p)
+    for container in containers:
+        for p in container.iter("p"):
+            if p in done:
+                continue
+            done.add(p)
+            key = _visible_key(p)
+            if not key or key in everything:
+                continue
+            ancestor = p.getparent()
+            while ancestor is not None and ancestor is not container:
+                if ancestor.tag in _NOT_BODY_TAGS:
+                    break
+                ancestor = ancestor.getparent()
+            else:
+                found.append(p)
+    return found
 
 
 _BLOCK_TAGS = frozenset(
@@ -294,15 +353,23 @@ def _selected_blocks(tree: HtmlElement, selector: str) -> list[Block]:
         matches = tree.cssselect(selector)
     except (SelectorError, lxml.etree.XPathError):
         return []
-    blocks: list[Block] = []
-    for element in matches:
-        lines: list[tuple[list[str], list[str]]] = [([], [])]
-        _walk_inline(element, lines, in_link=False)
-        for parts, links in lines:
-            text = normalize_text(" ".join(parts))
-            if text:
-                blocks.append(Block(text=text, links=tuple(normalize_text(x) for x in links)))
+    return [block for element in matches for block in _inline_blocks(element)]
+
+
+def _inline_blocks(element: HtmlElement) -> list[Block]:
+    """The blocks of an element as a reader sees them: no script text, one per line."""
+    lines: list[tuple[list[str], list[str]]] = [([], [])]
+    _walk_inline(element, lines, in_link=False)
+    blocks = []
+    for parts, links in lines:
+        text = normalize_text(" ".join(parts))
+        if text:
+            blocks.append(Block(text=text, links=tuple(normalize_text(x) for x in links)))
     return blocks
+
+
+def _visible_key(element: HtmlElement) -> str:
+    return _key(" ".join(block.text for block in _inline_blocks(element)))
 
 
 def _walk_inline(
@@ -340,8 +407,8 @@ def _headlines(meta: dict[str, str], doc_title: str | None) -> tuple[str, ...]:
     """
     og = _strip_site_name(meta.get("og_title"), meta.get("site_name"))
     page = _strip_site_name(meta.get("page_title"), meta.get("site_name"))
-    h1 = _pick_h1(meta.get("h1s", "").split("\x1e") if meta.get("h1s") else [], (og, page))
-    ordered = [h1, og, page]
+    visible = _visible_headlines(_split(meta.get("h1s")), (og, page), _split(meta.get("h2s")))
+    ordered = [*visible, og, page]
     if not any(ordered):  # trafilatura's guess (it may read an h2) only as a last resort
         ordered.append(_strip_site_name(doc_title, meta.get("site_name")))
     seen: set[str] = set()
@@ -358,21 +425,33 @@ def _words(text: str | None) -> set[str]:
     return set(re.findall(r"\w+", (text or "").casefold()))
 
 
-def _pick_h1(h1s: list[str], others: tuple[str | None, ...]) -> str | None:
+def _split(joined: str | None) -> list[str]:
+    return joined.split("\x1e") if joined else []
+
+
+def _visible_headlines(h1s: list[str], others: tuple[str | None, ...], h2s: list[str]) -> list[str]:
+    """The headline(s) shown on the page, best first.
+
+    Every h1 that agrees with the meta titles counts: templates repeat the headline (a sticky
+    header, a print version) and each copy can be edited on its own.
+    """
     reference = set().union(*(_words(other) for other in others))
-    best, best_score = None, 0.0
+    scored = []
     for h1 in h1s:
         words = _words(h1)
-        if not words:
-            continue
-        score = len(words & reference) / len(words)
-        if score > best_score:
-            best, best_score = h1, score
-    if best is not None and best_score >= 0.5:
-        return best
+        if words and len(words & reference) / len(words) >= 0.5:
+            scored.append((len(words & reference) / len(words), h1))
+    if scored:
+        return [h1 for _, h1 in sorted(scored, key=lambda item: -item[0])]
+    # Templates that spend their h1 on the site logo show the headline in an h2; it must say
+    # (nearly) what the meta titles say, as other h2s are section titles and teasers.
+    for h2 in h2s:
+        words = _words(h2)
+        if len(words) >= 3 and len(words & reference) >= 0.5 * max(len(words), len(reference)):
+            return [h2]
     # No h1 agrees with the meta titles: either the page has no headline h1, or the visible
     # headline was rewritten while the meta titles lag behind. A multi-word h1 is the latter.
-    return next((h1 for h1 in h1s if len(_words(h1)) >= 3), None)
+    return [h1 for h1 in h1s if len(_words(h1)) >= 3][:1]
 
 
 def _strip_site_name(title: str | None, site_name: str | None) -> str | None:
@@ -380,15 +459,19 @@ def _strip_site_name(title: str | None, site_name: str | None) -> str | None:
     if not title:
         return None
     title = " ".join(title.split())
+    stripped: str | None = None  # the separator before the part already cut off
     for _ in range(2):
-        parts = _TITLE_SEPARATORS.split(title)
-        if len(parts) < 2:
+        matches = list(_TITLE_SEPARATORS.finditer(title))
+        if not matches:
             break
-        match = list(_TITLE_SEPARATORS.finditer(title))[-1]
+        match = matches[-1]
         head, tail = title[: match.start()], title[match.end() :]
         is_site = bool(site_name) and _words(tail) <= _words(site_name) | {"com", "www"}
-        if len(head.split()) >= 3 and (is_site or len(tail.split()) <= 4):
-            title = head
+        # 'Headline | Section | Site' repeats its separator; in 'Dare to Play 3 / October pack
+        # – Site' the part before the site name is still headline.
+        same_kind = stripped is None or match.group().strip() == stripped
+        if len(head.split()) >= 3 and (is_site or (same_kind and len(tail.split()) <= 4)):
+            title, stripped = head, match.group().strip()
         else:
             break
     return title
@@ -431,10 +514,13 @@ def _page_metadata(tree: HtmlElement, url: str | None) -> dict[str, str]:
     for key, value in _json_ld(tree).items():
         meta.setdefault(key, value)
     meta["page_title"] = first("//head/title//text() | //title//text()") or ""
-    meta["h1s"] = "\x1e".join(
-        " ".join(h1.text_content().split())
-        for h1 in tree.xpath("//h1[not(ancestor::nav or ancestor::footer or ancestor::form)]")
-    )
+    # An h1 in a form is a login or search box, unless the form wraps the page (ASP.NET).
+    outside_chrome = "not(ancestor::nav or ancestor::footer or ancestor::form[count(.//p) < 5])"
+    for tag in ("h1", "h2"):
+        meta[f"{tag}s"] = "\x1e".join(
+            " ".join(heading.text_content().split())
+            for heading in tree.xpath(f"//{tag}[{outside_chrome}]")
+        )
     canonical = first("//link[@rel='canonical']/@href") or first(
         meta_content.format(attr="property", name="og:url")
     )

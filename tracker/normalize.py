@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from tracker.extract import Article, Block
@@ -73,7 +74,11 @@ _MONTHS = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _WEEKDAYS = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
-_CLOCK = r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?\s?m\.?)?(?:\s*[A-Z]{2,5}\b)?"
+# Not part of a longer number: "2018.04.05" is a date and "3.14159" a number, not clocks.
+_CLOCK = (
+    r"(?<![\d.:])\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?![.:]?\d)"
+    r"\s*(?:[ap]\.?\s?m\.?)?(?:\s*[A-Z]{2,5}\b)?"
+)
 _DATE_PARTS = re.compile(
     rf"{_CLOCK}|\b{_MONTHS}|\b{_WEEKDAYS}|\d{{4}}-\d{{2}}-\d{{2}}(?:T[\d:.+\-Z]+)?"
     r"|\b\d{1,4}(?:st|nd|rd|th)?\b|[ap]\.?m\.?\b|\b(?:GMT|UTC|[ECMP][SD]?T|BST|CET|IST)\b",
@@ -85,6 +90,18 @@ _AGO = re.compile(
     re.IGNORECASE,
 )
 _RELATIVE_TIME = re.compile(rf"{_AGO.pattern}|\bjust now\b|\byesterday\b|\btoday\b", re.I)
+# Inside prose only the units a page counts up by itself: "posted 3 minutes ago" ticks, while
+# "18 years ago" or "two weeks ago" is the writer's.
+_TICKING_AGO = re.compile(
+    r"\b(?:\d+|an?|one)\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\s+ago\b",
+    re.IGNORECASE,
+)
+# A stamp says what happened when; without such a label, two dates or two clock times are a
+# schedule or a period ("9.30 A.M. / 7.00 P.M.", "29 November 2018 | 20 January 2019").
+_STAMP_LABEL = re.compile(
+    r"\b(?:updated?|published|posted|modified|revised|originally|edited|created)\b", re.I
+)
+_DATE = re.compile(rf"\b{_MONTHS}\s*\d|\d\s*{_MONTHS}|\d{{4}}-\d{{2}}-\d{{2}}|\d+/\d+/\d+", re.I)
 # Words that make a short block a time stamp rather than prose.
 _STAMP_WORDS = re.compile(
     r"\b(?:updated?|published|posted|modified|last|first|on|at|et|pt|ct|edt|est|pdt|pst|gmt|"
@@ -149,16 +166,11 @@ def _is_time_stamp(text: str) -> bool:
     """'Updated 10:42 a.m. ET, Sept. 24, 2019', 'Published 3 hours ago', '24/09/2019 10:42'."""
     if _word_count(text) > 16:
         return False
-    has_time = (
-        bool(_RELATIVE_TIME.search(text))
-        or bool(re.search(_CLOCK, text))
-        or bool(
-            re.search(
-                rf"\b{_MONTHS}\s*\d|\d\s*{_MONTHS}|\d{{4}}-\d{{2}}-\d{{2}}|\d+/\d+/\d+", text, re.I
-            )
-        )
-    )
-    if not has_time:
+    relative = bool(_RELATIVE_TIME.search(text))
+    clocks, dates = len(re.findall(_CLOCK, text)), len(_DATE.findall(text))
+    if not (relative or clocks or dates):
+        return False
+    if not relative and (clocks >= 2 or dates >= 2) and not _STAMP_LABEL.search(text):
         return False
     rest = _STAMP_WORDS.sub(" ", _DATE_PARTS.sub(" ", _RELATIVE_TIME.sub(" ", text)))
     return _word_count(re.sub(r"\d", " ", rest)) <= 2
@@ -174,7 +186,7 @@ def _is_counter(text: str) -> bool:
 
 def _mask_volatile_inline(text: str, links: Sequence[str]) -> str:
     """Mask the parts of a prose block that move on their own."""
-    text = _AGO.sub(_MASK, text)
+    text = _TICKING_AGO.sub(_MASK, text)
     text = _MARKET_NUMBER.sub(_MASK, text)
     for link in links:
         if _PRICE.search(link) and _SHOP_LINK.match(link):
@@ -185,10 +197,22 @@ def _mask_volatile_inline(text: str, links: Sequence[str]) -> str:
 _BARE_URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 
 
-def _chrome_kind(block: Block) -> str | None:
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    return host.removeprefix("www.") or None
+
+
+def _chrome_kind(block: Block, own_host: str | None = None) -> str | None:
     text = block.text
     if _BARE_URL.match(text):
-        return "url"  # a share box or "copy link" field, never prose
+        # The page's own address is a share box or "copy link" field. A link to elsewhere is
+        # a source the story cites: it is kept, its tracking tokens masked (see _body_lines).
+        # Without the page's address, which is which cannot be told: leave them all out.
+        if own_host is None or _host(text) == own_host:
+            return "url"
+        return None
     if _AD_LABEL.match(text):
         return "ad label"
     if _COPYRIGHT.search(text) and _word_count(text) <= 60:
@@ -222,7 +246,9 @@ def fingerprint(article: Article, *, ignore_patterns: Sequence[str] = ()) -> str
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def stored_body(blocks: Sequence[Block], headline: str | None) -> str:
+def stored_body(
+    blocks: Sequence[Block], headline: str | None, canonical_url: str | None = None
+) -> str:
     """The body a version stores and diffs show: the blocks the fingerprint reads, as shown.
 
     Chrome inside the article ("Updated 3 minutes ago", "42 comments", related links) is
@@ -231,7 +257,7 @@ def stored_body(blocks: Sequence[Block], headline: str | None) -> str:
     """
     from tracker.extract import Article
 
-    article = Article(None, None, None, None, "", None, None, blocks=tuple(blocks))
+    article = Article(None, None, None, None, "", canonical_url, None, blocks=tuple(blocks))
     lines = [visible for visible, _ in _body_lines(article)]
     if lines and headline and normalize_text(headline) == lines[0]:
         lines = lines[1:]
@@ -251,13 +277,19 @@ def _body_lines(article: Article) -> Iterator[tuple[str, str]]:
     blocks = article.blocks or tuple(
         Block(text=paragraph) for paragraph in re.split(r"\n\s*\n", article.text)
     )
-    kept: list[tuple[Block, str | None]] = [(b, _chrome_kind(b)) for b in blocks]
+    own_host = _host(article.canonical_url)
+    kept: list[tuple[Block, str | None]] = [(b, _chrome_kind(b, own_host)) for b in blocks]
     for index, (block, kind) in enumerate(kept):
         if kind is not None:
             continue
         if _is_label_of_chrome(block, kept[index + 1 :]):
             continue
-        text = normalize_text(_mask_volatile_inline(block.text, block.links))
+        if _BARE_URL.match(block.text):
+            # A source link is part of the story; its query and fragment carry tracking tokens
+            # that change on every load ("#ixzz2PpyAj3AN", "?utm_...").
+            text = re.sub(r"[?#].*", _MASK, block.text)
+        else:
+            text = normalize_text(_mask_volatile_inline(block.text, block.links))
         if text:
             yield normalize_text(block.text), text
 
