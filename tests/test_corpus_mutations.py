@@ -129,3 +129,24 @@ def test_article_edit_changes_fingerprint(key: str, name: str) -> None:
             assert len(after_paragraphs) == len(before_paragraphs)
         if expected == "correction":
             assert any(p.startswith("Correction:") for p in after_paragraphs)
+
+
+STORY = [
+    "Good morning! This is the tech news you need to know this Tuesday.",
+    "The state attorney general is investigating the office-sharing company over its finances.",
+    "The mobile carrier's chief executive is stepping down in May after seven years in the job.",
+    "A new game in the long-running series is finally coming out after twelve years of waiting.",
+]
+
+
+def test_a_second_rendering_of_the_story_is_not_taken_for_a_paragraph() -> None:
+    items = "".join(f"<li>{s}</li>" for s in STORY[1:])
+    html = (
+        f"<html><body><div class='body'><p>{STORY[0]}</p><ol>{items}</ol></div>"
+        f"<div class='teaser'><p>{STORY[0][:45]}...</p><div>{' '.join(STORY)}</div></div>"
+        "</body></html>"
+    )
+    page = LivePage.from_html(html, "\n".join(STORY))
+    assert [p.text_content() for p in page.paragraphs] == STORY
+    # The intro paragraph before the list is not stray: the container holds it too.
+    assert page.container.get("class") == "body"

@@ -132,6 +132,28 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+def _without_second_renderings(paragraphs: list[HtmlElement]) -> list[HtmlElement]:
+    """Leave out elements that are not paragraphs although their text is the story's.
+
+    Some pages render the story twice, the second time as one block of text (a teaser or a
+    serialised copy): an element holding the text of several paragraphs is not a paragraph.
+    Nor is an excerpt cut short with an ellipsis ("Good morning! This is the news you...").
+    """
+    texts = {el: _norm(el.text_content()) for el in paragraphs}
+    kept = []
+    for element in paragraphs:
+        text = texts[element]
+        held = {t for t in texts.values() if t in text and t != text}
+        if len(held) >= 2:
+            continue
+        if element.text_content().strip().endswith(("...", "…")) and any(
+            other is not element and text in t and t != text for other, t in texts.items()
+        ):
+            continue
+        kept.append(element)
+    return kept
+
+
 def _el(markup: str) -> HtmlElement:
     return lxml.html.fragment_fromstring(markup)
 
@@ -184,6 +206,7 @@ class LivePage:
         chosen = set(candidates)
         # Keep the innermost elements: a div wrapping one <p> is not a paragraph of its own.
         paragraphs = [el for el in candidates if not any(d in chosen for d in el.iterdescendants())]
+        paragraphs = _without_second_renderings(paragraphs)
         for element in paragraphs:
             element.set(_MARK, "p")
         if paragraphs:
@@ -206,7 +229,19 @@ class LivePage:
                 or len(list(ancestor.iterancestors())) > len(list(best.iterancestors()))
             ):
                 best = ancestor
-        return best if best is not None else paragraphs[0].getparent()
+        if best is None:
+            return paragraphs[0].getparent()
+        # An intro paragraph before a list of items is not stray: when the parent of the best
+        # ancestor holds every paragraph, that parent is the article container.
+        parent = best.getparent()
+        if (
+            counts[best] < len(paragraphs)
+            and parent is not None
+            and parent.tag not in ("body", "html")
+            and counts.get(parent, 0) == len(paragraphs)
+        ):
+            return parent
+        return best
 
     @property
     def paragraphs(self) -> list[HtmlElement]:
@@ -759,10 +794,10 @@ def change_headline(page: LivePage) -> bool:
     """Rewrite one word of the headline: everywhere, only the visible h1, or only meta titles."""
     rng = page.rng
     where = rng.choice(["everywhere", "h1", "meta"])
-    h1s = [h for h in page.tree.iter("h1") if len(h.text_content().split()) >= 2]
     og = page.tree.xpath("//meta[@property='og:title' or @name='twitter:title']")
     titles = page.tree.xpath("//title")
-    if where == "h1" and not h1s:
+    visible = _visible_headline(page, og, titles)
+    if where == "h1" and visible is None:
         where = "everywhere"
     if where == "meta" and not (og or titles):
         where = "everywhere"
@@ -778,9 +813,8 @@ def change_headline(page: LivePage) -> bool:
         return re.sub(rf"\b{re.escape(target)}\b", word, text, count=1)
 
     changed = False
-    if where in ("everywhere", "h1") and h1s:
-        h1 = _headline_h1(h1s, og, titles)
-        for node in h1.iter():
+    if where in ("everywhere", "h1") and visible is not None:
+        for node in visible.iter():
             if node.text and re.search(r"[^\W\d_]{4,}", node.text):
                 old = node.text
                 node.text = rewrite(old)
@@ -798,17 +832,33 @@ def change_headline(page: LivePage) -> bool:
     return changed
 
 
-def _headline_h1(h1s: list[HtmlElement], og: list, titles: list) -> HtmlElement:
-    reference = _norm(
-        " ".join([m.get("content") or "" for m in og] + [t.text or "" for t in titles])
-    )
-    words = set(reference.split())
+def _visible_headline(page: LivePage, og: list, titles: list) -> HtmlElement | None:
+    """The element showing the story's headline: the h1 (or, on templates that give the h1 to
+    the site logo, the h2) that says what the meta titles say.
 
-    def score(h1: HtmlElement) -> float:
-        mine = set(_norm(h1.text_content()).split())
-        return len(mine & words) / max(1, len(mine))
+    A heading matches when it shares at least half of its words with the meta titles and
+    covers at least half of the shortest of them (a site logo such as 'India Post' is in the
+    titles too, but covers none of the headline).
+    """
+    metas = [_norm(m.get("content") or "") for m in og] + [_norm(t.text or "") for t in titles[:1]]
+    metas = [m for m in metas if m]
+    if not metas:
+        h1s = [h for h in page.tree.iter("h1") if len(h.text_content().split()) >= 2]
+        return h1s[0] if h1s else None
+    words = set(" ".join(metas).split())
+    headline = set(min(metas, key=len).split())
 
-    return max(h1s, key=score)
+    def score(heading: HtmlElement) -> float:
+        mine = set(_norm(heading.text_content()).split())
+        if len(mine) < 2:
+            return 0.0
+        return min(len(mine & words) / len(mine), len(mine & headline) / len(headline))
+
+    for tag in ("h1", "h2"):
+        headings = [h for h in page.tree.iter(tag) if score(h) >= 0.5]
+        if headings:
+            return max(headings, key=score)
+    return None
 
 
 ARTICLE_MUTATIONS: dict[str, Mutation] = {
