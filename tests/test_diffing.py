@@ -1,12 +1,14 @@
 """Word-level diffs: what a reader sees changed, and the ways it is shown."""
 
 import json
+import random
 import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tracker import diffing
 from tracker.diffing import (
     COARSE_TIMEOUT,
     COARSE_TOO_MANY_TOKENS,
@@ -318,3 +320,103 @@ def test_even_an_instantly_expired_diff_is_exact_and_renders(before, after):
     for render in (render_html_inline, render_html_side_by_side, render_terminal):
         render(diff)
     assert diff_from_json(diff_to_json(diff)) == diff
+
+
+# --- shortcuts: the same answer as diffing every token -------------------------------------
+
+
+def full_path_diff(before: str, after: str, **kwargs) -> WordDiff:
+    """The diff as the plain path gives it: whole texts tokenised, diff-match-patch on all."""
+    saved = diffing._SHORTCUTS
+    diffing._SHORTCUTS = False
+    try:
+        return word_diff(before, after, **kwargs)
+    finally:
+        diffing._SHORTCUTS = saved
+
+
+def scattered_edit(paragraphs: list[str], seed: int) -> list[str]:
+    """Single-word substitutions all over, a sentence dropped, a paragraph added and one
+    removed: nearly every paragraph changes, some by more than one edit."""
+    rng = random.Random(seed)
+    edited = list(paragraphs)
+    edited.insert(rng.randrange(len(edited)), "Officials said the figure would be revised.")
+    edited.pop(rng.randrange(len(edited)))
+    index = rng.randrange(len(edited))
+    edited[index] = ". ".join(edited[index].split(". ")[1:]) or "Gone."
+    for _ in range(3 * len(edited)):
+        index = rng.randrange(len(edited))
+        words = edited[index].split(" ")
+        words[rng.randrange(len(words))] = rng.choice(["revised", "1,250", "the", "", "a b"])
+        edited[index] = " ".join(words)
+    return edited
+
+
+def test_a_scattered_edit_gives_the_same_ops_as_the_full_path():
+    rng = random.Random(3)
+    words = ["the", "talks", "on", "Tuesday", "Iran", "said", "a", "new", "1,250", "don't"]
+    paragraphs = [
+        ". ".join(
+            " ".join(rng.choice(words) for _ in range(rng.randint(3, 25)))
+            for _ in range(rng.randint(1, 6))
+        )
+        + "."
+        for _ in range(120)
+    ]
+    before = "\n\n".join(paragraphs)
+    for seed in range(5):
+        after = "\n\n".join(scattered_edit(paragraphs, seed))
+        diff = word_diff(before, after, timeout=None)
+        assert diff.changed
+        assert diff == full_path_diff(before, after, timeout=None)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # an insertion that could slide over the equal text before or after it
+        ("x a b c", "x a b a b c"),
+        ("a b c y", "a b c b c y"),
+        ("a b a b", "a b a b a b"),
+        # one side's single changed token is kept inside the other's
+        ("x a y", "x b a c y"),
+        # a deletion that ends with the whole common tail
+        ("one two.\n\nthree.\n\n", "one two.\n\n"),
+        # the common prefix runs on past the first character-level cut
+        ("a b", "a b b"),
+        ("killed 1 people", "killed 1,000 people"),
+        # two edits far apart: the diff between them needs diff-match-patch
+        (
+            "the " * 40 + "cat sat " + "on the mat " * 30,
+            "the " * 40 + "dog sat " + "on a mat " * 30,
+        ),
+        ("a " * 50 + "b a b a b" + " a" * 50, "a " * 50 + "a b b a" + " a" * 50),
+    ],
+)
+def test_shortcuts_give_the_same_ops_as_the_full_path(before, after):
+    assert word_diff(before, after, timeout=None) == full_path_diff(before, after, timeout=None)
+    assert word_diff(after, before, timeout=None) == full_path_diff(after, before, timeout=None)
+
+
+# Few distinct pieces make repeats, and so equalities that edits can slide over.
+small_prose = st.lists(
+    st.sampled_from(["a", "b", "the", " ", "  ", "\n", "\n\n", ".", ". ", "1", ",000", "'s"]),
+    max_size=300,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=small_prose,
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 6), small_prose.map(lambda s: s[:8])),
+        min_size=1,
+        max_size=5,
+    ),
+)
+def test_shortcuts_agree_with_the_full_path_on_any_edit(before, edits):
+    after = before
+    for where, removed, inserted in edits:
+        position = int(where * len(after))
+        after = after[:position] + inserted + after[position + removed :]
+    assert word_diff(before, after, timeout=None) == full_path_diff(before, after, timeout=None)

@@ -330,6 +330,9 @@ def _pair_units(old: list[str], new: list[str]) -> list[tuple[int | None, int | 
 
 def _token_diff(engine: _Engine, text1: str, text2: str, deadline: float | None) -> list[Op]:
     """The word level: diff-match-patch over token strings, one character per token."""
+    # Every token fits the budget when there are no more tokens than characters.
+    if _SHORTCUTS and len(text1) + len(text2) <= engine.max_tokens:
+        return _trimmed_token_diff(engine, text1, text2, deadline)
     encoded = _encode(_TOKEN_RE.findall(text1), _TOKEN_RE.findall(text2), engine.max_tokens)
     if encoded is None:
         engine.too_many_tokens = True
@@ -342,6 +345,130 @@ def _token_diff(engine: _Engine, text1: str, text2: str, deadline: float | None)
     engine.diff_cleanupSemantic(diffs)
     decode = table.__getitem__
     return [(op, "".join(map(decode, map(ord, text)))) for op, text in diffs]
+
+
+# Off only in tests, which check that the shortcuts answer exactly what the full path does.
+_SHORTCUTS = True
+
+# Cutting a text where whitespace meets a non-space character never changes how it is
+# tokenised: the whitespace run ends there, and no token looks back across it.
+_LAST_CUT_RE: Final = re.compile(r".*\s(?=\S)", re.DOTALL)
+_FIRST_CUT_RE: Final = re.compile(r"\s(?=\S)")
+
+
+def _is_cut(text: str, position: int) -> bool:
+    return position in (0, len(text)) or (
+        text[position - 1].isspace() and not text[position].isspace()
+    )
+
+
+def _trimmed_token_diff(
+    engine: _Engine, text1: str, text2: str, deadline: float | None
+) -> list[Op]:
+    """`_token_diff`'s answer, for the price of the part that changed.
+
+    diff-match-patch trims the common prefix and suffix, diffs the middle, then cleans up.
+    The cleanups read an outer equality (the prefix or the suffix) only to ask whether the
+    edit next to it ends (starts) with all of it, to slide the edit over it; an edit is never
+    longer than the longer middle. So diffing the middle with the outer equalities cut down
+    to one token more than that gives the same answer. The common ends are first found on
+    characters and moved back to cuts that tokenise the same either way, so unchanged text
+    is mostly not even tokenised. A single edit (one run of tokens replaced, inserted or
+    removed) needs no diff at all.
+    """
+    if text1 == text2:
+        return [(EQUAL, text1)] if text1 else []
+    length1, length2 = len(text1), len(text2)
+    common = engine.diff_commonPrefix(text1, text2)
+    if _is_cut(text1, common) and _is_cut(text2, common):
+        start = common
+    else:
+        match = _LAST_CUT_RE.match(text1, 0, common)
+        start = match.end() if match else 0
+    common = min(engine.diff_commonSuffix(text1, text2), length1 - start, length2 - start)
+    if _is_cut(text1, length1 - common) and _is_cut(text2, length2 - common):
+        end1 = length1 - common
+    else:
+        match = _FIRST_CUT_RE.search(text1, length1 - common)
+        end1 = match.end() if match else length1
+    end2 = end1 - length1 + length2
+    tokens1 = _TOKEN_RE.findall(text1, start, end1)
+    tokens2 = _TOKEN_RE.findall(text2, start, end2)
+
+    # diff-match-patch's trimming, on tokens: the longest common prefix, then the longest
+    # common suffix of what is left.
+    prefix = 0
+    limit = min(len(tokens1), len(tokens2))
+    while prefix < limit and tokens1[prefix] == tokens2[prefix]:
+        prefix += 1
+    if prefix == limit and end1 < length1:
+        # A side used up: the common prefix may run on into the text after the cut. Rare
+        # enough to tokenise everything.
+        start, end1, end2 = 0, length1, length2
+        tokens1, tokens2 = _TOKEN_RE.findall(text1), _TOKEN_RE.findall(text2)
+        prefix = 0
+        limit = min(len(tokens1), len(tokens2))
+        while prefix < limit and tokens1[prefix] == tokens2[prefix]:
+            prefix += 1
+    count1, count2 = len(tokens1), len(tokens2)
+    suffix = 0
+    limit -= prefix
+    while suffix < limit and tokens1[count1 - 1 - suffix] == tokens2[count2 - 1 - suffix]:
+        suffix += 1
+    middle1 = tokens1[prefix : count1 - suffix]
+    middle2 = tokens2[prefix : count2 - suffix]
+    head = text1[:start] + "".join(tokens1[:prefix])
+    tail = "".join(tokens1[count1 - suffix :]) + text1[end1:]
+
+    edits = _single_edit(middle1, middle2, head, tail)
+    if edits is not None:
+        return [*([(EQUAL, head)] if head else []), *edits, *([(EQUAL, tail)] if tail else [])]
+
+    keep = max(len(middle1), len(middle2)) + 1
+    head_tokens = tokens1[max(0, prefix - keep) : prefix]
+    if len(head_tokens) < keep and start:
+        head_tokens = [*_TOKEN_RE.findall(text1, 0, start), *head_tokens][-keep:]
+    tail_tokens = tokens1[count1 - suffix : count1 - suffix + keep]
+    if len(tail_tokens) < keep and end1 < length1:
+        more = itertools.islice(_TOKEN_RE.finditer(text1, end1), keep - len(tail_tokens))
+        tail_tokens += [match.group() for match in more]
+    chars1, chars2, table = _encode(
+        [*head_tokens, *middle1, *tail_tokens],
+        [*head_tokens, *middle2, *tail_tokens],
+        engine.max_tokens,
+    ) or ("", "", [])  # never None: there are fewer tokens than characters
+    diffs = engine.diff_main(chars1, chars2, False, deadline)
+    engine.diff_cleanupSemantic(diffs)
+    decode = table.__getitem__
+    ops = [(op, "".join(map(decode, map(ord, text)))) for op, text in diffs]
+    # Put back what was cut off the outer equalities: being longer than any edit, they are
+    # still the first and last ops.
+    cut_head = head[: len(head) - sum(map(len, head_tokens))]
+    if cut_head:
+        ops[0] = (EQUAL, cut_head + ops[0][1])
+    cut_tail = tail[sum(map(len, tail_tokens)) :]
+    if cut_tail:
+        ops[-1] = (EQUAL, ops[-1][1] + cut_tail)
+    return ops
+
+
+def _single_edit(middle1: list[str], middle2: list[str], head: str, tail: str) -> list[Op] | None:
+    """diff-match-patch's edits when the middles make a single edit, else None.
+
+    Its diff_compute answers a pure insertion or deletion, or a replacement where one side is
+    a single token that the other lacks, as such; none of its cleanups changes that, except
+    a lone edit sliding over an equal neighbour ("a<ins>b a</ins> c"), left to it.
+    """
+    if not middle1 or not middle2:
+        op, edit = (INSERT, "".join(middle2)) if middle2 else (DELETE, "".join(middle1))
+        if head and tail and (edit.endswith(head) or edit.startswith(tail)):
+            return None
+        return [(op, edit)]
+    if (len(middle1) == 1 and middle1[0] not in middle2) or (
+        len(middle2) == 1 and middle2[0] not in middle1
+    ):
+        return [(DELETE, "".join(middle1)), (INSERT, "".join(middle2))]
+    return None
 
 
 def _encode(
