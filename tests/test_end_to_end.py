@@ -179,6 +179,22 @@ def test_private_addresses_are_refused_by_default(tmp_path: Path):
     assert "TRACKER_ALLOW_PRIVATE_NETWORKS=1" in result.stderr
 
 
+def test_add_drops_tracking_parameters_including_the_settings_own(tmp_path: Path):
+    env = {
+        "TRACKER_HOME": str(tmp_path / "home"),
+        "TRACKER_TRACKING_PARAMETERS": '["src", "pk_*"]',
+    }
+    runner = CliRunner()
+    url = "https://news.example/story?id=7&utm_source=x&src=feed&pk_campaign=y#top"
+    added = runner.invoke(main, ["add", url, "--json"], env=env)
+    assert added.exit_code == 0, added.stderr
+    assert json.loads(added.stdout)[0]["url"] == "https://news.example/story?id=7"
+    # The same spelling finds the story again, as the user copied it from the browser.
+    history = runner.invoke(main, ["history", url, "--json"], env=env)
+    assert history.exit_code == 0, history.stderr
+    assert json.loads(history.stdout) == []
+
+
 def test_the_console_script_runs(tmp_path: Path):
     result = subprocess.run(
         [sys.executable, "-m", "tracker", "--home", str(tmp_path / "h"), "list", "--json"],

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -22,6 +22,9 @@ from tracker import __version__
 from tracker.config import Settings, load_settings
 from tracker.db import Database, DatabaseError
 from tracker.timefmt import relative_time
+
+if TYPE_CHECKING:
+    from tracker.discover import TrackingParameters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,6 +82,13 @@ class AppContext:
         if self._db is None:
             self._db = Database(self.settings)
         return self._db
+
+    @property
+    def tracking(self) -> TrackingParameters:
+        """The query parameters dropped from story URLs (built-in plus the setting's)."""
+        from tracker.discover import tracking_parameters
+
+        return tracking_parameters(self.settings.tracking_parameters)
 
     @contextmanager
     def session(self) -> Iterator[Any]:
@@ -170,6 +180,7 @@ def add(
             tags=tags,
             selector=selector,
             allow_private_networks=app.settings.allow_private_networks,
+            tracking=app.tracking,
         )
     if as_json:
         _json_out([{"id": r.story_id, "url": r.url, "created": r.created} for r in results])
@@ -236,7 +247,7 @@ def _story_command(name: str, help_text: str, action: Callable[..., str]) -> Non
 
         with app.session() as session:
             for ref in refs:
-                story = find_story(session, ref)
+                story = find_story(session, ref, tracking=app.tracking)
                 click.echo(f"{action(session, story)}: {story.url}")
 
 
@@ -304,7 +315,7 @@ def check(app: AppContext, refs: tuple[str, ...], check_all: bool, as_json: bool
                 )
             )
         else:
-            ids = [find_story(session, ref).id for ref in refs]
+            ids = [find_story(session, ref, tracking=app.tracking).id for ref in refs]
     if not ids:
         click.echo("no active stories to check", err=True)
         return
@@ -412,7 +423,7 @@ def history(app: AppContext, ref: str, as_json: bool) -> None:
     from tracker.stories import find_story, list_versions
 
     with app.session() as session:
-        story = find_story(session, ref)
+        story = find_story(session, ref, tracking=app.tracking)
         rows = [
             {k: v for k, v in version_json(story, version).items() if k != "text"}
             for version in list_versions(session, story)
@@ -443,7 +454,7 @@ def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
     from tracker.stories import find_story, get_version
 
     with app.session() as session:
-        story = find_story(session, ref)
+        story = find_story(session, ref, tracking=app.tracking)
         data = version_json(story, get_version(session, story, seq))
     if as_json:
         _json_out(data)
@@ -490,7 +501,7 @@ def diff(
     from tracker.stories import StoryError, find_story, get_version
 
     with app.session() as session:
-        story = find_story(session, ref)
+        story = find_story(session, ref, tracking=app.tracking)
         if from_seq is not None and to_seq is None:
             to_seq, from_seq = from_seq, None
         after = get_version(session, story, to_seq)
@@ -572,7 +583,9 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
             .limit(limit)
         )
         if ref:
-            query = query.where(Check.story_id == find_story(session, ref).id)
+            query = query.where(
+                Check.story_id == find_story(session, ref, tracking=app.tracking).id
+            )
         if errors:
             query = query.where(
                 Check.outcome.in_([CheckOutcome.ERROR, CheckOutcome.EMPTY, CheckOutcome.BLOCKED])
@@ -645,11 +658,13 @@ def _run_daemon(app: AppContext, *, web: bool, log_format: str | None) -> None:
     import signal
     import threading
 
+    from tracker._memory import limit_malloc_arenas
     from tracker.logs import configure_logging
     from tracker.scheduler import Daemon
 
     settings = app.settings
     configure_logging(log_format or settings.log_format)
+    limit_malloc_arenas()  # before the thread pools and extraction processes start
     daemon = Daemon(app.db, settings)
     stop_requested = threading.Event()
 

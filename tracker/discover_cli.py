@@ -211,6 +211,7 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
                 now=now,
                 tags=tags,
                 allow_private_networks=app.settings.allow_private_networks,
+                tracking=app.tracking,
             )
             created = sum(r.created for r in results)
             click.echo(f"imported {len(results)} URLs: {created} new stories")

@@ -8,12 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker import netguard
 from tracker.models import Story, StoryStatus, StoryTag, Version
+
+if TYPE_CHECKING:
+    from tracker.discover import TrackingParameters
 
 
 class StoryError(Exception):
@@ -31,12 +35,13 @@ class AddResult:
     created: bool
 
 
-def normalise_url(url: str) -> str:
+def normalise_url(url: str, tracking: TrackingParameters | None = None) -> str:
     """The URL as stored: one spelling per article (see :func:`discover.canonicalise_url`):
-    scheme and host lower-cased, default port, fragment and tracking parameters dropped."""
+    scheme and host lower-cased, default port, fragment and tracking parameters (the built-in
+    ones, or `tracking`, which the `tracking_parameters` setting extends) dropped."""
     from tracker.discover import canonicalise_url
 
-    return canonicalise_url(netguard.validate_url(url.strip()))
+    return canonicalise_url(netguard.validate_url(url.strip()), tracking)
 
 
 def add_stories(
@@ -48,8 +53,11 @@ def add_stories(
     selector: str | None = None,
     allow_private_networks: bool = False,
     first_seen_at: datetime | None = None,
+    tracking: TrackingParameters | None = None,
 ) -> list[AddResult]:
     """Add stories (due at once). Existing URLs gain the tags; nothing else changes.
+
+    URLs are stored as :func:`normalise_url` spells them, with `tracking` parameters dropped.
 
     Raises :class:`StoryError` for an invalid URL, a private address (unless allowed) or a
     bad selector, before anything is written.
@@ -64,7 +72,7 @@ def add_stories(
     cleaned: list[str] = []
     for raw in urls:
         try:
-            url = normalise_url(raw)
+            url = normalise_url(raw, tracking)
             netguard.check_url(url, allow_private=allow_private_networks)
         except (netguard.BadURLError, netguard.PrivateNetworkError) as exc:
             raise StoryError(str(exc)) from exc
@@ -106,8 +114,10 @@ def add_stories(
     return results
 
 
-def find_story(session: Session, ref: str | int) -> Story:
-    """A story by id or URL (as given or normalised)."""
+def find_story(
+    session: Session, ref: str | int, *, tracking: TrackingParameters | None = None
+) -> Story:
+    """A story by id or URL (as given or normalised, with `tracking` parameters dropped)."""
     story: Story | None = None
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
         story = session.get(Story, int(ref))
@@ -115,7 +125,9 @@ def find_story(session: Session, ref: str | int) -> Story:
         story = session.scalar(select(Story).where(Story.url == ref))
         if story is None:
             try:
-                story = session.scalar(select(Story).where(Story.url == normalise_url(ref)))
+                story = session.scalar(
+                    select(Story).where(Story.url == normalise_url(ref, tracking))
+                )
             except netguard.BadURLError:
                 story = None
     if story is None:

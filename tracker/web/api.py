@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AfterValidator, BaseModel, Field
 
 from tracker import diffing
+from tracker.discover import tracking_parameters
 from tracker.models import Check, Event, Story, StoryStatus, Version
 from tracker.stories import add_stories, get_version, remove_story, set_status
 from tracker.web import alerts, queries
@@ -322,6 +323,7 @@ def add(request: Request, body: AddStories) -> list[Added]:
             tags=body.tags,
             selector=body.selector or None,
             allow_private_networks=settings.allow_private_networks,
+            tracking=tracking_parameters(settings.tracking_parameters),
         )
     return [Added(id=r.story_id, url=r.url, created=r.created) for r in results]
 

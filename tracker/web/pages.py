@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from tracker import diffing
+from tracker.discover import tracking_parameters
 from tracker.models import StoryStatus
 from tracker.notify.models import Channel
 from tracker.stories import StoryError, add_stories, remove_story, set_status
@@ -121,6 +122,7 @@ def add_submit(
                     tags=tag_list,
                     selector=selector.strip() or None,
                     allow_private_networks=settings_of(request).allow_private_networks,
+                    tracking=tracking_parameters(settings_of(request).tracking_parameters),
                 )
         except StoryError as exc:
             error = str(exc)
