@@ -219,14 +219,16 @@ def scale(args: argparse.Namespace, base_url: str, home: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    peak = 0
-    children = 0
+    peak = children = peak_pss = children_pss = 0
     try:
         end = time.monotonic() + args.rss_seconds
         while time.monotonic() < end:
             time.sleep(1)
-            peak = max(peak, _rss_kb(worker.pid))
-            children = max(children, sum(_rss_kb(c) for c in _children(worker.pid)))
+            peak = max(peak, _memory_kb(worker.pid, "VmRSS"))
+            peak_pss = max(peak_pss, _pss_kb(worker.pid))
+            pids = _children(worker.pid)
+            children = max(children, sum(_memory_kb(c, "VmRSS") for c in pids))
+            children_pss = max(children_pss, sum(_pss_kb(c) for c in pids))
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -234,16 +236,29 @@ def scale(args: argparse.Namespace, base_url: str, home: Path) -> None:
         f"daemon RSS with {total:,} stories: peak {peak / 1024:.0f} MB "
         f"(+ {children / 1024:.0f} MB in extraction processes) over {args.rss_seconds} s"
     )
+    # RSS counts the pages the extraction processes share with each other (they are forked
+    # from one preloaded server) once per process; PSS splits shared pages between their
+    # users, so the sum is what the daemon really costs the machine.
+    print(
+        f"daemon PSS with {total:,} stories: peak {peak_pss / 1024:.0f} MB "
+        f"+ {children_pss / 1024:.0f} MB in extraction processes "
+        f"= {(peak_pss + children_pss) / 1024:.0f} MB in all"
+    )
 
 
-def _rss_kb(pid: int) -> int:
+def _memory_kb(pid: int, field: str, source: str = "status") -> int:
+    """A memory figure (kB) from /proc/PID/status or smaps_rollup; 0 once the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def _pss_kb(pid: int) -> int:
+    return _memory_kb(pid, "Pss", "smaps_rollup")
 
 
 def _children(pid: int) -> list[int]:
