@@ -120,24 +120,10 @@ def main(ctx: click.Context, home: Path | None) -> None:
 # -- stories ----------------------------------------------------------------------------
 
 
-def story_row(story: Any, now: datetime) -> dict[str, Any]:
-    return {
-        "id": story.id,
-        "url": story.url,
-        "title": story.title,
-        "status": story.status,
-        "versions": story.version_count,
-        "developing": story.developing,
-        "promise": story.promise_state,
-        "tags": story.tag_names,
-        "added_at": iso(story.added_at),
-        "last_checked_at": iso(story.last_checked_at),
-        "last_changed_at": iso(story.last_changed_at),
-        "next_check_at": iso(story.next_check_at),
-        "schedule": story.schedule_reason,
-        "consecutive_failures": story.consecutive_failures,
-        "last_error": story.last_error,
-    }
+def story_row(story: Any) -> dict[str, Any]:
+    from tracker.serialize import jsonable, story_fields
+
+    return jsonable(story_fields(story))
 
 
 def _read_url_file(path: Path) -> list[str]:
@@ -207,7 +193,7 @@ def list_command(
         stories = list_stories(
             session, status=status, tag=tag, developing=True if developing else None
         )
-        rows = [story_row(story, now) for story in stories]
+        rows = [story_row(story) for story in stories]
     if as_json:
         _json_out(rows)
         return
@@ -393,24 +379,10 @@ def _report_json(report: Any) -> dict[str, Any]:
 # -- reading versions -------------------------------------------------------------------
 
 
-def version_json(story: Any, version: Any) -> dict[str, Any]:
-    return {
-        "url": story.url,
-        "seq": version.seq,
-        "captured_at": iso(version.captured_at),
-        "title": version.title,
-        "byline": version.byline,
-        "published": version.published,
-        "modified": version.modified,
-        "canonical_url": version.canonical_url,
-        "kinds": version.kinds,
-        "summary": version.summary,
-        "words_added": version.words_added,
-        "words_removed": version.words_removed,
-        "diff_coarse": version.diff_coarse,
-        "capture_sha256": version.capture_sha256,
-        "text": version.text,
-    }
+def version_json(story: Any, version: Any, *, text: bool = True) -> dict[str, Any]:
+    from tracker.serialize import jsonable, version_fields
+
+    return jsonable(version_fields(story, version, text=text))
 
 
 @main.command()
@@ -425,8 +397,7 @@ def history(app: AppContext, ref: str, as_json: bool) -> None:
     with app.session() as session:
         story = find_story(session, ref, tracking=app.tracking)
         rows = [
-            {k: v for k, v in version_json(story, version).items() if k != "text"}
-            for version in list_versions(session, story)
+            version_json(story, version, text=False) for version in list_versions(session, story)
         ]
         url, title = story.url, story.title
     if as_json:

@@ -14,7 +14,8 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from tracker import diffing
 from tracker.discover import tracking_parameters
-from tracker.models import Check, Event, Story, StoryStatus, Version
+from tracker.models import Check, Event, Story, StoryStatus
+from tracker.serialize import story_fields, version_fields, version_summary_fields
 from tracker.stories import add_stories, get_version, remove_story, set_status
 from tracker.web import alerts, queries
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
@@ -210,40 +211,7 @@ class CheckReportOut(BaseModel):
 
 
 def story_out(story: Story) -> StoryOut:
-    return StoryOut(
-        id=story.id,
-        url=story.url,
-        title=story.title,
-        status=story.status,
-        versions=story.version_count,
-        developing=story.developing,
-        promise=story.promise_state,
-        promise_text=story.promise_text,
-        tags=story.tag_names,
-        added_at=story.added_at,
-        last_checked_at=story.last_checked_at,
-        last_changed_at=story.last_changed_at,
-        next_check_at=story.next_check_at,
-        schedule=story.schedule_reason,
-        consecutive_failures=story.consecutive_failures,
-        last_error=story.last_error,
-    )
-
-
-def version_summary(version: Version) -> dict[str, Any]:
-    return {
-        "seq": version.seq,
-        "captured_at": version.captured_at,
-        "title": version.title,
-        "kinds": list(version.kinds or []),
-        "summary": version.summary,
-        "words_added": version.words_added,
-        "words_removed": version.words_removed,
-        "chars_added": version.chars_added,
-        "chars_removed": version.chars_removed,
-        "diff_coarse": version.diff_coarse,
-        "capture_sha256": version.capture_sha256,
-    }
+    return StoryOut(**story_fields(story))
 
 
 def _next_offset(page: queries.Page[Any]) -> int | None:
@@ -386,7 +354,7 @@ def list_versions(
         page = queries.version_page(
             session, story, limit=limit, offset=offset, newest_first=order == "newest"
         )
-        return {"items": [version_summary(v) for v in page.items], **_pagination(page)}
+        return {"items": [version_summary_fields(v) for v in page.items], **_pagination(page)}
 
 
 @router.get("/stories/{story_id}/versions/{seq}", response_model=VersionOut, summary="A version")
@@ -394,17 +362,7 @@ def get_one_version(request: Request, story_id: StoryId, seq: Seq) -> dict[str, 
     with database(request).session() as session:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
-        return {
-            **version_summary(version),
-            "url": story.url,
-            "story_id": story.id,
-            "headlines": list(version.headlines or []),
-            "byline": version.byline,
-            "published": version.published,
-            "modified": version.modified,
-            "canonical_url": version.canonical_url,
-            "text": version.text,
-        }
+        return version_fields(story, version)
 
 
 @router.get(
