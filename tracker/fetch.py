@@ -48,6 +48,7 @@ from requests.utils import requote_uri
 from urllib3.exceptions import DecodeError, NameResolutionError, ProtocolError, ReadTimeoutError
 
 from tracker import __version__, netguard
+from tracker._watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ MB = 1024 * 1024
 CHUNK_SIZE = 64 * 1024
 # RFC 9309 asks crawlers to parse at least the first 500 KiB of a robots.txt.
 ROBOTS_MAX_BYTES = 512 * 1024
+
+# Ends fetches that outrun their overall deadline (one thread for every fetcher).
+_WATCHDOG = Watchdog()
 # Room for ~16 worker threads plus robots.txt fetches, per host and across hosts.
 POOL_CONNECTIONS = 64
 POOL_MAXSIZE = 16
@@ -253,11 +257,9 @@ class Fetcher:
         attempt = _Attempt(url=url, current=url, started=self._monotonic())
         # A watchdog enforces the deadline where timeouts cannot: a server that drips bytes
         # (headers or body) never trips a per-read timeout, so at the deadline the socket in
-        # use is shut down from this timer thread, which ends any blocked read.
-        watchdog = threading.Timer(self.options.deadline, attempt.expire)
-        watchdog.daemon = True
+        # use is shut down from the watchdog's thread, which ends any blocked read.
         self._local.attempt = attempt
-        watchdog.start()
+        watch = _WATCHDOG.watch(self.options.deadline, attempt.expire)
         result: FetchResult | None = None
         try:
             result = self._fetch(attempt, expect_html, etag, last_modified, max_bytes, truncate)
@@ -269,7 +271,7 @@ class Fetcher:
             if kind == "internal":
                 logger.exception("unexpected error fetching %s", url)
         finally:
-            watchdog.cancel()
+            watch.cancel()
             expired = attempt.finish()
             self._local.attempt = None
             if attempt.response is not None:
