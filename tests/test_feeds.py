@@ -156,6 +156,56 @@ def test_a_broken_feed_backs_off_and_reports_why(
         assert feed.next_poll_at == now + timedelta(minutes=30)  # 15 min, doubled
 
 
+def sitemap_index(*links: str) -> str:
+    sitemaps = "".join(f"<sitemap><loc>{link}</loc></sitemap>" for link in links)
+    return (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{sitemaps}</sitemapindex>"
+    )
+
+
+def test_robots_txt_keeps_feeds_and_sitemaps_it_disallows_unread(
+    db: Database, settings: Settings, server: LocalServer
+):
+    server.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    server.set("/private/rss", rss(("A", server.url("/a"))), content_type=RSS_TYPE)
+    server.set("/private/news.xml", news_sitemap(server.url("/b")), content_type=XML_TYPE)
+    server.set("/news.xml", news_sitemap(server.url("/c")), content_type=XML_TYPE)
+    server.set(
+        "/sitemaps.xml",
+        sitemap_index(server.url("/private/news.xml"), server.url("/news.xml")),
+        content_type=XML_TYPE,
+    )
+    now = datetime.now(UTC)
+    with db.session() as session:
+        add_feed(session, server.url("/private/rss"), now=now)
+        add_feed(session, server.url("/sitemaps.xml"), now=now)
+
+    with FeedPoller(db, settings, clock=lambda: now) as poller:
+        reports = {r.url.rsplit("/", 1)[1]: r for r in poller.poll_due()}
+
+    assert reports["rss"].outcome == "error"
+    assert "disallowed by" in (reports["rss"].error or "")
+    assert reports["sitemaps.xml"].outcome == "ok"
+    assert server.requests_for("/private/rss") == []
+    assert server.requests_for("/private/news.xml") == []
+    assert story_urls(db) == {server.url("/c")}  # only the allowed child sitemap's entry
+
+
+def test_feeds_are_read_regardless_of_robots_txt_when_told_to(
+    db: Database, settings: Settings, server: LocalServer
+):
+    server.set("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
+    server.set("/rss", rss(("A", server.url("/a"))), content_type=RSS_TYPE)
+    with db.session() as session:
+        add_feed(session, server.url("/rss"), now=datetime.now(UTC))
+    ignoring = settings.model_copy(update={"respect_robots_txt": False})
+    with FeedPoller(db, ignoring) as poller:
+        [report] = poller.poll_due()
+    assert report.outcome == "ok"
+    assert story_urls(db) == {server.url("/a")}
+
+
 def test_the_daemon_job_polls_due_feeds(db: Database, settings: Settings, server: LocalServer):
     server.set("/rss", rss(("A", server.url("/a"))), content_type=RSS_TYPE)
     with db.session() as session:

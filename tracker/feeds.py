@@ -26,8 +26,9 @@ from tracker.cadence import parse_duration
 from tracker.config import Settings
 from tracker.db import Database
 from tracker.feed_models import Feed, FeedStory
-from tracker.fetch import Fetcher, FetchResult, Outcome
+from tracker.fetch import Fetcher, FetchResult, Outcome, not_fetched
 from tracker.models import Story, StoryStatus, StoryTag, Version
+from tracker.politeness import RobotsCache
 from tracker.stories import StoryError, add_stories
 
 log = logging.getLogger("tracker.feeds")
@@ -154,8 +155,11 @@ class FeedPoller:
         settings: Settings,
         *,
         fetcher: Fetcher | None = None,
+        robots: RobotsCache | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`robots`: the robots.txt cache to share (the daemon passes its engine's); one is
+        made when robots.txt is honoured (`respect_robots_txt`) and none is given."""
         from tracker.engine import fetch_options
 
         self.db = db
@@ -163,6 +167,11 @@ class FeedPoller:
         self.clock = clock
         self._own_fetcher = fetcher is None
         self.fetcher = fetcher or Fetcher(fetch_options(settings))
+        if robots is None and settings.respect_robots_txt:
+            robots = RobotsCache(
+                self.fetcher, settings.user_agent, ttl=settings.robots_cache_seconds
+            )
+        self.robots = robots if settings.respect_robots_txt else None
         self.interval = parse_duration(settings.feed_poll_interval)
         self.tracking = discover.tracking_parameters(settings.tracking_parameters)
 
@@ -214,7 +223,7 @@ class FeedPoller:
         if not claimed:
             return PollReport(feed_id, url, "skipped", error="being polled by another worker")
 
-        fetched = fetch_feed(self.fetcher, url, etag=etag, last_modified=last_modified)
+        fetched = self._fetch(url, etag=etag, last_modified=last_modified)
         report = PollReport(feed_id, url, str(fetched.outcome), http_status=fetched.status)
         parsed: discover.ParsedFeed | None = None
         if fetched.outcome is Outcome.OK and fetched.body is not None:
@@ -229,11 +238,21 @@ class FeedPoller:
             self._record(session, feed_id, fetched, parsed, report, now=self.clock())
         return report
 
+    def _fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """Fetch a feed or sitemap unless robots.txt disallows it (then a recorded error)."""
+        if self.robots is not None:
+            decision = self.robots.decide(url)
+            if not decision.allowed:
+                return not_fetched(url, error=decision.reason, error_kind="robots")
+        return fetch_feed(self.fetcher, url, etag=etag, last_modified=last_modified)
+
     def _read_children(self, index: discover.ParsedFeed) -> discover.ParsedFeed:
         entries: list[discover.Entry] = []
         problems = []
         for child_url in index.sitemaps[:MAX_CHILD_SITEMAPS]:
-            child = fetch_feed(self.fetcher, child_url)
+            child = self._fetch(child_url)
             if child.outcome is not Outcome.OK or child.body is None:
                 problems.append(f"{child_url}: {child.error}")
                 continue
@@ -428,13 +447,14 @@ def discovery_job(
     settings: Settings,
     *,
     fetcher: Fetcher | None = None,
+    robots: RobotsCache | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Callable[[], None]:
     """The daemon's "feeds" duty: poll due feeds, merge duplicate stories, and (hourly)
     prune raw captures past ``capture_retention_days``. Never raises."""
     from tracker.archive import prune_captures
 
-    poller = FeedPoller(db, settings, fetcher=fetcher, clock=clock)
+    poller = FeedPoller(db, settings, fetcher=fetcher, robots=robots, clock=clock)
     last_pruned: list[datetime] = []
 
     def tick() -> None:

@@ -115,7 +115,11 @@ class Daemon:
         from tracker.feeds import DISCOVERY_TICK_SECONDS, discovery_job
 
         feeds_job = discovery_job(
-            self.db, self.settings, fetcher=self.engine.fetcher, clock=self.clock
+            self.db,
+            self.settings,
+            fetcher=self.engine.fetcher,
+            robots=self.engine.robots,
+            clock=self.clock,
         )
         add(feeds_job, "interval", seconds=DISCOVERY_TICK_SECONDS, id="feeds", **common)
         self.scheduler.start()
