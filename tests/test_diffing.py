@@ -3,6 +3,7 @@
 import json
 import random
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -326,13 +327,14 @@ def test_even_an_instantly_expired_diff_is_exact_and_renders(before, after):
 
 
 def full_path_diff(before: str, after: str, **kwargs) -> WordDiff:
-    """The diff as the plain path gives it: whole texts tokenised, diff-match-patch on all."""
-    saved = diffing._SHORTCUTS
-    diffing._SHORTCUTS = False
+    """The diff as the plain path gives it: whole texts tokenised, and diff-match-patch's
+    Python code on all of them."""
+    saved = diffing._SHORTCUTS, diffing._NATIVE
+    diffing._SHORTCUTS = diffing._NATIVE = False
     try:
         return word_diff(before, after, **kwargs)
     finally:
-        diffing._SHORTCUTS = saved
+        diffing._SHORTCUTS, diffing._NATIVE = saved
 
 
 def scattered_edit(paragraphs: list[str], seed: int) -> list[str]:
@@ -420,3 +422,38 @@ def test_shortcuts_agree_with_the_full_path_on_any_edit(before, edits):
         position = int(where * len(after))
         after = after[:position] + inserted + after[position + removed :]
     assert word_diff(before, after, timeout=None) == full_path_diff(before, after, timeout=None)
+
+
+# --- the compiled diff-match-patch: the same answers as the Python one ----------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text1=st.text(alphabet="abc \x00\n", max_size=200),
+    text2=st.text(alphabet="abcd \x00\n", max_size=200),
+    timeout=st.sampled_from([None, 5.0]),
+)
+def test_the_compiled_diff_answers_as_the_python_one(text1, text2, timeout):
+    # With a time limit diff-match-patch also tries its half-match speedup; without, not.
+    engine = diffing._Engine(timeout, diffing.MAX_DISTINCT_TOKENS)
+    deadline = None if timeout is None else time.time() + timeout
+    native = engine.diff_main(text1, text2, False, deadline)
+    python = diffing.diff_match_patch.diff_main(engine, text1, text2, False, deadline)
+    assert native == python
+    assert not engine.timed_out
+
+
+def test_a_compiled_diff_that_ends_past_the_deadline_is_redone_and_flagged_coarse(monkeypatch):
+    real = diffing.native_diff
+
+    def slow_native_diff(*args, **kwargs):
+        time.sleep(0.2)  # a stall (a busy machine) that takes the diff past its deadline
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(diffing, "native_diff", slow_native_diff)
+    before = " ".join(f"w{(i * 7919) % 101}" for i in range(300))
+    after = " ".join(f"w{(i * 104729) % 103}" for i in range(300))
+    diff = word_diff(before, after, timeout=0.1)
+    assert diff.coarse
+    assert diff.coarse_reason == COARSE_TIMEOUT
+    assert (diff.before, diff.after) == (before, after)

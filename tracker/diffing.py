@@ -21,14 +21,17 @@ from __future__ import annotations
 import difflib
 import html
 import itertools
+import operator
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
 from diff_match_patch import diff_match_patch
+from fast_diff_match_patch import diff as native_diff
 
 DELETE: Final = -1
 EQUAL: Final = 0
@@ -126,6 +129,14 @@ def word_diff(
     )
 
 
+# Off only in tests, which check that the compiled diff answers exactly as this one.
+_NATIVE = True
+_NATIVE_OPS: Final = {"-": DELETE, "=": EQUAL, "+": INSERT}
+# Its worst case (every character a change) at this size takes milliseconds.
+_NATIVE_MAX_CHARS: Final = 4_000
+_NATIVE_MIN_SECONDS: Final = 0.01
+
+
 class _Engine(diff_match_patch):
     """diff-match-patch that remembers whether it had to give up precision."""
 
@@ -136,6 +147,33 @@ class _Engine(diff_match_patch):
         self.max_tokens = max_tokens
         self.timed_out = False
         self.too_many_tokens = False
+
+    def diff_main(
+        self, text1: str, text2: str, checklines: bool = True, deadline: float | None = None
+    ) -> list[Op]:
+        # The same algorithm compiled (fast-diff-match-patch wraps the C++ port; the tests
+        # check it answers as this one does), for small problems only: a large one stays
+        # here, where a silent give-up is seen (diff_bisect below). A small one finishes long
+        # before a deadline; were it to end past it anyway, it is done again here, so that
+        # what gave up is known and flagged as before.
+        if not _NATIVE or checklines or len(text1) + len(text2) > _NATIVE_MAX_CHARS:
+            return super().diff_main(text1, text2, checklines, deadline)
+        if self.Diff_Timeout <= 0:  # no time limit, and (as here) no half-match speedup
+            if deadline is not None:
+                return super().diff_main(text1, text2, checklines, deadline)
+            limit = 0.0
+        else:
+            if deadline is None:
+                deadline = time.time() + self.Diff_Timeout
+            limit = deadline - time.time()
+            if limit < _NATIVE_MIN_SECONDS:
+                return super().diff_main(text1, text2, checklines, deadline)
+        diffs = native_diff(
+            text1, text2, timelimit=limit, checklines=False, cleanup="No", counts_only=False
+        )
+        if deadline is not None and time.time() > deadline:
+            return super().diff_main(text1, text2, checklines, deadline)
+        return [(_NATIVE_OPS[op], text) for op, text in diffs]
 
     def diff_bisect(self, text1: str, text2: str, deadline: float) -> list[Op]:
         diffs = super().diff_bisect(text1, text2, deadline)
@@ -204,12 +242,13 @@ def _anchored_diff(
                 elif j is not None and i is None:
                     gap_new.append(new[j])
                 else:
-                    gap = _anchored_diff(
-                        engine, "".join(gap_old), "".join(gap_new), level + 1, deadline
-                    )
-                    result.extend(gap)
-                    gap_old.clear()
-                    gap_new.clear()
+                    if gap_old or gap_new:
+                        gap = _anchored_diff(
+                            engine, "".join(gap_old), "".join(gap_new), level + 1, deadline
+                        )
+                        result.extend(gap)
+                        gap_old.clear()
+                        gap_new.clear()
                     if i is not None and j is not None:
                         result.extend(_anchored_diff(engine, old[i], new[j], level + 1, deadline))
         old.clear()
@@ -284,6 +323,24 @@ def _similar(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> fl
     return 2 * len(a & b) / (len(a) + len(b))
 
 
+def _similar_units(a: str, b: str) -> bool:
+    """`_similar(_bigrams(a), _bigrams(b)) >= _SIMILAR`, mostly without making the bigrams.
+
+    Units with as many words, most of them equal in place (an edited unit), share at least
+    the bigrams at the places where two equal words follow each other, of which there are
+    at least as many as the distinct words starting them; if those alone make the units
+    similar (with a margin, against rounding), they are.
+    """
+    words1, words2 = a.split(), b.split()
+    if len(words1) == len(words2) > 1:
+        equal = list(map(str.__eq__, words1, words2))
+        kept = set(itertools.compress(words1, map(operator.and_, equal, equal[1:])))
+        # |A| + |B| <= 2 (n - 1); 2 |A & B| / (|A| + |B|) >= 0.31 > _SIMILAR
+        if 200 * len(kept) >= 31 * 2 * (len(words1) - 1):
+            return True
+    return _similar(_bigrams(a), _bigrams(b)) >= _SIMILAR
+
+
 def _pair_units(old: list[str], new: list[str]) -> list[tuple[int | None, int | None]] | None:
     """Align a run of replaced units with the units replacing them.
 
@@ -292,24 +349,37 @@ def _pair_units(old: list[str], new: list[str]) -> list[tuple[int | None, int | 
     run as one. Unpaired units are plain deletions and insertions. A run too long to align
     is not aligned (None): the finer level diffs it as one.
     """
-    if len(old) == len(new) and all(
-        _similar(_bigrams(a), _bigrams(b)) >= _SIMILAR for a, b in zip(old, new, strict=True)
-    ):
-        return [(i, i) for i in range(len(old))]
-    if len(old) * len(new) > _MAX_ALIGNMENT_CELLS:
+    rows, cols = len(old), len(new)
+    if rows == cols and all(map(_similar_units, old, new)):
+        return [(i, i) for i in range(rows)]
+    if rows * cols > _MAX_ALIGNMENT_CELLS:
         return None
     grams_old = [_bigrams(unit) for unit in old]
     grams_new = [_bigrams(unit) for unit in new]
-    rows, cols = len(old), len(new)
-    similarity = [[_similar(a, b) for b in grams_new] for a in grams_old]
+    # _similar for every cell, counting shared bigrams through an index of the new units':
+    # most pairs share none, and are then not visited at all.
+    units_with: dict[tuple[str, ...], list[int]] = {}
+    for j, grams in enumerate(grams_new):
+        for gram in grams:
+            units_with.setdefault(gram, []).append(j)
+    similarity = []
+    for a in grams_old:
+        row = [0.0] * cols
+        shared = Counter(
+            itertools.chain.from_iterable(map(units_with.get, a, itertools.repeat(())))
+        )
+        for j, count in shared.items():
+            row[j] = 2 * count / (len(a) + len(grams_new[j]))
+        similarity.append(row)
     # score[i][j]: best total similarity of a monotone pairing of old[i:] with new[j:].
     score = [[0.0] * (cols + 1) for _ in range(rows + 1)]
     for i in range(rows - 1, -1, -1):
+        below, here, similar = score[i + 1], score[i], similarity[i]
         for j in range(cols - 1, -1, -1):
-            best = max(score[i + 1][j], score[i][j + 1])
-            if similarity[i][j] >= _SIMILAR:
-                best = max(best, similarity[i][j] + score[i + 1][j + 1])
-            score[i][j] = best
+            best = below[j] if below[j] >= here[j + 1] else here[j + 1]
+            if similar[j] >= _SIMILAR and similar[j] + below[j + 1] > best:
+                best = similar[j] + below[j + 1]
+            here[j] = best
     pairs: list[tuple[int | None, int | None]] = []
     i = j = 0
     while i < rows and j < cols:
