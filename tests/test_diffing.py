@@ -457,3 +457,85 @@ def test_a_compiled_diff_that_ends_past_the_deadline_is_redone_and_flagged_coars
     assert diff.coarse
     assert diff.coarse_reason == COARSE_TIMEOUT
     assert (diff.before, diff.after) == (before, after)
+
+
+# --- pairing units: the shortcuts give the plain computation's answer ----------------------
+
+
+def reference_pairs(old: list[str], new: list[str]) -> list[tuple[int | None, int | None]] | None:
+    """The pairing as first written: every similarity computed, then the alignment."""
+    similar = diffing._similar
+    if len(old) == len(new) and all(
+        similar(diffing._bigrams(a), diffing._bigrams(b)) >= diffing._SIMILAR
+        for a, b in zip(old, new, strict=True)
+    ):
+        return [(i, i) for i in range(len(old))]
+    if len(old) * len(new) > diffing._MAX_ALIGNMENT_CELLS:
+        return None
+    rows, cols = len(old), len(new)
+    sim = [[similar(diffing._bigrams(a), diffing._bigrams(b)) for b in new] for a in old]
+    score = [[0.0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols - 1, -1, -1):
+            best = max(score[i + 1][j], score[i][j + 1])
+            if sim[i][j] >= diffing._SIMILAR:
+                best = max(best, sim[i][j] + score[i + 1][j + 1])
+            score[i][j] = best
+    pairs: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < rows and j < cols:
+        if sim[i][j] >= diffing._SIMILAR and score[i][j] == sim[i][j] + score[i + 1][j + 1]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif score[i][j] == score[i + 1][j]:
+            pairs.append((i, None))
+            i += 1
+        else:
+            pairs.append((None, j))
+            j += 1
+    return pairs + [(k, None) for k in range(i, rows)] + [(None, k) for k in range(j, cols)]
+
+
+few_words = st.lists(st.sampled_from(["a", "b", "c", "the", "cat", "1,250"]), max_size=12).map(
+    " ".join
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=few_words, b=few_words)
+def test_the_quick_similarity_check_agrees_with_the_bigrams(a, b):
+    exact = diffing._similar(diffing._bigrams(a), diffing._bigrams(b)) >= diffing._SIMILAR
+    assert diffing._similar_units(a, b) == exact
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # one word changed in a long unit: similar without making bigrams
+        (" ".join(f"w{i}" for i in range(40)), " ".join(f"w{i}" for i in range(39)) + " x"),
+        # the same word repeated: few distinct bigrams, so the bound does not decide
+        ("a a a a a a a a b", "a a a a a a a a c"),
+        ("Ticketing", "denied"),
+    ],
+)
+def test_the_quick_similarity_check_on_edited_units(a, b):
+    exact = diffing._similar(diffing._bigrams(a), diffing._bigrams(b)) >= diffing._SIMILAR
+    assert diffing._similar_units(a, b) == exact
+
+
+units = st.lists(few_words, min_size=1, max_size=7)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old=units,
+    new=units,
+    edit_old=st.booleans(),
+    edits=st.lists(st.tuples(st.integers(0, 6), few_words), max_size=3),
+)
+def test_pairing_agrees_with_the_plain_computation(old, new, edit_old, edits):
+    if edit_old:  # the new run an edited copy of the old one, as most runs are
+        new = list(old)
+        for index, text in edits:
+            new[index % len(new)] = text
+    assert diffing._pair_units(old, new) == reference_pairs(old, new)
