@@ -434,6 +434,7 @@ def test_shortcuts_agree_with_the_full_path_on_any_edit(before, edits):
     timeout=st.sampled_from([None, 5.0]),
 )
 def test_the_compiled_diff_answers_as_the_python_one(text1, text2, timeout):
+    assert diffing._NATIVE, "fast-diff-match-patch is a dependency"
     # With a time limit diff-match-patch also tries its half-match speedup; without, not.
     engine = diffing._Engine(timeout, diffing.MAX_DISTINCT_TOKENS)
     deadline = None if timeout is None else time.time() + timeout
@@ -444,6 +445,7 @@ def test_the_compiled_diff_answers_as_the_python_one(text1, text2, timeout):
 
 
 def test_a_compiled_diff_that_ends_past_the_deadline_is_redone_and_flagged_coarse(monkeypatch):
+    assert diffing._NATIVE, "fast-diff-match-patch is a dependency"
     real = diffing.native_diff
 
     def slow_native_diff(*args, **kwargs):

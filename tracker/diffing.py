@@ -31,7 +31,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from diff_match_patch import diff_match_patch
-from fast_diff_match_patch import diff as native_diff
+
+try:  # a declared dependency; without it (no wheel for a platform) diffs are just slower
+    from fast_diff_match_patch import diff as native_diff
+except ImportError:  # pragma: no cover
+    native_diff = None
 
 DELETE: Final = -1
 EQUAL: Final = 0
@@ -130,7 +134,7 @@ def word_diff(
 
 
 # Off only in tests, which check that the compiled diff answers exactly as this one.
-_NATIVE = True
+_NATIVE = native_diff is not None
 _NATIVE_OPS: Final = {"-": DELETE, "=": EQUAL, "+": INSERT}
 # Its worst case (every character a change) at this size takes milliseconds.
 _NATIVE_MAX_CHARS: Final = 4_000
