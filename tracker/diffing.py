@@ -233,7 +233,8 @@ def _anchored_diff(
     new: list[str] = []
 
     def flush() -> None:
-        pairs = _pair_units(old, new) if old and new else None
+        # One unit for one: paired or not, they are diffed together one level down.
+        pairs = _pair_units(old, new) if old and new and len(old) + len(new) > 2 else None
         if pairs is None:
             result.extend(_anchored_diff(engine, "".join(old), "".join(new), level + 1, deadline))
         else:
@@ -506,12 +507,17 @@ def _trimmed_token_diff(
     if len(tail_tokens) < keep and end1 < length1:
         more = itertools.islice(_TOKEN_RE.finditer(text1, end1), keep - len(tail_tokens))
         tail_tokens += [match.group() for match in more]
-    chars1, chars2, table = _encode(
-        [*head_tokens, *middle1, *tail_tokens],
-        [*head_tokens, *middle2, *tail_tokens],
-        engine.max_tokens,
-    ) or ("", "", [])  # never None: there are fewer tokens than characters
-    diffs = engine.diff_main(chars1, chars2, False, deadline)
+    # One character per distinct token (fewer than characters, so within the budget).
+    table = list(dict.fromkeys(itertools.chain(head_tokens, middle1, middle2, tail_tokens)))
+    char_of = dict(zip(table, map(chr, range(len(table))), strict=True)).__getitem__
+    head_chars = "".join(map(char_of, head_tokens))
+    tail_chars = "".join(map(char_of, tail_tokens))
+    diffs = engine.diff_main(
+        head_chars + "".join(map(char_of, middle1)) + tail_chars,
+        head_chars + "".join(map(char_of, middle2)) + tail_chars,
+        False,
+        deadline,
+    )
     engine.diff_cleanupSemantic(diffs)
     decode = table.__getitem__
     ops = [(op, "".join(map(decode, map(ord, text)))) for op, text in diffs]
