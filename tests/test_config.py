@@ -67,3 +67,19 @@ def test_a_typo_in_the_settings_file_is_reported(tmp_path: Path, monkeypatch):
     result = CliRunner().invoke(main, ["list"], env={"TRACKER_HOME": str(tmp_path)})
     assert result.exit_code == 1
     assert "per_host_concurency" in result.stderr
+
+
+def test_a_proxy_url_is_checked_and_kept_secret(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TRACKER_HOME", str(tmp_path))
+    env = {"TRACKER_PROXY_URL": "http://desk:s3cret@proxy.internal:3128"}
+    shown = CliRunner().invoke(main, ["config", "show"], env=env)
+    assert shown.exit_code == 0, shown.stderr
+    assert "s3cret" not in shown.stdout
+    assert load_settings(proxy_url=env["TRACKER_PROXY_URL"]).proxy_url.get_secret_value() == (
+        "http://desk:s3cret@proxy.internal:3128"
+    )
+    assert load_settings(proxy_url="  ").proxy_url is None
+
+    refused = CliRunner().invoke(main, ["list"], env={"TRACKER_PROXY_URL": "socks5://p:1080"})
+    assert refused.exit_code == 1
+    assert "proxy_url must look like http://host:port" in refused.stderr

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from proxy_server import ForwardProxy
 from servers import (
     LocalServer,
     endless_chunked,
@@ -643,3 +644,75 @@ def test_format_size():
         "500 KB",
         "12 bytes",
     ]
+
+
+# -- through an HTTP proxy (the proxy_url setting) ------------------------------------------------
+
+
+@pytest.fixture
+def proxy():
+    with ForwardProxy() as running:
+        yield running
+
+
+def test_pages_are_fetched_through_the_proxy_conditionally(server, proxy):
+    server.set("/story", PAGE, etag='"v1"')
+    with Fetcher(options(proxy=proxy.url)) as fetcher:
+        first = fetcher.fetch(server.url("/story"))
+        second = fetcher.fetch(server.url("/story"), etag=first.etag)
+    assert first.outcome is Outcome.OK
+    assert "Text." in first.text
+    assert second.outcome is Outcome.NOT_MODIFIED
+    assert proxy.requests == [("GET", server.url("/story"))] * 2
+    assert server.count("/story") == 2
+
+
+def test_proxy_credentials_are_sent_and_a_refusal_is_reported():
+    with LocalServer() as server, ForwardProxy(credentials=("desk", "s3cret")) as proxy:
+        server.set("/story", PAGE)
+        with Fetcher(options(proxy=proxy.url)) as fetcher:
+            assert fetcher.fetch(server.url("/story")).outcome is Outcome.OK
+        wrong = proxy.url.replace("s3cret", "wrong")
+        with Fetcher(options(proxy=wrong)) as fetcher:
+            refused = fetcher.fetch(server.url("/story"))
+    assert refused.error_kind == "http_status"
+    assert refused.error == "HTTP 407 Proxy Authentication Required"
+    assert server.count("/story") == 1
+
+
+def test_https_goes_through_a_connect_tunnel(https_server, trusting, proxy):
+    https_server.set("/story", PAGE)
+    with Fetcher(options(proxy=proxy.url)) as fetcher:
+        result = fetcher.fetch(https_server.url("/story"))
+    assert result.outcome is Outcome.OK, result.error
+    assert proxy.requests == [("CONNECT", f"127.0.0.1:{https_server.port}")]
+
+
+def test_a_proxy_that_is_down_is_named_in_the_error(server):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    server.set("/story", PAGE)
+    with Fetcher(options(proxy=dead_proxy)) as fetcher:
+        result = fetcher.fetch(server.url("/story"))
+    assert result.error_kind == "proxy"
+    assert result.error == (
+        f"could not fetch {server.url('/story')} through the proxy: connection to the proxy refused"
+    )
+
+
+def test_private_hosts_are_refused_before_the_proxy_is_asked(server, proxy):
+    server.set("/story", PAGE)
+    with Fetcher(options(proxy=proxy.url, allow_private_networks=False)) as fetcher:
+        result = fetcher.fetch(server.url("/story"))
+    assert result.error_kind == "private_network"
+    assert "TRACKER_ALLOW_PRIVATE_NETWORKS=1" in result.error
+    assert proxy.requests == []
+
+
+def test_the_deadline_holds_through_the_proxy(server, proxy):
+    server.set_handler("/", slow_drip(interval=0.05))
+    with Fetcher(options(proxy=proxy.url, deadline=0.6, read_timeout=5)) as fetcher:
+        result = fetcher.fetch(server.url("/"))
+    assert result.error_kind == "timeout"
+    assert "0.6 s deadline" in result.error

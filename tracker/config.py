@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
     allow_private_networks: bool = Field(
         default=False,
         description="Allow fetching loopback and private addresses (off: SSRF protection).",
+    )
+    proxy_url: SecretStr | None = Field(
+        default=None,
+        description="HTTP proxy for every fetch, http://[user:password@]host:port (HTTPS goes "
+        "through it with CONNECT). Story hosts are still resolved and vetted here first. "
+        "Proxy variables in the environment are ignored.",
     )
 
     # -- politeness --------------------------------------------------------------------
@@ -185,6 +192,16 @@ class Settings(BaseSettings):
         description="Alert channels declared here ([[channels]] tables, see docs/alerts.md); "
         "synced into the database when the daemon starts.",
     )
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _check_proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parts = urlsplit(value.get_secret_value().strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("proxy_url must look like http://host:port (http or https proxy)")
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("home", mode="before")
     @classmethod

@@ -66,6 +66,7 @@ def fetch_options(settings: Settings) -> FetchOptions:
         max_redirects=settings.max_redirects,
         max_bytes=settings.max_body_bytes,
         allow_private_networks=settings.allow_private_networks,
+        proxy=settings.proxy_url.get_secret_value() if settings.proxy_url else None,
     )
 
 

@@ -78,6 +78,8 @@ class FetchOptions:
     max_redirects: int = 5
     max_bytes: int = 10 * MB
     allow_private_networks: bool = False
+    # An HTTP proxy for every request (the environment's proxy variables are never read).
+    proxy: str | None = None
 
 
 class Outcome(StrEnum):
@@ -459,6 +461,8 @@ class Fetcher:
         session.adapters.clear()
         session.mount("https://", self._adapter)
         session.mount("http://", self._adapter)
+        if self.options.proxy:
+            session.proxies = {"http": self.options.proxy, "https": self.options.proxy}
         return session
 
     def _result(
@@ -755,6 +759,8 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
     if (tls := find(ssl.SSLError)) is not None or isinstance(exc, requests.exceptions.SSLError):
         detail = _ssl_detail(tls) if isinstance(tls, ssl.SSLError) else str(exc)
         return "tls", f"TLS error: {detail} ({url})"
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "proxy", f"could not fetch {url} through the proxy: {_proxy_reason(chain)}"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return (
             "timeout",
@@ -777,6 +783,21 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         root = chain[-1]
         return "connection", f"connection to {url} failed: {root}"
     return "internal", f"unexpected error fetching {url}: {type(exc).__name__}: {exc}"
+
+
+def _proxy_reason(chain: list[BaseException]) -> str:
+    """The innermost useful words of a proxy failure (refused, or the proxy's own answer)."""
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection to the proxy refused"
+    for error in reversed(chain):
+        text = str(error)
+        if "Tunnel connection failed" in text:
+            return (
+                "the proxy refused the tunnel ("
+                + text.split("Tunnel connection failed:")[-1].strip(" ')\"")
+                + ")"
+            )
+    return str(chain[-1])
 
 
 def _deadline_message(deadline: float, attempt: _Attempt) -> str:

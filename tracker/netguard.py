@@ -13,8 +13,9 @@ Two layers:
 * `GuardedHTTPAdapter` repeats the check inside urllib3 at the moment the socket is opened and
   connects to exactly the address it vetted. That closes the DNS-rebinding gap: a name that
   resolved to a public address during the check and to 127.0.0.1 a millisecond later still
-  cannot reach 127.0.0.1. (Connections made through an HTTP proxy bypass this second layer; the
-  proxy does its own resolution.)
+  cannot reach 127.0.0.1. Through an HTTP proxy (the `proxy_url` setting) this second layer
+  cannot apply: the socket goes to the proxy, which resolves the name again. The first layer
+  still does, so a host must resolve here, to public addresses, before the proxy is asked.
 """
 
 from __future__ import annotations
@@ -199,18 +200,31 @@ class GuardedHTTPAdapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": self._pool_class(HTTPConnectionPool, HTTPConnection),
-            "https": self._pool_class(HTTPSConnectionPool, HTTPSConnection),
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes(self._allowed)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        new = proxy not in self.proxy_manager
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if new:
+            # Sockets go to the operator's proxy, not to the story's host: no address check
+            # here (the fetcher vetted the host), but the fetcher still gets each socket so
+            # that its deadline can end a transfer dripped through the proxy.
+            manager.pool_classes_by_scheme = self._pool_classes(allow_any_address)
+        return manager
+
+    def _pool_classes(self, allowed: AddressPolicy) -> dict[str, type]:
+        return {
+            "http": self._pool_class(HTTPConnectionPool, HTTPConnection, allowed),
+            "https": self._pool_class(HTTPSConnectionPool, HTTPSConnection, allowed),
         }
 
-    def _pool_class(self, pool_base: type, connection_base: type) -> type:
+    def _pool_class(self, pool_base: type, connection_base: type, allowed: AddressPolicy) -> type:
         on_socket = self._on_socket
         connection_class = type(
             f"Guarded{connection_base.__name__}",
             (_GuardedConnectionMixin, connection_base),
             {
-                "address_allowed": staticmethod(self._allowed),
+                "address_allowed": staticmethod(allowed),
                 "on_socket": staticmethod(on_socket) if on_socket else None,
             },
         )

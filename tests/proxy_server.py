@@ -1,0 +1,133 @@
+"""A real forward HTTP proxy on 127.0.0.1 for tests: plain requests and CONNECT tunnels.
+
+    with ForwardProxy(credentials=("user", "secret")) as proxy:
+        fetch through proxy.url  ->  proxy.requests == [("GET", "http://127.0.0.1:…/story")]
+
+It forwards to any address (loopback included): it stands in for the operator's proxy, and
+vetting story hosts is the tracker's job, not the proxy's.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import select
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+class ForwardProxy:
+    def __init__(self, *, credentials: tuple[str, str] | None = None) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.credentials = credentials
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+        self._httpd.daemon_threads = True
+        self._httpd.proxy = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        if self.credentials:
+            user, password = self.credentials
+            return f"http://{user}:{password}@{host}:{port}"
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> ForwardProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    @property
+    def proxy(self) -> ForwardProxy:
+        return self.server.proxy  # type: ignore[attr-defined]
+
+    def _authorised(self) -> bool:
+        if self.proxy.credentials is None:
+            return True
+        expected = base64.b64encode(":".join(self.proxy.credentials).encode()).decode()
+        if self.headers.get("Proxy-Authorization") == f"Basic {expected}":
+            return True
+        self.send_response(407)
+        self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def do_GET(self) -> None:
+        self.proxy.requests.append(("GET", self.path))
+        if not self._authorised():
+            return
+        target = urlsplit(self.path)
+        upstream = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=10)
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() not in ("proxy-authorization",)
+        }
+        upstream.request(
+            "GET", target.path + (f"?{target.query}" if target.query else ""), headers=headers
+        )
+        response = upstream.getresponse()
+        # Streamed as it arrives (a proxy must not hide a server that drips its body).
+        length = response.getheader("Content-Length")
+        self.send_response(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(name, value)
+        if length is not None:
+            self.send_header("Content-Length", length)
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        try:
+            while chunk := response.read1(65536):
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except OSError:  # the client gave up (its deadline): stop relaying
+            self.close_connection = True
+        finally:
+            upstream.close()
+
+    def do_CONNECT(self) -> None:
+        self.proxy.requests.append(("CONNECT", self.path))
+        if not self._authorised():
+            return
+        host, _, port = self.path.rpartition(":")
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=10)
+        except OSError:
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.close_connection = True
+        sockets = [self.connection, upstream]
+        try:
+            while True:
+                readable, _, _ = select.select(sockets, [], [], 10)
+                if not readable:
+                    return
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.connection else self.connection).sendall(data)
+        finally:
+            upstream.close()
