@@ -541,3 +541,40 @@ def test_pairing_agrees_with_the_plain_computation(old, new, edit_old, edits):
         for index, text in edits:
             new[index % len(new)] = text
     assert diffing._pair_units(old, new) == reference_pairs(old, new)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text1=st.text(alphabet="ab c.", max_size=40), text2=st.text(alphabet="abd c.", max_size=40))
+def test_the_semantic_cleanup_is_skipped_only_where_it_changes_nothing(text1, text2):
+    engine = diffing._Engine(None, diffing.MAX_DISTINCT_TOKENS)
+    diffs = engine.diff_main(text1, text2, False)
+    quick, plain = list(diffs), list(diffs)
+    engine.diff_cleanupSemantic(quick)
+    diffing.diff_match_patch.diff_cleanupSemantic(engine, plain)
+    assert quick == plain
+    if not diffing._semantic_cleanup_would_change(diffs):
+        assert plain == diffs
+
+
+@pytest.mark.parametrize(
+    "diffs",
+    [
+        [
+            (EQUAL, "x"),
+            (DELETE, "ab"),
+            (INSERT, "cca"),
+            (EQUAL, "y"),
+        ],  # insertion ends as deletion starts
+        [(DELETE, "abcxxx"), (INSERT, "xxxdef")],  # deletion ends as insertion starts
+        [(EQUAL, "x"), (DELETE, "a"), (EQUAL, "b"), (INSERT, "c"), (EQUAL, "yy")],  # short equality
+        [(EQUAL, "xy"), (DELETE, "ab"), (INSERT, "cd"), (EQUAL, "yz")],  # nothing to do
+    ],
+)
+def test_the_semantic_cleanup_shortcut_on_hand_made_diffs(diffs):
+    engine = diffing._Engine(None, diffing.MAX_DISTINCT_TOKENS)
+    quick, plain = list(diffs), list(diffs)
+    engine.diff_cleanupSemantic(quick)
+    diffing.diff_match_patch.diff_cleanupSemantic(engine, plain)
+    assert quick == plain
+    # (it may answer "could change" for a diff the cleanup turns back into itself)
+    assert diffing._semantic_cleanup_would_change(diffs) or plain == diffs

@@ -192,10 +192,50 @@ class _Engine(diff_match_patch):
             self.timed_out = True
         return diffs
 
+    def diff_cleanupSemantic(self, diffs: list[Op]) -> None:
+        if not _SHORTCUTS or _semantic_cleanup_would_change(diffs):
+            super().diff_cleanupSemantic(diffs)
+
     def diff_cleanupSemanticLossless(self, diffs: list[Op]) -> None:
         # Its scoring reads characters as letters, spaces and line breaks; ours are token ids,
         # so its shifts would be arbitrary. Edits already sit on token boundaries.
         return None
+
+
+def _semantic_cleanup_would_change(diffs: list[Op]) -> bool:
+    """Whether diff_cleanupSemantic (as _Engine runs it) could change these diffs.
+
+    Most word diffs it leaves alone, and saying so costs less than its run: it changes a
+    diff only where an equality is no longer than the edits on both sides of it (its first
+    pass, followed here to its first hit) or where a deletion and the insertion after it
+    overlap (which needs the first character of one inside the other).
+    """
+    inserted_before = deleted_before = inserted_after = deleted_after = 0
+    last_equality = ""
+    for op, text in diffs:
+        if op == EQUAL:
+            inserted_before, deleted_before = inserted_after, deleted_after
+            inserted_after = deleted_after = 0
+            last_equality = text
+            continue
+        if op == INSERT:
+            inserted_after += len(text)
+        else:
+            deleted_after += len(text)
+        if (
+            last_equality
+            and len(last_equality) <= max(inserted_before, deleted_before)
+            and len(last_equality) <= max(inserted_after, deleted_after)
+        ):
+            return True
+    for (op1, deleted), (op2, inserted) in itertools.pairwise(diffs):
+        if (
+            op1 == DELETE
+            and op2 == INSERT
+            and (not deleted or not inserted or inserted[0] in deleted or deleted[0] in inserted)
+        ):
+            return True
+    return False
 
 
 # Anchoring levels, coarse to fine. A unit ends with the whitespace after it, so unit
