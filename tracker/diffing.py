@@ -9,7 +9,10 @@ tokens, a diff never splits a word ("cat" -> "cats" shows as a whole word replac
 Speed comes from anchoring, as diff-match-patch's own line mode does: paragraphs are diffed
 first, then sentences inside changed paragraph runs, then words inside changed sentence runs.
 A 50 KB article with a few edits thus costs milliseconds instead of a full Myers diff over
-~20k tokens.
+~20k tokens. At the word level only the changed middle of a pair is tokenised and diffed
+(see `_trimmed_token_diff`), small diffs run in diff-match-patch's compiled C++ port, and
+a semantic cleanup that would change nothing is skipped: each gives exactly the answer of
+the plain path, which the tests check.
 
 diff-match-patch gives up silently at its deadline (it reports "delete everything, insert
 everything" for the part it had not finished). We detect that and flag the diff as *coarse*;
