@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -102,6 +103,10 @@ def test_warc_round_trip_every_capture_byte_identical(
         for record in ArchiveIterator(stream):
             headers = record.rec_headers
             assert headers.protocol == "WARC/1.1"
+            # W3C ISO 8601 in UTC: "2024-03-05T10:00:00.000000Z", never "+00:00Z".
+            assert re.fullmatch(
+                r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z", headers.get_header("WARC-Date")
+            )
             if record.rec_type == "response":
                 body = record.content_stream().read()
                 responses[headers.get_header("WARC-Record-ID")] = (

@@ -22,7 +22,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO, Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -320,6 +320,15 @@ def warc_request_headers(url: str, user_agent: str) -> Any:
     )
 
 
+def _warc_date(value: datetime) -> str:
+    """WARC-Date: UTC, "Z", microseconds (warcio would write "+00:00Z" for an aware time)."""
+    from warcio.timeutils import datetime_to_iso_date
+
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return datetime_to_iso_date(value, use_micros=True)
+
+
 def export_warc(
     session: Session,
     out: BinaryIO,
@@ -329,7 +338,6 @@ def export_warc(
     filename: str = "tracker.warc.gz",
 ) -> WarcSummary:
     """Write a gzipped WARC 1.1 file of the captures behind the versions of the stories."""
-    from warcio.timeutils import datetime_to_iso_date
     from warcio.warcwriter import WARCWriter
 
     writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
@@ -358,7 +366,7 @@ def export_warc(
         for version, capture in versions:
             if capture.sha256 not in response_ids:
                 body = decompress(capture.body_zstd)
-                date = datetime_to_iso_date(capture.first_captured_at, use_micros=True)
+                date = _warc_date(capture.first_captured_at)
                 response = writer.create_warc_record(
                     capture.url,
                     "response",
@@ -395,7 +403,7 @@ def export_warc(
                     payload=io.BytesIO(json.dumps(about, ensure_ascii=False).encode()),
                     warc_content_type="application/json",
                     warc_headers_dict={
-                        "WARC-Date": datetime_to_iso_date(version.captured_at, use_micros=True),
+                        "WARC-Date": _warc_date(version.captured_at),
                         "WARC-Refers-To": response_ids[capture.sha256],
                     },
                 )

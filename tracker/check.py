@@ -336,7 +336,7 @@ def record(
             return report
         else:
             check.outcome = CheckOutcome.CHANGED
-            version = _store_version(
+            version = store_version(
                 session, story, fetched, analysis, comparison, now=now, capture=capture
             )
             check.version_id = version.id
@@ -411,7 +411,7 @@ def _failed(session: Session, story: Story, check: Check, now: datetime) -> None
         )
 
 
-def _store_version(
+def store_version(
     session: Session,
     story: Story,
     fetched: FetchResult,
@@ -421,6 +421,8 @@ def _store_version(
     now: datetime,
     capture: PreparedCapture | None,
 ) -> Version:
+    """Store the next version of `story`, captured at `now`, with its raw capture.
+    (Live checks through :func:`record`; WARC imports directly, with the record's date.)"""
     article = analysis.article
     assert article is not None and analysis.fingerprint is not None
     capture_sha = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +172,13 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
 
 
 def _sniff(path: Path) -> str:
-    head = path.read_bytes()[:4096].lstrip()
+    from tracker.warc_import import is_warc
+
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    if is_warc(head):
+        return "warc"
+    head = head.lstrip()
     if head.startswith(b"{"):
         return "json"
     if b"<opml" in head.lower():
@@ -185,16 +191,18 @@ def _sniff(path: Path) -> str:
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(["auto", "urls", "opml", "json"]),
+    type=click.Choice(["auto", "urls", "opml", "json", "warc"]),
     default="auto",
     show_default=True,
-    help="urls: one URL a line; opml: feeds; json: a `tracker export`.",
+    help="urls: one URL a line; opml: feeds; json: a `tracker export`; warc: captures "
+    "(.warc or .warc.gz, from any crawler or `tracker export --format warc`).",
 )
-@click.option("--tag", "tags", multiple=True, help="Tag what is imported (urls, opml).")
+@click.option("--tag", "tags", multiple=True, help="Tag what is imported (urls, opml, warc).")
 @pass_app
 @_friendly_errors
 def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[str, ...]) -> None:
-    """Import stories (text file of URLs), feeds (OPML) or a JSON export."""
+    """Import stories (text file of URLs), feeds (OPML), a JSON export, or a WARC file's
+    captures as versions."""
     from tracker.archive import ArchiveError, import_json
     from tracker.cli import _read_url_file
     from tracker.discover import parse_opml
@@ -202,6 +210,9 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
     from tracker.stories import add_stories
 
     kind = _sniff(path) if file_format == "auto" else file_format
+    if kind == "warc":
+        _import_warc(app, path, tags)
+        return
     now = utcnow()
     with app.session() as session:
         if kind == "urls":
@@ -238,6 +249,63 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
             )
             for line in report.skipped:
                 click.echo(f"skipped: {line}", err=True)
+
+
+def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tracker.models import Story
+    from tracker.stories import StoryError, add_stories
+    from tracker.warc_import import WarcReadError, import_warc
+
+    story_ids: dict[str, int] = {}  # URL checks (and their DNS lookups) once per story
+
+    def add_story(session: Any, url: str, first_seen_at: datetime) -> tuple[Any, bool]:
+        created = False
+        if url not in story_ids:
+            try:
+                [added] = add_stories(
+                    session,
+                    [url],
+                    now=utcnow(),
+                    tags=tags,
+                    allow_private_networks=app.settings.allow_private_networks,
+                    first_seen_at=first_seen_at,
+                    tracking=app.tracking,
+                )
+            except StoryError as exc:
+                raise ValueError(str(exc)) from exc
+            story_ids[url], created = added.story_id, added.created
+        return session.get(Story, story_ids[url]), created
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            report = import_warc(
+                app.db,
+                path,
+                add_story=add_story,
+                max_body_bytes=app.settings.max_body_bytes,
+                on_progress=on_progress,
+            )
+        except WarcReadError as exc:
+            raise CLIError(f"{path}: not a readable WARC file ({exc})") from exc
+    click.echo(report.summary())
+    for line in report.problems:
+        click.echo(f"skipped: {line}", err=True)
 
 
 @click.command("export")

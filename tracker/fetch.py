@@ -125,6 +125,8 @@ ERROR_KINDS = frozenset(
         "private_network",
         "bad_url",
         "decode",
+        "proxy",  # the proxy_url proxy could not be reached or failed the request
+        "robots",  # not fetched: robots.txt disallows it (see fetch.not_fetched)
         "internal",  # a bug in the tracker, not a property of the site; logged with traceback
     }
 )

@@ -1,0 +1,178 @@
+"""`tracker import FILE.warc.gz`: captures made elsewhere become a story's history.
+
+Runs on SQLite and (with TRACKER_TEST_POSTGRES_URL) PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from tracker.cli import main
+from tracker.demo_story import STAGES, render_page
+
+STORY = "http://127.0.0.1:9/news/us-iran-talks"
+OTHER = "http://127.0.0.1:9/world/other-story"
+T1 = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
+T2 = datetime(2024, 3, 5, 11, 0, tzinfo=UTC)
+T3 = datetime(2024, 3, 5, 12, 0, tzinfo=UTC)
+
+
+class Warc:
+    """A WARC file written the way crawlers write them."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        self.writer = WARCWriter(self.buffer, gzip=True)
+
+    def response(
+        self,
+        url: str,
+        when: datetime,
+        body: bytes,
+        *,
+        status: str = "200 OK",
+        content_type: str = "text/html; charset=utf-8",
+        extra: list[tuple[str, str]] | None = None,
+    ) -> None:
+        headers = StatusAndHeaders(
+            status,
+            [("Content-Type", content_type), ("Content-Length", str(len(body))), *(extra or [])],
+            protocol="HTTP/1.1",
+        )
+        record = self.writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            http_headers=headers,
+            warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+        self.writer.write_record(record)
+
+    def revisit(self, url: str, when: datetime) -> None:
+        record = self.writer.create_revisit_record(
+            url,
+            digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            refers_to_uri=url,
+            refers_to_date=T1.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        record.rec_headers.replace_header("WARC-Date", when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.writer.write_record(record)
+
+    def save(self, path: Path) -> Path:
+        path.write_bytes(self.buffer.getvalue())
+        return path
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str):
+    def make(home: str = "home"):
+        env = {
+            "TRACKER_HOME": str(tmp_path / home),
+            "TRACKER_DATABASE_URL": database_url,
+            "TRACKER_ALLOW_PRIVATE_NETWORKS": "1",
+        }
+
+        def run(*args: str, ok: bool = True) -> Result:
+            result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+            if ok:
+                assert result.exit_code == 0, result.output + result.stderr
+            return result
+
+        return run
+
+    return make
+
+
+def page(stage: int, chrome: int = 0) -> bytes:
+    return render_page(STAGES[stage], chrome).encode()
+
+
+@pytest.fixture
+def crawl(tmp_path: Path) -> Path:
+    warc = Warc()
+    # Out of date order on purpose, as files concatenated from several crawls are.
+    warc.response(STORY, T3, page(1, chrome=2))  # the press-conference update
+    warc.response(STORY, T1, page(0, chrome=0))  # the first capture, with its promise
+    warc.response(STORY, T2, page(0, chrome=1))  # page chrome changed, article did not
+    warc.revisit(STORY, T3)
+    warc.response(STORY, T3, b"gone", status="404 Not Found")
+    warc.response(OTHER, T2, b"\x89PNG\r\n\x1a\n", content_type="image/png")
+    warc.response(
+        OTHER,
+        T3,
+        gzip.compress(page(2)),
+        extra=[("Content-Encoding", "gzip")],  # as served on the wire
+    )
+    return warc.save(tmp_path / "crawl.warc.gz")
+
+
+def test_a_crawl_becomes_the_stories_history_in_date_order(cli, crawl: Path):
+    run = cli()
+    result = run("import", str(crawl))
+    assert result.stdout.strip() == (
+        "imported 6 captures: 3 versions, 2 new stories; skipped: "
+        "1 same article as the version before, 1 not an HTML page, 1 not a 200 response, "
+        "1 revisit record (payload seen before)"
+    )
+    history = json.loads(run("history", STORY, "--json").stdout)
+    assert [(v["seq"], v["captured_at"][:19]) for v in history] == [
+        (1, "2024-03-05T10:00:00"),
+        (2, "2024-03-05T12:00:00"),
+    ]
+    assert "paragraphs_added" in history[1]["kinds"]
+    first = json.loads(run("show", STORY, "1", "--json").stdout)
+    assert "check back for an update" in first["text"]
+    other = json.loads(run("show", OTHER, "--json").stdout)
+    assert other["title"] == STAGES[2].headline  # gzip-encoded on the wire, decoded here
+    stories = {s["url"]: s for s in json.loads(run("list", "--json").stdout)}
+    assert stories[STORY]["versions"] == 2
+    assert stories[STORY]["promise"] == "none"  # imported history makes no promise events
+
+
+def test_importing_the_same_file_again_adds_nothing(cli, crawl: Path):
+    run = cli()
+    run("import", str(crawl))
+    again = run("import", str(crawl)).stdout
+    assert again.startswith("imported 6 captures: 0 versions, 0 new stories; skipped:")
+    assert "4 dated at or before the story's latest version" in again
+    assert len(json.loads(run("history", STORY, "--json").stdout)) == 2
+
+
+def test_an_exported_warc_round_trips_into_another_tracker(cli, crawl: Path, tmp_path: Path):
+    source, target = cli("source"), cli("target")
+    source("import", str(crawl))
+    exported = tmp_path / "export.warc.gz"
+    source("export", "--format", "warc", "-o", str(exported))
+    target("import", str(exported))
+    for url in (STORY, OTHER):
+        before = json.loads(source("history", url, "--json").stdout)
+        after = json.loads(target("history", url, "--json").stdout)
+        keep = ("seq", "captured_at", "title", "kinds", "words_added", "capture_sha256")
+        assert [{k: v[k] for k in keep} for v in after] == [{k: v[k] for k in keep} for v in before]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"WARC/1.0\r\nthis is not a record\r\n\r\n",
+        gzip.compress(b"gzipped text that is not a WARC"),
+        bytes(range(256)) * 8,
+    ],
+    ids=["bad-record", "gzipped-text", "binary"],
+)
+def test_a_file_that_is_not_a_warc_is_one_clear_error(cli, tmp_path: Path, content: bytes):
+    broken = tmp_path / "broken.warc"
+    broken.write_bytes(content)
+    result = cli()("import", "--format", "warc", str(broken), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {broken}: not a readable WARC file")
+    assert len(result.stderr) < 300
