@@ -248,3 +248,133 @@ def test_text_is_normalised() -> None:
     body = "".join(f"<p>{p.replace(' ', nbsp, 2)}{zwsp}</p>" for p in PARAGRAPHS)
     body = body.replace("7 to 2", f"7{nbsp}to{nbsp}2").replace("council", f"coun{zwsp}cil")
     assert extract(page(body=body)).text == "\n\n".join(PARAGRAPHS)
+
+
+# --- body parts trafilatura drops or cuts ------------------------------------------------------
+
+
+def test_a_paragraph_broken_over_source_lines_is_one_block() -> None:
+    # Templates put each link on a line of its own; a reader sees one paragraph.
+    last = (
+        "<p>Home Depot shares are up about 40% this year, easily outpacing the\n"
+        '    <a href="/quote/DJIA">Dow Jones Industrial Average</a>\n   and\n'
+        '    <a href="/quote/SPX">S&amp;P 500</a>\n   over the same span.</p>'
+    )
+    article = extract(page(body="".join(f"<p>{p}</p>" for p in PARAGRAPHS) + last))
+    expected = (
+        "Home Depot shares are up about 40% this year, easily outpacing the"
+        " Dow Jones Industrial Average and S&P 500 over the same span."
+    )
+    assert article.text.split("\n\n")[-1] == expected
+    assert article.blocks[-1].links == ("Dow Jones Industrial Average", "S&P 500")
+
+
+def test_a_summary_above_the_body_is_read() -> None:
+    # Cut down from a corpus page (rt.com) where trafilatura reads only the inner text container.
+    summary = (
+        "Three people have died during protests in Bolivia against the self-declared “interim”"
+        " government that ousted Evo Morales, after violent clashes erupted between the socialist"
+        " leader’s supporters and security forces."
+    )
+    html = (
+        '<html><head><title>x</title></head><body><main><div class="article ">'
+        '<h1 class="article__heading"> ‘He died in my hands’: 3 pro-Morales demonstrators killed'
+        " in clashes with Bolivia’s police &amp; soldiers near barricaded fuel plant </h1>"
+        '<div class="article__summary summary "> Three people have died during protests '
+        "in Bolivia against the self-declared “interim” government that ousted Evo "
+        "Morales, after violent clashes erupted between the socialist leader’s supporters "
+        'and security forces. </div><div class="article__text text "><p>In addition to '
+        "the three fatalities at a fuel plant on Tuesday, Bolivia’s public defender’s "
+        "office said another 30 people had been injured in the skirmishes, but added the "
+        "exact circumstances of the deaths and injuries remained unclear.</p><p>Public "
+        "Ombudsman Nadia Cruz’s office said the deaths were caused by gunshot wounds and "
+        "called on the <em>“interim”</em> government to withdraw military units from all "
+        'policing operations in order to reduce the violence.</p><a class="read-more-big" '
+        'href="/news/473735-bolivia-crackdown-socialists-journalists-sedition/"> <span '
+        'class="read-more-big__container"> <span class="read-more-big__content"> <span '
+        'class="read-more-big__subtitle">Also on rt.com</span> <span '
+        'class="read-more-big__title">Journalists &amp; politicians from Morales’ party '
+        "threatened with sedition arrests as Bolivia purges socialist elements</span> "
+        "</span>  </span> </a><p>An Associated Press journalist in the area also reported "
+        "hearing gunfire near the fuel facility in Senkata, which protesters have tried "
+        "to block over the last five days in an attempt to shut down operations, as well "
+        "as seeing a military helicopter flying over the plant.</p><p>A doctor on the "
+        "scene told Ruptly that he tried to save one of the wounded demonstrators, but "
+        "failed to do so.</p><p><em>“It’s a shame to see a comrade die in this way, "
+        "because he died in my hands. Seeing it was a shot in the heart, how sad to see "
+        "something like that,”</em> the doctor said.</p><p><strong><em>Like this story? "
+        "Share it with a friend!</em></strong></p><p></p></div></div> "
+        "</main></body></html>"
+    )
+    assert extract(html).text.split("\n\n")[0] == summary
+
+
+def test_a_prose_block_among_the_paragraphs_is_read_but_not_teaser_cards() -> None:
+    # Cut down from a corpus page (politifact.com) whose questions are divs trafilatura drops.
+    teaser = "Former governor speaks with a business owner during a campaign stop on Tuesday."
+    html = (
+        "<html><head><title>x</title></head><body><main><article>"
+        "<h1>PolitiFact guide to tariffs</h1>"
+        '<div class="article__text"> <p>Breaking with decades of United States policy '
+        "favoring free trade, President Donald Trump has pursued an agenda favoring "
+        'tariffs as weapons in a widening trade war. </p> <p>"We talk about it all the '
+        'time, but under this administration, the great betrayal is over," Trump <a>said '
+        'at a rally in Monroe, La.,</a> on Nov. 6, 2019. "America is no longer for sale. '
+        "Thanks to my tariffs, we're taking in billions and billions of dollars from a "
+        'country that never gave us 10 cents, China."</p> <p>Backers of tariffs say that '
+        "they help American companies become more competitive with their foreign "
+        "counterparts. As those companies prosper, the thinking goes, they can hire more "
+        "workers and pay their employees better. Those workers, in turn, would have more "
+        "money to spend, and that helps spread those dollars around the economy more "
+        "broadly.</p> <p>Tariffs have also strengthened the United States’ leverage after "
+        "massive job losses from China trade in recent decades, said Scott Paul, who "
+        "heads the Alliance for American Manufacturing, a group that has applauded some "
+        "of Trump’s tariff decisions.</p> <p>Most mainstream economists, however, argue "
+        "that consumers are the primary victims of tariffs. Tariffs on consumer products "
+        "hit customers directly, while tariffs on raw materials can produce delays or "
+        "price spikes that spiral across the economy, interrupting complex and "
+        "time-sensitive supply chains. Any slowdown in the supply chain could mean "
+        'layoffs for producers and a hit to the broader U.S. economy.</p> <p>"As a '
+        'general matter, import tariffs are a tax," said Lawrence White, a professor at '
+        'New York University’s Stern School of Business. "Tariffs, like any tax, '
+        "generally introduce an inefficiency and makes the two sides of the trading "
+        'relationship poorer — not richer."</p> <p>Studies have shown that lower-income '
+        "Americans tend to purchase a larger fraction of their income on goods. That "
+        "means they could feel the pinch worse than more affluent Americans do.</p> "
+        "<p>The situation can worsen if other countries raise trade barriers against the "
+        "United States, thus hurting U.S. companies that export to the rest of the world. "
+        '</p> <div class="pf_subheadline">Who pays the cost of a tariff?</div> <p>When '
+        "the United States slaps tariffs on goods, it <a>isn’t foreign exporters</a> that "
+        "make the payment. The importers do, and they’re usually U.S. companies.</p> "
+        '<p>"If the U.S. imposes a tariff on Chinese televisions, the duty is paid to '
+        "U.S. Customs and Border Protection at the border by a U.S. broker representing a "
+        'U.S. importer — say, Costco," Howard Gleckman, a senior fellow at the Urban '
+        'Institute-Brookings Institution Tax Policy Center, <a>has written</a>. "The '
+        'Chinese government pays nothing."</p> <p>Customs and Border Protection typically '
+        "requires payment within 10 days of their shipments clearing customs, <a>Reuters "
+        "reported</a>. Companies that don’t pay their amount by that date are sent a new "
+        "bill.</p> </div> "
+        f'<div class="promo"><div class="promo-text">{teaser}</div></div>'
+        "</article></main></body></html>"
+    )
+    text = extract(html).text
+    assert "\n\nWho pays the cost of a tariff?\n\n" in text
+    assert teaser not in text
+
+
+def test_a_video_title_over_its_caption_is_read_but_not_a_box_heading() -> None:
+    video = (
+        '<div class="video"><div class="caption"><h4><a href="/v/1">Top entertainment'
+        " headlines for Nov. 19</a></h4><p>The top entertainment and celebrity headlines for"
+        " Nov. 19 are here. Check out what is clicking today.</p></div></div>"
+    )
+    box = (
+        '<div class="related"><h4>Related</h4><a href="/b"><h5>Court blocks controversial'
+        " voting law</h5></a></div>"
+    )
+    body = video + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2]) + box
+    body += "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:])
+    article = extract(page(body=body))
+    assert "Top entertainment headlines for Nov. 19" in article.text
+    assert "Related" not in article.text
+    assert "voting law" not in article.text

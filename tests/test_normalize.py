@@ -255,3 +255,59 @@ def test_plain_text_articles_without_blocks_are_fingerprinted_by_paragraph() -> 
     same = Article("T", None, None, None, "One para.\n\n57 Comments\n\nTwo para.", None, None)
     assert fingerprint(plain) == fingerprint(same)
     assert fingerprint_lines(plain) == ["headline\tT", "body\tOne para.", "body\tTwo para."]
+
+
+# --- link-dense blocks that are the story's own ------------------------------------------------
+
+
+def test_a_short_paragraph_before_a_related_link_is_not_taken_for_its_label() -> None:
+    def performance(year: str) -> Article:
+        related = Block("RELATED: Storm knocks out power", links=("Storm knocks out power",))
+        return article(BODY[0], Block(f"{year} Jeongdong Theater Tradition Series"), related)
+
+    assert fingerprint(performance("2018")) != fingerprint(performance("2019"))
+
+
+def test_a_price_inside_a_phrase_of_the_sentence_is_the_writers() -> None:
+    def deals(price: str) -> Article:
+        phrase = f"various MacBook models from ${price} at Amazon"
+        return article(Block(f"Today's best deals include {phrase}.", links=(phrase,)), *BODY[1:])
+
+    assert fingerprint(deals("700")) != fingerprint(deals("699"))
+
+
+@pytest.mark.parametrize(
+    "address", ["https://t.co/HO1ZRs9T1P", "DOI: 10.1007/978-3-319-09575-2_199-1"]
+)
+def test_a_link_that_is_an_address_is_a_citation_not_chrome(address: str) -> None:
+    def cited(link: str) -> Article:
+        return article(*BODY, Block(f"we're on it. {link}", links=(link,)))
+
+    edited_address = address.replace("1", "2", 1)
+    assert fingerprint(cited(address)) != fingerprint(cited(edited_address))
+    assert fingerprint(cited(address)) != BASE
+
+
+def test_a_reference_list_entry_counts() -> None:
+    entry = "[2] Joint Commission National Patient Safety Goal: Alarm Management"
+    assert fingerprint(article(*BODY, Block(entry, links=(entry,)))) != BASE
+
+
+def test_a_linked_sentence_with_a_card_after_it_is_prose() -> None:
+    def teaser(years: str) -> Article:
+        sentence = f"A new game is finally coming out after {years} years of waiting."
+        linked = Block(f"{sentence} ($199 at Amazon)", links=(sentence, "$199 at Amazon"))
+        return article(BODY[0], linked, *BODY[1:])
+
+    assert fingerprint(teaser("12")) != fingerprint(teaser("10"))
+
+
+def test_a_linked_subheading_over_prose_counts() -> None:
+    product = "Satechi 72W USB-C Power Delivery Car Charger"
+    heading = Block(product, links=(product,), kind="head")
+    prose = Block("Apple first started replacing its MagSafe connector with USB-C in 2015.")
+    with_heading = article(*BODY, heading, prose)
+    assert fingerprint(with_heading) != fingerprint(article(*BODY, prose))
+    # Headlines of other stories, one after the other, stay chrome.
+    other = Block("Court blocks voting law", links=("Court blocks voting law",), kind="head")
+    assert fingerprint(article(*BODY[:1], heading, other, *BODY[1:])) == BASE

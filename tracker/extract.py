@@ -75,6 +75,7 @@ def _trafilatura_config() -> ConfigParser:
 _TRAFILATURA_CONFIG = _trafilatura_config()
 
 _MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
+_SOURCE_BREAK = re.compile(r"\s*\n\s*")
 _LIST_MARKER = re.compile(r"^[-*•](?:\s+|$)")  # the "- " xmltotxt puts before list items
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»«~/]\s+|\s*::\s*")
 
@@ -181,6 +182,14 @@ def _element_blocks(element: lxml.etree._Element, kind: str) -> Iterator[Block]:
     plain = deepcopy(element)
     plain.tail = None
     lxml.etree.strip_tags(plain, "ref")  # keep link text, drop the markdown link syntax
+    if kind != "code":
+        # A line break in the page's source renders as a space; only <lb> breaks a line. Left
+        # in, it would cut a paragraph at each link the template put on a line of its own.
+        for node in plain.iter():
+            if node.text and "\n" in node.text:
+                node.text = _SOURCE_BREAK.sub(" ", node.text)
+            if node is not plain and node.tail and "\n" in node.tail:
+                node.tail = _SOURCE_BREAK.sub(" ", node.tail)
     # Fallback extractors can leave links written as markdown in text nodes.
     raw = _MARKDOWN_LINK.sub(r"\1", xmltotxt(plain, False))
     lines = [_LIST_MARKER.sub("", normalize_text(line)) for line in raw.split("\n")]
@@ -223,7 +232,7 @@ def _with_continuations(tree: HtmlElement, blocks: list[Block]) -> list[Block]:
         last = where.get(_key(block.text), last)
         ordered.append((last, index, block))
     for p in dict.fromkeys(found):
-        for block in _inline_blocks(p):
+        for block in _inline_blocks(p, "head" if p.tag in _HEADINGS else "p"):
             ordered.append((position[p], len(ordered), block))
     return [block for _, _, block in sorted(ordered, key=lambda item: (item[0], item[1]))]
 
@@ -277,16 +286,22 @@ def _same_container_paragraphs(matched: list[HtmlElement], everything: str) -> l
     found: list[HtmlElement] = []
     # A note the template puts after the body's wrapper (a correction, an editor's note) is a
     # paragraph of its own next to the wrapper, one or two levels above the main container.
+    # So is a summary the template puts above the body in a block of its own ("Three people
+    # have died ..." in a <div class="summary">): a div of plain prose, no inner blocks.
     main = counts.most_common(1)[0][0]
     for ancestor in list(main.iterancestors())[:2] if main is not None else []:
-        for p in ancestor.iterchildren("p"):
+        for p in ancestor.iterchildren("p", "div"):
+            if p in done or (p.tag == "div" and not _is_prose_leaf(p)):
+                continue
             key = _visible_key(p)
-            if p not in done and key and key not in everything:
+            if key and key not in everything:
                 found.append(p)
             done.add(p)
     for container in containers:
-        for p in container.iter("p"):
-            if p in done:
+        # Paragraphs, subheadings (a video's title over its caption) and divs of plain prose
+        # (a template's "subheadline" div).
+        for p in container.iter("p", "div", *_HEADINGS):
+            if p in done or not _is_body_part(p, containers):
                 continue
             done.add(p)
             key = _visible_key(p)
@@ -300,6 +315,33 @@ def _same_container_paragraphs(matched: list[HtmlElement], everything: str) -> l
             else:
                 found.append(p)
     return found
+
+
+def _is_body_part(element: HtmlElement, containers: set[HtmlElement]) -> bool:
+    """Whether a div or heading in a body container reads as part of the body.
+
+    A div counts when it is a plain-prose block among the body's paragraphs (a template's
+    "subheadline" div); prose divs nested deeper are captions and teaser cards. A heading counts
+    when a paragraph follows it (a video's title over its caption): a box's heading is followed
+    by its list of links.
+    """
+    if element.tag == "div":
+        return element.getparent() in containers and _is_prose_leaf(element, min_words=4)
+    if element.tag in _HEADINGS:
+        following = element.getnext()
+        return following is not None and following.tag == "p"
+    return True
+
+
+def _is_prose_leaf(element: HtmlElement, min_words: int = 8) -> bool:
+    """A block holding only a few sentences of prose: no inner blocks, links or figures."""
+    # Direct children first: most divs hold blocks, and this keeps the test linear.
+    if any(isinstance(el.tag, str) and el.tag in _NOT_PROSE for el in element):
+        return False
+    if any(isinstance(el.tag, str) and el.tag in _NOT_PROSE for el in element.iterdescendants()):
+        return False
+    text = " ".join(element.text_content().split())
+    return len(text.split()) >= min_words and text[-1:] in '.!?…"”’'
 
 
 _BLOCK_TAGS = frozenset(
@@ -343,6 +385,8 @@ _BLOCK_TAGS = frozenset(
         "br",
     ]
 )
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_NOT_PROSE = _BLOCK_TAGS | {"a", "img"}
 _SKIP_TAGS = frozenset(
     ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "button", "select"]
 )
@@ -356,15 +400,18 @@ def _selected_blocks(tree: HtmlElement, selector: str) -> list[Block]:
     return [block for element in matches for block in _inline_blocks(element)]
 
 
-def _inline_blocks(element: HtmlElement) -> list[Block]:
+def _inline_blocks(element: HtmlElement, kind: str = "p") -> list[Block]:
     """The blocks of an element as a reader sees them: no script text, one per line."""
     lines: list[tuple[list[str], list[str]]] = [([], [])]
     _walk_inline(element, lines, in_link=False)
     blocks = []
+    # A heading wrapped in a link (a teaser card) is link text throughout.
+    linked = next(element.iterancestors("a"), None) is not None
     for parts, links in lines:
         text = normalize_text(" ".join(parts))
         if text:
-            blocks.append(Block(text=text, links=tuple(normalize_text(x) for x in links)))
+            links_ = (text,) if linked else tuple(normalize_text(x) for x in links)
+            blocks.append(Block(text=text, links=links_, kind=kind))
     return blocks
 
 

@@ -131,8 +131,10 @@ _AD_LABEL = re.compile(
 _MARKET_NUMBER = re.compile(r"[+\-−]\s?\d+(?:[.,]\d+)?\s?%")
 _PRICE = re.compile(r"[$€£¥₹]\s?\d[\d,.]*|\d[\d,.]*\s?(?:[$€£¥₹]|usd|eur|gbp)\b", re.IGNORECASE)
 # Link text that is a shop button rather than prose: "$199 at Amazon", "Buy it at Walmart for $20".
+# A price inside a phrase of the sentence ("MacBooks from $700 at Amazon") is the writer's.
 _SHOP_LINK = re.compile(
-    r"^(?:(?:buy|get|shop|see|check|order|save)\b.*|.*\b(?:at|on|from|via)\s+\S+(?:\s\S+)?)$",
+    r"^(?:(?:buy|get|shop|see|check|order|save)\b.*"
+    r"|(?:[$€£¥₹]\s?\d[\d,.]*|\d[\d,.]*\s?(?:[$€£¥₹]|usd|eur|gbp))\s+(?:at|on|from|via)\s+\S+(?:\s\S+)?)$",
     re.IGNORECASE,
 )
 _SECTION_LABEL = re.compile(
@@ -152,13 +154,23 @@ def _word_count(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
+# Link text that is an address or an identifier ("https://t.co/x1", "DOI: 10.1007/978-3",
+# "name@example.com"): a source the story cites, never the headline of another story.
+_ADDRESS_LINK = re.compile(r"^(?:[a-z]{2,6}:\s?)?[^\s/@]*[/@]\S*$", re.IGNORECASE)
+# A reference list entry: "[2] Joint Commission: Alarm Management".
+_REFERENCE = re.compile(r"^\[\d{1,3}\]")
+# A parenthesis after the last sentence ("... he said. (Reuters)", a price or quote card).
+_TRAILING_ASIDE = re.compile(r"\s*\([^()]*\)$")
+
+
 def _link_share(text: str, links: Sequence[str]) -> float:
     letters = len(re.sub(r"\W", "", text))
-    linked = sum(len(re.sub(r"\W", "", link)) for link in links)
+    linked = sum(len(re.sub(r"\W", "", link)) for link in links if not _ADDRESS_LINK.match(link))
     return min(1.0, linked / letters) if letters else 0.0
 
 
 def _is_sentence(text: str) -> bool:
+    text = _TRAILING_ASIDE.sub("", text)
     return bool(re.search(r"[.!?…][\"'”’)\]]*$", text)) and _word_count(text) >= 4
 
 
@@ -221,7 +233,12 @@ def _chrome_kind(block: Block, own_host: str | None = None) -> str | None:
         return "counter"
     if _is_time_stamp(text):
         return "time stamp"
-    if block.links and _link_share(text, block.links) >= 0.6 and not _is_sentence(text):
+    if (
+        block.links
+        and _link_share(text, block.links) >= 0.6
+        and not _is_sentence(text)
+        and not _REFERENCE.match(text)
+    ):
         return "links"  # headlines of other stories; linked prose ends like a sentence
     if _SECTION_LABEL.match(text):
         return "section label"
@@ -280,6 +297,8 @@ def _body_lines(article: Article) -> Iterator[tuple[str, str]]:
     own_host = _host(article.canonical_url)
     kept: list[tuple[Block, str | None]] = [(b, _chrome_kind(b, own_host)) for b in blocks]
     for index, (block, kind) in enumerate(kept):
+        if kind == "links" and _is_linked_subheading(block, kept[max(0, index - 1) : index + 2]):
+            kind = None
         if kind is not None:
             continue
         if _is_label_of_chrome(block, kept[index + 1 :]):
@@ -294,11 +313,39 @@ def _body_lines(article: Article) -> Iterator[tuple[str, str]]:
             yield normalize_text(block.text), text
 
 
-def _is_label_of_chrome(block: Block, following: Sequence[tuple[Block, str | None]]) -> bool:
-    """A short heading such as 'Trending Now' whose next block is a link list."""
-    if _word_count(block.text) > 6 or not following:
+def _is_linked_subheading(block: Block, around: Sequence[tuple[Block, str | None]]) -> bool:
+    """A heading that links to what it names, over the story's prose about it.
+
+    Gift guides and reviews head each section with a link to the product ("<h3><a>Satechi
+    72W Car Charger</a></h3>" then paragraphs). `around` is the blocks before, at and after
+    it. A box of other stories' headlines is a run of links: the last one is followed by prose
+    but preceded by another link.
+    """
+    if block.kind != "head":
         return False
-    return following[0][1] == "links"
+    position = next(i for i, (b, _) in enumerate(around) if b is block)
+    before, after = around[:position], around[position + 1 :]
+    if not after or (before and before[-1][1] == "links"):
+        return False
+    following, kind = after[0]
+    return kind is None and following.kind == "p" and _is_sentence(following.text)
+
+
+def _is_label_of_chrome(block: Block, following: Sequence[tuple[Block, str | None]]) -> bool:
+    """A short heading such as 'Trending Now' whose next block is a link list.
+
+    A label is worded like one: a heading, a phrase ending in a colon, or a few words without
+    figures. A short paragraph of the story that a related-links box happens to follow
+    ("2018 Jeongdong Theater Tradition Series Performance") is not one.
+    """
+    if _word_count(block.text) > 6 or not following or following[0][1] != "links":
+        return False
+    text = block.text
+    return (
+        block.kind == "head"
+        or text.endswith(":")
+        or (_word_count(text) <= 4 and not re.search(r"\d", text) and not _is_sentence(text))
+    )
 
 
 @lru_cache(maxsize=256)
