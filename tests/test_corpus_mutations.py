@@ -150,3 +150,65 @@ def test_a_second_rendering_of_the_story_is_not_taken_for_a_paragraph() -> None:
     assert [p.text_content() for p in page.paragraphs] == STORY
     # The intro paragraph before the list is not stray: the container holds it too.
     assert page.container.get("class") == "body"
+
+
+def test_text_a_reader_cannot_see_is_not_a_paragraph() -> None:
+    # A video end card repeats a paragraph's words with display:none.
+    html = (
+        "<html><body><div class='body'>"
+        + "".join(f"<p>{s}</p>" for s in STORY)
+        + f"<div style='display:none'><p class='videoTitle'>{STORY[1]}</p></div>"
+        + f"<div hidden><p>{STORY[2]}</p></div></div></body></html>"
+    )
+    page = LivePage.from_html(html, "\n".join(STORY))
+    assert [p.text_content() for p in page.paragraphs] == STORY
+
+
+def test_a_caption_repeating_a_paragraph_is_not_a_second_paragraph() -> None:
+    html = (
+        f"<html><body><article><figure><figcaption><p>{STORY[0]}</p><p>Photo: Jane Doe</p>"
+        "</figcaption></figure><div class='body'>"
+        + "".join(f"<p>{s}</p>" for s in STORY)
+        + "</div></article></body></html>"
+    )
+    page = LivePage.from_html(html, "\n".join(STORY))
+    assert [p.text_content() for p in page.paragraphs] == STORY
+    assert all(p.getparent().get("class") == "body" for p in page.paragraphs)
+    # Where the story itself says it twice, both copies are paragraphs.
+    twice = LivePage.from_html(html, "\n".join([STORY[0], *STORY]))
+    assert len(twice.paragraphs) == len(STORY) + 1
+
+
+def test_related_story_links_are_not_paragraphs() -> None:
+    related = "Scientists map a hidden ocean beneath an icy moon"
+    box = ["Storm knocks out power to thousands across the region", "Court blocks voting law"]
+    html = (
+        "<html><head><link rel='canonical' href='https://www.example.co.uk/news/story'></head>"
+        "<body><div class='body'>"
+        + "".join(f"<p>{s}</p>" for s in STORY)
+        + f"<ul><li><a href='//www.example.com/news/ocean'>{related}</a></li></ul>"
+        + "<div class='timeline'><span>Story Timeline</span>"
+        + "".join(f"<a href='/news/{i}'>{t}</a>" for i, t in enumerate(box))
+        + "</div>"
+        # Not related stories: a product the story heads a section with (another site), and
+        # a bullet point with a linked phrase.
+        + "<h3><a href='https://bit.ly/x'>Satechi 72W USB-C Power Delivery Car Charger</a></h3>"
+        + "<ul><li>Your <a href='/create-list'>email list will begin to grow this year</a></li>"
+        + "</ul></div></body></html>"
+    )
+    body = "\n".join(
+        [
+            *STORY,
+            related,
+            "Story Timeline",
+            *box,
+            "Satechi 72W USB-C Power Delivery Car Charger",
+            "Your email list will begin to grow this year",
+        ]
+    )
+    page = LivePage.from_html(html, body)
+    assert [" ".join(p.text_content().split()) for p in page.paragraphs] == [
+        *STORY,
+        "Satechi 72W USB-C Power Delivery Car Charger",
+        "Your email list will begin to grow this year",
+    ]

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -132,16 +133,33 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
-def _without_second_renderings(paragraphs: list[HtmlElement]) -> list[HtmlElement]:
+def _without_second_renderings(paragraphs: list[HtmlElement], body: str) -> list[HtmlElement]:
     """Leave out elements that are not paragraphs although their text is the story's.
 
     Some pages render the story twice, the second time as one block of text (a teaser or a
     serialised copy): an element holding the text of several paragraphs is not a paragraph.
     Nor is an excerpt cut short with an ellipsis ("Good morning! This is the news you...").
+    And where the page shows one paragraph's text in more elements than the ground truth holds
+    it (a photo caption repeating the first paragraph), the extra copies are not paragraphs:
+    the ones kept are those among the most other paragraphs (the body, not the caption box).
     """
     texts = {el: _norm(el.text_content()) for el in paragraphs}
+    siblings: dict[HtmlElement | None, int] = {}
+    for element in paragraphs:
+        siblings[element.getparent()] = siblings.get(element.getparent(), 0) + 1
+    copies: dict[str, list[HtmlElement]] = {}
+    for element in paragraphs:
+        copies.setdefault(texts[element], []).append(element)
+    extra = set()
+    for text, elements in copies.items():
+        allowed = max(1, body.count(text))
+        if len(elements) > allowed:
+            ranked = sorted(elements, key=lambda el: -siblings[el.getparent()])
+            extra.update(ranked[allowed:])
     kept = []
     for element in paragraphs:
+        if element in extra:
+            continue
         text = texts[element]
         held = {t for t in texts.values() if t in text and t != text}
         if len(held) >= 2:
@@ -152,6 +170,53 @@ def _without_second_renderings(paragraphs: list[HtmlElement]) -> list[HtmlElemen
             continue
         kept.append(element)
     return kept
+
+
+_HIDDEN_ANCESTOR = (
+    "ancestor-or-self::*[@hidden or @aria-hidden='true'"
+    " or contains(translate(@style, ' ', ''), 'display:none')"
+    " or contains(translate(@style, ' ', ''), 'visibility:hidden')]"
+    " | ancestor::template | ancestor::noscript"
+)
+
+
+def _site(url: str | None) -> str | None:
+    """'https://www.bbc.co.uk/news/x' -> 'bbc': the name of the site, without its suffixes."""
+    host = urlsplit(url or "").hostname or ""
+    labels = [label for label in host.split(".") if label != "www"]
+    while len(labels) > 1 and len(labels[-1]) <= 3:
+        labels.pop()  # 'uk', 'co', 'com': a public suffix, not the site's name
+    return labels[-1] if labels and labels[-1] else None
+
+
+def _site_of_page(tree: HtmlElement) -> str | None:
+    for url in tree.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"):
+        if _site(url):
+            return _site(url)
+    return None
+
+
+def _is_related_link(element: HtmlElement, text: str, site: str | None) -> bool:
+    """An element that is nothing but links to other stories of the same site: a related-story
+    link, or a box of them under a label ("Story Timeline"). Linked prose ends like a sentence."""
+    ancestor = next(element.iterancestors("a"), None)
+    links = [ancestor] if ancestor is not None else element.xpath("descendant-or-self::a[@href]")
+    linked, count = 0, 0
+    for link in links:
+        href = link.get("href") or ""
+        if href.startswith(("#", "javascript:")):
+            continue
+        if href.startswith("//"):
+            href = "https:" + href
+        if "//" not in href or (site is not None and _site(href) == site):
+            linked += len(_norm(link.text_content()).split())
+            count += 1
+    words = len(text.split())
+    sentence = re.search(r"[.!?…][\"'”’)]*$", element.text_content().strip())
+    # One link must be all of the text ("Your <a>email list will grow</a>" is a bullet point);
+    # a box of several may carry a short label.
+    whole = linked == words if count == 1 else linked >= words - 2
+    return count > 0 and whole and not sentence
 
 
 def _el(markup: str) -> HtmlElement:
@@ -195,18 +260,29 @@ class LivePage:
 
     def _mark_article(self, article_body: str) -> None:
         body = _norm(article_body)
+        site = _site_of_page(self.tree)
         candidates = []
         for element in self.tree.iter(*_BLOCKISH):
             if element.xpath("ancestor::script|ancestor::style|ancestor::head"):
                 continue
+            # Text a reader never sees (a video end card with display:none, a hidden
+            # template) is no paragraph of the story, even where the ground truth's words match.
+            if element.xpath(_HIDDEN_ANCESTOR):
+                continue
             text = _norm(element.text_content())
-            # Copyright notices are page chrome even where the ground truth kept them.
-            if len(text.split()) >= 6 and text in body and not _COPYRIGHT.search(text):
+            # Copyright notices and related-story links are page chrome (the issue's own
+            # list) even where the ground truth kept them.
+            if (
+                len(text.split()) >= 6
+                and text in body
+                and not _COPYRIGHT.search(text)
+                and not _is_related_link(element, text, site)
+            ):
                 candidates.append(element)
         chosen = set(candidates)
         # Keep the innermost elements: a div wrapping one <p> is not a paragraph of its own.
         paragraphs = [el for el in candidates if not any(d in chosen for d in el.iterdescendants())]
-        paragraphs = _without_second_renderings(paragraphs)
+        paragraphs = _without_second_renderings(paragraphs, body)
         for element in paragraphs:
             element.set(_MARK, "p")
         if paragraphs:
