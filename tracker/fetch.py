@@ -153,6 +153,29 @@ def not_fetched(url: str, *, error: str, error_kind: str) -> FetchResult:
     )
 
 
+def archived_response(
+    url: str, *, status: int, headers: dict[str, str], body: bytes, text: str, encoding: str
+) -> FetchResult:
+    """A response read from an archive (a WARC record) instead of the network."""
+    return FetchResult(
+        outcome=Outcome.OK,
+        url=url,
+        final_url=url,
+        status=status,
+        headers=headers,
+        body=body,
+        text=text,
+        encoding=encoding,
+        etag=None,
+        last_modified=None,
+        error=None,
+        error_kind=None,
+        retry_after=None,
+        elapsed=0.0,
+        bytes_read=len(body),
+    )
+
+
 class NotHTMLError(ValueError):
     """The body is not HTML text (binary, or undecodable)."""
 

@@ -32,9 +32,8 @@ from sqlalchemy.orm import Session
 from tracker.check import analyse, compare, latest_version, store_version, version_as_article
 from tracker.db import Database
 from tracker.fetch import (
-    FetchResult,
     NotHTMLError,
-    Outcome,
+    archived_response,
     decode_html,
     looks_like_html,
     parse_content_type,
@@ -228,22 +227,8 @@ def _import_one(
         if analysis.fingerprint == story.last_fingerprint:
             return "unchanged"
         comparison = compare(version_as_article(previous) if previous else None, analysis.article)
-        fetched = FetchResult(
-            outcome=Outcome.OK,
-            url=item.url,
-            final_url=item.url,
-            status=status,
-            headers=headers,
-            body=body,
-            text=html,
-            encoding=encoding,
-            etag=None,
-            last_modified=None,
-            error=None,
-            error_kind=None,
-            retry_after=None,
-            elapsed=0.0,
-            bytes_read=len(body),
+        fetched = archived_response(
+            item.url, status=status, headers=headers, body=body, text=html, encoding=encoding
         )
         store_version(
             session, story, fetched, analysis, comparison, now=item.captured_at, capture=None
