@@ -79,7 +79,7 @@ def run_page(job: tuple[str, str, str, int, int, bool]) -> dict:
             if fingerprint(article_of(trial)) != stored_fp:
                 result["caught"][name] += 1
             elif verbose and len(result["examples"]) < 6:
-                result["examples"].append((["MISSED " + name], [], []))
+                result["examples"].append((["MISSED " + name], _edited(page, trial), []))
             edited_pages[name] = trial
         if round_no % 2 == 1 and edited_pages:
             name = rng.choice(sorted(edited_pages))
@@ -87,6 +87,13 @@ def run_page(job: tuple[str, str, str, int, int, bool]) -> dict:
             stored = article_of(page)
             stored_fp = fingerprint(stored)
     return result
+
+
+def _edited(before: LivePage, after: LivePage) -> list[str]:
+    """The article paragraphs an edit removed or changed, as they read before it."""
+    old = [" ".join(p.text_content().split()) for p in before.paragraphs]
+    new = set(" ".join(p.text_content().split()) for p in after.paragraphs)
+    return [text[:160] for text in old if text not in new][:2]
 
 
 def main(argv: list[str] | None = None) -> int:

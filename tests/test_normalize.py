@@ -288,6 +288,11 @@ def test_a_link_that_is_an_address_is_a_citation_not_chrome(address: str) -> Non
     assert fingerprint(cited(address)) != BASE
 
 
+def test_a_handle_is_not_an_address() -> None:
+    # An author's handle under the story is bio chrome, as link-only lines are.
+    assert fingerprint(with_block(3, Block("@trevorjd22", links=("@trevorjd22",)))) == BASE
+
+
 def test_a_reference_list_entry_counts() -> None:
     entry = "[2] Joint Commission National Patient Safety Goal: Alarm Management"
     assert fingerprint(article(*BODY, Block(entry, links=(entry,)))) != BASE

@@ -156,7 +156,10 @@ def _word_count(text: str) -> int:
 
 # Link text that is an address or an identifier ("https://t.co/x1", "DOI: 10.1007/978-3",
 # "name@example.com"): a source the story cites, never the headline of another story.
-_ADDRESS_LINK = re.compile(r"^(?:[a-z]{2,6}:\s?)?[^\s/@]*[/@]\S*$", re.IGNORECASE)
+# A handle ("@trevorjd22") is not one: it names a person, as a byline or a bio does.
+_ADDRESS_LINK = re.compile(
+    r"^(?:[a-z]{2,6}:\s?)?(?:[^\s/@]*/\S*|[^\s/@]+@[^\s/@]+\.\S+)$", re.IGNORECASE
+)
 # A reference list entry: "[2] Joint Commission: Alarm Management".
 _REFERENCE = re.compile(r"^\[\d{1,3}\]")
 # A parenthesis after the last sentence ("... he said. (Reuters)", a price or quote card).
