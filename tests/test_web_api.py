@@ -250,3 +250,83 @@ def test_the_openapi_document_describes_every_endpoint(client):
     }
     assert set(paths[f"{API}/stories/{{story_id}}"]) == {"get", "patch", "delete"}
     assert not any(path.startswith("/stories") for path in paths)  # pages are not API
+
+
+# -- a story's own settings (PATCH) ---------------------------------------------------------------
+
+
+def weather_page(weather: str, closing: str = "The talks will resume next week.") -> str:
+    return (
+        "<html><head><title>Talks resume in Baghdad</title></head><body><article>"
+        "<h1>Talks resume in Baghdad</h1>"
+        "<p>Delegations from both countries met for four hours on Monday in the Iraqi capital, "
+        "officials said, describing the atmosphere as tense but businesslike.</p>"
+        f"<p>Today's weather in Baghdad: {weather}.</p>"
+        "<p>Ambassador Crocker said the sides agreed to set up a subcommittee on security "
+        f"questions, which is expected to meet again before the end of the month. {closing}</p>"
+        "</article></body></html>"
+    )
+
+
+def test_an_ignore_pattern_stops_a_line_from_making_versions(client, server):
+    server.set("/talks", weather_page("sunny"))
+    [added] = client.post(f"{API}/stories", json={"urls": [server.url("/talks")]}).json()
+    story = f"{API}/stories/{added['id']}"
+    assert client.post(f"{story}/check").json()["version"] == 1
+    server.set("/talks", weather_page("cloudy"))
+    assert client.post(f"{story}/check").json()["version"] == 2  # the line counts, so far
+
+    patched = client.patch(story, json={"ignore_patterns": ["^Today's weather in "]})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["settings"]["ignore_patterns"] == ["^Today's weather in "]
+    assert patched.json()["versions"] == 2  # the settings change itself made no version
+    server.set("/talks", weather_page("rainy"))
+    assert client.post(f"{story}/check").json()["outcome"] == "unchanged"
+    server.set("/talks", weather_page("windy", closing="The talks resume on Tuesday."))
+    assert client.post(f"{story}/check").json()["version"] == 3  # real edits still count
+
+    cleared = client.patch(story, json={"ignore_patterns": []}).json()
+    assert cleared["settings"]["ignore_patterns"] == []
+
+
+def test_a_fixed_interval_reschedules_from_the_last_check(client, server):
+    from datetime import datetime, timedelta
+
+    server.set("/talks", weather_page("sunny"))
+    [added] = client.post(f"{API}/stories", json={"urls": [server.url("/talks")]}).json()
+    story = f"{API}/stories/{added['id']}"
+    client.post(f"{story}/check")
+    patched = client.patch(story, json={"interval": "45m"}).json()
+    assert patched["settings"]["interval"] == "45 min"
+    assert patched["settings"]["robots"] == "default"
+    checked = datetime.fromisoformat(patched["last_checked_at"])
+    assert datetime.fromisoformat(patched["next_check_at"]) - checked == timedelta(minutes=45)
+
+    bounded = client.patch(story, json={"interval": "auto", "max_interval": "2h"}).json()
+    assert bounded["settings"]["interval"] is None
+    assert bounded["settings"]["max_interval"] == "2 h"
+    robots = client.patch(story, json={"robots": "ignore"}).json()
+    assert robots["settings"]["robots"] == "ignore"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"interval": "5 parsecs"}, 400, "--interval: invalid duration"),
+        ({"min_interval": "2h", "max_interval": "1h"}, 400, "min_interval is larger than"),
+        ({"ignore_patterns": ["(unclosed"]}, 400, "(unclosed"),
+        ({"selector": "div[["}, 400, "invalid CSS selector"),
+        ({"selector": "div.no-such-body", "interval": "5m"}, 400, "has no article text"),
+        ({"robots": "sometimes"}, 422, "robots"),
+    ],
+)
+def test_bad_story_settings_are_refused_and_change_nothing(client, server, body, status, message):
+    server.set("/talks", weather_page("sunny"))
+    [added] = client.post(f"{API}/stories", json={"urls": [server.url("/talks")]}).json()
+    story = f"{API}/stories/{added['id']}"
+    client.post(f"{story}/check")
+    before = client.get(story).json()
+    response = client.patch(story, json=body)
+    assert response.status_code == status
+    assert message in response.text
+    assert client.get(story).json() == before

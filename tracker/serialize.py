@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.models import Story, Version
+from tracker.stories import story_settings
 
 
 def story_fields(story: Story) -> dict[str, Any]:
@@ -30,6 +31,7 @@ def story_fields(story: Story) -> dict[str, Any]:
         "schedule": story.schedule_reason,
         "consecutive_failures": story.consecutive_failures,
         "last_error": story.last_error,
+        "settings": story_settings(story),
     }
 
 

@@ -1,4 +1,4 @@
-"""Managing the list of stories: add, find, list, pause, resume, remove.
+"""Managing the list of stories: add, find, list, configure, pause, resume, remove.
 
 The CLI and the web API both go through these functions, so they behave the same.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select
@@ -17,6 +17,7 @@ from tracker import netguard
 from tracker.models import Story, StoryStatus, StoryTag, Version
 
 if TYPE_CHECKING:
+    from tracker.cadence import CadencePolicy
     from tracker.discover import TrackingParameters
 
 
@@ -170,6 +171,160 @@ def set_status(session: Session, story: Story, status: StoryStatus, *, now: date
         story.next_check_at = now
         story.consecutive_failures = 0
         story.consecutive_gone = 0
+
+
+# Words that drop a story's own value and fall back to the global setting.
+DEFAULT_WORDS = frozenset({"auto", "default", "none", "off"})
+ROBOTS_CHOICES = {"respect": True, "ignore": False, "default": None}
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    """A change to one story's own settings. None leaves a setting as it is.
+
+    Durations are text like ``"5m"`` or ``"1h30m"``; ``"auto"`` (or default/none/off) drops
+    the story's own value. `ignore_patterns` replaces the list (an empty tuple clears it);
+    `selector` ``""`` drops the story's selector."""
+
+    interval: str | None = None  # a fixed interval: the age tiers no longer apply
+    min_interval: str | None = None
+    max_interval: str | None = None
+    robots: str | None = None  # respect, ignore, default
+    ignore_patterns: tuple[str, ...] | None = None
+    selector: str | None = None
+
+    def empty(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
+
+
+def story_settings(story: Story) -> dict[str, object]:
+    """A story's own settings as shown to users (None: the global setting applies)."""
+    from tracker.cadence import format_duration
+
+    def duration(seconds: int | None) -> str | None:
+        return format_duration(timedelta(seconds=seconds)) if seconds else None
+
+    robots = {True: "respect", False: "ignore", None: "default"}[story.respect_robots_txt]
+    return {
+        "interval": duration(story.fixed_interval_seconds),
+        "min_interval": duration(story.min_interval_seconds),
+        "max_interval": duration(story.max_interval_seconds),
+        "robots": robots,
+        "ignore_patterns": list(story.ignore_patterns or []),
+        "selector": story.selector,
+    }
+
+
+def configure_story(
+    session: Session,
+    story: Story,
+    change: StorySettings,
+    *,
+    policy: CadencePolicy,
+    now: datetime,
+) -> list[str]:
+    """Apply `change` to `story`; return one line per setting changed.
+
+    Validates everything before changing anything (StoryError names the problem). New
+    intervals reschedule the story from its last check. A new selector or ignore list is
+    checked against the latest capture and re-fingerprints it, so the next check compares
+    like with like instead of storing a version for the settings change; past versions
+    stay as they are (``tracker reextract`` rebuilds them)."""
+    from tracker.cadence import parse_duration
+
+    def seconds(value: str | None, current: int | None, name: str) -> int | None:
+        if value is None:
+            return current
+        if value.strip().lower() in DEFAULT_WORDS:
+            return None
+        try:
+            parsed = parse_duration(value)
+        except ValueError as exc:
+            raise StoryError(f"--{name.replace('_', '-')}: {exc}") from None
+        if parsed.total_seconds() < 1:
+            raise StoryError(f"--{name.replace('_', '-')}: must be at least one second")
+        return int(parsed.total_seconds())
+
+    fixed = seconds(change.interval, story.fixed_interval_seconds, "interval")
+    low = seconds(change.min_interval, story.min_interval_seconds, "min_interval")
+    high = seconds(change.max_interval, story.max_interval_seconds, "max_interval")
+    try:
+        policy.with_overrides(fixed_interval=fixed, min_interval=low, max_interval=high)
+    except ValueError as exc:
+        raise StoryError(str(exc).removeprefix("cadence: ")) from None
+    robots = story.respect_robots_txt
+    if change.robots is not None:
+        if change.robots not in ROBOTS_CHOICES:
+            raise StoryError(f"robots: choose one of {', '.join(ROBOTS_CHOICES)}")
+        robots = ROBOTS_CHOICES[change.robots]
+    ignore = list(story.ignore_patterns or [])
+    if change.ignore_patterns is not None:
+        from tracker.normalize import compile_ignore_patterns
+
+        ignore = [pattern for pattern in change.ignore_patterns if pattern]
+        try:
+            compile_ignore_patterns(ignore)
+        except ValueError as exc:
+            raise StoryError(str(exc)) from None
+    selector = story.selector
+    if change.selector is not None:
+        selector = change.selector.strip() or None
+        if selector:
+            from tracker.extract import validate_selector
+
+            try:
+                validate_selector(selector)
+            except ValueError as exc:
+                raise StoryError(str(exc)) from None
+
+    before = story_settings(story)
+    extraction_changed = selector != story.selector or ignore != list(story.ignore_patterns or [])
+    fingerprint = story.last_fingerprint
+    if extraction_changed and story.version_count:
+        fingerprint = _latest_fingerprint(session, story, selector, ignore)
+    intervals_changed = (fixed, low, high) != (
+        story.fixed_interval_seconds,
+        story.min_interval_seconds,
+        story.max_interval_seconds,
+    )
+    story.fixed_interval_seconds, story.min_interval_seconds = fixed, low
+    story.max_interval_seconds, story.respect_robots_txt = high, robots
+    story.ignore_patterns, story.selector, story.last_fingerprint = ignore, selector, fingerprint
+    if intervals_changed and story.status == StoryStatus.ACTIVE:
+        from tracker.check import reschedule
+
+        # As if the last check had been made under the new settings (due now if overdue).
+        reschedule(story, policy, story.last_checked_at or now, jitter_unit=0.5)
+        if story.next_check_at is not None and story.next_check_at < now:
+            story.next_check_at = now
+    after = story_settings(story)
+    return [
+        f"{name}: {before[name] or '-'} → {after[name] or '-'}"
+        for name in after
+        if before[name] != after[name]
+    ]
+
+
+def _latest_fingerprint(
+    session: Session, story: Story, selector: str | None, ignore: list[str]
+) -> str | None:
+    """The latest version's fingerprint under new extraction settings."""
+    from tracker.archive import capture_html
+    from tracker.check import analyse, latest_version, version_as_article
+    from tracker.models import Capture
+    from tracker.normalize import fingerprint
+
+    version = latest_version(session, story.id)
+    if version is None:
+        return story.last_fingerprint
+    capture = session.get(Capture, version.capture_sha256) if version.capture_sha256 else None
+    if capture is None:  # pruned: the stored text is all there is
+        return fingerprint(version_as_article(version), ignore_patterns=ignore)
+    analysis = analyse(capture_html(capture), capture.url, selector, tuple(ignore))
+    if analysis.empty:
+        using = f"selector {selector!r}" if selector else "automatic extraction"
+        raise StoryError(f"with {using} the latest capture of {story.url} has no article text")
+    return analysis.fingerprint
 
 
 def remove_story(session: Session, story: Story) -> None:

@@ -13,10 +13,18 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AfterValidator, BaseModel, Field
 
 from tracker import diffing
+from tracker.cadence import CadencePolicy
 from tracker.discover import tracking_parameters
 from tracker.models import Check, Event, Story, StoryStatus
 from tracker.serialize import story_fields, version_fields, version_summary_fields
-from tracker.stories import add_stories, get_version, remove_story, set_status
+from tracker.stories import (
+    StorySettings,
+    add_stories,
+    configure_story,
+    get_version,
+    remove_story,
+    set_status,
+)
 from tracker.web import alerts, queries
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
 
@@ -66,6 +74,7 @@ class StoryOut(BaseModel):
     schedule: str | None
     consecutive_failures: int
     last_error: str | None
+    settings: StorySettingsOut
 
 
 class Pagination(BaseModel):
@@ -93,10 +102,47 @@ class Added(BaseModel):
     created: bool
 
 
+Duration = Annotated[
+    SafeText,
+    Field(
+        max_length=50,
+        description="A duration such as 5m, 1h30m, 2d; 'auto' drops the story's own value.",
+    ),
+]
+
+
 class StoryUpdate(BaseModel):
-    status: Literal["active", "paused"] = Field(
-        description="paused: stop checking; active: resume."
+    """Fields left out stay as they are."""
+
+    status: Literal["active", "paused"] | None = Field(
+        default=None, description="paused: stop checking; active: resume."
     )
+    interval: Duration | None = Field(
+        default=None, description="Fixed check interval (the story then never retires)."
+    )
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
+    robots: Literal["respect", "ignore", "default"] | None = None
+    ignore_patterns: list[Annotated[SafeText, Field(min_length=1, max_length=500)]] | None = Field(
+        default=None,
+        max_length=50,
+        description="Regular expressions for article lines that never make a version; "
+        "replaces the story's list ([] clears it).",
+    )
+    selector: Annotated[SafeText, Field(max_length=1000)] | None = Field(
+        default=None, description="CSS selector of the article body ('' for automatic)."
+    )
+
+
+class StorySettingsOut(BaseModel):
+    """A story's own settings; null means the global setting applies."""
+
+    interval: str | None
+    min_interval: str | None
+    max_interval: str | None
+    robots: Literal["respect", "ignore", "default"]
+    ignore_patterns: list[str]
+    selector: str | None
 
 
 class VersionSummary(BaseModel):
@@ -302,11 +348,23 @@ def get_story(request: Request, story_id: StoryId) -> StoryOut:
         return story_out(queries.get_story(session, story_id))
 
 
-@router.patch("/stories/{story_id}", response_model=StoryOut, summary="Pause or resume")
+@router.patch("/stories/{story_id}", response_model=StoryOut, summary="Pause, resume or configure")
 def update_story(request: Request, story_id: StoryId, body: StoryUpdate) -> StoryOut:
+    change = StorySettings(
+        interval=body.interval,
+        min_interval=body.min_interval,
+        max_interval=body.max_interval,
+        robots=body.robots,
+        ignore_patterns=tuple(body.ignore_patterns) if body.ignore_patterns is not None else None,
+        selector=body.selector,
+    )
     with database(request).session() as session:
         story = queries.get_story(session, story_id)
-        set_status(session, story, StoryStatus(body.status), now=_now())
+        if not change.empty():
+            policy = CadencePolicy.from_settings(settings_of(request))
+            configure_story(session, story, change, policy=policy, now=_now())
+        if body.status is not None:
+            set_status(session, story, StoryStatus(body.status), now=_now())
         session.flush()
         return story_out(story)
 
