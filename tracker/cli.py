@@ -9,7 +9,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -29,9 +29,63 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def one_line(message: str) -> str:
+    """A message fit for one line of stderr: SQLAlchemy's "Background on this error" link
+    dropped, a driver's multi-line explanation joined with "; "."""
+    lines = [line.strip() for line in str(message).splitlines()]
+    kept = [line for line in lines if line and not line.startswith("(Background on this error")]
+    return "; ".join(kept) or "unknown error"
+
+
 class CLIError(click.ClickException):
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(f"error: {one_line(self.format_message())}", err=True)
+
+
+class TrackerGroup(click.Group):
+    """The command group, with two safety nets a user should never have to think about:
+
+    - a terminal that cannot encode a character (``LANG=C`` on an old system, a Windows code
+      page, ``PYTHONIOENCODING=ascii``) gets a ``?`` instead of a UnicodeEncodeError;
+    - an unexpected exception (a bug, a database gone mid-command) is one ``error:`` line and
+      exit status 1, not a traceback; ``TRACKER_DEBUG=1`` shows the traceback instead.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                with suppress(ValueError, OSError):  # a closed or unusual stream
+                    reconfigure(errors="replace")
+        return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import os
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (KeyboardInterrupt, EOFError):
+            raise  # click prints "Aborted!" and exits 1
+        except OSError as exc:
+            import errno
+
+            if exc.errno == errno.EPIPE or os.environ.get("TRACKER_DEBUG"):
+                raise  # click exits quietly on a closed pipe (`tracker list | head`)
+            where = f": {exc.filename}" if exc.filename else ""
+            raise CLIError(f"{exc.strerror or exc}{where}") from exc
+        except Exception as exc:
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if isinstance(exc, SQLAlchemyError):
+                raise CLIError(f"database error: {exc}") from exc
+            raise CLIError(
+                f"unexpected {type(exc).__name__}: {exc} "
+                "(run with TRACKER_DEBUG=1 for the traceback, and please report it)"
+            ) from exc
 
 
 def utcnow() -> datetime:
@@ -103,7 +157,10 @@ def _json_out(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=TrackerGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="tracker")
 @click.option(
     "--home",

@@ -22,7 +22,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _Error(click.ClickException):
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        from tracker.cli import one_line
+
+        click.echo(f"error: {one_line(self.format_message())}", err=True)
 
 
 def _errors(func: F) -> F:
