@@ -321,15 +321,23 @@ def _story_command(name: str, help_text: str, action: Callable[..., str]) -> Non
         from tracker.stories import find_story
 
         with app.session() as session:
+            # Every story is looked up before any is changed: an unknown one among several
+            # changes nothing, and nothing is reported done that was rolled back.
+            stories = {}
             for ref in refs:
                 story = find_story(session, ref, tracking=app.tracking)
-                click.echo(f"{action(session, story)}: {story.url}")
+                stories.setdefault(story.id, story)
+            lines = [f"{action(session, story)}: {story.url}" for story in stories.values()]
+        for line in lines:
+            click.echo(line)
 
 
 def _pause(session: Any, story: Any) -> str:
     from tracker.models import StoryStatus
     from tracker.stories import set_status
 
+    if story.status == StoryStatus.PAUSED:
+        return "already paused"
     set_status(session, story, StoryStatus.PAUSED, now=utcnow())
     return "paused"
 
@@ -338,6 +346,8 @@ def _resume(session: Any, story: Any) -> str:
     from tracker.models import StoryStatus
     from tracker.stories import set_status
 
+    if story.status == StoryStatus.ACTIVE:
+        return "already active"  # its schedule stays as it is; `tracker check` checks now
     set_status(session, story, StoryStatus.ACTIVE, now=utcnow())
     return "resumed"
 

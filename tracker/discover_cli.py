@@ -125,10 +125,14 @@ def feed_remove(app: AppContext, refs: tuple[str, ...]) -> None:
     from tracker.feeds import find_feed, remove_feed
 
     with app.session() as session:
-        for ref in refs:
-            found = find_feed(session, ref)
-            click.echo(f"removed: {found.url}")
-            remove_feed(session, found)
+        # All looked up first: an unknown one among several removes none, and nothing is
+        # reported removed that was rolled back.
+        found = {f.id: f for f in (find_feed(session, ref) for ref in refs)}
+        removed = [f.url for f in found.values()]
+        for one in found.values():
+            remove_feed(session, one)
+    for url in removed:
+        click.echo(f"removed: {url}")
 
 
 @feed.command("poll")
