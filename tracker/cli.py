@@ -367,29 +367,61 @@ _story_command("remove", "Stop tracking stories and delete their versions.", _re
 # -- checking ---------------------------------------------------------------------------
 
 
+FAILED_OUTCOMES = ("error", "empty", "blocked")
+
+
 def summary_line(counts: Counter[str], total: int) -> str:
     parts = [
         f"{counts['changed']} changed",
         f"{counts['unchanged']} unchanged",
         f"{counts['not_modified']} not modified",
-        f"{counts['error'] + counts['empty'] + counts['blocked']} errors",
+        f"{sum(counts[outcome] for outcome in FAILED_OUTCOMES)} errors",
     ]
     return f"checked {total}: " + ", ".join(parts)
+
+
+def check_exit_status(counts: Counter[str], total: int, *, strict: bool) -> int:
+    """`tracker check`'s exit status: 0 when the pass did its job, 1 when it did not.
+
+    By default a pass "did its job" when at least one check succeeded: one dead page among
+    hundreds is the normal state of a news list and must not make cron mail every hour.
+    With --strict any failed check makes it 1 (a script that wants every page fetched).
+    """
+    failed = sum(counts[outcome] for outcome in FAILED_OUTCOMES)
+    if failed == 0:
+        return 0
+    return 1 if strict or failed == total else 0
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 @main.command()
 @click.argument("refs", nargs=-1)
 @click.option("--all", "check_all", is_flag=True, help="Check every active story.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any check fails (default: if all do).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report per story.")
 @pass_app
 @_friendly_errors
-def check(app: AppContext, refs: tuple[str, ...], check_all: bool, as_json: bool) -> None:
-    """Check stories now (one pass), whether due or not."""
+def check(
+    app: AppContext, refs: tuple[str, ...], check_all: bool, strict: bool, as_json: bool
+) -> None:
+    """Check stories now (one pass), whether due or not, and print a summary line.
+
+    \b
+    Exit status:
+      0    every check succeeded, or some did (without --strict)
+      1    every check failed (with --strict: any check failed), or a usage error
+      130  interrupted (Ctrl-C): the checks in flight finish and are counted
+    A failed check is an outcome of error, empty or blocked (see `tracker checks --errors`).
+    """
     from sqlalchemy import select
 
     from tracker.models import Story, StoryStatus
     from tracker.stories import find_story
 
+    if refs and check_all:
+        raise CLIError("give story URLs or ids, or --all, not both")
     if not refs and not check_all:
         raise CLIError("name stories to check (URL or id), or use --all")
     with app.session() as session:
@@ -400,25 +432,46 @@ def check(app: AppContext, refs: tuple[str, ...], check_all: bool, as_json: bool
                 )
             )
         else:
-            ids = [find_story(session, ref, tracking=app.tracking).id for ref in refs]
+            ids = list(
+                dict.fromkeys(find_story(session, ref, tracking=app.tracking).id for ref in refs)
+            )
     if not ids:
-        click.echo("no active stories to check", err=True)
+        if as_json:
+            _json_out([])
+        click.echo("no active stories to check (see `tracker list`)", err=True)
         return
 
-    reports = _run_checks(app, ids, show_progress=not as_json)
+    reports, interrupted = _run_checks(app, ids, show_progress=not as_json)
     counts = Counter(str(report.outcome) for report in reports)
     if as_json:
         _json_out([_report_json(report) for report in reports])
-    else:
-        click.echo(summary_line(counts, len(reports)))
-    if counts["error"] + counts["empty"] + counts["blocked"] == len(reports):
-        sys.exit(1)
+    line = summary_line(counts, len(reports))
+    if interrupted:
+        line += f" (interrupted: {len(ids) - len(reports)} not checked)"
+    # With --json the summary goes to stderr so that stdout stays one JSON document.
+    click.echo(line, err=as_json)
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    status = check_exit_status(counts, len(reports), strict=strict)
+    if status:
+        sys.exit(status)
 
 
-def _run_checks(app: AppContext, ids: Sequence[int], *, show_progress: bool) -> list[Any]:
+def _run_checks(
+    app: AppContext, ids: Sequence[int], *, show_progress: bool
+) -> tuple[list[Any], bool]:
+    """Check the stories; returns the reports and whether Ctrl-C cut the pass short.
+
+    On Ctrl-C no new check starts, the ones in flight finish (their versions are stored),
+    and the leases of the stories not checked are given back at once, so that the daemon
+    does not wait for them to expire. A second Ctrl-C exits at once.
+    """
+    import os
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from tracker import claims
     from tracker.engine import CheckEngine
 
     settings = app.settings
@@ -426,26 +479,47 @@ def _run_checks(app: AppContext, ids: Sequence[int], *, show_progress: bool) -> 
         # Starting extraction processes costs more than it saves for a couple of pages.
         settings = settings.model_copy(update={"extract_processes": 0})
     console = Console(stderr=True)
-    with (
-        CheckEngine(app.db, settings) as engine,
-        Progress(
-            TextColumn("checking"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=console,
-            transient=True,
-            disable=not show_progress or not console.is_terminal,
-        ) as progress,
-    ):
-        task = progress.add_task("", total=len(ids))
+    reports: list[Any] = []
+    interrupted = False
+    worker = None
+    try:
+        with (
+            CheckEngine(app.db, settings) as engine,
+            Progress(
+                TextColumn("checking"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=True,
+                disable=not show_progress or not console.is_terminal,
+            ) as progress,
+        ):
+            worker = engine.worker_id
+            task = progress.add_task("", total=len(ids))
 
-        def on_report(report: Any) -> None:
-            progress.advance(task)
-            if show_progress:
-                console.print(_report_line(report), highlight=False, soft_wrap=True)
+            def on_report(report: Any) -> None:
+                reports.append(report)
+                progress.advance(task)
+                if show_progress:
+                    console.print(_report_line(report), highlight=False, soft_wrap=True)
 
-        return engine.check_now(ids, on_report=on_report)
+            try:
+                engine.check_now(ids, on_report=on_report)
+            except KeyboardInterrupt:
+                interrupted = True
+                console.print(
+                    "interrupted: finishing the checks in flight (Ctrl-C again to quit at once)",
+                    highlight=False,
+                )
+    except KeyboardInterrupt:
+        click.echo("interrupted again: quitting; unfinished checks' leases expire", err=True)
+        os._exit(EXIT_INTERRUPTED)  # worker threads are not daemons; do not wait for them
+    if interrupted and worker is not None:
+        done = {report.story_id for report in reports}
+        with app.session() as session:
+            claims.release(session, [i for i in ids if i not in done], worker=worker)
+    return reports, interrupted
 
 
 def _report_line(report: Any) -> str:
