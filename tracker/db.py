@@ -51,6 +51,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# Execution option marking a transaction that only reads (see Database.read_session).
+READ_ONLY = "tracker_read_only"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -65,6 +69,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader: in WAL mode a deferred transaction reads a snapshot and never waits
+            # for (or holds up) the writer.
+            connection.exec_driver_sql("BEGIN")
+            return
         # SQLite has one writer. A deferred transaction that reads and then writes can fail
         # with "database is locked" without waiting when another writer got in between;
         # IMMEDIATE takes the write lock up front and waits for it (busy_timeout) instead.
@@ -127,6 +136,18 @@ class Database:
         """A session in one transaction: committed on success, rolled back on error."""
         with self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it takes no write lock, so it neither waits
+        for the checks being written nor holds them up. Writing in it is a bug (SQLite may
+        refuse it with "database is locked"); it is rolled back at the end."""
+        with self.sessions() as session:
+            session.connection(execution_options={READ_ONLY: True})
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -202,7 +202,7 @@ class CheckEngine:
                 fetched.text, fetched.final_url or state.url, state.selector, state.ignore_patterns
             )
             if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
-                with self.db.session() as session:
+                with self.db.read_session() as session:
                     previous = latest_version(session, story_id)
                     previous_article = version_as_article(previous) if previous else None
                 assert analysis.article is not None

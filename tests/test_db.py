@@ -1,0 +1,77 @@
+"""The database layer: transactions that write take SQLite's write lock; readers do not."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import event, select, update
+
+from tracker.db import Database
+from tracker.models import Story
+from tracker.stories import add_stories
+
+
+def statements(db: Database) -> list[str]:
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: seen.append(sql))
+    return seen
+
+
+def test_a_read_session_reads_committed_data_and_writes_nothing(db: Database):
+    with db.session() as session:
+        add_stories(
+            session, ["http://127.0.0.1:9/a"], now=datetime.now(UTC), allow_private_networks=True
+        )
+    with db.read_session() as session:
+        assert session.scalars(select(Story.url)).all() == ["http://127.0.0.1:9/a"]
+        session.execute(update(Story).values(title="changed in a read session"))
+    with db.read_session() as session:
+        assert session.scalar(select(Story.title)) is None  # rolled back, never committed
+
+
+def test_on_sqlite_only_writers_take_the_write_lock(db: Database):
+    if not db.is_sqlite:
+        return  # PostgreSQL readers never block writers anyway (MVCC)
+    sql = statements(db)
+    with db.read_session() as session:
+        session.scalars(select(Story.id)).all()
+    assert sql[0] == "BEGIN"
+    sql.clear()
+    with db.session() as session:
+        session.scalars(select(Story.id)).all()
+    assert sql[0] == "BEGIN IMMEDIATE"
+
+
+def test_a_reader_does_not_wait_for_a_writer_holding_the_lock(db: Database):
+    with db.session() as session:
+        add_stories(
+            session, ["http://127.0.0.1:9/a"], now=datetime.now(UTC), allow_private_networks=True
+        )
+    locked, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.session() as session:
+            session.execute(update(Story).values(title="being written"))
+            session.flush()
+            locked.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        read: list[str | None] = []
+
+        def read_title() -> None:
+            with db.read_session() as session:
+                read.append(session.scalar(select(Story.title)))
+
+        reader = threading.Thread(target=read_title)
+        reader.start()
+        reader.join(10)  # a writer-style transaction would wait up to busy_timeout (30 s)
+        assert not reader.is_alive()
+        assert read == [None]  # the last committed state, not the writer's uncommitted one
+    finally:
+        release.set()
+        thread.join()
