@@ -587,14 +587,20 @@ def history(app: AppContext, ref: str, as_json: bool) -> None:
         )
 
 
-@main.command()
+# A negative version counts back from the latest (-1 the latest, -2 the one before), so
+# "-2" must reach the SEQ argument instead of being taken for an unknown option.
+_NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
+
+
+@main.command(context_settings=_NEGATIVE_NUMBERS)
 @click.argument("ref")
 @click.argument("seq", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @_friendly_errors
 def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
-    """Print one version of a story (the latest by default)."""
+    """Print one version of a story: the latest, or version SEQ (-1 the latest, -2 the one
+    before)."""
     from tracker.stories import find_story, get_version
 
     with app.session() as session:
@@ -614,7 +620,7 @@ def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
     click.echo(data["text"])
 
 
-@main.command()
+@main.command(context_settings=_NEGATIVE_NUMBERS)
 @click.argument("ref")
 @click.argument("from_seq", type=int, required=False)
 @click.argument("to_seq", type=int, required=False)
@@ -626,7 +632,11 @@ def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
     show_default=True,
     help="text: coloured word diff; unified: paragraph diff; html/side-by-side: HTML.",
 )
-@click.option("--color/--no-color", default=None, help="Colour (default: when a terminal).")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text diff (default: on a terminal, unless NO_COLOR is set).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @pass_app
 @_friendly_errors
@@ -639,8 +649,14 @@ def diff(
     color: bool | None,
     as_json: bool,
 ) -> None:
-    """Show what changed. No versions given: the latest change. One (N): the change that
-    made version N. Two: from FROM to TO."""
+    """Show what changed in a story, word by word.
+
+    \b
+      tracker diff URL          the latest change
+      tracker diff URL N        the change that made version N
+      tracker diff URL 1 5      from version 1 to version 5 (the older one first)
+      tracker diff URL -2 -1    negative numbers count back from the latest
+    """
     from tracker import diffing
     from tracker.stories import StoryError, find_story, get_version
 
@@ -655,6 +671,13 @@ def diff(
             from_seq = after.seq - 1
         before = get_version(session, story, from_seq)
         url = story.url
+    if before.seq == after.seq:
+        raise CLIError(f"FROM and TO are both version {after.seq}: nothing to diff")
+    if before.seq > after.seq:
+        raise CLIError(
+            f"FROM (v{before.seq}) is newer than TO (v{after.seq}): give the older version "
+            f"first, e.g. `tracker diff {ref} {after.seq} {before.seq}`"
+        )
     if as_json:
         output_format = "json"
     title_change = (before.title or "") != (after.title or "")
