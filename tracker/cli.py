@@ -718,20 +718,41 @@ def diff(
             click.echo(f"<h1>{diffing.render_html_inline(title_diff)}</h1>")
         click.echo(render(word_diff))
         return
-    use_color = sys.stdout.isatty() if color is None else color
+    use_color = _want_color(color)
     click.echo(f"{url}: v{before.seq} → v{after.seq}")
     if after.seq == before.seq + 1 and after.summary:
         click.echo(after.summary)
     if title_diff:
-        click.echo("Headline: " + diffing.render_terminal(title_diff, color=use_color))
+        click.echo(
+            "Headline: " + diffing.render_terminal(title_diff, color=use_color), color=use_color
+        )
     click.echo()
-    click.echo(diffing.render_terminal(word_diff, color=use_color))
+    # click.echo strips ANSI codes off a non-terminal unless told: --color must mean colour.
+    click.echo(diffing.render_terminal(word_diff, color=use_color), color=use_color)
+
+
+def _want_color(flag: bool | None) -> bool:
+    """--color/--no-color wins; otherwise colour on a terminal unless NO_COLOR is set
+    (https://no-color.org) or TERM is "dumb"."""
+    import os
+
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
 
 
 @main.command()
 @click.argument("ref", required=False)
 @click.option("--errors", is_flag=True, help="Only failed checks.")
-@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @_friendly_errors
@@ -773,6 +794,9 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
     if as_json:
         _json_out(rows)
         return
+    if not rows:
+        what = "failed checks" if errors else "checks"
+        click.echo(f"no {what} yet (run `tracker check` or `tracker run`)", err=True)
     for row in rows:
         status = row["http_status"] or "—"
         line = f"{row['started_at'][:19]}  {row['outcome']:<12} {status!s:<4} {row['url']}"
@@ -782,7 +806,13 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
 
 
 @main.command()
-@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @_friendly_errors
@@ -811,6 +841,8 @@ def events(app: AppContext, limit: int, as_json: bool) -> None:
     if as_json:
         _json_out(rows)
         return
+    if not rows:
+        click.echo("no events yet", err=True)
     for row in rows:
         click.echo(f"{row['created_at'][:19]}  {row['kind']:<18} {row['url']}")
         if row["detail"]:

@@ -183,7 +183,7 @@ def channel_list(app: Any, as_json: bool) -> None:
         _json_out(rows)
         return
     if not rows:
-        click.echo("no channels (add one with `tracker channel add`)")
+        click.echo("no channels (add one with `tracker channel add`)", err=True)
     for row in rows:
         state = "" if row["enabled"] else " [disabled]"
         click.echo(f"{row['name']}{state}  {row['kind']} → {row['target']}  ({row['source']})")
@@ -256,7 +256,13 @@ def channel_test(app: Any, name: str) -> None:
 @click.command()
 @click.option("--failed", is_flag=True, help="Only deliveries failing (retrying) or dead.")
 @click.option("--channel", "channel_name", help="Only this channel.")
-@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (every attempt included).")
 @click.option("--send", is_flag=True, help="First send what is due now (without the daemon).")
 @click.pass_obj
@@ -330,7 +336,7 @@ def deliveries(
         _json_out(rows)
         return
     if not rows:
-        click.echo("no failed deliveries" if failed else "no deliveries yet")
+        click.echo("no failed deliveries" if failed else "no deliveries yet", err=True)
     for row in rows:
         what = f"v{row['version']} {row['trigger']}" if row["version"] else row["trigger"]
         line = (
