@@ -458,3 +458,45 @@ def test_colour_by_default_only_on_a_terminal_without_no_color(
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("TERM", "dumb")
     assert _want_color(None) is False
+
+
+# -- settings, files, ports -------------------------------------------------------------------
+
+
+def test_a_settings_file_that_is_not_toml_is_one_line(cli, tmp_path: Path) -> None:
+    settings = tmp_path / "tracker.toml"
+    settings.write_text("per_host_concurrency = [\n")
+    result = cli("list", code=1, extra_env={"TRACKER_CONFIG": str(settings)})
+    assert f"settings file {settings}: not valid TOML" in result.stderr
+
+
+def test_home_option_reads_the_settings_file_in_that_home(cli, tmp_path: Path) -> None:
+    home = tmp_path / "other-home"
+    home.mkdir()
+    (home / "tracker.toml").write_text("per_host_concurrency = 7\n")
+    shown = json.loads(cli("--home", str(home), "config", "show", "--json").stdout)
+    assert shown["per_host_concurrency"] == 7
+    assert os.environ.get("TRACKER_HOME") != str(home)  # not left behind in the process
+
+
+def test_a_file_that_cannot_be_written_is_named(cli, tmp_path: Path) -> None:
+    target = tmp_path / "missing-directory" / "export.json"
+    result = cli("export", "-o", str(target), code=1)
+    assert result.stderr.strip() == f"error: {target}: No such file or directory"
+
+
+def test_serve_on_a_port_in_use_fails_before_announcing_itself(cli) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = cli("serve", "--host", "127.0.0.1", "--port", port, code=1)
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+    assert "serving on" not in result.output
+
+
+def test_feed_poll_without_feeds_says_so(cli) -> None:
+    assert "no feeds to poll" in cli("feed", "poll").stderr
+    assert json.loads(cli("feed", "poll", "--json").stdout) == []

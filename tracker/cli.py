@@ -105,8 +105,12 @@ def _friendly_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except (StoryError, DatabaseError, FileNotFoundError) as exc:
+        except (StoryError, DatabaseError) as exc:
             raise CLIError(str(exc)) from exc
+        except OSError as exc:  # a file to read or write: say which and why, in one line
+            if exc.filename is None or exc.strerror is None:
+                raise CLIError(str(exc)) from exc
+            raise CLIError(f"{exc.filename}: {exc.strerror}") from exc
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
@@ -127,8 +131,27 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            import os
+            import tomllib
+
+            from tracker.config import _config_file
+
             overrides = {"home": self._home} if self._home is not None else {}
-            self._settings = load_settings(**overrides)
+            # --home is TRACKER_HOME: <home>/tracker.toml must be read too (the settings
+            # file is looked for through the environment variable).
+            saved = os.environ.get("TRACKER_HOME")
+            if self._home is not None:
+                os.environ["TRACKER_HOME"] = str(self._home)
+            try:
+                self._settings = load_settings(**overrides)
+            except tomllib.TOMLDecodeError as exc:
+                raise CLIError(f"settings file {_config_file()}: not valid TOML: {exc}") from exc
+            finally:
+                if self._home is not None:
+                    if saved is None:
+                        os.environ.pop("TRACKER_HOME", None)
+                    else:
+                        os.environ["TRACKER_HOME"] = saved
         return self._settings
 
     @property
@@ -925,8 +948,30 @@ def serve(app: AppContext, host: str | None, port: int | None) -> None:
         server = make_server(app.db, settings)
     except WebConfigError as exc:
         raise CLIError(str(exc)) from exc
+    _check_port_free(settings.web_host, settings.web_port)
     click.echo(f"serving on http://{settings.web_host}:{settings.web_port}/", err=True)
     server.run()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail with one line before announcing "serving on …" when the port is taken (uvicorn
+    would log its own ERROR line and exit 3 after the announcement)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise CLIError(f"cannot serve on {host}:{port}: {exc}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CLIError(
+                f"cannot serve on {host}:{port}: {exc.strerror or exc} "
+                "(another `tracker serve` or `tracker run`? choose another --port)"
+            ) from exc
 
 
 @main.command()

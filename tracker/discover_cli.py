@@ -152,6 +152,11 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
             if refs
             else [f.id for f in list_feeds(session)]
         )
+    if not ids:
+        if as_json:
+            _json_out([])
+        click.echo("no feeds to poll: add one with `tracker feed add URL`", err=True)
+        return
     with FeedPoller(app.db, app.settings) as poller:
         reports = poller.poll_due() if due and not refs else poller.poll(ids)
     with app.session() as session:
