@@ -500,3 +500,21 @@ def test_serve_on_a_port_in_use_fails_before_announcing_itself(cli) -> None:
 def test_feed_poll_without_feeds_says_so(cli) -> None:
     assert "no feeds to poll" in cli("feed", "poll").stderr
     assert json.loads(cli("feed", "poll", "--json").stdout) == []
+
+
+def test_a_read_only_database_is_one_line_without_the_sql(cli, tmp_path: Path) -> None:
+    cli("add", "https://example.com/a")  # creates the database and its schema
+    database = tmp_path / "read-only-copy.db"
+    source = cli.env["TRACKER_DATABASE_URL"]
+    if not source.startswith("sqlite"):
+        pytest.skip("a read-only database file is a SQLite matter")
+    import sqlite3
+
+    live, copy = sqlite3.connect(source.removeprefix("sqlite:///")), sqlite3.connect(database)
+    live.backup(copy)  # the WAL's pages included
+    live.close()
+    copy.close()
+    read_only = {"TRACKER_DATABASE_URL": f"sqlite:///file:{database}?mode=ro&uri=true"}
+    assert json.loads(cli("list", "--json", extra_env=read_only).stdout)[0]["id"] == 1
+    result = cli("add", "https://example.com/b", code=1, extra_env=read_only)
+    assert result.stderr.strip() == "error: database error: attempt to write a readonly database"

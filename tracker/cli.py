@@ -78,8 +78,11 @@ class TrackerGroup(click.Group):
         except Exception as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            from sqlalchemy.exc import SQLAlchemyError
+            from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+            if isinstance(exc, DBAPIError) and exc.orig is not None:
+                # The driver's words, without the SQL statement and its parameters.
+                raise CLIError(f"database error: {exc.orig}") from exc
             if isinstance(exc, SQLAlchemyError):
                 raise CLIError(f"database error: {exc}") from exc
             raise CLIError(
