@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import event, select, update
 
-from tracker.db import Database
+from tracker.db import Database, ReadOnlyError
 from tracker.models import Story
 from tracker.stories import add_stories
 
@@ -24,10 +25,16 @@ def test_a_read_session_reads_committed_data_and_writes_nothing(db: Database):
             session, ["http://127.0.0.1:9/a"], now=datetime.now(UTC), allow_private_networks=True
         )
     with db.read_session() as session:
-        assert session.scalars(select(Story.url)).all() == ["http://127.0.0.1:9/a"]
-        session.execute(update(Story).values(title="changed in a read session"))
+        story = session.scalar(select(Story))
+        assert story.url == "http://127.0.0.1:9/a"
+        with pytest.raises(ReadOnlyError):
+            session.execute(update(Story).values(title="changed in a read session"))
+        story.title = "changed on the object"
+        with pytest.raises(ReadOnlyError):
+            session.flush()
+        session.expire(story)  # drop the change, or leaving the block would try again
     with db.read_session() as session:
-        assert session.scalar(select(Story.title)) is None  # rolled back, never committed
+        assert session.scalar(select(Story.title)) is None
 
 
 def test_on_sqlite_only_writers_take_the_write_lock(db: Database):

@@ -55,6 +55,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 READ_ONLY = "tracker_read_only"
 
 
+class ReadOnlyError(RuntimeError):
+    """Something tried to write in a read-only session (a bug)."""
+
+
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlyError("a read-only session cannot write (use Database.session)")
+
+
+def _refuse_writes(state: Any) -> None:
+    if state.session.info.get(READ_ONLY) and (
+        state.is_insert or state.is_update or state.is_delete
+    ):
+        raise ReadOnlyError("a read-only session cannot write (use Database.session)")
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -81,7 +97,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_flush)
+    event.listen(factory, "do_orm_execute", _refuse_writes)
+    return factory
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -140,14 +159,12 @@ class Database:
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A session for reading only: on SQLite it takes no write lock, so it neither waits
-        for the checks being written nor holds them up. Writing in it is a bug (SQLite may
-        refuse it with "database is locked"); it is rolled back at the end."""
-        with self.sessions() as session:
+        for the checks being written nor holds them up. Writing in it raises ReadOnlyError.
+        (It ends with a commit, which writes nothing, so loaded objects stay readable.)"""
+        with self.sessions.begin() as session:
+            session.info[READ_ONLY] = True
             session.connection(execution_options={READ_ONLY: True})
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

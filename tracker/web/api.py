@@ -311,7 +311,7 @@ def list_stories(
     url: Annotated[SafeText | None, Query(max_length=2048, description="Exact URL.")] = None,
     sort: Literal["last_changed", "next_check", "added", "versions"] = "last_changed",
 ) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         page = queries.story_page(
             session,
             limit=limit,
@@ -344,7 +344,7 @@ def add(request: Request, body: AddStories) -> list[Added]:
 
 @router.get("/stories/{story_id}", response_model=StoryOut, summary="One story")
 def get_story(request: Request, story_id: StoryId) -> StoryOut:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         return story_out(queries.get_story(session, story_id))
 
 
@@ -407,7 +407,7 @@ def list_versions(
     offset: Offset = 0,
     order: Literal["newest", "oldest"] = "newest",
 ) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         page = queries.version_page(
             session, story, limit=limit, offset=offset, newest_first=order == "newest"
@@ -417,7 +417,7 @@ def list_versions(
 
 @router.get("/stories/{story_id}/versions/{seq}", response_model=VersionOut, summary="A version")
 def get_one_version(request: Request, story_id: StoryId, seq: Seq) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
         return version_fields(story, version)
@@ -453,7 +453,7 @@ def get_diff(
     to: Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)] = None,
     format: DiffFormat = "json",
 ) -> Any:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         diff = queries.version_diff(session, story, from_, to)
     if format == "json":
@@ -516,7 +516,7 @@ def list_checks(
     story_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     errors: bool = False,
 ) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         if story_id is not None:
             queries.get_story(session, story_id)
         page = queries.check_page(
@@ -532,7 +532,7 @@ def list_events(
     offset: Offset = 0,
     story_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         if story_id is not None:
             queries.get_story(session, story_id)
         page = queries.event_page(session, limit=limit, offset=offset, story_id=story_id)
@@ -659,14 +659,14 @@ def delivery_out(row: alerts.DeliveryRow) -> dict[str, Any]:
 
 @router.get("/channels", response_model=ChannelList, summary="Alert channels (secrets hidden)")
 def list_channels(request: Request, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         page = alerts.channel_page(session, limit=limit, offset=offset)
         return {"items": [channel_out(row) for row in page.items], **_pagination(page)}
 
 
 @router.get("/channels/{name_or_id}", response_model=ChannelOut, summary="One alert channel")
 def get_channel(request: Request, name_or_id: ChannelRef) -> ChannelOut:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         return channel_out(alerts.channel_row(session, alerts.find_channel(session, name_or_id)))
 
 
@@ -680,7 +680,7 @@ def list_deliveries(
         SafeText | None, Query(max_length=100, description="A channel's name or id.")
     ] = None,
 ) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         page = alerts.delivery_page(
             session, limit=limit, offset=offset, status=status, channel=channel or None
         )
@@ -691,7 +691,7 @@ def list_deliveries(
     "/deliveries/{delivery_id}", response_model=DeliveryDetail, summary="A delivery's attempts"
 )
 def get_delivery(request: Request, delivery_id: DeliveryId) -> dict[str, Any]:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         row = alerts.get_delivery(session, delivery_id)
         attempts = [
             AttemptOut(

@@ -71,7 +71,7 @@ def raw_capture_response(
     Served as text/plain (nosniff, so no browser second-guesses it) with a sandbox CSP; with
     `download`, as an attachment.
     """
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
         if version.capture_sha256 is None:

@@ -136,14 +136,14 @@ def _feed_response(request: Request, title: str, alternate: str, rows) -> Respon
 
 @router.get("/all.atom", summary="Every change, newest first")
 def all_changes(request: Request) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         rows = queries.latest_versions(session, limit=ENTRIES)
     return _feed_response(request, "tracker: all changes", "/", rows)
 
 
 @router.get("/stories/{story_id}.atom", summary="One story's changes")
 def story_changes(request: Request, story_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         name = story.title or story.url
         rows = queries.latest_versions(session, limit=ENTRIES, story_id=story_id)
@@ -154,7 +154,7 @@ def story_changes(request: Request, story_id: Annotated[int, Path(ge=1, le=2**31
 def tag_changes(
     request: Request, tag: Annotated[SafeText, Path(min_length=1, max_length=100)]
 ) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         rows = queries.latest_versions(session, limit=ENTRIES, tag=tag)
     from urllib.parse import quote
 

@@ -118,7 +118,7 @@ def healthz(request: Request) -> Response:
     now = datetime.now(UTC)
     stall = max(MIN_STALL_SECONDS, settings.dispatch_interval * 30)
     try:
-        with database(request).session() as session:
+        with database(request).read_session() as session:
             session.execute(text("SELECT 1"))
             lag = queries.queue_lag_seconds(session, now)
             last_check = session.scalar(select(func.max(Check.started_at)))

@@ -64,7 +64,7 @@ def stories(
     sort: Literal["last_changed", "next_check", "added", "versions"] = "last_changed",
     offset: Offset = 0,
 ) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         page = queries.story_page(
             session,
             limit=PageSize,
@@ -146,7 +146,7 @@ def add_submit(
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story_page(request: Request, story_id: StoryId) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         versions = queries.all_version_summaries(session, story)
         events = queries.event_page(session, limit=20, offset=0, story_id=story_id)
@@ -194,7 +194,7 @@ def check_now(request: Request, story_id: StoryId) -> Response:
 
 @router.get("/stories/{story_id}/remove", response_class=HTMLResponse)
 def remove_confirm(request: Request, story_id: StoryId) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         session.expunge(story)
     return render(request, "remove.html", story=story)
@@ -214,7 +214,7 @@ def remove(request: Request, story_id: StoryId) -> Response:
 def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
     from tracker.stories import get_version
 
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
         session.expunge_all()
@@ -236,7 +236,7 @@ def diff_latest(
     view: Literal["inline", "side"] = "inline",
 ) -> Response:
     """The version picker's target: resolves the range and redirects to its permalink."""
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         start, end = queries.resolve_range(story, from_, to)
     suffix = "?view=side" if view == "side" else ""
@@ -251,7 +251,7 @@ def diff_page(
     to_seq: Seq,
     view: Literal["inline", "side"] = "inline",
 ) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         diff = queries.version_diff(session, story, from_seq, to_seq)
         session.expunge_all()
@@ -296,7 +296,7 @@ def checks_page(
     story: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     offset: Offset = 0,
 ) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         if story is not None:
             queries.get_story(session, story)
         page = queries.check_page(
@@ -308,7 +308,7 @@ def checks_page(
 
 @router.get("/events", response_class=HTMLResponse)
 def events_page(request: Request, offset: Offset = 0) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         page = queries.event_page(session, limit=PageSize, offset=offset)
         session.expunge_all()
     return render(request, "events.html", page=page)
@@ -319,7 +319,7 @@ def events_page(request: Request, offset: Offset = 0) -> Response:
 
 @router.get("/channels", response_class=HTMLResponse)
 def channels_page(request: Request, offset: Offset = 0) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         page = alerts.channel_page(session, limit=PageSize, offset=offset)
         session.expunge_all()
     return render(request, "channels.html", page=page)
@@ -332,7 +332,7 @@ def deliveries_page(
     channel: Annotated[SafeText, Query(max_length=100)] = "",
     offset: Offset = 0,
 ) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         page = alerts.delivery_page(
             session,
             limit=PageSize,
@@ -355,7 +355,7 @@ def deliveries_page(
 
 @router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
 def delivery_page(request: Request, delivery_id: DeliveryId) -> Response:
-    with database(request).session() as session:
+    with database(request).read_session() as session:
         row = alerts.get_delivery(session, delivery_id)
         attempts = list(row.delivery.attempt_log)
         session.expunge_all()
