@@ -83,6 +83,9 @@ class Comparison:
     coarse: bool
     summary: str
     substantive: bool
+    # Nothing a version stores differs: the fingerprint moved for a reason no reader could
+    # see (new fingerprint rules after an upgrade, a new ignore pattern). No version then.
+    identical: bool = False
 
 
 @dataclass
@@ -186,6 +189,20 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
         coarse=diff.coarse,
         summary=changes.describe(change.kinds, diff.stats, change.paragraphs),
         substantive=changes.is_substantive(change.kinds),
+        identical=_stored_fields(previous) == _stored_fields(current),
+    )
+
+
+def _stored_fields(article: Article) -> tuple[object, ...]:
+    """What a version keeps of an article, i.e. everything a reader can be shown."""
+    return (
+        article.title,
+        tuple(article.headlines),
+        article.byline,
+        article.published,
+        article.modified,
+        article.canonical_url,
+        article.text,
     )
 
 
@@ -334,6 +351,10 @@ def record(
             report.error = "story changed meanwhile; result discarded"
             report.lease_lost = True
             return report
+        elif comparison.identical:
+            check.outcome = CheckOutcome.UNCHANGED
+            story.last_fingerprint = analysis.fingerprint  # compare with the new one from now
+            _update_promise(session, story, analysis, None, substantive=False, now=now)
         else:
             check.outcome = CheckOutcome.CHANGED
             version = store_version(

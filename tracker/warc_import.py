@@ -227,6 +227,9 @@ def _import_one(
         if analysis.fingerprint == story.last_fingerprint:
             return "unchanged"
         comparison = compare(version_as_article(previous) if previous else None, analysis.article)
+        if comparison.identical:  # fingerprint rules changed since that version was stored
+            story.last_fingerprint = analysis.fingerprint
+            return "unchanged"
         fetched = archived_response(
             item.url, status=status, headers=headers, body=body, text=html, encoding=encoding
         )
