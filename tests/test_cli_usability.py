@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -518,3 +519,38 @@ def test_a_read_only_database_is_one_line_without_the_sql(cli, tmp_path: Path) -
     assert json.loads(cli("list", "--json", extra_env=read_only).stdout)[0]["id"] == 1
     result = cli("add", "https://example.com/b", code=1, extra_env=read_only)
     assert result.stderr.strip() == "error: database error: attempt to write a readonly database"
+
+
+# -- help -------------------------------------------------------------------------------------
+
+
+def every_command(group=main, prefix=()):
+    import click
+
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from every_command(command, (*prefix, name))
+
+
+def test_command_lists_show_whole_sentences_not_cut_ones(cli) -> None:
+    lists = [cli(*group, "--help").stdout.split("Commands:")[1] for group in [(), ("channel",)]]
+    listed = "".join(lists) + cli("feed", "--help").stdout.split("Commands:")[1]
+    assert "..." not in listed
+    assert "Track stories (URLs, or a file of them)." in listed
+
+
+def test_every_option_says_what_it_does() -> None:
+    undocumented = [
+        f"{' '.join(path)} {param.opts[0]}"
+        for path, command in every_command()
+        for param in command.params
+        if param.param_type_name == "option" and not getattr(param, "help", None)
+    ]
+    assert undocumented == []
+
+
+def test_story_arguments_say_they_take_a_url_or_an_id(cli) -> None:
+    for command in ("history", "show", "diff", "checks", "pause", "resume", "remove"):
+        text = cli(command, "--help").stdout.replace("\n  ", " ")
+        assert re.search(r"URLs? or ids?", text), command

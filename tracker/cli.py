@@ -242,7 +242,7 @@ def _read_url_file(path: Path) -> list[str]:
     return urls
 
 
-@main.command()
+@main.command(short_help="Track stories (URLs, or a file of them).")
 @click.argument("urls", nargs=-1)
 @click.option(
     "--file",
@@ -263,7 +263,8 @@ def add(
     selector: str | None,
     as_json: bool,
 ) -> None:
-    """Track one or more stories (checked at once by the daemon or `tracker check`)."""
+    """Track one or more stories: URLS, and/or the URLs in --file. They are checked at once
+    by the daemon (`tracker run`) or by `tracker check`."""
     from tracker.stories import add_stories
 
     if selector is not None and not selector.strip():
@@ -291,7 +292,11 @@ def add(
 
 
 @main.command("list")
-@click.option("--status", type=click.Choice(["active", "paused", "retired", "gone"]))
+@click.option(
+    "--status",
+    type=click.Choice(["active", "paused", "retired", "gone"]),
+    help="Only stories in this state.",
+)
 @click.option("--tag", help="Only stories with this tag.")
 @click.option("--developing", is_flag=True, help="Only stories carrying an update marker.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -385,9 +390,17 @@ def _remove(session: Any, story: Any) -> str:
     return "removed"
 
 
-_story_command("pause", "Stop checking stories (URL or id) until resumed.", _pause)
-_story_command("resume", "Check paused, retired or gone stories again, starting now.", _resume)
-_story_command("remove", "Stop tracking stories and delete their versions.", _remove)
+_story_command("pause", "Stop checking stories until resumed. REFS: URLs or ids.", _pause)
+_story_command(
+    "resume",
+    "Check paused, retired or gone stories again, starting now. REFS: URLs or ids.",
+    _resume,
+)
+_story_command(
+    "remove",
+    "Stop tracking stories and delete their versions. REFS: URLs or ids.",
+    _remove,
+)
 
 
 # -- checking ---------------------------------------------------------------------------
@@ -590,7 +603,7 @@ def version_json(story: Any, version: Any, *, text: bool = True) -> dict[str, An
 @pass_app
 @_friendly_errors
 def history(app: AppContext, ref: str, as_json: bool) -> None:
-    """List the versions of a story."""
+    """List the versions of a story. REF: its URL or id (see `tracker list`)."""
     from tracker.stories import find_story, list_versions
 
     with app.session() as session:
@@ -626,7 +639,7 @@ _NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
 @_friendly_errors
 def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
     """Print one version of a story: the latest, or version SEQ (-1 the latest, -2 the one
-    before)."""
+    before). REF: the story's URL or id."""
     from tracker.stories import find_story, get_version
 
     with app.session() as session:
@@ -675,7 +688,7 @@ def diff(
     color: bool | None,
     as_json: bool,
 ) -> None:
-    """Show what changed in a story, word by word.
+    """Show what changed in a story, word by word. REF: its URL or id.
 
     \b
       tracker diff URL          the latest change
@@ -777,13 +790,14 @@ def _want_color(flag: bool | None) -> bool:
     default=50,
     show_default=True,
     type=click.IntRange(min=1),
+    metavar="N",
     help="How many, newest first.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @_friendly_errors
 def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: bool) -> None:
-    """The log of check attempts (all stories, or one)."""
+    """The log of check attempts, newest first: all stories, or the one REF (URL or id)."""
     from sqlalchemy import select
 
     from tracker.models import Check, CheckOutcome, Story
@@ -837,6 +851,7 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
     default=50,
     show_default=True,
     type=click.IntRange(min=1),
+    metavar="N",
     help="How many, newest first.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -1070,6 +1085,24 @@ from tracker.discover_cli import vacuum_command  # noqa: E402
 for _command in _discovery_commands:
     main.add_command(_command)
 db.add_command(vacuum_command)
+
+
+def _whole_first_sentences(group: click.Group) -> None:
+    """Command lists show each command's whole first sentence, wrapped, instead of click's
+    cut to the terminal width ("Track one or more stories (checked at once by the daemon
+    or..."), which hid what half the commands do."""
+    import inspect
+
+    for command in group.commands.values():
+        if not command.short_help and command.help:
+            paragraph = inspect.cleandoc(command.help).split("\n\n")[0].replace("\n", " ")
+            end = paragraph.find(". ")
+            command.short_help = paragraph if end == -1 else paragraph[: end + 1]
+        if isinstance(command, click.Group):
+            _whole_first_sentences(command)
+
+
+_whole_first_sentences(main)
 
 
 if __name__ == "__main__":  # pragma: no cover
