@@ -554,3 +554,16 @@ def test_story_arguments_say_they_take_a_url_or_an_id(cli) -> None:
     for command in ("history", "show", "diff", "checks", "pause", "resume", "remove"):
         text = cli(command, "--help").stdout.replace("\n  ", " ")
         assert re.search(r"URLs? or ids?", text), command
+
+
+def test_config_show_masks_tokens_and_database_passwords(cli) -> None:
+    secrets = {
+        "TRACKER_WEB_TOKEN": "web-token-value",
+        "TRACKER_SMTP_PASSWORD": "smtp-password-value",
+        "TRACKER_DATABASE_URL": "postgresql+psycopg://desk:db-password-value@db.internal/t",
+    }
+    for args in (("config", "show"), ("config", "show", "--json")):
+        shown = cli(*args, extra_env=secrets).stdout
+        for secret in ("web-token-value", "smtp-password-value", "db-password-value"):
+            assert secret not in shown
+        assert "postgresql+psycopg://desk:**********@db.internal/t" in shown

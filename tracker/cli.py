@@ -1025,14 +1025,38 @@ def config() -> None:
     """Settings: see the effective values or the documented example file."""
 
 
+MASK = "**********"  # what pydantic shows for a SecretStr
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Settings as they may be shown: values of keys naming a token, secret or password
+    masked, and the password in any URL (a database URL) replaced by the mask."""
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    if value and any(word in key.lower() for word in ("token", "secret", "password")):
+        return MASK
+    if isinstance(value, str) and "://" in value and "@" in value:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(value)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+            return urlunsplit(parts._replace(netloc=netloc))
+    return value
+
+
 @config.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @_friendly_errors
 def config_show(app: AppContext, as_json: bool) -> None:
-    """The effective settings (file + environment + defaults)."""
+    """The effective settings (file + environment + defaults); tokens, secrets and
+    passwords are masked, so the output can be pasted into a bug report."""
     data = app.settings.model_dump(mode="json")
     data["effective_database_url"] = app.settings.effective_database_url
+    data = redact(data)
     if as_json:
         _json_out(data)
         return
