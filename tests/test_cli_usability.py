@@ -567,3 +567,11 @@ def test_config_show_masks_tokens_and_database_passwords(cli) -> None:
         for secret in ("web-token-value", "smtp-password-value", "db-password-value"):
             assert secret not in shown
         assert "postgresql+psycopg://desk:**********@db.internal/t" in shown
+
+
+def test_an_empty_filtered_list_does_not_claim_nothing_is_tracked(cli) -> None:
+    assert "no stories tracked yet" in cli("list").stderr
+    cli("add", "https://example.com/a")
+    filtered = cli("list", "--tag", "nothing-has-this-tag")
+    assert filtered.stdout == ""
+    assert "no stories match" in filtered.stderr

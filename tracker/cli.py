@@ -318,7 +318,10 @@ def list_command(
         _json_out(rows)
         return
     if not rows:
-        click.echo("no stories tracked yet: add one with `tracker add URL`", err=True)
+        if status or tag or developing:
+            click.echo("no stories match (see `tracker list` for all)", err=True)
+        else:
+            click.echo("no stories tracked yet: add one with `tracker add URL`", err=True)
         return
     from rich.console import Console
     from rich.table import Table
