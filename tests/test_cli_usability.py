@@ -575,3 +575,16 @@ def test_an_empty_filtered_list_does_not_claim_nothing_is_tracked(cli) -> None:
     filtered = cli("list", "--tag", "nothing-has-this-tag")
     assert filtered.stdout == ""
     assert "no stories match" in filtered.stderr
+
+
+def test_a_url_without_scheme_gets_a_hint_and_every_bad_url_is_named(cli) -> None:
+    result = CliRunner().invoke(
+        main, ["add", "https://example.com/ok", "example.com/news", "not a url"], env=cli.env
+    )
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert "(did you mean https://example.com/news ?)" in lines[0]
+    assert "'not a url'" in lines[1]
+    assert "2 bad URLs; nothing added" in lines[1]
+    assert json.loads(cli("list", "--json").stdout) == []

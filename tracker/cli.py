@@ -215,8 +215,6 @@ def _read_url_file(path: Path) -> list[str]:
     Every line that is not an http(s) URL is reported with its line number, and nothing
     is added: a typo on line 40 should not leave 39 stories added and the rest not.
     """
-    from tracker import netguard
-
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -229,17 +227,38 @@ def _read_url_file(path: Path) -> list[str]:
         url = line.strip()
         if not url or url.startswith("#"):
             continue
-        try:
-            netguard.validate_url(url)
-        except netguard.BadURLError as exc:
-            problems.append(f"{path}:{number}: {exc}")
+        problem = _bad_url(url)
+        if problem:
+            problems.append(f"{path}:{number}: {problem}")
             continue
         urls.append(url)
-    if problems:
-        for problem in problems[:-1]:
-            click.echo(f"error: {problem}", err=True)
-        raise CLIError(f"{problems[-1]} ({len(problems)} bad lines; nothing added)")
+    _refuse(problems, "bad lines")
     return urls
+
+
+def _bad_url(url: str) -> str | None:
+    """Why `url` cannot be tracked (None when it can), with a hint for a missing scheme."""
+    from tracker import netguard
+
+    try:
+        netguard.validate_url(url)
+    except netguard.BadURLError as exc:
+        host = url.split("/", 1)[0]
+        if "://" not in url and "." in host and " " not in url:
+            return f"{exc} (did you mean https://{url} ?)"
+        return str(exc)
+    return None
+
+
+def _refuse(problems: list[str], what: str) -> None:
+    """Report every problem, one line each, and fail: nothing is added."""
+    if not problems:
+        return
+    for problem in problems[:-1]:
+        click.echo(f"error: {problem}", err=True)
+    if len(problems) == 1:
+        raise CLIError(f"{problems[0]} (nothing added)")
+    raise CLIError(f"{problems[-1]} ({len(problems)} {what}; nothing added)")
 
 
 @main.command(short_help="Track stories (URLs, or a file of them).")
@@ -269,6 +288,7 @@ def add(
 
     if selector is not None and not selector.strip():
         raise CLIError("--selector is empty: give a CSS selector such as 'div.article-body'")
+    _refuse([problem for problem in map(_bad_url, urls) if problem], "bad URLs")
     all_urls = list(urls) + (_read_url_file(url_file) if url_file else [])
     if not all_urls:
         if url_file:
