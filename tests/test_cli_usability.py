@@ -588,3 +588,11 @@ def test_a_url_without_scheme_gets_a_hint_and_every_bad_url_is_named(cli) -> Non
     assert "'not a url'" in lines[1]
     assert "2 bad URLs; nothing added" in lines[1]
     assert json.loads(cli("list", "--json").stdout) == []
+
+
+def test_history_of_a_story_never_fetched_says_so_once(cli) -> None:
+    url = "https://example.com/a"
+    cli("add", url)
+    lines = cli("history", url).stdout.splitlines()
+    assert lines[:2] == ["(no headline yet)", url]  # not the URL twice
+    assert lines[2].startswith("no versions yet")

@@ -638,9 +638,9 @@ def history(app: AppContext, ref: str, as_json: bool) -> None:
     if as_json:
         _json_out(rows)
         return
-    click.echo(f"{title or url}\n{url}")
+    click.echo(f"{title or '(no headline yet)'}\n{url}")
     if not rows:
-        click.echo("no versions yet (run `tracker check`)")
+        click.echo("no versions yet (run `tracker check`; `tracker checks REF` shows why not)")
     for row in rows:
         stats = f"+{row['words_added']}/−{row['words_removed']} words"
         click.echo(
@@ -862,7 +862,8 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
         click.echo(f"no {what} yet (run `tracker check` or `tracker run`)", err=True)
     for row in rows:
         status = row["http_status"] or "—"
-        line = f"{row['started_at'][:19]}  {row['outcome']:<12} {status!s:<4} {row['url']}"
+        when = row["started_at"][:19].replace("T", " ")
+        line = f"{when}  {row['outcome']:<12} {status!s:<4} {row['url']}"
         if row["error"]:
             line += f"\n    {row['error']}"
         click.echo(line)
@@ -908,7 +909,8 @@ def events(app: AppContext, limit: int, as_json: bool) -> None:
     if not rows:
         click.echo("no events yet", err=True)
     for row in rows:
-        click.echo(f"{row['created_at'][:19]}  {row['kind']:<18} {row['url']}")
+        when = row["created_at"][:19].replace("T", " ")
+        click.echo(f"{when}  {row['kind']:<18} {row['url']}")
         if row["detail"]:
             click.echo(f"    {row['detail']}")
 
