@@ -596,3 +596,15 @@ def test_history_of_a_story_never_fetched_says_so_once(cli) -> None:
     lines = cli("history", url).stdout.splitlines()
     assert lines[:2] == ["(no headline yet)", url]  # not the URL twice
     assert lines[2].startswith("no versions yet")
+
+
+def test_an_opml_import_that_is_not_opml_or_has_no_feeds_says_which(cli, tmp_path: Path) -> None:
+    not_xml = tmp_path / "subscriptions.opml"
+    not_xml.write_text("just some text\n")
+    assert (
+        "not an OPML file (no XML in it)"
+        in cli("import", "--format", "opml", str(not_xml), code=1).stderr
+    )
+    empty = tmp_path / "empty.opml"
+    empty.write_text('<opml version="2.0"><body><outline text="nothing"/></body></opml>')
+    assert "no feeds in it" in cli("import", str(empty), code=1).stderr

@@ -238,8 +238,12 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
         elif kind == "opml":
             try:
                 feeds = parse_opml(path.read_bytes())
+            except AttributeError as exc:  # the tolerant parser found no XML element at all
+                raise CLIError(f"{path}: not an OPML file (no XML in it)") from exc
             except Exception as exc:
                 raise CLIError(f"{path}: not a readable OPML file ({exc})") from exc
+            if not feeds:
+                raise CLIError(f'{path}: no feeds in it (OPML lists them as <outline xmlUrl="…">)')
             created = 0
             for url, category in feeds:
                 extra = (category,) if category else ()
