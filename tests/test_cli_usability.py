@@ -608,3 +608,22 @@ def test_an_opml_import_that_is_not_opml_or_has_no_feeds_says_which(cli, tmp_pat
     empty = tmp_path / "empty.opml"
     empty.write_text('<opml version="2.0"><body><outline text="nothing"/></body></opml>')
     assert "no feeds in it" in cli("import", str(empty), code=1).stderr
+
+
+def test_remove_asks_first_on_a_terminal_when_versions_would_be_lost(
+    cli, story: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tracker.cli._interactive", lambda: True)
+    runner = CliRunner()
+    declined = runner.invoke(main, ["remove", story], env=cli.env, input="n\n")
+    assert declined.exit_code == 1
+    assert "remove 1 story and 3 versions? This cannot be undone" in declined.stderr
+    assert "error: nothing removed" in declined.stderr
+    assert len(json.loads(cli("list", "--json").stdout)) == 1
+
+    assert cli("remove", "--yes", story).stdout == f"removed: {story}\n"
+    assert json.loads(cli("list", "--json").stdout) == []
+
+
+def test_remove_does_not_ask_a_script(cli, story: str) -> None:
+    assert cli("remove", story).stdout == f"removed: {story}\n"  # stdin is not a terminal

@@ -366,12 +366,10 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _story_command(name: str, help_text: str, action: Callable[..., str]) -> None:
-    @main.command(name, help=help_text)
-    @click.argument("refs", nargs=-1, required=True)
-    @pass_app
-    @_friendly_errors
-    def command(app: AppContext, refs: tuple[str, ...]) -> None:
+def _story_command(
+    name: str, help_text: str, action: Callable[..., str], *, destructive: bool = False
+) -> None:
+    def command(app: AppContext, refs: tuple[str, ...], yes: bool = False) -> None:
         from tracker.stories import find_story
 
         with app.session() as session:
@@ -381,9 +379,35 @@ def _story_command(name: str, help_text: str, action: Callable[..., str]) -> Non
             for ref in refs:
                 story = find_story(session, ref, tracking=app.tracking)
                 stories.setdefault(story.id, story)
+            if destructive and not yes:
+                _confirm_removal(list(stories.values()))
             lines = [f"{action(session, story)}: {story.url}" for story in stories.values()]
         for line in lines:
             click.echo(line)
+
+    command = _friendly_errors(command)
+    command = pass_app(command)
+    if destructive:
+        command = click.option(
+            "--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal."
+        )(command)
+    command = click.argument("refs", nargs=-1, required=True)(command)
+    main.command(name, help=help_text)(command)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm_removal(stories: list[Any]) -> None:
+    """On a terminal, removing stories that have versions asks first: the versions and their
+    captures cannot be fetched again. Scripts (stdin not a terminal) are not asked."""
+    versions = sum(story.version_count for story in stories)
+    if versions == 0 or not _interactive():
+        return
+    what = f"{len(stories)} stor{'y' if len(stories) == 1 else 'ies'} and {versions} versions"
+    if not click.confirm(f"remove {what}? This cannot be undone", default=False, err=True):
+        raise CLIError("nothing removed")
 
 
 def _pause(session: Any, story: Any) -> str:
@@ -421,8 +445,10 @@ _story_command(
 )
 _story_command(
     "remove",
-    "Stop tracking stories and delete their versions. REFS: URLs or ids.",
+    "Stop tracking stories and delete their versions. REFS: URLs or ids. On a terminal, "
+    "asks first when there are versions to lose (--yes does not).",
     _remove,
+    destructive=True,
 )
 
 
