@@ -627,3 +627,15 @@ def test_remove_asks_first_on_a_terminal_when_versions_would_be_lost(
 
 def test_remove_does_not_ask_a_script(cli, story: str) -> None:
     assert cli("remove", story).stdout == f"removed: {story}\n"  # stdin is not a terminal
+
+
+def test_ctrl_c_in_any_command_exits_130_without_a_traceback(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tracker.stories.list_stories", interrupted)
+    result = CliRunner().invoke(main, ["list"], env=cli.env)
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted"

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
 
 def one_line(message: str) -> str:
     """A message fit for one line of stderr: SQLAlchemy's "Background on this error" link
@@ -66,8 +68,13 @@ class TrackerGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except (KeyboardInterrupt, EOFError):
-            raise  # click prints "Aborted!" and exits 1
+        except KeyboardInterrupt:
+            # What a shell reports for Ctrl-C (click's default is "Aborted!" and status 1,
+            # which a script cannot tell from a failure).
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except EOFError:
+            raise  # click prints "Aborted!" and exits 1 (a prompt's input ended)
         except OSError as exc:
             import errno
 
@@ -479,9 +486,6 @@ def check_exit_status(counts: Counter[str], total: int, *, strict: bool) -> int:
     if failed == 0:
         return 0
     return 1 if strict or failed == total else 0
-
-
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 @main.command()
