@@ -66,9 +66,7 @@ def cli(env: dict[str, str]):
 def assert_one_error_line(result: Result) -> None:
     """A failure is told in one line on stderr, starting with "error:", without a traceback."""
     assert "Traceback" not in result.output
-    assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit
-    ), result.exception
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: "), result.stderr
