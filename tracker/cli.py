@@ -1165,6 +1165,12 @@ for _command in _discovery_commands:
     main.add_command(_command)
 db.add_command(vacuum_command)
 
+# -- a story's own settings -------------------------------------------------------------
+
+from tracker.story_cli import set_command  # noqa: E402
+
+main.add_command(set_command)
+
 
 def _whole_first_sentences(group: click.Group) -> None:
     """Command lists show each command's whole first sentence, wrapped, instead of click's

@@ -1,0 +1,85 @@
+"""`tracker set`: show and change a story's own settings from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from servers import LocalServer
+
+from tracker.cli import main
+from tracker.demo_story import STAGES, render_page
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str):
+    env = {
+        "TRACKER_HOME": str(tmp_path / "home"),
+        "TRACKER_DATABASE_URL": database_url,
+        "TRACKER_ALLOW_PRIVATE_NETWORKS": "1",
+        "TRACKER_PER_HOST_MIN_DELAY": "0",
+        "TRACKER_EXTRACT_PROCESSES": "0",
+    }
+
+    def run(*args: str, ok: bool = True) -> Result:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output + result.stderr
+        return result
+
+    return run
+
+
+@pytest.fixture
+def story(cli, server: LocalServer) -> str:
+    url = server.url("/news/talks")
+    server.set("/news/talks", render_page(STAGES[0]))
+    cli("add", url)
+    cli("check", url)
+    return url
+
+
+def test_without_options_it_shows_the_settings(cli, story: str):
+    shown = cli("set", story).stdout
+    assert shown.splitlines() == [
+        story,
+        "  interval: - (global setting)",
+        "  min_interval: - (global setting)",
+        "  max_interval: - (global setting)",
+        "  robots: default",
+        "  ignore_patterns: - (global setting)",
+        "  selector: - (global setting)",
+    ]
+
+
+def test_changes_are_listed_and_kept(cli, story: str):
+    changed = cli("set", story, "--interval", "10m", "--robots", "ignore", "--ignore", "^Updated")
+    assert changed.stdout.splitlines() == [
+        story,
+        "  interval: - → 10 min",
+        "  robots: default → ignore",
+        "  ignore_patterns: - → ['^Updated']",
+    ]
+    [settings] = json.loads(cli("set", story, "--json").stdout)
+    assert settings["interval"] == "10 min"
+    assert settings["ignore_patterns"] == ["^Updated"]
+    [listed] = json.loads(cli("list", "--json").stdout)
+    assert listed["settings"]["robots"] == "ignore"
+
+    again = cli("set", story, "--interval", "10m").stdout
+    assert again.splitlines()[1] == "  nothing changed"
+    back = cli("set", story, "--interval", "auto", "--clear-ignore").stdout
+    assert "  interval: 10 min → -" in back.splitlines()
+    assert "  ignore_patterns: ['^Updated'] → -" in back.splitlines()
+
+
+def test_bad_settings_are_one_line_and_change_nothing(cli, story: str):
+    result = cli("set", story, "--min-interval", "2h", "--max-interval", "30m", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == "error: min_interval is larger than max_interval\n"
+    result = cli("set", story, "--selector", "div.nothing-here", ok=False)
+    assert "has no article text" in result.stderr
+    [settings] = json.loads(cli("set", story, "--json").stdout)
+    assert settings["min_interval"] is None and settings["selector"] is None
