@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 
-from servers import LocalServer
+from servers import LocalServer, gated
 from sqlalchemy import select, update
 
 from tracker.config import Settings
@@ -46,3 +47,60 @@ def test_new_fingerprint_rules_alone_make_no_version(
 def _fingerprint(db: Database, story_id: int) -> str | None:
     with db.session() as session:
         return session.get(Story, story_id).last_fingerprint
+
+
+def test_a_story_leased_by_another_worker_is_skipped_not_failed(
+    db: Database, settings: Settings, server: LocalServer
+):
+    server.set("/story", render_page(STAGES[0]))
+    story_id = _add(db, server.url("/story"))
+    with db.session() as session:
+        session.execute(
+            update(Story).values(
+                lease_owner="daemon", lease_expires_at=datetime.now(UTC) + timedelta(minutes=5)
+            )
+        )
+    with CheckEngine(db, settings) as engine:
+        [report] = engine.check_now([story_id])
+    assert str(report.outcome) == "skipped"
+    assert report.url == server.url("/story")
+    assert report.error == "being checked by another worker"
+    assert server.count("/story") == 0
+
+
+def test_closing_the_engine_skips_checks_still_waiting_for_their_host(
+    db: Database, settings: Settings, server: LocalServer
+):
+    """Checks queued behind a busy host's slot do not fetch once the engine closes; their
+    leases are handed back at once instead of running out."""
+    gate = threading.Event()
+    server.set_handler("/slow", gated(gate))
+    ids = [_add(db, server.url(f"/slow?n={n}")) for n in range(3)]
+    one_at_a_time = settings.model_copy(update={"per_host_concurrency": 1})
+    engine = CheckEngine(db, one_at_a_time)
+    with db.session() as session:
+        from tracker import claims
+
+        states = claims.claim_ids(
+            session, ids, worker=engine.worker_id, now=datetime.now(UTC), lease=engine.lease
+        )
+    futures = [engine.submit(state) for state in states]
+    while server.in_flight == 0:
+        threading.Event().wait(0.02)
+    closer = threading.Thread(target=engine.close)
+    closer.start()
+    threading.Event().wait(0.2)  # let close() raise its flag before the first page answers
+    gate.set()
+    closer.join(30)
+    outcomes = sorted(str(future.result().outcome) for future in futures)
+    assert outcomes == ["changed", "skipped", "skipped"]
+    assert len([r for r in server.requests if r.path.startswith("/slow")]) == 1
+    with db.session() as session:
+        leased = session.scalars(select(Story.id).where(Story.lease_owner.is_not(None))).all()
+    assert leased == []
+
+
+def _add(db: Database, url: str) -> int:
+    with db.session() as session:
+        [added] = add_stories(session, [url], now=datetime.now(UTC), allow_private_networks=True)
+    return added.story_id

@@ -472,6 +472,8 @@ def summary_line(counts: Counter[str], total: int) -> str:
         f"{counts['not_modified']} not modified",
         f"{sum(counts[outcome] for outcome in FAILED_OUTCOMES)} errors",
     ]
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} skipped (being checked by another worker)")
     return f"checked {total}: " + ", ".join(parts)
 
 

@@ -20,6 +20,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from tracker import claims
 from tracker._writer import GroupWriter
 from tracker.cadence import CadencePolicy
@@ -109,6 +111,7 @@ class CheckEngine:
         self._process_count = (os.cpu_count() or 1) if processes < 0 else processes
         self._processes: ProcessPoolExecutor | None = None
         self._process_lock = threading.Lock()
+        self._closing = threading.Event()
         self._writer: GroupWriter[CheckReport] = GroupWriter(
             db, prepare=lambda session, ids: lock_stories(session, ids)
         )
@@ -132,8 +135,16 @@ class CheckEngine:
                 session, ids, worker=self.worker_id, now=self.clock(), lease=self.lease
             )
         skipped = set(ids) - {state.id for state in claimed}
+        urls: dict[int, str] = {}
+        if skipped:
+            with self.db.read_session() as session:
+                urls = dict(
+                    session.execute(select(Story.id, Story.url).where(Story.id.in_(skipped))).all()
+                )
         reports = [
-            CheckReport(i, "", CheckOutcome.ERROR, error="being checked by another worker")
+            CheckReport(
+                i, urls.get(i, ""), CheckOutcome.SKIPPED, error="being checked by another worker"
+            )
             for i in sorted(skipped)
         ]
         for report in reports:
@@ -157,6 +168,8 @@ class CheckEngine:
             return self._record_internal_error(state.id, started_at, exc)
 
     def close(self) -> None:
+        # Checks queued for a per-host slot are already running: tell them not to fetch.
+        self._closing.set()
         self._threads.shutdown(wait=True, cancel_futures=True)
         self._writer.close()
         with self._process_lock:
@@ -192,6 +205,8 @@ class CheckEngine:
                 self.throttle.set_delay(state.url, delay)
 
         with self.throttle.slot(state.url):
+            if self._closing.is_set():
+                return self._skip(state, "not checked: shutting down")
             fetched = self.fetcher.fetch(
                 state.url, etag=state.etag, last_modified=state.last_modified
             )
@@ -212,6 +227,12 @@ class CheckEngine:
         return self._record(
             story_id, fetched, analysis, comparison, started_at, state, capture=capture
         )
+
+    def _skip(self, state: StoryState, reason: str) -> CheckReport:
+        """Give the story back unchecked (the next worker need not wait for the lease)."""
+        with self.db.session() as session:
+            claims.release(session, [state.id], worker=self.worker_id)
+        return CheckReport(state.id, state.url, CheckOutcome.SKIPPED, error=reason)
 
     def _record(
         self,

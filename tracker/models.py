@@ -80,6 +80,9 @@ class CheckOutcome(StrEnum):
     EMPTY = "empty"  # the page was fetched but no article could be extracted
     BLOCKED = "blocked"  # robots.txt disallows the URL
     ERROR = "error"
+    # In reports only, never stored: not checked (another worker holds the story's lease,
+    # or the engine was shutting down before its turn came).
+    SKIPPED = "skipped"
 
 
 class EventKind(StrEnum):

@@ -72,6 +72,8 @@ class DatabaseCollector:
             "tracker_checks", "Checks in the retained log by outcome", labels=["outcome"]
         )
         for outcome in CheckOutcome:
+            if outcome is CheckOutcome.SKIPPED:  # never stored
+                continue
             checks.add_metric([outcome.value], dict(outcomes).get(outcome.value, 0))
         yield checks
         yield GaugeMetricFamily(
