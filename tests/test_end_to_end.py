@@ -169,7 +169,9 @@ def test_user_errors_are_one_line_without_traceback(cli, server: LocalServer):
     assert "no versions yet" in result.stderr
     check(cli, url)
     result = cli("show", url, "7", ok=False)
-    assert "has no version 7" in result.stderr
+    assert "has no version 7 (it has only version 1)" in result.stderr
+    result = cli("show", "https://example.com/never-added", ok=False)
+    assert "`tracker add URL` tracks one" in result.stderr
 
 
 def test_private_addresses_are_refused_by_default(tmp_path: Path):

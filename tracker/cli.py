@@ -141,27 +141,16 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            import os
             import tomllib
 
             from tracker.config import _config_file
 
             overrides = {"home": self._home} if self._home is not None else {}
-            # --home is TRACKER_HOME: <home>/tracker.toml must be read too (the settings
-            # file is looked for through the environment variable).
-            saved = os.environ.get("TRACKER_HOME")
-            if self._home is not None:
-                os.environ["TRACKER_HOME"] = str(self._home)
             try:
                 self._settings = load_settings(**overrides)
             except tomllib.TOMLDecodeError as exc:
-                raise CLIError(f"settings file {_config_file()}: not valid TOML: {exc}") from exc
-            finally:
-                if self._home is not None:
-                    if saved is None:
-                        os.environ.pop("TRACKER_HOME", None)
-                    else:
-                        os.environ["TRACKER_HOME"] = saved
+                where = _config_file(self._home)
+                raise CLIError(f"settings file {where}: not valid TOML: {exc}") from exc
         return self._settings
 
     @property

@@ -10,6 +10,7 @@ model by the tests, so the two cannot drift.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -234,21 +235,37 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
-def _config_file() -> Path | None:
+def _config_file(home: Path | None = None) -> Path | None:
+    """The settings file: $TRACKER_CONFIG, else <home>/tracker.toml if it exists (home: the
+    one given to load_settings, else $TRACKER_HOME, else ./tracker-data)."""
     explicit = os.environ.get("TRACKER_CONFIG")
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"TRACKER_CONFIG points to {path}, which does not exist")
         return path
-    home = Path(os.environ.get("TRACKER_HOME", "./tracker-data")).expanduser()
-    candidate = home / "tracker.toml"
+    home = home or _HOME_OVERRIDE.get()
+    if home is None:
+        home = Path(os.environ.get("TRACKER_HOME", "./tracker-data"))
+    candidate = home.expanduser() / "tracker.toml"
     return candidate if candidate.is_file() else None
 
 
+# The home a caller passed to load_settings (`tracker --home DIR`): its tracker.toml is read
+# as TRACKER_HOME's would be. A context variable, because pydantic-settings asks for the
+# sources through a classmethod that takes no arguments.
+_HOME_OVERRIDE: ContextVar[Path | None] = ContextVar("tracker_home_override", default=None)
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from file and environment; keyword overrides win over both (used by tests)."""
-    return Settings(**overrides)
+    """Settings from file and environment; keyword overrides win over both. A `home`
+    override also decides where the settings file is looked for (<home>/tracker.toml)."""
+    home = overrides.get("home")
+    token = _HOME_OVERRIDE.set(Path(home).expanduser() if home is not None else None)
+    try:
+        return Settings(**overrides)
+    finally:
+        _HOME_OVERRIDE.reset(token)
 
 
 def example_toml() -> str:

@@ -132,7 +132,9 @@ def find_story(
             except netguard.BadURLError:
                 story = None
     if story is None:
-        raise StoryNotFound(f"no story {ref!r} is tracked (see `tracker list`)")
+        raise StoryNotFound(
+            f"no story {ref!r} is tracked (see `tracker list`; `tracker add URL` tracks one)"
+        )
     return story
 
 
@@ -343,10 +345,13 @@ def get_version(session: Session, story: Story, seq: int | None) -> Version:
         select(Version).where(Version.story_id == story.id, Version.seq == seq)
     )
     if version is None:
-        raise StoryError(
-            f"{story.url} has no version {seq} (it has versions 1–{story.version_count})"
-        )
+        raise StoryError(f"{story.url} has no version {seq} ({versions_held(story.version_count)})")
     return version
+
+
+def versions_held(count: int) -> str:
+    """ "it has versions 1–5", or "it has only version 1", for messages about a bad seq."""
+    return "it has only version 1" if count == 1 else f"it has versions 1–{count}"
 
 
 def list_versions(session: Session, story: Story) -> list[Version]:

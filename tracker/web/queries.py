@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, load_only, selectinload
 
 from tracker import diffing
 from tracker.models import Check, CheckOutcome, Event, Story, StoryTag, Version
-from tracker.stories import StoryError, StoryNotFound, get_version, stories_query
+from tracker.stories import (
+    StoryError,
+    StoryNotFound,
+    get_version,
+    stories_query,
+    versions_held,
+)
 
 T = TypeVar("T")
 
@@ -190,7 +196,7 @@ def resolve_range(story: Story, from_seq: int | None, to_seq: int | None) -> tup
         raise StoryError(f"{story.url} has no versions yet")
     to = count if to_seq is None else (count + 1 + to_seq if to_seq < 0 else to_seq)
     if not 1 <= to <= count:
-        raise StoryError(f"{story.url} has no version {to_seq} (it has versions 1–{count})")
+        raise StoryError(f"{story.url} has no version {to_seq} ({versions_held(count)})")
     if from_seq is None:
         if to == 1:
             raise StoryError(f"{story.url} version 1 is the first version; nothing to diff")
@@ -198,7 +204,7 @@ def resolve_range(story: Story, from_seq: int | None, to_seq: int | None) -> tup
     else:
         start = count + 1 + from_seq if from_seq < 0 else from_seq
     if not 1 <= start <= count:
-        raise StoryError(f"{story.url} has no version {from_seq} (it has versions 1–{count})")
+        raise StoryError(f"{story.url} has no version {from_seq} ({versions_held(count)})")
     return start, to
 
 
