@@ -83,3 +83,20 @@ def test_a_proxy_url_is_checked_and_kept_secret(tmp_path: Path, monkeypatch):
     refused = CliRunner().invoke(main, ["list"], env={"TRACKER_PROXY_URL": "socks5://p:1080"})
     assert refused.exit_code == 1
     assert "proxy_url must look like http://host:port" in refused.stderr
+
+
+def test_config_show_masks_tokens_in_declared_channel_urls(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TRACKER_HOME", str(tmp_path))
+    (tmp_path / "tracker.toml").write_text(
+        "[[channels]]\n"
+        'name = "bot"\nkind = "apprise"\nurl = "tgram://123456:AAbottoken/987654"\n'
+        "[[channels]]\n"
+        'name = "hook"\nkind = "webhook"\nurl = "https://hooks.example.org/in?key=s3cret"\n'
+        'secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"\n'
+    )
+    shown = CliRunner().invoke(main, ["config", "show", "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    for secret in ("AAbottoken", "s3cret", "whsec_MfKQ"):
+        assert secret not in shown.stdout
+    assert "tgram://***" in shown.stdout
+    assert "https://hooks.example.org/in?key=%2A%2A%2A" in shown.stdout

@@ -18,7 +18,7 @@ from test_web_support import make_client
 from tracker.notify.channels import add_channel
 from tracker.notify.models import Delivery, DeliveryStatus
 from tracker.notify.payload import DEFAULT_EVENTS
-from tracker.web.alerts import mask_target
+from tracker.notify.spec import mask_target
 from tracker.web.security import PAGE_CSP
 
 API = "/api/v1"

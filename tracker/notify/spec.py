@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -157,3 +158,35 @@ class Filters:
 
     def wants_event(self, story: StoryFacts, event: str) -> bool:
         return event in self.events and self.covers(story)
+
+
+TARGET_MASK: Final = "***"
+
+
+def mask_target(kind: str, target: str) -> str:
+    """What a channel's target may show: no password, token or query value it carries.
+
+    Email recipients are shown as they are. A webhook URL keeps its scheme, host and path
+    but loses any password and every query value. An Apprise URL carries its tokens in
+    every part (``tgram://bottoken/ChatID``), so only its scheme is shown.
+    """
+    if kind == "email":
+        return target
+    if kind != "webhook":
+        scheme, separator, _ = target.partition("://")
+        return f"{scheme}://{TARGET_MASK}" if separator and scheme.isalnum() else TARGET_MASK
+    try:
+        parts = urlsplit(target)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return TARGET_MASK
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None:
+        netloc += f":{port}"
+    if parts.username:
+        netloc = f"{TARGET_MASK}@{netloc}"
+    query = urlencode(
+        [(name, TARGET_MASK) for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -9,44 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.models import Story, Version
 from tracker.notify.models import Channel, Delivery, DeliveryStatus
+from tracker.notify.spec import mask_target
 from tracker.web.queries import Page, _page
 
 STATUSES: Final = tuple(status.value for status in DeliveryStatus)
-MASK: Final = "***"
-
-
-def mask_target(kind: str, target: str) -> str:
-    """What a channel's target may show: no password, token or query value it carries.
-
-    Email recipients are shown as they are. A webhook URL keeps its scheme, host and path
-    but loses any password and every query value. An Apprise URL carries its tokens in
-    every part (``tgram://bottoken/ChatID``), so only its scheme is shown.
-    """
-    if kind == "email":
-        return target
-    if kind != "webhook":
-        scheme, separator, _ = target.partition("://")
-        return f"{scheme}://{MASK}" if separator and scheme.isalnum() else MASK
-    try:
-        parts = urlsplit(target)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return MASK
-    netloc = host if ":" not in host else f"[{host}]"
-    if port is not None:
-        netloc += f":{port}"
-    if parts.username:
-        netloc = f"{MASK}@{netloc}"
-    query = urlencode([(name, MASK) for name, _ in parse_qsl(parts.query, keep_blank_values=True)])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 class NotFound(LookupError):
