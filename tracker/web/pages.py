@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -10,10 +14,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from tracker import diffing
+from tracker.cadence import CadencePolicy, format_duration
 from tracker.discover import tracking_parameters
 from tracker.models import StoryStatus
 from tracker.notify.models import Channel
-from tracker.stories import StoryError, add_stories, remove_story, set_status
+from tracker.stories import (
+    StoryError,
+    StoryNotFound,
+    StorySettings,
+    add_stories,
+    configure_story,
+    remove_story,
+    set_status,
+    story_settings,
+)
 from tracker.web import alerts, queries
 from tracker.web.api import SafeText
 from tracker.web.charts import ChartPoint, changes_chart
@@ -146,12 +160,29 @@ def add_submit(
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story_page(request: Request, story_id: StoryId) -> Response:
+    notice = _read_notice(request.cookies.get(NOTICE_COOKIE))
+    response = _render_story(request, story_id, notice=notice)
+    if NOTICE_COOKIE in request.cookies:  # shown once
+        response.delete_cookie(NOTICE_COOKIE, path=_story_path(story_id))
+    return response
+
+
+def _render_story(
+    request: Request,
+    story_id: int,
+    *,
+    status_code: int = 200,
+    form: SettingsForm | None = None,
+    settings_error: str | None = None,
+    notice: list[str] | None = None,
+) -> Response:
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         versions = queries.all_version_summaries(session, story)
         events = queries.event_page(session, limit=20, offset=0, story_id=story_id)
         checks = queries.check_page(session, limit=10, offset=0, story_id=story_id)
         _ = story.tag_names
+        own = story_settings(story)
         session.expunge_all()
     chart = changes_chart(
         [ChartPoint(v.seq, v.captured_at, v.words_added, v.words_removed) for v in versions],
@@ -160,11 +191,17 @@ def story_page(request: Request, story_id: StoryId) -> Response:
     return render(
         request,
         "story.html",
+        status_code=status_code,
         story=story,
         versions=list(reversed(versions)),
         chart=chart,
         events=events.items,
         checks=checks.items,
+        own=own,
+        global_settings=_global_settings(request),
+        form=(form or SettingsForm()).over(own),
+        settings_error=settings_error,
+        notice=notice,
     )
 
 
@@ -205,6 +242,178 @@ def remove(request: Request, story_id: StoryId) -> Response:
     with database(request).session() as session:
         remove_story(session, queries.get_story(session, story_id))
     return _redirect("/")
+
+
+# -- a story's own settings (as `tracker set` and PATCH /api/v1/stories/{id}) -------------
+
+NOTICE_COOKIE = "tracker_notice"
+# A cookie holds about 4 KB: long change lines (a 500-character pattern) are cut short.
+_NOTICE_LINES = 10
+_NOTICE_LINE_CHARS = 200
+_MAX_PATTERNS = 50  # the API's limits, so the form accepts what the API accepts
+_MAX_PATTERN_CHARS = 500
+_MAX_SELECTOR_CHARS = 1000
+FormText = Annotated[SafeText, Form(max_length=1000)]
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    """What the settings form shows: the story's values, or what was typed before an error.
+
+    Durations start blank (blank keeps the story's value); the robots choice, the ignore
+    list and the selector start as the story has them and are saved as the form holds them.
+    None: not typed (a request without the field), so the story's value is shown.
+    """
+
+    interval: str = ""
+    min_interval: str = ""
+    max_interval: str = ""
+    robots: str | None = None
+    ignore_patterns: str | None = None
+    selector: str | None = None
+
+    def over(self, own: dict[str, Any]) -> SettingsForm:
+        """This form, with the story's own values where nothing was typed."""
+        return replace(
+            self,
+            robots=self.robots if self.robots is not None else str(own["robots"]),
+            ignore_patterns=self.ignore_patterns
+            if self.ignore_patterns is not None
+            else "\n".join(own["ignore_patterns"]),
+            selector=self.selector if self.selector is not None else own["selector"] or "",
+        )
+
+
+def _story_path(story_id: int) -> str:
+    return f"/stories/{story_id}"
+
+
+def _global_settings(request: Request) -> dict[str, str]:
+    """What "global setting" means for each of a story's own settings, for the page."""
+    settings = settings_of(request)
+    policy = CadencePolicy.from_settings(settings)
+
+    def duration(value: Any, otherwise: str) -> str:
+        return format_duration(value) if value else otherwise
+
+    return {
+        "interval": duration(policy.fixed_interval, "adaptive schedule"),
+        "min_interval": duration(policy.min_interval, "no lower bound"),
+        "max_interval": duration(policy.max_interval, "no upper bound"),
+        "robots": "respect" if settings.respect_robots_txt else "ignore",
+    }
+
+
+def _settings_change(
+    interval: str,
+    min_interval: str,
+    max_interval: str,
+    robots: str | None,
+    ignore_patterns: str | None,
+    selector: str | None,
+) -> StorySettings:
+    """The form as a change; raises StoryError for input over the API's limits."""
+    patterns = None
+    if ignore_patterns is not None:
+        # One regular expression a line, kept as typed (a trailing space may matter).
+        patterns = tuple(line for line in ignore_patterns.splitlines() if line.strip())
+        if len(patterns) > _MAX_PATTERNS:
+            raise StoryError(f"ignore patterns: at most {_MAX_PATTERNS}")
+        if any(len(pattern) > _MAX_PATTERN_CHARS for pattern in patterns):
+            raise StoryError(f"ignore patterns: at most {_MAX_PATTERN_CHARS} characters each")
+    if selector is not None and len(selector) > _MAX_SELECTOR_CHARS:
+        raise StoryError(f"selector: at most {_MAX_SELECTOR_CHARS} characters")
+    return StorySettings(
+        interval=interval.strip() or None,
+        min_interval=min_interval.strip() or None,
+        max_interval=max_interval.strip() or None,
+        robots=robots,
+        ignore_patterns=patterns,
+        selector=selector,
+    )
+
+
+def _encode_notice(lines: list[str]) -> str:
+    shown = [
+        line if len(line) <= _NOTICE_LINE_CHARS else line[: _NOTICE_LINE_CHARS - 1] + "…"
+        for line in lines[:_NOTICE_LINES]
+    ]
+    if len(lines) > _NOTICE_LINES:
+        shown.append(f"… and {len(lines) - _NOTICE_LINES} more")
+    # base64: cookie values cannot hold the arrows, quotes and spaces of the change lines.
+    return base64.urlsafe_b64encode(json.dumps(shown).encode()).decode()
+
+
+def _read_notice(cookie: str | None) -> list[str] | None:
+    if not cookie:
+        return None
+    try:
+        lines = json.loads(base64.urlsafe_b64decode(cookie.encode()))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        return None
+    return lines[: _NOTICE_LINES + 1]
+
+
+@router.post("/stories/{story_id}/settings", dependencies=[Csrf])
+def settings_submit(
+    request: Request,
+    story_id: StoryId,
+    interval: FormText = "",
+    min_interval: FormText = "",
+    max_interval: FormText = "",
+    robots: Annotated[Literal["respect", "ignore", "default"] | None, Form()] = None,
+    ignore_patterns: Annotated[SafeText, Form(max_length=100_000)] = "",
+    selector: Annotated[SafeText, Form(max_length=10_000)] = "",
+) -> Response:
+    """Apply the settings form.
+
+    Blank durations and a missing robots choice leave those settings alone. The ignore list
+    and the selector are saved as the form holds them: a browser sends an emptied field as
+    "", which FastAPI cannot tell from a missing one, so both mean "none"."""
+    typed = SettingsForm(
+        interval=interval,
+        min_interval=min_interval,
+        max_interval=max_interval,
+        robots=robots,
+        ignore_patterns=ignore_patterns,
+        selector=selector,
+    )
+    try:
+        change = _settings_change(
+            interval, min_interval, max_interval, robots, ignore_patterns, selector
+        )
+        with database(request).session() as session:
+            story = queries.get_story(session, story_id)
+            changes = (
+                []
+                if change.empty()
+                else configure_story(
+                    session,
+                    story,
+                    change,
+                    policy=CadencePolicy.from_settings(settings_of(request)),
+                    now=_now(),
+                )
+            )
+    except StoryNotFound:
+        raise
+    except StoryError as exc:  # nothing was written: configure_story validates first
+        return _render_story(
+            request, story_id, status_code=400, form=typed, settings_error=str(exc)
+        )
+    response = _redirect(_story_path(story_id))
+    response.set_cookie(
+        NOTICE_COOKIE,
+        _encode_notice(changes or ["nothing changed"]),
+        max_age=300,
+        path=_story_path(story_id),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
 
 
 # -- versions and diffs --------------------------------------------------------------------
