@@ -89,7 +89,8 @@ def test_closing_the_engine_skips_checks_still_waiting_for_their_host(
         threading.Event().wait(0.02)
     closer = threading.Thread(target=engine.close)
     closer.start()
-    threading.Event().wait(0.2)  # let close() raise its flag before the first page answers
+    while not engine.closing:  # close() has raised its flag before the first page answers
+        threading.Event().wait(0.01)
     gate.set()
     closer.join(30)
     outcomes = sorted(str(future.result().outcome) for future in futures)

@@ -167,6 +167,11 @@ class CheckEngine:
             log.error("check of story %s failed: %s\n%s", state.id, exc, traceback.format_exc())
             return self._record_internal_error(state.id, started_at, exc)
 
+    @property
+    def closing(self) -> bool:
+        """close() has begun: queued checks give their stories back unchecked."""
+        return self._closing.is_set()
+
     def close(self) -> None:
         # Checks queued for a per-host slot are already running: tell them not to fetch.
         self._closing.set()
