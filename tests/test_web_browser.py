@@ -141,3 +141,35 @@ def test_a_hostile_article_executes_nothing(site, page, db, database_url):
     assert "<script>window.__pwned = 1" in page.locator("article").inner_text()
     _screenshot(page, "hostile-diff-" + database_url.split(":", 1)[0].split("+")[0])
     assert page.dialogs == []
+
+
+def test_change_a_story_s_settings_with_the_form(site, page, db, database_url):
+    backend = database_url.split(":", 1)[0].split("+")[0]
+    story = insert_story(db, "https://example.com/live", ["text"], ignore_patterns=["^Updated"])
+    page.goto(f"{site}/stories/{story}")
+    assert page.locator("#settings-form").is_hidden()  # folded until asked for
+    page.click("details.settings summary")
+    page.fill("#interval", "5m")
+    page.select_option("#robots", "ignore")
+    assert page.input_value("#ignore_patterns") == "^Updated"
+    page.fill("#ignore_patterns", "^Updated\n^Share")
+    page.click("#save-settings")
+    assert page.url == f"{site}/stories/{story}#settings"  # the form's fragment is kept
+    notice = page.locator("#settings-notice").inner_text()
+    assert "interval: - → 5 min" in notice and "robots: default → ignore" in notice
+    assert page.locator("#setting-interval").inner_text() == "5 min"
+    assert page.locator("#setting-ignore code").all_inner_texts() == ["^Updated", "^Share"]
+    _screenshot(page, f"story-settings-{backend}")
+
+    page.click("details.settings summary")
+    page.fill("#min_interval", "2h")
+    page.fill("#max_interval", "30m")
+    page.click("#save-settings")
+    assert (
+        "min_interval is larger than max_interval" in page.locator("#settings-error").inner_text()
+    )
+    assert page.locator("#settings-form").is_visible()  # open again, with what was typed
+    assert page.input_value("#min_interval") == "2h"
+    assert page.locator("#setting-min-interval").inner_text().startswith("global setting")
+    _screenshot(page, f"story-settings-error-{backend}")
+    assert page.dialogs == []
