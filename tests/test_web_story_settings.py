@@ -273,3 +273,23 @@ def test_hostile_patterns_and_selectors_are_shown_escaped(client, db):
     _assert_inert(refused.text)
     assert "<b>" not in refused.text
     assert 'value="&#34;&gt;&lt;script&gt;alert(3)&lt;/script&gt;"' in refused.text
+
+
+def test_the_notice_fits_a_cookie_and_a_garbled_one_is_ignored(client, db):
+    from tracker.web.pages import NOTICE_COOKIE, _encode_notice, _read_notice
+
+    lines = [f"ignore_patterns: - → [{'x' * 500!r}]"] + [f"line {n}" for n in range(60)]
+    cookie = _encode_notice(lines)
+    assert len(cookie) < 4000  # browsers drop cookies over 4 KB
+    shown = _read_notice(cookie)
+    assert shown is not None and len(shown) == 11
+    assert len(shown[0]) == 200 and shown[0].endswith("…")
+    assert shown[-1] == "… and 51 more"
+
+    story = insert_story(db, "https://example.com/s", ["text"])
+    for garbled in ("%%%", "bm90IGpzb24=", "eyJhIjogMX0="):  # not base64, not JSON, not a list
+        assert _read_notice(garbled) is None
+        client.cookies.set(NOTICE_COOKIE, garbled, path=f"/stories/{story}")
+        page = client.get(f"/stories/{story}")
+        assert page.status_code == 200 and 'id="settings-notice"' not in page.text
+        client.cookies.clear()
