@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from servers import LocalServer, gated
 from sqlalchemy import select, update
 
+from tracker.check import ANALYSIS_VERSION
 from tracker.config import Settings
 from tracker.db import Database
 from tracker.demo_story import STAGES, render_page
@@ -105,3 +106,34 @@ def _add(db: Database, url: str) -> int:
     with db.session() as session:
         [added] = add_stories(session, [url], now=datetime.now(UTC), allow_private_networks=True)
     return added.story_id
+
+
+def test_an_upgrade_that_reads_pages_differently_makes_no_version(
+    db: Database, settings: Settings, server: LocalServer
+):
+    """Stories analysed by an older release are compared, at their first check after the
+    upgrade, with their previous capture re-read by the new rules: a paragraph the old rules
+    missed is not an edit. A real edit after that still is, and only it is reported."""
+    server.set("/story", render_page(STAGES[1]))
+    story_id = _add(db, server.url("/story"))
+    with CheckEngine(db, settings) as engine:
+        engine.check_now([story_id])
+        with db.session() as session:  # as the old release stored it: a paragraph short
+            version = session.scalar(select(Version))
+            version.text = version.text.rsplit("\n\n", 1)[0]
+            story = session.get(Story, story_id)
+            story.last_fingerprint, story.analysis_version = "0" * 64, None
+
+        [after_upgrade] = engine.check_now([story_id])
+        assert str(after_upgrade.outcome) == "unchanged", after_upgrade.summary
+        with db.session() as session:
+            story = session.get(Story, story_id)
+            assert story.version_count == 1
+            assert story.last_fingerprint != "0" * 64  # adopted: later checks are cheap again
+
+        server.set("/story", render_page(STAGES[2]))  # the new headline
+        [edited] = engine.check_now([story_id])
+        assert edited.version_seq == 2
+        assert edited.kinds == ("headline",)
+        with db.session() as session:
+            assert session.get(Story, story_id).analysis_version == ANALYSIS_VERSION

@@ -30,12 +30,11 @@ from sqlalchemy import Select, delete, select, text
 from sqlalchemy.orm import Session
 
 from tracker import __version__
-from tracker.captures import decompress
-from tracker.check import analyse, compare
+from tracker.captures import capture_html, decompress
+from tracker.check import ANALYSIS_VERSION, analyse, compare
 from tracker.db import Database
 from tracker.extract import Article
 from tracker.feed_models import Feed
-from tracker.fetch import decode_html, parse_content_type
 from tracker.models import Capture, Check, Event, Story, StoryStatus, StoryTag, Version
 from tracker.normalize import fingerprint
 
@@ -436,13 +435,6 @@ _REBUILT_FIELDS = tuple(
 )
 
 
-def capture_html(capture: Capture) -> str:
-    """The capture's body decoded exactly as the fetcher decoded it."""
-    _, charset = parse_content_type(capture.headers.get("content-type"))
-    html, _ = decode_html(decompress(capture.body_zstd), charset)
-    return html
-
-
 def reextract_story(
     session: Session, story_id: int, *, selector: str | None = None, apply: bool = True
 ) -> ReextractReport:
@@ -534,6 +526,7 @@ def reextract_story(
     last_version, last_values = plans[-1] if plans else (None, {})
     story.version_count = len(plans)
     story.last_fingerprint = last_values.get("fingerprint")
+    story.analysis_version = ANALYSIS_VERSION  # every version was just re-read by these rules
     if last_version is not None:
         story.last_changed_at = last_version.captured_at
         story.title = last_values["title"] or story.title

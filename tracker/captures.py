@@ -13,6 +13,7 @@ import zstandard
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.fetch import decode_html, parse_content_type
 from tracker.models import Capture
 
 COMPRESSION_LEVEL = 6
@@ -68,3 +69,10 @@ def store_capture(
 def load_body(session: Session, sha256: str) -> bytes | None:
     blob = session.scalar(select(Capture.body_zstd).where(Capture.sha256 == sha256))
     return None if blob is None else decompress(blob)
+
+
+def capture_html(capture: Capture) -> str:
+    """The capture's body decoded exactly as the fetcher decoded it."""
+    _, charset = parse_content_type(capture.headers.get("content-type"))
+    html, _ = decode_html(decompress(capture.body_zstd), charset)
+    return html

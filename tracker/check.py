@@ -42,6 +42,14 @@ from tracker.notify.outbox import enqueue_alerts
 _EVENTS_KEY = "tracker.check.events"
 _LOCKED_KEY = "tracker.check.locked"
 
+# The release of the extraction and fingerprint rules. Bump it whenever extract.py or
+# normalize.py change what a page's fingerprint or stored text is. A story remembers the
+# rules that stored its latest version (Story.analysis_version); while they are older, a
+# changed fingerprint is judged against that version's capture re-read by the current rules,
+# so an upgrade makes no versions (and no alerts) of its own, and the first real edit after
+# it is reported as itself.
+ANALYSIS_VERSION = 2
+
 # After this many consecutive failed checks a "checks failing" event is recorded (once).
 FAILING_EVENT_AFTER = 5
 EMPTY_ARTICLE_ERROR = "no article text found on the page (extraction returned nothing)"
@@ -59,6 +67,7 @@ class StoryState:
     ignore_patterns: tuple[str, ...]
     last_fingerprint: str | None
     respect_robots_txt: bool | None
+    analysis_version: int | None = ANALYSIS_VERSION
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,7 @@ STATE_COLUMNS = (
     Story.ignore_patterns,
     Story.last_fingerprint,
     Story.respect_robots_txt,
+    Story.analysis_version,
 )
 
 
@@ -131,6 +141,7 @@ def state_from_row(row: Any) -> StoryState:
         ignore_patterns=tuple(row.ignore_patterns or ()),
         last_fingerprint=row.last_fingerprint,
         respect_robots_txt=row.respect_robots_txt,
+        analysis_version=row.analysis_version,
     )
 
 
@@ -484,6 +495,7 @@ def store_version(
     session.flush()
     story.version_count = version.seq
     story.last_fingerprint = analysis.fingerprint
+    story.analysis_version = ANALYSIS_VERSION
     story.last_changed_at = now
     if article.title:
         story.title = article.title

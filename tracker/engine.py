@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -25,7 +26,9 @@ from sqlalchemy import select
 from tracker import claims
 from tracker._writer import GroupWriter
 from tracker.cadence import CadencePolicy
+from tracker.captures import capture_html
 from tracker.check import (
+    ANALYSIS_VERSION,
     Analysis,
     CheckReport,
     StoryState,
@@ -39,8 +42,9 @@ from tracker.check import (
 )
 from tracker.config import Settings
 from tracker.db import Database
+from tracker.extract import Article
 from tracker.fetch import Fetcher, FetchOptions, FetchResult, Outcome, not_fetched
-from tracker.models import Check, CheckOutcome, Story
+from tracker.models import Capture, Check, CheckOutcome, Story
 from tracker.politeness import HostThrottle, RobotsCache
 
 log = logging.getLogger("tracker.engine")
@@ -222,9 +226,7 @@ class CheckEngine:
                 fetched.text, fetched.final_url or state.url, state.selector, state.ignore_patterns
             )
             if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
-                with self.db.read_session() as session:
-                    previous = latest_version(session, story_id)
-                    previous_article = version_as_article(previous) if previous else None
+                previous_article = self._previous_article(state)
                 assert analysis.article is not None
                 comparison = compare(previous_article, analysis.article)
                 if fetched.body is not None:
@@ -232,6 +234,26 @@ class CheckEngine:
         return self._record(
             story_id, fetched, analysis, comparison, started_at, state, capture=capture
         )
+
+    def _previous_article(self, state: StoryState) -> Article | None:
+        """The article to compare a changed page with: the latest version as stored or, when
+        the story was last analysed by older rules (an upgrade), its capture re-read by the
+        current rules, so that what the new rules read differently is not taken for an edit."""
+        with self.db.read_session() as session:
+            previous = latest_version(session, state.id)
+            if previous is None:
+                return None
+            stored = version_as_article(previous)
+            if state.analysis_version == ANALYSIS_VERSION or previous.capture_sha256 is None:
+                return stored
+            capture = session.get(Capture, previous.capture_sha256)
+            if capture is None:  # pruned
+                return stored
+            html, url = capture_html(capture), capture.url
+        reread = self._analyse(html, url, state.selector, state.ignore_patterns)
+        if reread.empty or reread.article is None:
+            return stored
+        return replace(reread.article, blocks=(), lang=None)
 
     def _skip(self, state: StoryState, reason: str) -> CheckReport:
         """Give the story back unchecked (the next worker need not wait for the lease)."""

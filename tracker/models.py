@@ -129,6 +129,9 @@ class Story(Base):
 
     version_count: Mapped[int] = mapped_column(Integer, default=0)
     last_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The rules (check.ANALYSIS_VERSION) that stored the latest version's article; None:
+    # older than this column, or the selector changed since.
+    analysis_version: Mapped[int | None] = mapped_column(Integer)
 
     # Per-story overrides.
     selector: Mapped[str | None] = mapped_column(String(1000))

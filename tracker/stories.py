@@ -292,6 +292,10 @@ def configure_story(
     story.fixed_interval_seconds, story.min_interval_seconds = fixed, low
     story.max_interval_seconds, story.respect_robots_txt = high, robots
     story.ignore_patterns, story.selector, story.last_fingerprint = ignore, selector, fingerprint
+    if selector != before["selector"]:
+        # The latest version's text came from the old selector: judge the next change
+        # against its capture read with the new one (see check.ANALYSIS_VERSION).
+        story.analysis_version = None
     if intervals_changed and story.status == StoryStatus.ACTIVE:
         from tracker.check import reschedule
 
@@ -311,7 +315,7 @@ def _latest_fingerprint(
     session: Session, story: Story, selector: str | None, ignore: list[str]
 ) -> str | None:
     """The latest version's fingerprint under new extraction settings."""
-    from tracker.archive import capture_html
+    from tracker.captures import capture_html
     from tracker.check import analyse, latest_version, version_as_article
     from tracker.models import Capture
     from tracker.normalize import fingerprint

@@ -29,7 +29,13 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from tracker.check import analyse, compare, latest_version, store_version, version_as_article
+from tracker.check import (
+    analyse,
+    compare,
+    latest_version,
+    store_version,
+    version_as_article,
+)
 from tracker.db import Database
 from tracker.fetch import (
     NotHTMLError,
