@@ -262,7 +262,7 @@ class SettingsForm:
 
     Durations start blank (blank keeps the story's value); the robots choice, the ignore
     list and the selector start as the story has them and are saved as the form holds them.
-    None: not typed (a request without the field), so the story's value is shown.
+    None (the page as first shown): the story's value.
     """
 
     interval: str = ""
@@ -309,19 +309,17 @@ def _settings_change(
     min_interval: str,
     max_interval: str,
     robots: str | None,
-    ignore_patterns: str | None,
-    selector: str | None,
+    ignore_patterns: str,
+    selector: str,
 ) -> StorySettings:
     """The form as a change; raises StoryError for input over the API's limits."""
-    patterns = None
-    if ignore_patterns is not None:
-        # One regular expression a line, kept as typed (a trailing space may matter).
-        patterns = tuple(line for line in ignore_patterns.splitlines() if line.strip())
-        if len(patterns) > _MAX_PATTERNS:
-            raise StoryError(f"ignore patterns: at most {_MAX_PATTERNS}")
-        if any(len(pattern) > _MAX_PATTERN_CHARS for pattern in patterns):
-            raise StoryError(f"ignore patterns: at most {_MAX_PATTERN_CHARS} characters each")
-    if selector is not None and len(selector) > _MAX_SELECTOR_CHARS:
+    # One regular expression a line, kept as typed (a trailing space may matter).
+    patterns = tuple(line for line in ignore_patterns.splitlines() if line.strip())
+    if len(patterns) > _MAX_PATTERNS:
+        raise StoryError(f"ignore patterns: at most {_MAX_PATTERNS}")
+    if any(len(pattern) > _MAX_PATTERN_CHARS for pattern in patterns):
+        raise StoryError(f"ignore patterns: at most {_MAX_PATTERN_CHARS} characters each")
+    if len(selector) > _MAX_SELECTOR_CHARS:
         raise StoryError(f"selector: at most {_MAX_SELECTOR_CHARS} characters")
     return StorySettings(
         interval=interval.strip() or None,
