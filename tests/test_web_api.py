@@ -312,7 +312,7 @@ def test_a_fixed_interval_reschedules_from_the_last_check(client, server):
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        ({"interval": "5 parsecs"}, 400, "--interval: invalid duration"),
+        ({"interval": "5 parsecs"}, 400, "interval: invalid duration"),
         ({"min_interval": "2h", "max_interval": "1h"}, 400, "min_interval is larger than"),
         ({"ignore_patterns": ["(unclosed"]}, 400, "(unclosed"),
         ({"selector": "div[["}, 400, "invalid CSS selector"),

@@ -242,9 +242,9 @@ def configure_story(
         try:
             parsed = parse_duration(value)
         except ValueError as exc:
-            raise StoryError(f"--{name.replace('_', '-')}: {exc}") from None
+            raise StoryError(f"{name}: {exc}") from None
         if parsed.total_seconds() < 1:
-            raise StoryError(f"--{name.replace('_', '-')}: must be at least one second")
+            raise StoryError(f"{name}: must be at least one second")
         return int(parsed.total_seconds())
 
     fixed = seconds(change.interval, story.fixed_interval_seconds, "interval")
