@@ -1,4 +1,4 @@
-"""A real forward HTTP proxy on 127.0.0.1 for tests: plain requests and CONNECT tunnels.
+"""A real forward HTTP proxy on 127.0.0.1 for tests: GET and POST, and CONNECT tunnels.
 
     with ForwardProxy(credentials=("user", "secret")) as proxy:
         fetch through proxy.url  ->  proxy.requests == [("GET", "http://127.0.0.1:…/story")]
@@ -70,7 +70,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         return False
 
     def do_GET(self) -> None:
-        self.proxy.requests.append(("GET", self.path))
+        self._forward("GET")
+
+    def do_POST(self) -> None:
+        self._forward("POST")
+
+    def _forward(self, method: str) -> None:
+        self.proxy.requests.append((method, self.path))
         if not self._authorised():
             return
         target = urlsplit(self.path)
@@ -78,9 +84,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         headers = {
             k: v for k, v in self.headers.items() if k.lower() not in ("proxy-authorization",)
         }
-        upstream.request(
-            "GET", target.path + (f"?{target.query}" if target.query else ""), headers=headers
-        )
+        sent = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(sent) if sent else None
+        path = target.path + (f"?{target.query}" if target.query else "")
+        upstream.request(method, path, body=body, headers=headers)
         response = upstream.getresponse()
         # Streamed as it arrives (a proxy must not hide a server that drips its body).
         length = response.getheader("Content-Length")

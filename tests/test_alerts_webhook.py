@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from alert_support import Rig, WebhookReceiver, free_port
+from proxy_server import ForwardProxy
 from servers import LocalServer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -233,3 +234,22 @@ def test_channel_filters_decide_who_hears_of_what(rig: Rig, server: LocalServer)
     assert other_tag.requests == []
     [headline] = [verified(r)["data"]["version"] for r in headlines.requests]
     assert headline["seq"] == 3 and "headline" in headline["kinds"]
+
+
+def test_webhooks_go_through_the_webhook_proxy_when_one_is_set(tmp_path, database_url, server):
+    """Behind a corporate proxy the receiver (Slack, a newsroom bot) is reachable only
+    through it: webhook_proxy_url sends deliveries there; proxy_url alone does not."""
+    with ForwardProxy(credentials=("desk", "s3cret")) as proxy:
+        rig = Rig(tmp_path, database_url, server, webhook_proxy_url=proxy.url)
+        try:
+            receiver = WebhookReceiver(server)
+            rig.add_channel("hook", "webhook", receiver.url, secret=SECRET)
+            rig.publish(0)
+            rig.publish(1)
+            assert rig.runner.tick().sent == 1
+        finally:
+            rig.close()
+    assert proxy.requests == [("POST", receiver.url)]
+    [request] = receiver.requests
+    assert verified(request)["type"] == "story.changed"
+    assert "proxy-authorization" not in request.headers  # the proxy's secret stays with it

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -157,6 +157,11 @@ class Settings(BaseSettings):
     )
 
     # -- alerts (see docs/alerts.md) --------------------------------------------------------
+    webhook_proxy_url: SecretStr | None = Field(
+        default=None,
+        description="HTTP proxy for webhook deliveries, http://[user:password@]host:port "
+        "(default: receivers are addressed directly; proxy_url is for fetching only).",
+    )
     smtp_host: str = Field(default="localhost", description="SMTP server for email alerts.")
     smtp_port: int | None = Field(
         default=None, description="SMTP port. Default: 25, 587 with starttls, 465 with tls."
@@ -194,14 +199,16 @@ class Settings(BaseSettings):
         "synced into the database when the daemon starts.",
     )
 
-    @field_validator("proxy_url")
+    @field_validator("proxy_url", "webhook_proxy_url")
     @classmethod
-    def _check_proxy(cls, value: SecretStr | None) -> SecretStr | None:
+    def _check_proxy(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
         parts = urlsplit(value.get_secret_value().strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("proxy_url must look like http://host:port (http or https proxy)")
+            raise ValueError(
+                f"{info.field_name} must look like http://host:port (http or https proxy)"
+            )
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("home", mode="before")

@@ -126,7 +126,12 @@ class WebhookChannel(ChannelKind):
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.trust_env = False  # a receiver is addressed directly, never via a proxy
+            # Never a proxy from the environment; one only when the operator names it.
+            session.trust_env = False
+            proxy = getattr(self.settings, "webhook_proxy_url", None)
+            if proxy is not None:
+                url = proxy.get_secret_value()
+                session.proxies = {"http": url, "https": url}
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)
