@@ -137,3 +137,25 @@ def test_an_upgrade_that_reads_pages_differently_makes_no_version(
         assert edited.kinds == ("headline",)
         with db.session() as session:
             assert session.get(Story, story_id).analysis_version == ANALYSIS_VERSION
+
+
+def test_extraction_processes_leave_ctrl_c_to_the_parent(
+    db: Database, settings: Settings, server: LocalServer
+):
+    """Ctrl-C reaches every process of the terminal's group; the parent shuts down cleanly,
+    so the extraction processes must neither die of it nor print tracebacks."""
+    import os
+    import signal
+
+    server.set("/story", render_page(STAGES[0]))
+    story_id = _add(db, server.url("/story"))
+    with CheckEngine(db, settings.model_copy(update={"extract_processes": 1})) as engine:
+        engine.check_now([story_id])
+        workers = list(engine._processes._processes.values())
+        assert workers
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGINT)
+        server.set("/story", render_page(STAGES[1]))
+        [report] = engine.check_now([story_id])
+        assert report.version_seq == 2
+        assert all(worker.is_alive() for worker in workers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import traceback
@@ -79,6 +80,11 @@ def fetch_options(settings: Settings) -> FetchOptions:
 def _preload() -> None:
     # Runs once in each extraction process: import the heavy modules before work arrives.
     import tracker.check  # noqa: F401
+
+    # Ctrl-C in a terminal reaches the whole process group. Shutting down is the parent's
+    # job (it finishes in-flight checks); a worker dying of KeyboardInterrupt would print a
+    # traceback per process and break the pool under those checks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class CheckEngine:
