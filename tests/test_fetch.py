@@ -716,3 +716,44 @@ def test_the_deadline_holds_through_the_proxy(server, proxy):
         result = fetcher.fetch(server.url("/"))
     assert result.error_kind == "timeout"
     assert "0.6 s deadline" in result.error
+
+
+def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
+    server, fetcher, monkeypatch
+):
+    # The first fetch has read its body, so its kept-alive connection is back in the pool,
+    # and a second fetch now reads from it. If the first fetch's deadline passes at that
+    # moment (while it is still decoding), its watchdog must not shut that socket down.
+    import tracker.fetch
+
+    server.set("/first", PAGE)
+    second_waiting, first_expired = threading.Event(), threading.Event()
+
+    def second(exchange):
+        second_waiting.set()
+        first_expired.wait(5)
+        exchange.send(200, {"Content-Type": "text/html"}, PAGE)
+
+    server.set_handler("/second", second)
+    results = {}
+    decode = tracker.fetch.decode_html
+
+    def decode_while_the_deadline_passes(body, charset=None):
+        if "second" not in results:
+            results["second"] = None
+            attempt = fetcher._local.attempt
+            other = threading.Thread(
+                target=lambda: results.update(second=fetcher.fetch(server.url("/second")))
+            )
+            other.start()
+            assert second_waiting.wait(5)
+            attempt.expire()  # what the watchdog does at the first fetch's deadline
+            first_expired.set()
+            other.join(5)
+        return decode(body, charset)
+
+    monkeypatch.setattr(tracker.fetch, "decode_html", decode_while_the_deadline_passes)
+    fetcher.fetch(server.url("/first"))
+
+    assert results["second"].error is None
+    assert len(server.requests_for("/second")) == 1  # the reused connection, not a retry

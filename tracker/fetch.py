@@ -212,7 +212,7 @@ class Fetcher:
         }
         self._local = threading.local()
         self._adapter = netguard.GuardedHTTPAdapter(
-            self._allowed, on_socket=self._note_socket, **pool
+            self._allowed, on_socket=self._note_socket, on_release=self._release_socket, **pool
         )
         self._headers = {
             "User-Agent": self.options.user_agent,
@@ -476,6 +476,14 @@ class Fetcher:
         if attempt is not None:
             attempt.use(sock)
 
+    def _release_socket(self, sock: socket.socket) -> None:
+        # urllib3 hands a connection back to the pool as soon as its body is read to the end,
+        # before this fetch has finished; past that point another fetch may be reading from
+        # the socket, and this fetch's deadline must not shut it down.
+        attempt = getattr(self._local, "attempt", None)
+        if attempt is not None:
+            attempt.release(sock)
+
     def _new_session(self) -> requests.Session:
         session = requests.Session()
         # Proxy and netrc settings from the environment are not consulted: a proxy would
@@ -549,6 +557,12 @@ class _Attempt:
     def use(self, sock: socket.socket | None) -> None:
         with self._lock:
             self._socket = sock
+
+    def release(self, sock: socket.socket) -> None:
+        """`sock` went back to the pool: no longer this fetch's to shut down."""
+        with self._lock:
+            if self._socket is sock:
+                self._socket = None
 
     def expire(self) -> None:
         """Called by the watchdog: end whatever read is blocking this fetch."""

@@ -184,7 +184,10 @@ class GuardedHTTPAdapter(HTTPAdapter):
 
     `on_socket`, if given, is called in the requesting thread with the socket each request is
     about to use (fresh or reused, TLS-wrapped where applicable): the fetcher keeps it so that
-    it can shut the socket down when a fetch overruns its deadline.
+    it can shut the socket down when a fetch overruns its deadline. `on_release`, if given,
+    is called with a connection's socket just before the connection goes back to the pool
+    (urllib3 does that as soon as a body is read to its end), while no other request can
+    have it yet: from then on that socket is not the releasing fetch's to shut down.
     """
 
     def __init__(
@@ -192,10 +195,12 @@ class GuardedHTTPAdapter(HTTPAdapter):
         allowed: AddressPolicy = is_public_address,
         *,
         on_socket: Callable[[socket.socket], None] | None = None,
+        on_release: Callable[[socket.socket], None] | None = None,
         **kwargs: Any,
     ) -> None:
         self._allowed = allowed
         self._on_socket = on_socket
+        self._on_release = on_release
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -219,7 +224,7 @@ class GuardedHTTPAdapter(HTTPAdapter):
         }
 
     def _pool_class(self, pool_base: type, connection_base: type, allowed: AddressPolicy) -> type:
-        on_socket = self._on_socket
+        on_socket, on_release = self._on_socket, self._on_release
         connection_class = type(
             f"Guarded{connection_base.__name__}",
             (_GuardedConnectionMixin, connection_base),
@@ -235,10 +240,15 @@ class GuardedHTTPAdapter(HTTPAdapter):
                 on_socket(connection.sock)  # a kept-alive connection being reused
             return connection
 
+        def _put_conn(pool: Any, connection: Any) -> None:
+            if on_release is not None and connection is not None and connection.sock is not None:
+                on_release(connection.sock)  # before anyone else can take it from the pool
+            pool_base._put_conn(pool, connection)
+
         return type(
             f"Guarded{pool_base.__name__}",
             (pool_base,),
-            {"ConnectionCls": connection_class, "_get_conn": _get_conn},
+            {"ConnectionCls": connection_class, "_get_conn": _get_conn, "_put_conn": _put_conn},
         )
 
 
