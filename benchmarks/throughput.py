@@ -135,19 +135,19 @@ def throughput(args: argparse.Namespace, pages: list[bytes], base_url: str, home
         seconds, outcomes = timed_pass(engine, ids)
         print(
             f"200 changed (first versions, full extraction): {len(ids) / seconds:7.1f} checks/s"
-            f"  ({len(ids)} in {seconds:.2f} s; {outcomes})"
+            f"  ({len(ids)} in {seconds:.2f} s; {outcomes})  [target >= 50]"
         )
         with db.session() as session:  # forget validators: full bodies again, same article
             session.execute(text("UPDATE stories SET etag = NULL, last_modified = NULL"))
         seconds, outcomes = timed_pass(engine, ids)
         print(
             f"200 unchanged article (full extraction):       {len(ids) / seconds:7.1f} checks/s"
-            f"  ({len(ids)} in {seconds:.2f} s; {outcomes})"
+            f"  ({len(ids)} in {seconds:.2f} s; {outcomes})  [target >= 50]"
         )
         seconds, outcomes = timed_pass(engine, ids)  # etags are stored now
         print(
             f"304 not modified:                              {len(ids) / seconds:7.1f} checks/s"
-            f"  ({len(ids)} in {seconds:.2f} s; {outcomes})"
+            f"  ({len(ids)} in {seconds:.2f} s; {outcomes})  [target >= 400]"
         )
     db.dispose()
 
@@ -198,7 +198,7 @@ def scale(args: argparse.Namespace, base_url: str, home: Path) -> None:
     print(
         f"claim a batch of {len(ids)} due stories among {total:,}: "
         f"median {statistics.median(latencies):.2f} ms, max {max(latencies):.2f} ms "
-        f"over {len(latencies)} claims"
+        f"over {len(latencies)} claims  [target < 20 ms]"
     )
     db.dispose()
 
@@ -235,6 +235,7 @@ def scale(args: argparse.Namespace, base_url: str, home: Path) -> None:
     print(
         f"daemon RSS with {total:,} stories: peak {peak / 1024:.0f} MB "
         f"(+ {children / 1024:.0f} MB in extraction processes) over {args.rss_seconds} s"
+        "  [target < 300 MB]"
     )
     # RSS counts the pages the extraction processes share with each other (they are forked
     # from one preloaded server) once per process; PSS splits shared pages between their
