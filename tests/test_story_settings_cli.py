@@ -83,3 +83,50 @@ def test_bad_settings_are_one_line_and_change_nothing(cli, story: str):
     assert "has no article text" in result.stderr
     [settings] = json.loads(cli("set", story, "--json").stdout)
     assert settings["min_interval"] is None and settings["selector"] is None
+
+
+def test_a_new_interval_keeps_an_unchecked_story_due_at_once(db, settings):
+    from datetime import UTC, datetime
+
+    from tracker.cadence import CadencePolicy
+    from tracker.models import Story
+    from tracker.stories import StorySettings, add_stories, configure_story
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    with db.session() as session:
+        [added] = add_stories(session, ["https://example.org/live"], now=now)
+        story = session.get(Story, added.story_id)
+        configure_story(
+            session,
+            story,
+            StorySettings(interval="1h"),
+            policy=CadencePolicy.from_settings(settings),
+            now=now,
+        )
+        # `tracker add` makes a story due at once; its first check is not an hour away.
+        assert story.next_check_at == now
+
+
+def test_a_new_interval_never_retires_a_story_silently(db, settings):
+    from datetime import UTC, datetime, timedelta
+
+    from tracker.cadence import CadencePolicy
+    from tracker.models import Story, StoryStatus
+    from tracker.stories import StorySettings, add_stories, configure_story
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    long_ago = datetime(2023, 1, 1, tzinfo=UTC)
+    policy = CadencePolicy.from_settings(settings)
+    with db.session() as session:
+        [added] = add_stories(session, ["https://example.org/old"], now=now, first_seen_at=long_ago)
+        story = session.get(Story, added.story_id)
+        # Checked every 5 minutes for three years (a fixed interval never retires) ...
+        story.fixed_interval_seconds = 300
+        story.last_checked_at = now - timedelta(minutes=1)
+        # ... and now back to the adaptive schedule, or its bounds changed.
+        for change in (StorySettings(interval="auto"), StorySettings(max_interval="1h")):
+            configure_story(session, story, change, policy=policy, now=now)
+            # Retiring is the next check's verdict, with its event; a settings change only
+            # moves the next check.
+            assert story.status == StoryStatus.ACTIVE
+            assert story.next_check_at == now

@@ -296,11 +296,17 @@ def configure_story(
         # The latest version's text came from the old selector: judge the next change
         # against its capture read with the new one (see check.ANALYSIS_VERSION).
         story.analysis_version = None
-    if intervals_changed and story.status == StoryStatus.ACTIVE:
+    if intervals_changed and story.status == StoryStatus.ACTIVE and story.last_checked_at:
         from tracker.check import reschedule
 
         # As if the last check had been made under the new settings (due now if overdue).
-        reschedule(story, policy, story.last_checked_at or now, jitter_unit=0.5)
+        # A story never checked stays due at once, as `tracker add` left it.
+        reschedule(story, policy, story.last_checked_at, jitter_unit=0.5)
+        if story.status != StoryStatus.ACTIVE:
+            # Retiring (or giving up on) a story is a check's verdict, recorded with its
+            # event and alert; a settings change only moves the next check.
+            story.status = StoryStatus.ACTIVE
+            story.next_check_at = now
         if story.next_check_at is not None and story.next_check_at < now:
             story.next_check_at = now
     after = story_settings(story)
