@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -176,3 +177,24 @@ def test_a_file_that_is_not_a_warc_is_one_clear_error(cli, tmp_path: Path, conte
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {broken}: not a readable WARC file")
     assert len(result.stderr) < 300
+
+
+def test_a_capture_without_a_usable_date_makes_no_version(cli, tmp_path: Path):
+    warc = Warc()
+    warc.response(STORY, T1, page(0))
+    warc.response(OTHER, T1, page(2))
+    # A damaged (or hand-made) record: its date cannot be read.
+    raw = warc.buffer.getvalue()
+    warc.buffer = io.BytesIO()
+    for record in ArchiveIterator(io.BytesIO(raw)):
+        if record.rec_headers.get_header("WARC-Target-URI") == OTHER:
+            record.rec_headers.replace_header("WARC-Date", "sometime in March")
+        WARCWriter(warc.buffer, gzip=True).write_record(record)
+    run = cli()
+    result = run("import", str(warc.save(tmp_path / "undated.warc.gz")))
+    assert result.stdout.strip() == (
+        "imported 1 captures: 1 versions, 1 new stories; skipped: 1 no readable WARC-Date"
+    )
+    # Not a version dated 1970, nor a story first seen then (the schedule would retire it).
+    assert [s["url"] for s in json.loads(run("list", "--json").stdout)] == [STORY]
+

@@ -62,6 +62,7 @@ SKIP_REASONS = {
     "too_large": "larger than max_body_bytes",
     "truncated": "truncated record (WARC-Truncated)",
     "revisit": "revisit record (payload seen before)",
+    "undated": "no readable WARC-Date",
     "bad_url": "URL refused (see the message)",
 }
 
@@ -131,7 +132,12 @@ def index_warc(stream: BinaryIO) -> tuple[list[IndexedResponse], Counter[str]]:
             uri = record.rec_headers.get_header("WARC-Target-URI") or ""
             record_id = record.rec_headers.get_header("WARC-Record-ID")
             date = _warc_date(record.rec_headers.get_header("WARC-Date"))
-            responses.append((records.get_record_offset(), uri, record_id, date))
+            if date is None:
+                # Not "older than any history": for a new story that would be a version
+                # (and a first sighting) in 1970, which the schedule would retire at once.
+                skipped["undated"] += 1
+            else:
+                responses.append((records.get_record_offset(), uri, record_id, date))
         elif kind == "metadata":
             about = _our_metadata(record)
             refers_to = record.rec_headers.get_header("WARC-Refers-To")
@@ -257,15 +263,16 @@ def _our_metadata(record: Any) -> tuple[str, datetime] | None:
         return None
 
 
-def _warc_date(value: str | None) -> datetime:
-    """A WARC-Date (W3C ISO 8601, UTC). Exports of tracker 0.1 wrote "+00:00Z"; read those too."""
+def _warc_date(value: str | None) -> datetime | None:
+    """A WARC-Date (W3C ISO 8601, UTC), or None if there is none that can be read.
+    Exports of tracker 0.1 wrote "+00:00Z"; read those too."""
     text = (value or "").strip()
     if text.endswith("Z"):
         text = text[:-1]
     try:
         return _aware(datetime.fromisoformat(text))
     except ValueError:
-        return datetime.fromtimestamp(0, UTC)  # undated: older than any history
+        return None
 
 
 def _aware(value: datetime) -> datetime:
