@@ -198,3 +198,29 @@ def test_a_capture_without_a_usable_date_makes_no_version(cli, tmp_path: Path):
     # Not a version dated 1970, nor a story first seen then (the schedule would retire it).
     assert [s["url"] for s in json.loads(run("list", "--json").stdout)] == [STORY]
 
+
+def test_a_story_removed_while_its_captures_are_imported(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from tracker import warc_import
+
+    warc = Warc()
+    for stage, when in enumerate((T1, T2, T3)):
+        warc.response(STORY, when, page(stage))
+    path = warc.save(tmp_path / "three.warc.gz")
+    run = cli()
+    real_import = warc_import.import_warc
+
+    def import_and_remove(db, path, *, on_progress, **kwargs):
+        def progress(done: int, total: int) -> None:
+            on_progress(done, total)
+            if done == 1:  # `tracker remove` in another terminal, after the first capture
+                run("remove", "--yes", STORY)
+
+        return real_import(db, path, on_progress=progress, **kwargs)
+
+    monkeypatch.setattr(warc_import, "import_warc", import_and_remove)
+    result = run("import", str(path))
+    assert result.stdout.startswith("imported 3 captures: 1 versions, 1 new stories;")
+    assert "removed while importing" in result.stderr
+    assert json.loads(run("list", "--json").stdout) == []  # the removal stands

@@ -272,25 +272,33 @@ def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
     from tracker.stories import StoryError, add_stories
     from tracker.warc_import import WarcReadError, import_warc
 
-    story_ids: dict[str, int] = {}  # URL checks (and their DNS lookups) once per story
+    # URL checks (and their DNS lookups) once per story: its id and stored URL.
+    story_ids: dict[str, tuple[int, str]] = {}
 
     def add_story(session: Any, url: str, first_seen_at: datetime) -> tuple[Any, bool]:
-        created = False
-        if url not in story_ids:
-            try:
-                [added] = add_stories(
-                    session,
-                    [url],
-                    now=utcnow(),
-                    tags=tags,
-                    allow_private_networks=app.settings.allow_private_networks,
-                    first_seen_at=first_seen_at,
-                    tracking=app.tracking,
-                )
-            except StoryError as exc:
-                raise ValueError(str(exc)) from exc
-            story_ids[url], created = added.story_id, added.created
-        return session.get(Story, story_ids[url]), created
+        if url in story_ids:
+            story_id, stored_url = story_ids[url]
+            story = session.get(Story, story_id)
+            # Removed meanwhile (`tracker remove` in another terminal): the removal stands.
+            # The URL is compared too, as SQLite may give a removed story's id to a new one.
+            if story is None or story.url != stored_url:
+                raise ValueError("the story was removed while importing")
+            return story, False
+        try:
+            [added] = add_stories(
+                session,
+                [url],
+                now=utcnow(),
+                tags=tags,
+                allow_private_networks=app.settings.allow_private_networks,
+                first_seen_at=first_seen_at,
+                tracking=app.tracking,
+            )
+        except StoryError as exc:
+            raise ValueError(str(exc)) from exc
+        story = session.get(Story, added.story_id)
+        story_ids[url] = (story.id, story.url)
+        return story, added.created
 
     console = Console(stderr=True)
     with Progress(
