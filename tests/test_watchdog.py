@@ -66,3 +66,57 @@ def test_cancelled_entries_do_not_pile_up():
         watchdog.watch(600, lambda: None).cancel()
     assert watchdog.pending() == 0
     assert watchdog.size() <= COMPACT_AT + 1
+
+
+def _in_a_forked_child(check) -> int:
+    """Run `check` in a forked child; its exit code (0 when `check` returns True)."""
+    import os
+    import signal
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking a threaded process
+        pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            signal.alarm(10)  # a child stuck on a lock dies rather than hang the tests
+            code = 0 if check() else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def test_a_forked_child_neither_inherits_the_parents_watches_nor_its_lock():
+    # A child forked while fetches run must not fire their deadlines: its copies of their
+    # sockets are the parent's connections, and shutting one down ends the parent's fetch.
+    # Nor may a lock the watchdog thread held at the fork leave the child's fetches stuck.
+    watchdog = Watchdog()
+    parent_watch = watchdog.watch(3600, lambda: None)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with watchdog._wake:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    assert held.wait(5)
+
+    def child_check() -> bool:
+        if watchdog.pending() != 0:
+            return False
+        fired = threading.Event()
+        watchdog.watch(0, fired.set)
+        return fired.wait(5)
+
+    try:
+        exit_code = _in_a_forked_child(child_check)
+    finally:
+        release.set()
+        holder.join()
+        parent_watch.cancel()
+    assert exit_code == 0
+    assert watchdog.pending() == 0  # the parent's own state is untouched by the child

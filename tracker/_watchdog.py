@@ -11,8 +11,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 log = logging.getLogger("tracker.watchdog")
@@ -42,6 +44,20 @@ class Watchdog:
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
+        self._reset()
+        if hasattr(os, "register_at_fork"):
+            # A forked child has none of the parent's fetches, only copies of their sockets:
+            # firing their deadlines there would shut down the parent's connections. And the
+            # lock may have been held by the watchdog thread, which the child does not have.
+            reset = weakref.WeakMethod(self._reset)  # no hook keeps a watchdog alive
+
+            def after_fork_in_child() -> None:
+                if (method := reset()) is not None:
+                    method()
+
+            os.register_at_fork(after_in_child=after_fork_in_child)
+
+    def _reset(self) -> None:
         self._heap: list[tuple[float, int, Watch]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
