@@ -159,3 +159,75 @@ def test_extraction_processes_leave_ctrl_c_to_the_parent(
         [report] = engine.check_now([story_id])
         assert report.version_seq == 2
         assert all(worker.is_alive() for worker in workers)
+
+
+def test_an_interrupted_check_now_hands_back_the_stories_it_did_not_start(
+    db: Database, settings: Settings, server: LocalServer
+):
+    """Ctrl-C in `tracker check`: the checks in flight finish, and the stories whose checks
+    had not started are free at once, not leased until the lease runs out."""
+    first_gate, later_gate = threading.Event(), threading.Event()
+    arrived = []
+
+    def page(exchange):
+        arrived.append(exchange.request.path)
+        (first_gate if len(arrived) == 1 else later_gate).wait(10)
+        exchange.send(200, {"Content-Type": "text/html"}, render_page(STAGES[0]))
+
+    server.set_handler("/s", page)
+    ids = [_add(db, server.url(f"/s?n={n}")) for n in range(3)]
+    one_check_at_a_time = settings.model_copy(update={"global_concurrency": 1})
+    engine = CheckEngine(db, one_check_at_a_time)
+    interrupted = []
+
+    def interrupt(report):
+        raise KeyboardInterrupt
+
+    def run():
+        try:
+            engine.check_now(ids, on_report=interrupt)
+        except KeyboardInterrupt:
+            interrupted.append(True)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    while not arrived:
+        threading.Event().wait(0.01)
+    first_gate.set()  # the first check reports, and the report is interrupted
+    runner.join(30)
+    assert interrupted == [True]
+    with db.session() as session:
+        leased = session.scalars(select(Story.id).where(Story.lease_owner.is_not(None))).all()
+    assert len(leased) == 1  # only the check running now (waiting for its page) holds one
+    later_gate.set()
+    engine.close()
+    with db.session() as session:
+        leased = session.scalars(select(Story.id).where(Story.lease_owner.is_not(None))).all()
+    assert leased == []
+    assert len(arrived) == 2  # the third story was never fetched
+
+
+def test_check_now_racing_close_reports_the_unstarted_stories_as_skipped(
+    db: Database, settings: Settings, server: LocalServer
+):
+    """The web's "check now" while the app shuts down: no CancelledError, and no lease left."""
+    gate = threading.Event()
+    server.set_handler("/s", gated(gate))
+    ids = [_add(db, server.url(f"/s?n={n}")) for n in range(2)]
+    engine = CheckEngine(db, settings.model_copy(update={"global_concurrency": 1}))
+    reports = []
+    runner = threading.Thread(target=lambda: reports.extend(engine.check_now(ids)))
+    runner.start()
+    while server.in_flight == 0:
+        threading.Event().wait(0.01)
+    closer = threading.Thread(target=engine.close)
+    closer.start()
+    while not engine.closing:
+        threading.Event().wait(0.01)
+    gate.set()
+    closer.join(30)
+    runner.join(30)
+    assert sorted(str(report.outcome) for report in reports) == ["changed", "skipped"]
+    with db.session() as session:
+        leased = session.scalars(select(Story.id).where(Story.lease_owner.is_not(None))).all()
+    assert leased == []

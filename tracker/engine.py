@@ -17,7 +17,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -160,13 +160,35 @@ class CheckEngine:
         for report in reports:
             if on_report:
                 on_report(report)
-        futures = [self.submit(state) for state in claimed]
-        for future in futures:
-            report = future.result()
-            reports.append(report)
-            if on_report:
-                on_report(report)
+        submitted: list[tuple[StoryState, Future[CheckReport]]] = []
+        try:
+            for state in claimed:
+                submitted.append((state, self.submit(state)))
+            for state, future in submitted:
+                try:
+                    report = future.result()
+                except CancelledError:  # close() came first: the story goes back unchecked
+                    report = self._skip(state, "not checked: shutting down")
+                reports.append(report)
+                if on_report:
+                    on_report(report)
+        except BaseException:
+            # Interrupted (Ctrl-C in tracker check): the checks not started yet never will
+            # be; their stories go back now rather than stay leased until the lease runs out
+            # (a second `tracker check` would call them "being checked by another worker").
+            started = {state.id for state, future in submitted if not future.cancel()}
+            self._release([state.id for state in claimed if state.id not in started])
+            raise
         return reports
+
+    def _release(self, story_ids: list[int]) -> None:
+        if not story_ids:
+            return
+        try:
+            with self.db.session() as session:
+                claims.release(session, story_ids, worker=self.worker_id)
+        except Exception as exc:  # noqa: BLE001 -- already failing; the leases will expire
+            log.error("could not hand back the leases of stories %s: %s", story_ids, exc)
 
     def check_claimed(self, state: StoryState) -> CheckReport:
         """The whole check of one leased story. Never raises: failures become recorded checks."""
