@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, text, update
 
 from tracker.db import Database, ReadOnlyError
 from tracker.models import Story
@@ -82,3 +82,41 @@ def test_a_reader_does_not_wait_for_a_writer_holding_the_lock(db: Database):
     finally:
         release.set()
         thread.join()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(
+            lambda session: session.execute(
+                insert(Story.__table__).values(
+                    url="http://127.0.0.1:9/core",
+                    added_at=datetime.now(UTC),
+                    first_seen_at=datetime.now(UTC),
+                )
+            ),
+            id="core-insert",
+        ),
+        pytest.param(
+            lambda session: session.execute(text("UPDATE stories SET title = 'by text()'")),
+            id="text",
+        ),
+        pytest.param(
+            lambda session: session.connection().execute(
+                update(Story.__table__).values(title="on the connection")
+            ),
+            id="connection",
+        ),
+    ],
+)
+def test_no_write_gets_through_a_read_session(db: Database, write):
+    """Whatever path a write takes (ORM, Core, text(), the raw connection), a read session
+    refuses it: on SQLite a write there would take the write lock it promised not to."""
+    with db.session() as session:
+        add_stories(
+            session, ["http://127.0.0.1:9/a"], now=datetime.now(UTC), allow_private_networks=True
+        )
+    with pytest.raises(ReadOnlyError), db.read_session() as session:
+        write(session)
+    with db.read_session() as session:
+        assert session.scalars(select(Story.title)).all() == [None]

@@ -44,11 +44,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
         _configure_sqlite(engine)
+        event.listen(engine, "before_cursor_execute", _refuse_write_statements)
         return engine
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_write_statements)
+    return engine
 
 
 # Execution option marking a transaction that only reads (see Database.read_session).
@@ -69,6 +72,25 @@ def _refuse_writes(state: Any) -> None:
         state.is_insert or state.is_update or state.is_delete
     ):
         raise ReadOnlyError("a read-only session cannot write (use Database.session)")
+
+
+# How statements that only read begin (BEGIN, SAVEPOINT and ROLLBACK run in any transaction).
+_READING_STATEMENTS = frozenset(
+    {"select", "with", "values", "explain", "show", "pragma", "begin", "savepoint", "release"}
+    | {"rollback"}
+)
+
+
+def _refuse_write_statements(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    """The last line of the read-only guard: the ORM events do not see Core or text() writes
+    nor statements run on ``session.connection()``; every statement passes through here."""
+    if not connection.get_execution_options().get(READ_ONLY):
+        return
+    words = statement.split(None, 1)
+    if words and words[0].lower() not in _READING_STATEMENTS:
+        raise ReadOnlyError(
+            f"a read-only session cannot run {words[0].upper()} (use Database.session)"
+        )
 
 
 def _configure_sqlite(engine: Engine) -> None:
