@@ -34,3 +34,11 @@ def test_the_cap_is_applied_and_handed_to_processes_started_later():
 def test_an_operators_own_setting_wins():
     env = {**os.environ, "MALLOC_ARENA_MAX": "4"}
     assert run(env) == {"applied": True, "env": "4"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+@pytest.mark.parametrize("value", ["", "two", "-1"])
+def test_an_operators_setting_that_is_not_a_count_does_not_stop_the_daemon(value):
+    # glibc ignores such a value at start-up; the daemon must start anyway, and leave it be.
+    env = {**os.environ, "MALLOC_ARENA_MAX": value}
+    assert run(env) == {"applied": False, "env": value}

@@ -23,7 +23,10 @@ def limit_malloc_arenas(arenas: int = DAEMON_MALLOC_ARENAS) -> bool:
     other platforms or C libraries, where this is a no-op)."""
     if not sys.platform.startswith("linux"):
         return False
-    arenas = int(os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas)))
+    own = os.environ.setdefault("MALLOC_ARENA_MAX", str(arenas))
+    if not own.strip().isdigit():
+        return False  # not a count: glibc ignores it, and so do we (no crash at start-up)
+    arenas = int(own)
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
