@@ -757,3 +757,24 @@ def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
 
     assert results["second"].error is None
     assert len(server.requests_for("/second")) == 1  # the reused connection, not a retry
+
+
+@pytest.mark.parametrize(
+    "proxy_url",
+    [
+        "http://desk:s3cret@127.0.0.1:99999",  # no such port
+        "http://desk:s3#cret@127.0.0.1:3128",  # a password character left unencoded
+        "http://desk:s3/cret@127.0.0.1:3128",
+    ],
+)
+def test_a_malformed_proxy_url_is_a_proxy_error_that_keeps_the_password_out(server, proxy_url):
+    # The error is stored with the check and shown in the web UI, the API and the logs.
+    server.set("/story", PAGE)
+    fetch_options = options(proxy=proxy_url)
+    with Fetcher(fetch_options) as fetcher:
+        result = fetcher.fetch(server.url("/story"))
+    assert result.error_kind == "proxy"  # not "bad_url": the story's URL is fine
+    assert result.error.startswith(f"could not fetch {server.url('/story')} through the proxy")
+    assert "s3" not in result.error
+    assert "s3" not in repr(fetch_options)
+    assert server.count("/story") == 0

@@ -40,12 +40,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import charset_normalizer
 import requests
 from requests.utils import requote_uri
-from urllib3.exceptions import DecodeError, NameResolutionError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import (
+    DecodeError,
+    LocationParseError,
+    NameResolutionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.util import parse_url
 
 from tracker import __version__, netguard
 from tracker._watchdog import Watchdog
@@ -79,7 +86,8 @@ class FetchOptions:
     max_bytes: int = 10 * MB
     allow_private_networks: bool = False
     # An HTTP proxy for every request (the environment's proxy variables are never read).
-    proxy: str | None = None
+    # Left out of the repr: it may carry the proxy's password.
+    proxy: str | None = field(default=None, repr=False)
 
 
 class Outcome(StrEnum):
@@ -205,6 +213,7 @@ class Fetcher:
         self._now = now
         self._monotonic = monotonic
         self._shared_session = session
+        self._proxy_problem = _proxy_problem(self.options.proxy)
         pool = {
             "pool_connections": POOL_CONNECTIONS,
             "pool_maxsize": POOL_MAXSIZE,
@@ -303,6 +312,8 @@ class Fetcher:
             self._local.attempt = None
             if attempt.response is not None:
                 attempt.response.close()
+        if result is None and self.options.proxy:
+            message = _without_password(message, self.options.proxy)
         if expired and (result is not None or kind != "too_large"):
             # Whatever happened after the socket was shut down - even an apparently complete
             # response - is an artefact of the shutdown (a body cut short reads as a clean EOF).
@@ -328,6 +339,10 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        if self._proxy_problem and self._shared_session is None:
+            raise _Failure(
+                "proxy", f"could not fetch {attempt.url} through the proxy: {self._proxy_problem}"
+            )
         session = self._shared_session or self._new_session()
         response = self._follow_redirects(session, attempt, headers)
         status = response.status_code
@@ -837,6 +852,36 @@ def _proxy_reason(chain: list[BaseException]) -> str:
                 + ")"
             )
     return str(chain[-1])
+
+
+def _proxy_problem(proxy: str | None) -> str | None:
+    """Why the `proxy` URL cannot be used, in words that leave its credentials out; or None.
+
+    Checked once, up front: urllib3's own complaint about a malformed proxy URL quotes it,
+    password and all, and would be reported as the story's URL being malformed."""
+    if not proxy:
+        return None
+    try:
+        parsed = parse_url(proxy)
+    except LocationParseError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        return (
+            "proxy_url is not a valid http://[user:password@]host:port URL (characters such "
+            "as @ : / # ? in the user name or password must be percent-encoded)"
+        )
+    return None
+
+
+def _without_password(message: str, proxy: str) -> str:
+    """`message` with the proxy's password (as written, and decoded) masked."""
+    # Everything between the scheme and the last "@" is user:password, however malformed.
+    password = proxy.split("://", 1)[-1].rpartition("@")[0].partition(":")[2]
+    if not password:
+        return message
+    for secret in {password, unquote(password)}:
+        message = message.replace(secret, "***")
+    return message
 
 
 def _deadline_message(deadline: float, attempt: _Attempt) -> str:
