@@ -130,3 +130,23 @@ def test_a_new_interval_never_retires_a_story_silently(db, settings):
             # moves the next check.
             assert story.status == StoryStatus.ACTIVE
             assert story.next_check_at == now
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "^(\\w+\\s?)*$", "(?:x{1,3})*y", "((ab)*c)*d"])
+def test_a_pattern_that_can_backtrack_for_ever_is_refused(cli, story: str, pattern: str):
+    # Matched against every line of every check (and in the web request that saves it),
+    # "(a+)+$" on a line of 30 a's and a b holds a worker, and the GIL, for minutes.
+    result = cli("set", story, "--ignore", pattern, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: ignore pattern {pattern!r}: a repeat inside a repeat")
+    [settings] = json.loads(cli("set", story, "--json").stdout)
+    assert settings["ignore_patterns"] == []
+
+
+@pytest.mark.parametrize(
+    "pattern", ["^Updated .*$", "(?:ab{2})+", "(a++)+$", "(?>a+)*b", "^\\d+ comments?$"]
+)
+def test_ordinary_patterns_are_accepted(cli, story: str, pattern: str):
+    cli("set", story, "--ignore", pattern)
+    [settings] = json.loads(cli("set", story, "--json").stdout)
+    assert settings["ignore_patterns"] == [pattern]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -268,6 +268,8 @@ def configure_story(
             compile_ignore_patterns(ignore)
         except ValueError as exc:
             raise StoryError(str(exc)) from None
+        for pattern in ignore:
+            _refuse_nested_repeats(pattern)
     selector = story.selector
     if change.selector is not None:
         selector = change.selector.strip() or None
@@ -315,6 +317,48 @@ def configure_story(
         for name in after
         if before[name] != after[name]
     ]
+
+
+def _refuse_nested_repeats(pattern: str) -> None:
+    """Refuse a pattern with a variable repeat inside a repeat, such as ``(a+)+$``.
+
+    Python's ``re`` backtracks without a time limit, and ignore patterns run over every
+    line of every check (and, when saved, over the latest capture in the request that saves
+    them, which the web form and the API let any token holder send): on an unlucky line
+    such a pattern holds a worker, and the GIL, for minutes or years. Possessive repeats
+    (``a++``) and atomic groups (``(?>…)``) do not backtrack, so they may be repeated.
+    """
+    import re._constants as sre  # the parser re itself uses; stable since Python 3.11
+    import re._parser as parser
+
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+
+    def nested(items: Any, inside_repeat: bool) -> bool:
+        for op, arg in items:
+            if op in repeats:
+                low, high, body = arg
+                if (inside_repeat and high != low) or nested(body, inside_repeat or high > 1):
+                    return True
+                continue
+            if op == sre.SUBPATTERN:
+                children = [arg[-1]]
+            elif op == sre.BRANCH:
+                children = list(arg[1])
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                children = [arg[1]]
+            elif op == sre.GROUPREF_EXISTS:
+                children = [branch for branch in arg[1:] if branch is not None]
+            else:  # a literal, a class, a possessive repeat or an atomic group: no backtracking
+                children = []
+            if any(nested(child, inside_repeat) for child in children):
+                return True
+        return False
+
+    if nested(parser.parse(pattern), False):
+        raise StoryError(
+            f"ignore pattern {pattern!r}: a repeat inside a repeat (like (a+)+) can take "
+            "for ever to match; make the inner one possessive (a++) or write it without"
+        )
 
 
 def _latest_fingerprint(
