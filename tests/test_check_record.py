@@ -231,3 +231,26 @@ def test_check_now_racing_close_reports_the_unstarted_stories_as_skipped(
     with db.session() as session:
         leased = session.scalars(select(Story.id).where(Story.lease_owner.is_not(None))).all()
     assert leased == []
+
+
+def test_an_unreadable_previous_capture_does_not_fail_the_check_after_an_upgrade(
+    db: Database, settings: Settings, server: LocalServer
+):
+    """The re-read of the previous capture is a refinement: if that capture cannot be read
+    (damaged, or not HTML), the check compares with the version as stored instead of failing
+    - otherwise it would fail at every check, since only a stored version ends the re-reads."""
+    from tracker.models import Capture
+
+    server.set("/story", render_page(STAGES[0]))
+    story_id = _add(db, server.url("/story"))
+    with CheckEngine(db, settings) as engine:
+        engine.check_now([story_id])
+        with db.session() as session:
+            session.execute(update(Capture).values(body_zstd=b"not zstd"))
+            story = session.get(Story, story_id)
+            story.last_fingerprint, story.analysis_version = "0" * 64, None
+        [after_upgrade] = engine.check_now([story_id])
+        assert str(after_upgrade.outcome) == "unchanged", after_upgrade.error
+        server.set("/story", render_page(STAGES[1]))
+        [edited] = engine.check_now([story_id])
+    assert edited.version_seq == 2

@@ -275,10 +275,21 @@ class CheckEngine:
             if state.analysis_version == ANALYSIS_VERSION or previous.capture_sha256 is None:
                 return stored
             capture = session.get(Capture, previous.capture_sha256)
-            if capture is None:  # pruned
+            # Pruned; or larger than a page may be now (a WARC import, a lowered cap).
+            if capture is None or capture.size > self.fetcher.options.max_bytes:
                 return stored
-            html, url = capture_html(capture), capture.url
-        reread = self._analyse(html, url, state.selector, state.ignore_patterns)
+        try:
+            html = capture_html(capture)
+            reread = self._analyse(html, capture.url, state.selector, state.ignore_patterns)
+        except Exception as exc:  # noqa: BLE001 -- an unreadable old capture is no reason
+            # to fail this check, and every later one: no version would ever be stored again.
+            log.warning(
+                "story %s: previous capture not re-read (%s: %s); compared as stored",
+                state.id,
+                type(exc).__name__,
+                exc,
+            )
+            return stored
         if reread.empty or reread.article is None:
             return stored
         return replace(reread.article, blocks=(), lang=None)
