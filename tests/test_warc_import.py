@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -224,3 +225,52 @@ def test_a_story_removed_while_its_captures_are_imported(
     assert result.stdout.startswith("imported 3 captures: 1 versions, 1 new stories;")
     assert "removed while importing" in result.stderr
     assert json.loads(run("list", "--json").stdout) == []  # the removal stands
+
+
+@pytest.mark.postgres
+def test_a_version_stored_meanwhile_by_another_worker_is_built_on(tmp_path: Path, pg_schema: str):
+    # On PostgreSQL an import runs beside the daemon: a check may store a version of the
+    # story between the import reading the story and writing its own version.
+    from conftest import make_settings
+
+    from tracker.db import Database
+    from tracker.models import Story, Version
+    from tracker.stories import add_stories
+    from tracker.warc_import import import_warc
+
+    first, meanwhile = Warc(), Warc()
+    first.response(STORY, T1, page(0))
+    first.response(STORY, T3, page(2))
+    meanwhile.response(STORY, T2, page(1))
+    first_path = first.save(tmp_path / "first.warc.gz")
+    meanwhile_path = meanwhile.save(tmp_path / "meanwhile.warc.gz")
+    db = Database(make_settings(tmp_path / "home", pg_schema))
+    calls = []
+
+    def add_story(session, url, first_seen_at):
+        [added] = add_stories(
+            session, [url], now=T1, first_seen_at=first_seen_at, allow_private_networks=True
+        )
+        story = session.get(Story, added.story_id)
+        calls.append(url)
+        if len(calls) == 2:  # the other worker commits version 2 now
+            import_warc(db, meanwhile_path, add_story=plain_add_story, max_body_bytes=10**7)
+        return story, added.created
+
+    def plain_add_story(session, url, first_seen_at):
+        [added] = add_stories(
+            session, [url], now=T1, first_seen_at=first_seen_at, allow_private_networks=True
+        )
+        return session.get(Story, added.story_id), added.created
+
+    try:
+        report = import_warc(db, first_path, add_story=add_story, max_body_bytes=10**7)
+        assert report.versions_added == 2
+        with db.session() as session:
+            seqs = session.execute(
+                select(Version.seq, Version.captured_at).order_by(Version.seq)
+            ).all()
+            assert [(seq, when) for seq, when in seqs] == [(1, T1), (2, T2), (3, T3)]
+            assert session.scalars(select(Story.version_count)).one() == 3
+    finally:
+        db.dispose()

@@ -230,6 +230,11 @@ def _import_one(
             report.problems.append(f"{item.story_url}: {exc}")
             return "bad_url"
         report.stories_added += created
+        # The daemon may check this story meanwhile: on PostgreSQL, lock the row (as a check
+        # does when it records) and read it afresh, so a version it stored since is built on
+        # rather than given the same number. SQLite's write lock already orders the two.
+        if session.get_bind().dialect.name == "postgresql":
+            session.refresh(story, with_for_update=True)
         previous = latest_version(session, story.id)
         if previous is not None and _aware(item.captured_at) <= _aware(previous.captured_at):
             return "older"
