@@ -150,3 +150,13 @@ def test_ordinary_patterns_are_accepted(cli, story: str, pattern: str):
     cli("set", story, "--ignore", pattern)
     [settings] = json.loads(cli("set", story, "--json").stdout)
     assert settings["ignore_patterns"] == [pattern]
+
+
+def test_an_interval_too_long_to_store_is_refused(cli, story: str):
+    # The columns are 32-bit on PostgreSQL: 30000 days (2.6e9 s) was an "integer out of
+    # range" database error there, and stored on SQLite.
+    result = cli("set", story, "--max-interval", "30000d", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: max_interval: at most ")
+    [settings] = json.loads(cli("set", story, "--json").stdout)
+    assert settings["max_interval"] is None

@@ -178,6 +178,9 @@ def set_status(session: Session, story: Story, status: StoryStatus, *, now: date
 # Words that drop a story's own value and fall back to the global setting.
 DEFAULT_WORDS = frozenset({"auto", "default", "none", "off"})
 ROBOTS_CHOICES = {"respect": True, "ignore": False, "default": None}
+# A story's own intervals are stored in seconds in 32-bit integer columns (68 years at
+# most on PostgreSQL); ten years is already longer than any story is worth waiting for.
+MAX_STORY_INTERVAL = timedelta(days=3650)
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,7 @@ def configure_story(
     checked against the latest capture and re-fingerprints it, so the next check compares
     like with like instead of storing a version for the settings change; past versions
     stay as they are (``tracker reextract`` rebuilds them)."""
-    from tracker.cadence import parse_duration
+    from tracker.cadence import format_duration, parse_duration
 
     def seconds(value: str | None, current: int | None, name: str) -> int | None:
         if value is None:
@@ -245,6 +248,8 @@ def configure_story(
             raise StoryError(f"{name}: {exc}") from None
         if parsed.total_seconds() < 1:
             raise StoryError(f"{name}: must be at least one second")
+        if parsed > MAX_STORY_INTERVAL:  # the columns are 32-bit integers on PostgreSQL
+            raise StoryError(f"{name}: at most {format_duration(MAX_STORY_INTERVAL)}")
         return int(parsed.total_seconds())
 
     fixed = seconds(change.interval, story.fixed_interval_seconds, "interval")
