@@ -160,3 +160,23 @@ def test_an_interval_too_long_to_store_is_refused(cli, story: str):
     assert result.stderr.startswith("error: max_interval: at most ")
     [settings] = json.loads(cli("set", story, "--json").stdout)
     assert settings["max_interval"] is None
+
+
+def test_a_pattern_the_story_already_has_does_not_block_other_changes(db, settings):
+    from datetime import UTC, datetime
+
+    from tracker.cadence import CadencePolicy
+    from tracker.models import Story
+    from tracker.stories import StorySettings, add_stories, configure_story
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    with db.session() as session:
+        [added] = add_stories(session, ["https://example.org/live"], now=now)
+        story = session.get(Story, added.story_id)
+        story.ignore_patterns = ["^(Updated \\d+ )+"]  # from an older release or an import
+        # The web form sends the whole list back with any change.
+        change = StorySettings(interval="5m", ignore_patterns=("^(Updated \\d+ )+",))
+        configure_story(
+            session, story, change, policy=CadencePolicy.from_settings(settings), now=now
+        )
+        assert story.fixed_interval_seconds == 300

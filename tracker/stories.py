@@ -273,8 +273,8 @@ def configure_story(
             compile_ignore_patterns(ignore)
         except ValueError as exc:
             raise StoryError(str(exc)) from None
-        for pattern in ignore:
-            _refuse_nested_repeats(pattern)
+        for pattern in set(ignore) - set(story.ignore_patterns or []):
+            _refuse_nested_repeats(pattern)  # new ones: the form sends the whole list back
     selector = story.selector
     if change.selector is not None:
         selector = change.selector.strip() or None
