@@ -274,3 +274,17 @@ def test_a_version_stored_meanwhile_by_another_worker_is_built_on(tmp_path: Path
             assert session.scalars(select(Story.version_count)).one() == 3
     finally:
         db.dispose()
+
+
+def test_a_url_too_long_to_store_is_refused_and_the_rest_imported(cli, tmp_path: Path):
+    # Crawlers capture whatever was linked; the URL column holds 2048 characters (on
+    # PostgreSQL a longer one was a database error that ended the whole import).
+    long_url = f"{OTHER}?q={'x' * 2100}"
+    warc = Warc()
+    warc.response(long_url, T1, page(2))
+    warc.response(STORY, T2, page(0))
+    run = cli()
+    result = run("import", str(warc.save(tmp_path / "long.warc.gz")))
+    assert result.stdout.startswith("imported 2 captures: 1 versions, 1 new stories;")
+    assert "longer than 2048 characters" in result.stderr
+    assert [s["url"] for s in json.loads(run("list", "--json").stdout)] == [STORY]

@@ -29,6 +29,10 @@ class StoryNotFound(StoryError):
     pass
 
 
+# The length of the stories.url column.
+MAX_URL_CHARS = 2048
+
+
 @dataclass(frozen=True)
 class AddResult:
     url: str
@@ -80,6 +84,11 @@ def add_stories(
         except OSError as exc:  # DNS failure: the story may still become reachable
             if not isinstance(exc, netguard.HostLookupError):
                 raise StoryError(f"{raw}: {exc}") from exc
+        if len(url) > MAX_URL_CHARS:  # a database error on PostgreSQL, not a message
+            raise StoryError(
+                f"{url[:60]}…: longer than {MAX_URL_CHARS} characters ({len(url)}); "
+                "a tracker cannot store it"
+            )
         if url not in cleaned:
             cleaned.append(url)
 
