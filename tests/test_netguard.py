@@ -161,3 +161,36 @@ def test_guarded_adapter_refuses_at_connect_time():
         allowing = requests.Session()
         allowing.mount("http://", GuardedHTTPAdapter(lambda address: address.is_loopback))
         assert allowing.get(server.url("/"), timeout=2).text == "<html><body>secret</body></html>"
+
+
+def test_a_proxy_manager_is_guarded_before_another_thread_can_use_it(monkeypatch):
+    """Many fetches start at once through a new proxy: one creating its pool manager must not
+    let another use it before the guarded pool classes are in (a pool made then, with the
+    stock classes, would serve every later fetch without the deadline's socket hook)."""
+    import threading
+
+    from requests.adapters import HTTPAdapter
+
+    adapter = GuardedHTTPAdapter(on_socket=lambda sock: None)
+    create = HTTPAdapter.proxy_manager_for
+    pools = []
+
+    def another_fetch_arrives_meanwhile(self, proxy, **kwargs):
+        manager = create(self, proxy, **kwargs)
+        if not pools:
+            pools.append(None)
+            other = threading.Thread(
+                target=lambda: pools.append(
+                    adapter.proxy_manager_for(proxy).connection_from_url("http://example.com/")
+                )
+            )
+            other.start()
+            other.join(0.5)  # it either finished meanwhile or waits for this call to end
+            pools.append(other)
+        return manager
+
+    monkeypatch.setattr(HTTPAdapter, "proxy_manager_for", another_fetch_arrives_meanwhile)
+    adapter.proxy_manager_for("http://127.0.0.1:3128")
+    pools.pop().join(10)
+    [_, pool] = pools
+    assert getattr(pool.ConnectionCls, "on_socket", None) is not None  # a guarded pool

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -201,6 +202,7 @@ class GuardedHTTPAdapter(HTTPAdapter):
         self._allowed = allowed
         self._on_socket = on_socket
         self._on_release = on_release
+        self._proxy_lock = threading.Lock()
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -208,14 +210,18 @@ class GuardedHTTPAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = self._pool_classes(self._allowed)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        new = proxy not in self.proxy_manager
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if new:
-            # Sockets go to the operator's proxy, not to the story's host: no address check
-            # here (the fetcher vetted the host), but the fetcher still gets each socket so
-            # that its deadline can end a transfer dripped through the proxy.
-            manager.pool_classes_by_scheme = self._pool_classes(allow_any_address)
-        return manager
+        # Locked: requests publishes a new manager before we can set its pool classes, and a
+        # fetch on another thread using it meanwhile would create the proxy's one pool with
+        # the stock classes, for good.
+        with self._proxy_lock:
+            new = proxy not in self.proxy_manager
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if new:
+                # Sockets go to the operator's proxy, not to the story's host: no address check
+                # here (the fetcher vetted the host), but the fetcher still gets each socket so
+                # that its deadline can end a transfer dripped through the proxy.
+                manager.pool_classes_by_scheme = self._pool_classes(allow_any_address)
+            return manager
 
     def _pool_classes(self, allowed: AddressPolicy) -> dict[str, type]:
         return {
