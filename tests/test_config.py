@@ -100,3 +100,23 @@ def test_config_show_masks_tokens_in_declared_channel_urls(tmp_path: Path, monke
         assert secret not in shown.stdout
     assert "tgram://***" in shown.stdout
     assert "https://hooks.example.org/in?key=%2A%2A%2A" in shown.stdout
+
+
+def test_config_show_masks_tokens_in_a_webhook_urls_path(tmp_path: Path, monkeypatch):
+    # Slack, Discord and Teams put the secret in the path: the URL is the credential.
+    monkeypatch.setenv("TRACKER_HOME", str(tmp_path))
+    slack = "https://hooks.slack.com/services/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"
+    discord = "https://discord.com/api/webhooks/112233445566778899/aBcD-eFgH_iJkLmNoPqRsTuV"
+    (tmp_path / "tracker.toml").write_text(
+        "[[channels]]\n"
+        f'name = "slack"\nkind = "webhook"\nurl = "{slack}"\nsecret = "{"s" * 32}"\n'
+        "[[channels]]\n"
+        f'name = "discord"\nkind = "webhook"\nurl = "{discord}"\nsecret = "{"s" * 32}"\n'
+    )
+    shown = CliRunner().invoke(main, ["config", "show", "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    for secret in ("T0AB12CD3", "B0EF45GH6", "Xk3vQ9bL2mN8pR4sT6wY1zA5", "112233445566778899"):
+        assert secret not in shown.stdout
+    assert "aBcD-eFgH_iJkLmNoPqRsTuV" not in shown.stdout
+    assert "https://hooks.slack.com/services/***/***/***" in shown.stdout
+    assert "https://discord.com/api/webhooks/***/***" in shown.stdout

@@ -166,8 +166,9 @@ TARGET_MASK: Final = "***"
 def mask_target(kind: str, target: str) -> str:
     """What a channel's target may show: no password, token or query value it carries.
 
-    Email recipients are shown as they are. A webhook URL keeps its scheme, host and path
-    but loses any password and every query value. An Apprise URL carries its tokens in
+    Email recipients are shown as they are. A webhook URL keeps its scheme, host and the
+    words of its path but loses any password, every query value and every path segment
+    that may be a token. An Apprise URL carries its tokens in
     every part (``tgram://bottoken/ChatID``), so only its scheme is shown.
     """
     if kind == "email":
@@ -189,4 +190,14 @@ def mask_target(kind: str, target: str) -> str:
     query = urlencode(
         [(name, TARGET_MASK) for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    path = "/".join(
+        TARGET_MASK if _looks_like_token(segment) else segment for segment in parts.path.split("/")
+    )
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def _looks_like_token(segment: str) -> bool:
+    """A path segment that may be a credential: Slack, Discord and Teams webhook URLs carry
+    their secret (and ids) in the path (``/services/T0AB12CD3/B0EF45GH6/Xk3v…``), while
+    words like ``hooks`` or ``IncomingWebhook`` are not secrets."""
+    return len(segment) >= 16 or (len(segment) >= 6 and any(c.isdigit() for c in segment))
