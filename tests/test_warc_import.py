@@ -288,3 +288,15 @@ def test_a_url_too_long_to_store_is_refused_and_the_rest_imported(cli, tmp_path:
     assert result.stdout.startswith("imported 2 captures: 1 versions, 1 new stories;")
     assert "longer than 2048 characters" in result.stderr
     assert [s["url"] for s in json.loads(run("list", "--json").stdout)] == [STORY]
+
+
+@pytest.mark.parametrize("status", ["OK", "2OO OK", ""])
+def test_a_response_with_a_garbled_status_line_is_skipped(cli, tmp_path: Path, status: str):
+    warc = Warc()
+    warc.response(OTHER, T1, page(2), status=status)
+    warc.response(STORY, T2, page(0))
+    run = cli()
+    result = run("import", str(warc.save(tmp_path / "garbled.warc.gz")))
+    assert result.stdout.strip() == (
+        "imported 2 captures: 1 versions, 1 new stories; skipped: 1 not a 200 response"
+    )

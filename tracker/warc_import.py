@@ -206,7 +206,8 @@ def _import_one(
 ) -> str:
     if record.rec_headers.get_header("WARC-Truncated"):
         return "truncated"
-    status = int(record.http_headers.get_statuscode() or 0)
+    code = (record.http_headers.get_statuscode() or "").strip()
+    status = int(code) if code.isdigit() else 0  # a garbled status line is not a 200
     if status != 200:
         return "not_ok"
     headers = {name.lower(): value for name, value in record.http_headers.headers}
