@@ -255,3 +255,15 @@ def test_an_unreadable_previous_capture_does_not_fail_the_check_after_an_upgrade
         server.set("/story", render_page(STAGES[1]))
         [edited] = engine.check_now([story_id])
     assert edited.version_seq == 2
+
+
+def test_a_story_removed_before_check_now_is_reported_removed_not_busy(
+    db: Database, settings: Settings, server: LocalServer
+):
+    server.set("/story", render_page(STAGES[0]))
+    story_id = _add(db, server.url("/story"))
+    with db.session() as session:
+        session.delete(session.get(Story, story_id))
+    with CheckEngine(db, settings) as engine:
+        [report] = engine.check_now([story_id])
+    assert (str(report.outcome), report.error) == ("error", "story was removed")

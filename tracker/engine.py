@@ -152,9 +152,10 @@ class CheckEngine:
                     session.execute(select(Story.id, Story.url).where(Story.id.in_(skipped))).all()
                 )
         reports = [
-            CheckReport(
-                i, urls.get(i, ""), CheckOutcome.SKIPPED, error="being checked by another worker"
-            )
+            CheckReport(i, urls[i], CheckOutcome.SKIPPED, error="being checked by another worker")
+            if i in urls
+            # Not there to claim at all: removed after the caller looked it up.
+            else CheckReport(i, "", CheckOutcome.ERROR, error="story was removed")
             for i in sorted(skipped)
         ]
         for report in reports:
@@ -174,8 +175,7 @@ class CheckEngine:
                     on_report(report)
         except BaseException:
             # Interrupted (Ctrl-C in tracker check): the checks not started yet never will
-            # be; their stories go back now rather than stay leased until the lease runs out
-            # (a second `tracker check` would call them "being checked by another worker").
+            # be; their stories go back now rather than stay leased until the lease runs out.
             started = {state.id for state, future in submitted if not future.cancel()}
             self._release([state.id for state in claimed if state.id not in started])
             raise
