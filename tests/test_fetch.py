@@ -778,3 +778,15 @@ def test_a_malformed_proxy_url_is_a_proxy_error_that_keeps_the_password_out(serv
     assert "s3" not in result.error
     assert "s3" not in repr(fetch_options)
     assert server.count("/story") == 0
+
+
+def test_masking_a_short_proxy_password_does_not_garble_the_message():
+    from tracker.fetch import _without_password
+
+    proxy = "http://desk:ab@proxy.example:3128"
+    assert _without_password("could not fetch http://news.example/tab", proxy) == (
+        "could not fetch http://news.example/tab"
+    )
+    assert _without_password("refused desk:ab@proxy.example", proxy) == (
+        "refused desk:***@proxy.example"
+    )

@@ -876,11 +876,14 @@ def _proxy_problem(proxy: str | None) -> str | None:
 def _without_password(message: str, proxy: str) -> str:
     """`message` with the proxy's password (as written, and decoded) masked."""
     # Everything between the scheme and the last "@" is user:password, however malformed.
-    password = proxy.split("://", 1)[-1].rpartition("@")[0].partition(":")[2]
+    user, _, password = proxy.split("://", 1)[-1].rpartition("@")[0].partition(":")
     if not password:
         return message
-    for secret in {password, unquote(password)}:
-        message = message.replace(secret, "***")
+    message = message.replace(f"{user}:{password}", f"{user}:***")
+    # A bare password too, unless it is so short that masking it would garble the message.
+    for secret in sorted({password, unquote(password)}, key=len, reverse=True):
+        if len(secret) >= 4:
+            message = message.replace(secret, "***")
     return message
 
 
