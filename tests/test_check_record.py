@@ -267,3 +267,26 @@ def test_a_story_removed_before_check_now_is_reported_removed_not_busy(
     with CheckEngine(db, settings) as engine:
         [report] = engine.check_now([story_id])
     assert (str(report.outcome), report.error) == ("error", "story was removed")
+
+
+def test_a_previous_capture_larger_than_a_page_may_be_is_not_re_read(
+    db: Database, settings: Settings, server: LocalServer, monkeypatch
+):
+    """A capture bigger than max_body_bytes (a WARC import, a lowered cap) is not inflated
+    into memory to re-read it after an upgrade: the version as stored is compared instead."""
+    import tracker.engine
+    from tracker.models import Capture
+
+    server.set("/story", render_page(STAGES[0]))
+    story_id = _add(db, server.url("/story"))
+    with CheckEngine(db, settings) as engine:
+        engine.check_now([story_id])
+        with db.session() as session:
+            session.execute(update(Capture).values(size=settings.max_body_bytes + 1))
+            story = session.get(Story, story_id)
+            story.last_fingerprint, story.analysis_version = "0" * 64, None
+        reread = []
+        monkeypatch.setattr(tracker.engine, "capture_html", lambda c: reread.append(c) or "")
+        [after_upgrade] = engine.check_now([story_id])
+    assert reread == []
+    assert str(after_upgrade.outcome) == "unchanged"  # the stored version is the same page
