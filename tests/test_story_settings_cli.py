@@ -180,3 +180,12 @@ def test_a_pattern_the_story_already_has_does_not_block_other_changes(db, settin
             session, story, change, policy=CadencePolicy.from_settings(settings), now=now
         )
         assert story.fixed_interval_seconds == 300
+
+
+@pytest.mark.parametrize("ref", ["²", "99999999999999999999", "3000000000"])
+def test_a_ref_that_is_no_story_id_is_not_found(cli, ref: str):
+    # '²' is a digit to str.isdigit but not to int(); ids past 32 bits overflowed SQLite's
+    # driver and PostgreSQL's integer column.
+    result = cli("set", ref, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: no story {ref!r} is tracked")

@@ -129,8 +129,9 @@ def find_story(
 ) -> Story:
     """A story by id or URL (as given or normalised, with `tracking` parameters dropped)."""
     story: Story | None = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        story = session.get(Story, int(ref))
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
+        # Ids are 32-bit: a larger number is no story (not a driver's overflow error).
+        story = session.get(Story, int(ref)) if 0 < int(ref) < 2**31 else None
     else:
         story = session.scalar(select(Story).where(Story.url == ref))
         if story is None:
