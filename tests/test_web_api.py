@@ -318,6 +318,9 @@ def test_a_fixed_interval_reschedules_from_the_last_check(client, server):
         ({"selector": "div[["}, 400, "invalid CSS selector"),
         ({"selector": "div.no-such-body", "interval": "5m"}, 400, "has no article text"),
         ({"robots": "sometimes"}, 422, "robots"),
+        # A refused setting takes the status change sent with it down too.
+        ({"status": "paused", "ignore_patterns": ["^(\\w+\\s?)*$"]}, 400, "repeat inside"),
+        ({"status": "paused", "max_interval": "30000d"}, 400, "max_interval: at most"),
     ],
 )
 def test_bad_story_settings_are_refused_and_change_nothing(client, server, body, status, message):
