@@ -300,3 +300,20 @@ def test_a_response_with_a_garbled_status_line_is_skipped(cli, tmp_path: Path, s
     assert result.stdout.strip() == (
         "imported 2 captures: 1 versions, 1 new stories; skipped: 1 not a 200 response"
     )
+
+
+def test_a_capture_dated_in_the_future_makes_no_version(cli, tmp_path: Path):
+    # A crawler with a wrong clock: a version "from 2090" would sit at the end of the
+    # history for good, and every later import would skip real captures as older than it.
+    warc = Warc()
+    warc.response(STORY, T1, page(0))
+    warc.response(STORY, datetime(2090, 1, 1, tzinfo=UTC), page(1))
+    run = cli()
+    result = run("import", str(warc.save(tmp_path / "future.warc.gz")))
+    assert result.stdout.strip() == (
+        "imported 1 captures: 1 versions, 1 new stories; skipped: 1 dated in the future"
+    )
+    later = Warc()
+    later.response(STORY, T3, page(2))
+    again = run("import", str(later.save(tmp_path / "later.warc.gz"))).stdout
+    assert again.startswith("imported 1 captures: 1 versions, 0 new stories")

@@ -23,7 +23,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -63,6 +63,7 @@ SKIP_REASONS = {
     "truncated": "truncated record (WARC-Truncated)",
     "revisit": "revisit record (payload seen before)",
     "undated": "no readable WARC-Date",
+    "future": "dated in the future",
     "bad_url": "URL refused (see the message)",
 }
 
@@ -147,9 +148,15 @@ def index_warc(stream: BinaryIO) -> tuple[list[IndexedResponse], Counter[str]]:
     if not known:
         raise WarcReadError("no WARC records in it")
     index: list[IndexedResponse] = []
+    # A wrong crawler clock: a version from the future would stay the story's latest for
+    # good, and every later capture would be skipped as older. (A day's grace for zones.)
+    latest_allowed = datetime.now(UTC) + timedelta(days=1)
     for offset, uri, record_id, date in responses:
         for story_url, when in stories_of.get(record_id or "", [(uri, date)]):
-            index.append(IndexedResponse(offset, uri, story_url, when))
+            if when > latest_allowed:
+                skipped["future"] += 1
+            else:
+                index.append(IndexedResponse(offset, uri, story_url, when))
     index.sort(key=lambda item: (item.captured_at, item.offset))
     return index, skipped
 
