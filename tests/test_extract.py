@@ -378,3 +378,17 @@ def test_a_video_title_over_its_caption_is_read_but_not_a_box_heading() -> None:
     assert "Top entertainment headlines for Nov. 19" in article.text
     assert "Related" not in article.text
     assert "voting law" not in article.text
+
+
+def test_an_overlong_canonical_link_is_ignored() -> None:
+    """A canonical URL longer than any stored URL is junk (and would not fit the column)."""
+    page = (
+        '<html><head><title>Talks resume in Baghdad</title><link rel="canonical" '
+        f'href="https://example.com/a?{"x" * 3000}"></head><body><article>'
+        "<h1>Talks resume in Baghdad</h1><p>Delegations met for four hours on Monday in the "
+        "capital, officials said, describing the mood as tense but businesslike.</p>"
+        "</article></body></html>"
+    )
+    article = extract(page, "https://example.com/a")
+    assert article.canonical_url is None
+    assert "Delegations met" in article.text

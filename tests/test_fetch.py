@@ -790,3 +790,11 @@ def test_masking_a_short_proxy_password_does_not_garble_the_message():
     assert _without_password("refused desk:ab@proxy.example", proxy) == (
         "refused desk:***@proxy.example"
     )
+
+
+def test_a_redirect_to_an_overlong_url_is_a_bad_url_not_a_database_error(server, fetcher):
+    long_target = "/next?" + "q=" + "x" * 3000
+    server.redirect("/short", long_target)
+    result = fetcher.fetch(server.url("/short"))
+    assert result.error_kind == "bad_url"
+    assert "redirected to a bad URL: URL longer than 2048 characters" in result.error

@@ -26,6 +26,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import use_config
 from trafilatura.xml import xmltotxt
 
+from tracker.netguard import MAX_URL_CHARS
 from tracker.normalize import normalize_text, stored_body
 
 __all__ = ["Article", "Block", "extract", "validate_selector"]
@@ -106,6 +107,8 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         return _EMPTY
     headlines = _headlines(meta, doc_title)
     blocks = tuple(block for block in blocks if block.text)
+    if len(meta.get("canonical_url") or "") > MAX_URL_CHARS:  # junk, and too long to store
+        meta["canonical_url"] = None
     return Article(
         title=headlines[0] if headlines else None,
         byline=normalize_text(byline) or None if byline else None,

@@ -38,6 +38,10 @@ Resolver = Callable[[str, int], list[IPAddress]]
 
 ALLOW_SETTING = "TRACKER_ALLOW_PRIVATE_NETWORKS=1"
 
+# The longest URL stored (the URL columns' size): a longer one is refused, here, as a bad URL
+# rather than failing at the database (PostgreSQL) or being cut (SQLite).
+MAX_URL_CHARS = 2048
+
 # RFC 6598 shared address space (carrier-grade NAT): not "private" in Python's eyes, yet not
 # reachable from the public internet either.
 _SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
@@ -65,6 +69,8 @@ def validate_url(url: str) -> str:
     of story identity, not of safety.
     """
     url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        raise BadURLError(f"URL longer than {MAX_URL_CHARS} characters ({len(url)}): {url[:60]}…")
     try:
         parts = urlsplit(url)
         port = parts.port
