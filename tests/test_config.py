@@ -85,6 +85,17 @@ def test_a_proxy_url_is_checked_and_kept_secret(tmp_path: Path, monkeypatch):
     assert "proxy_url must look like http://host:port" in refused.stderr
 
 
+@pytest.mark.parametrize(
+    "proxy",
+    ["http://desk:s3cret@127.0.0.1:99999", "http://desk:s3#cret@127.0.0.1:3128"],
+)
+@pytest.mark.parametrize("name", ["proxy_url", "webhook_proxy_url"])
+def test_a_proxy_the_fetcher_cannot_use_is_refused_at_start_up(name: str, proxy: str):
+    with pytest.raises(ValueError, match=f"{name} must look like http://host:port") as refused:
+        load_settings(**{name: proxy})
+    assert "s3cret" not in str(refused.value).split("input_value")[0]
+
+
 def test_config_show_masks_tokens_in_declared_channel_urls(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("TRACKER_HOME", str(tmp_path))
     (tmp_path / "tracker.toml").write_text(

@@ -13,7 +13,6 @@ import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
@@ -204,10 +203,14 @@ class Settings(BaseSettings):
     def _check_proxy(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        parts = urlsplit(value.get_secret_value().strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        from tracker.netguard import is_valid_proxy_url
+
+        # The fetcher's own test, so that a proxy it cannot use is refused here, at start-up,
+        # rather than failing every check.
+        if not is_valid_proxy_url(value.get_secret_value().strip()):
             raise ValueError(
-                f"{info.field_name} must look like http://host:port (http or https proxy)"
+                f"{info.field_name} must look like http://host:port (http or https proxy; "
+                "characters such as @ : / # ? in the user name or password percent-encoded)"
             )
         return SecretStr(value.get_secret_value().strip())
 

@@ -47,12 +47,10 @@ import requests
 from requests.utils import requote_uri
 from urllib3.exceptions import (
     DecodeError,
-    LocationParseError,
     NameResolutionError,
     ProtocolError,
     ReadTimeoutError,
 )
-from urllib3.util import parse_url
 
 from tracker import __version__, netguard
 from tracker._watchdog import Watchdog
@@ -859,18 +857,12 @@ def _proxy_problem(proxy: str | None) -> str | None:
 
     Checked once, up front: urllib3's own complaint about a malformed proxy URL quotes it,
     password and all, and would be reported as the story's URL being malformed."""
-    if not proxy:
+    if not proxy or netguard.is_valid_proxy_url(proxy):
         return None
-    try:
-        parsed = parse_url(proxy)
-    except LocationParseError:
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        return (
-            "proxy_url is not a valid http://[user:password@]host:port URL (characters such "
-            "as @ : / # ? in the user name or password must be percent-encoded)"
-        )
-    return None
+    return (
+        "proxy_url is not a valid http://[user:password@]host:port URL (characters such "
+        "as @ : / # ? in the user name or password must be percent-encoded)"
+    )
 
 
 def _without_password(message: str, proxy: str) -> str:

@@ -30,7 +30,8 @@ from urllib.parse import urlsplit
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError
+from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError
+from urllib3.util import parse_url
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IPAddress], bool]
@@ -87,6 +88,16 @@ def validate_url(url: str) -> str:
     if not _is_ip_literal(host) and not _is_valid_hostname(host):
         raise BadURLError(f"malformed URL {url!r}: {host!r} is not a valid host name")
     return url
+
+
+def is_valid_proxy_url(url: str) -> bool:
+    """Can urllib3 use `url` as an HTTP proxy: http(s), a host, a valid port, and user name
+    and password percent-encoded? (urllib3's own complaint would quote the password.)"""
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 def non_public_reason(address: IPAddress) -> str | None:
