@@ -448,6 +448,17 @@ _story_command(
 )
 
 
+# How many rows a log listing shows (`tracker checks`, `tracker events`).
+limit_option = click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="How many, newest first.",
+)
+
+
 # -- checking ---------------------------------------------------------------------------
 
 
@@ -829,14 +840,7 @@ def _want_color(flag: bool | None) -> bool:
 @main.command()
 @click.argument("ref", required=False)
 @click.option("--errors", is_flag=True, help="Only failed checks.")
-@click.option(
-    "--limit",
-    default=50,
-    show_default=True,
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="How many, newest first.",
-)
+@limit_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @_friendly_errors
@@ -891,14 +895,7 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
 
 
 @main.command()
-@click.option(
-    "--limit",
-    default=50,
-    show_default=True,
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="How many, newest first.",
-)
+@limit_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @_friendly_errors
