@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from servers import LocalServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -98,3 +99,27 @@ def db(settings: Settings) -> Iterator[Database]:
 def server() -> Iterator[LocalServer]:
     with LocalServer() as local:
         yield local
+
+
+def cli_runner(home: Path, database_url: str) -> Callable[..., Result]:
+    """`run(*args, ok=True)`: the tracker command in-process, on `home` and `database_url`,
+    loopback allowed, no politeness delay, extraction in-process. With ok, exit status 0 is
+    asserted (the output is shown if not)."""
+    from tracker.cli import main
+
+    env = {
+        "TRACKER_HOME": str(home),
+        "TRACKER_DATABASE_URL": database_url,
+        "TRACKER_ALLOW_PRIVATE_NETWORKS": "1",
+        "TRACKER_PER_HOST_MIN_DELAY": "0",
+        "TRACKER_EXTRACT_PROCESSES": "0",
+    }
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True) -> Result:
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output + result.stderr
+        return result
+
+    return run

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from conftest import cli_runner
 from servers import LocalServer
 
 from tracker.cli import main
@@ -23,22 +24,7 @@ from tracker.demo_story import STAGES, render_page
 
 @pytest.fixture
 def cli(tmp_path: Path, database_url: str):
-    env = {
-        "TRACKER_HOME": str(tmp_path / "home"),
-        "TRACKER_DATABASE_URL": database_url,
-        "TRACKER_ALLOW_PRIVATE_NETWORKS": "1",
-        "TRACKER_PER_HOST_MIN_DELAY": "0",
-        "TRACKER_EXTRACT_PROCESSES": "0",
-    }
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True) -> Result:
-        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output + result.stderr
-        return result
-
-    return run
+    return cli_runner(tmp_path / "home", database_url)
 
 
 def run_json(cli, *args: str):

@@ -6,30 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from conftest import cli_runner
 from servers import LocalServer
 
-from tracker.cli import main
 from tracker.demo_story import STAGES, render_page
 
 
 @pytest.fixture
 def cli(tmp_path: Path, database_url: str):
-    env = {
-        "TRACKER_HOME": str(tmp_path / "home"),
-        "TRACKER_DATABASE_URL": database_url,
-        "TRACKER_ALLOW_PRIVATE_NETWORKS": "1",
-        "TRACKER_PER_HOST_MIN_DELAY": "0",
-        "TRACKER_EXTRACT_PROCESSES": "0",
-    }
-
-    def run(*args: str, ok: bool = True) -> Result:
-        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output + result.stderr
-        return result
-
-    return run
+    return cli_runner(tmp_path / "home", database_url)
 
 
 @pytest.fixture

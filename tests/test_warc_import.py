@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from conftest import cli_runner
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tracker.cli import main
 from tracker.demo_story import STAGES, render_page
 
 STORY = "http://127.0.0.1:9/news/us-iran-talks"
@@ -77,19 +76,7 @@ class Warc:
 @pytest.fixture
 def cli(tmp_path: Path, database_url: str):
     def make(home: str = "home"):
-        env = {
-            "TRACKER_HOME": str(tmp_path / home),
-            "TRACKER_DATABASE_URL": database_url,
-            "TRACKER_ALLOW_PRIVATE_NETWORKS": "1",
-        }
-
-        def run(*args: str, ok: bool = True) -> Result:
-            result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-            if ok:
-                assert result.exit_code == 0, result.output + result.stderr
-            return result
-
-        return run
+        return cli_runner(tmp_path / home, database_url)
 
     return make
 
