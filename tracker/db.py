@@ -62,18 +62,6 @@ class ReadOnlyError(RuntimeError):
     """Something tried to write in a read-only session (a bug)."""
 
 
-def _refuse_flush(session: Session, *_: Any) -> None:
-    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
-        raise ReadOnlyError("a read-only session cannot write (use Database.session)")
-
-
-def _refuse_writes(state: Any) -> None:
-    if state.session.info.get(READ_ONLY) and (
-        state.is_insert or state.is_update or state.is_delete
-    ):
-        raise ReadOnlyError("a read-only session cannot write (use Database.session)")
-
-
 # How statements that only read begin (BEGIN, SAVEPOINT and ROLLBACK run in any transaction).
 _READING_STATEMENTS = frozenset(
     {"select", "with", "values", "explain", "show", "pragma", "begin", "savepoint", "release"}
@@ -82,8 +70,8 @@ _READING_STATEMENTS = frozenset(
 
 
 def _refuse_write_statements(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-    """The last line of the read-only guard: the ORM events do not see Core or text() writes
-    nor statements run on ``session.connection()``; every statement passes through here."""
+    """The read-only guard: every statement of a read session passes through here, whether
+    the ORM flushed it, or it was Core, text() or run on ``session.connection()``."""
     if not connection.get_execution_options().get(READ_ONLY):
         return
     words = statement.split(None, 1)
@@ -119,10 +107,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    factory = sessionmaker(engine, expire_on_commit=False)
-    event.listen(factory, "before_flush", _refuse_flush)
-    event.listen(factory, "do_orm_execute", _refuse_writes)
-    return factory
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -184,7 +169,6 @@ class Database:
         for the checks being written nor holds them up. Writing in it raises ReadOnlyError.
         (It ends with a commit, which writes nothing, so loaded objects stay readable.)"""
         with self.sessions.begin() as session:
-            session.info[READ_ONLY] = True
             session.connection(execution_options={READ_ONLY: True})
             yield session
 
