@@ -25,13 +25,13 @@ from typing import ClassVar
 from sqlalchemy import select
 
 from tracker.config import Settings
-from tracker.db import Database
-from tracker.engine import CheckEngine
-from tracker.models import Story, Version
 from tracker.notify.channels import add_channel
-from tracker.notify.outbox import DeliveryRunner, enqueue_alerts
 from tracker.notify.webhook import new_secret
-from tracker.stories import add_stories
+from tracker.pipeline.engine import CheckEngine
+from tracker.pipeline.outbox import DeliveryRunner, enqueue_alerts
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+from tracker.store.models import Story, Version
 
 
 class Receiver(BaseHTTPRequestHandler):

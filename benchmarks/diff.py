@@ -23,8 +23,8 @@ import statistics
 import time
 from pathlib import Path
 
-from tracker import diffing
-from tracker.diffing import count_words, word_diff
+from tracker.core import diffing
+from tracker.core.diffing import count_words, word_diff
 
 
 def corpus_paragraphs(corpus: Path) -> list[str]:

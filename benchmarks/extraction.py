@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tracker.extract import extract
+from tracker.core.extract import extract
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 

@@ -21,9 +21,12 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tracker.extract import extract
-from tracker.normalize import fingerprint, fingerprint_lines
-from tracker.testing.mutations import ARTICLE_MUTATIONS, CHROME_MUTATIONS, LivePage
+from tracker.core.extract import extract
+from tracker.core.normalize import fingerprint, fingerprint_lines
+
+# The page mutations are test helpers (tests/mutations.py), kept out of the installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from mutations import ARTICLE_MUTATIONS, CHROME_MUTATIONS, LivePage
 
 
 def run_page(job: tuple[str, str, str, int, int, bool]) -> dict:

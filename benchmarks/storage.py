@@ -36,11 +36,11 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tracker.archive import database_size, export_json, export_warc, vacuum  # noqa: E402
-from tracker.captures import store_capture  # noqa: E402
 from tracker.config import Settings  # noqa: E402
-from tracker.db import Database  # noqa: E402
-from tracker.models import Check, Story, StoryStatus, Version  # noqa: E402
+from tracker.services.archive import database_size, export_json, export_warc, vacuum  # noqa: E402
+from tracker.store.captures import store_capture  # noqa: E402
+from tracker.store.db import Database  # noqa: E402
+from tracker.store.models import Check, Story, StoryStatus, Version  # noqa: E402
 
 
 def load_pages(corpus: Path) -> list[tuple[bytes, str]]:

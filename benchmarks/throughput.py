@@ -37,14 +37,14 @@ sys.path.insert(0, str(ROOT))
 
 from tracker import claims  # noqa: E402
 from tracker.config import Settings  # noqa: E402
-from tracker.db import Database  # noqa: E402
-from tracker.engine import CheckEngine  # noqa: E402
-from tracker.models import Story, StoryStatus  # noqa: E402
+from tracker.pipeline.engine import CheckEngine  # noqa: E402
+from tracker.store.db import Database  # noqa: E402
+from tracker.store.models import Story, StoryStatus  # noqa: E402
 
 
 def load_pages(corpus: Path | None) -> list[bytes]:
     if corpus is None:
-        from tracker.demo_story import STAGES, render_page
+        from tracker.demo.site import STAGES, render_page
 
         return [render_page(stage, 0).encode() for stage in STAGES]
     return [gzip.decompress(p.read_bytes()) for p in sorted((corpus / "html").glob("*.html.gz"))]

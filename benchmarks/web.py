@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tracker.config import Settings
-from tracker.db import Database
-from tracker.models import Story, StoryStatus, Version
+from tracker.store.db import Database
+from tracker.store.models import Story, StoryStatus, Version
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from tracker.models import Base
+from tracker.store.models import Base
 
 target_metadata = Base.metadata
 config = context.config
@@ -31,7 +31,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     from tracker.config import load_settings
-    from tracker.db import make_engine
+    from tracker.store.db import make_engine
 
     url = config.get_main_option("sqlalchemy.url") or load_settings().effective_database_url
     engine = make_engine(url)

@@ -20,15 +20,15 @@ from servers import Exchange, LocalServer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker.db import Database
-from tracker.demo_story import STAGES, render_page
-from tracker.engine import CheckEngine
-from tracker.models import Story
+from tracker.demo.site import STAGES, render_page
 from tracker.notify.channels import add_channel
-from tracker.notify.models import Delivery
-from tracker.notify.outbox import DeliveryRunner
 from tracker.notify.payload import DEFAULT_EVENTS
-from tracker.stories import add_stories
+from tracker.pipeline.engine import CheckEngine
+from tracker.pipeline.outbox import DeliveryRunner
+from tracker.services.stories import add_stories
+from tracker.store.alert_models import Delivery
+from tracker.store.db import Database
+from tracker.store.models import Story
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import pytest
 from alert_support import Rig, WebhookReceiver
 from servers import LocalServer
 
-from tracker.notify.models import DeliveryStatus
+from tracker.store.alert_models import DeliveryStatus
 
 pytest.importorskip("apprise")
 

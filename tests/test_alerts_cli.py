@@ -20,10 +20,10 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from tracker.cli import main
-from tracker.db import Database
-from tracker.demo_story import STAGES, render_page
-from tracker.notify.models import Delivery, DeliveryStatus
+from tracker.demo.site import STAGES, render_page
 from tracker.notify.webhook import new_secret
+from tracker.store.alert_models import Delivery, DeliveryStatus
+from tracker.store.db import Database
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from alert_support import Rig, free_port, smtp_receiver
 from servers import LocalServer
 
-from tracker import diffing
+from tracker.core import diffing
 from tracker.notify.email import DEL_STYLE, INS_STYLE, html_diff_excerpt
-from tracker.notify.models import DeliveryStatus
+from tracker.store.alert_models import DeliveryStatus
 
 
 def email_rig(tmp_path: Path, database_url: str, server: LocalServer, port: int) -> Rig:

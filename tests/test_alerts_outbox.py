@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.notify.outbox import (
+from tracker.notify.payload import sample_alert, subject, webhook_payload
+from tracker.notify.result import SendResult
+from tracker.notify.spec import ChannelSettings, Filters, StoryFacts
+from tracker.pipeline.outbox import (
     DeliveryPolicy,
     after_attempt,
     backoff,
     digest_due,
     idempotency_key,
 )
-from tracker.notify.payload import sample_alert, subject, webhook_payload
-from tracker.notify.result import SendResult
-from tracker.notify.spec import ChannelSettings, Filters, StoryFacts
 
 NOW = datetime(2026, 11, 27, 8, 17, 30, tzinfo=UTC)
 POLICY = DeliveryPolicy(

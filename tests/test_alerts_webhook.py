@@ -18,8 +18,8 @@ from proxy_server import ForwardProxy
 from servers import LocalServer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tracker.notify.models import DeliveryStatus
 from tracker.notify.webhook import new_secret
+from tracker.store.alert_models import DeliveryStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "docs" / "webhook-payload.schema.json").read_text(encoding="utf-8"))

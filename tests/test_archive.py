@@ -20,20 +20,19 @@ from servers import LocalServer
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from tracker.archive import (
+from tracker.config import Settings
+from tracker.pipeline.engine import CheckEngine
+from tracker.services.archive import (
     export_json,
     export_warc,
     import_json,
-    prune_captures,
     reextract,
     vacuum,
 )
-from tracker.captures import decompress
-from tracker.config import Settings
-from tracker.db import Database
-from tracker.engine import CheckEngine
-from tracker.models import Capture, Story, Version
-from tracker.stories import add_stories
+from tracker.services.stories import add_stories
+from tracker.store.captures import decompress, prune_captures
+from tracker.store.db import Database
+from tracker.store.models import Capture, Story, Version
 
 
 def page(body: str, aside: str, nonce: int | str) -> str:

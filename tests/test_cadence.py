@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.cadence import (
+from tracker.core.cadence import (
     NEWSDIFFS_TIERS,
     CadencePolicy,
     StoryClock,

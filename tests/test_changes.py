@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from tracker.changes import (
+from tracker.core.changes import (
     KIND_ORDER,
     ChangeKind,
     ParagraphCounts,
@@ -23,8 +23,8 @@ from tracker.changes import (
     minor_form,
     sentences,
 )
-from tracker.diffing import DiffStats, word_diff
-from tracker.extract import Article
+from tracker.core.diffing import DiffStats, word_diff
+from tracker.core.extract import Article
 
 K = ChangeKind
 

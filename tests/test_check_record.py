@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from servers import LocalServer, gated
 from sqlalchemy import select, update
 
-from tracker.check import ANALYSIS_VERSION
 from tracker.config import Settings
-from tracker.db import Database
-from tracker.demo_story import STAGES, render_page
-from tracker.engine import CheckEngine
-from tracker.models import Story, Version
-from tracker.stories import add_stories
+from tracker.demo.site import STAGES, render_page
+from tracker.pipeline.check import ANALYSIS_VERSION
+from tracker.pipeline.engine import CheckEngine
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+from tracker.store.models import Story, Version
 
 
 def test_new_fingerprint_rules_alone_make_no_version(
@@ -80,7 +80,7 @@ def test_closing_the_engine_skips_checks_still_waiting_for_their_host(
     one_at_a_time = settings.model_copy(update={"per_host_concurrency": 1})
     engine = CheckEngine(db, one_at_a_time)
     with db.session() as session:
-        from tracker import claims
+        from tracker.pipeline import claims
 
         states = claims.claim_ids(
             session, ids, worker=engine.worker_id, now=datetime.now(UTC), lease=engine.lease
@@ -240,7 +240,7 @@ def test_an_unreadable_previous_capture_does_not_fail_the_check_after_an_upgrade
     """The re-read of the previous capture is a refinement: if that capture cannot be read
     (damaged, or not HTML), the check compares with the version as stored instead of failing
     - otherwise it would fail at every check, since only a stored version ends the re-reads."""
-    from tracker.models import Capture
+    from tracker.store.models import Capture
 
     server.set("/story", render_page(STAGES[0]))
     story_id = _add(db, server.url("/story"))
@@ -274,8 +274,8 @@ def test_a_previous_capture_larger_than_a_page_may_be_is_not_re_read(
 ):
     """A capture bigger than max_body_bytes (a WARC import, a lowered cap) is not inflated
     into memory to re-read it after an upgrade: the version as stored is compared instead."""
-    import tracker.engine
-    from tracker.models import Capture
+    import tracker.pipeline.engine
+    from tracker.store.models import Capture
 
     server.set("/story", render_page(STAGES[0]))
     story_id = _add(db, server.url("/story"))
@@ -286,7 +286,9 @@ def test_a_previous_capture_larger_than_a_page_may_be_is_not_re_read(
             story = session.get(Story, story_id)
             story.last_fingerprint, story.analysis_version = "0" * 64, None
         reread = []
-        monkeypatch.setattr(tracker.engine, "capture_html", lambda c: reread.append(c) or "")
+        monkeypatch.setattr(
+            tracker.pipeline.engine, "capture_html", lambda c: reread.append(c) or ""
+        )
         [after_upgrade] = engine.check_now([story_id])
     assert reread == []
     assert str(after_upgrade.outcome) == "unchanged"  # the stored version is the same page

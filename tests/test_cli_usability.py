@@ -22,8 +22,9 @@ import pytest
 from click.testing import CliRunner, Result
 from servers import Exchange, LocalServer
 
-from tracker.cli import _want_color, main
-from tracker.demo_story import STAGES, render_page
+from tracker.cli import main
+from tracker.cli.versions import _want_color
+from tracker.demo.site import STAGES, render_page
 
 
 def env_for(home: Path, database_url: str) -> dict[str, str]:
@@ -406,7 +407,7 @@ def test_an_unexpected_failure_is_one_line_unless_debugging(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr("tracker.stories.list_stories", broken)
+    monkeypatch.setattr("tracker.services.stories.list_stories", broken)
     result = cli("list", code=1)
     assert "unexpected RuntimeError: something broke" in result.stderr
     assert "TRACKER_DEBUG=1" in result.stderr
@@ -618,7 +619,7 @@ def test_an_opml_import_that_is_not_opml_or_has_no_feeds_says_which(cli, tmp_pat
 def test_remove_asks_first_on_a_terminal_when_versions_would_be_lost(
     cli, story: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tracker.cli._interactive", lambda: True)
+    monkeypatch.setattr("tracker.cli.stories._interactive", lambda: True)
     runner = CliRunner()
     declined = runner.invoke(main, ["remove", story], env=cli.env, input="n\n")
     assert declined.exit_code == 1
@@ -640,7 +641,7 @@ def test_ctrl_c_in_any_command_exits_130_without_a_traceback(
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tracker.stories.list_stories", interrupted)
+    monkeypatch.setattr("tracker.services.stories.list_stories", interrupted)
     result = CliRunner().invoke(main, ["list"], env=cli.env)
     assert result.exit_code == 130
     assert result.stderr.strip() == "interrupted"

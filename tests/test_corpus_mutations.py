@@ -20,15 +20,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-
-from tracker.extract import Article, extract
-from tracker.normalize import fingerprint, fingerprint_lines
-from tracker.testing.mutations import (
+from mutations import (
     ARTICLE_MUTATIONS,
     CHROME_MUTATIONS,
     EXPECTED_KINDS,
     LivePage,
 )
+
+from tracker.core.extract import Article, extract
+from tracker.core.normalize import fingerprint, fingerprint_lines
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 TRUTH = json.loads((CORPUS / "ground-truth.json").read_text(encoding="utf-8"))
@@ -40,7 +40,7 @@ OUTSIDE = [name for name in CHROME_MUTATIONS if name.endswith("_outside")] + [
 INSIDE = [name for name in CHROME_MUTATIONS if name not in OUTSIDE]
 
 try:  # the change classifier is another module; use it once it exists
-    from tracker.changes import classify
+    from tracker.core.changes import classify
 except ImportError:  # pragma: no cover - depends on the state of the tree
     classify = None
 

@@ -19,11 +19,11 @@ from conftest import make_settings
 from servers import LocalServer
 from sqlalchemy import func, select
 
-from tracker.db import Database
-from tracker.demo_story import STAGES, render_page
-from tracker.models import Check, Event, Story, Version
-from tracker.scheduler import Daemon
-from tracker.stories import add_stories
+from tracker.demo.site import STAGES, render_page
+from tracker.services.daemon import Daemon
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+from tracker.store.models import Check, Event, Story, Version
 
 
 class SimulatedClock:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, insert, select, text, update
 
-from tracker.db import Database, ReadOnlyError
-from tracker.models import Story
-from tracker.stories import add_stories
+from tracker.services.stories import add_stories
+from tracker.store.db import Database, ReadOnlyError
+from tracker.store.models import Story
 
 
 def statements(db: Database) -> list[str]:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker import diffing
-from tracker.diffing import (
+from tracker.core import diffing
+from tracker.core.diffing import (
     COARSE_TIMEOUT,
     COARSE_TOO_MANY_TOKENS,
     DELETE,

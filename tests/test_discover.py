@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker.discover import (
+from tracker.core.discover import (
     Entry,
     canonicalise_url,
     compile_filter,
@@ -15,7 +15,7 @@ from tracker.discover import (
     parse_opml,
     tracking_parameters,
 )
-from tracker.stories import normalise_url
+from tracker.services.stories import normalise_url
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>World news</title>

@@ -19,7 +19,7 @@ from conftest import cli_runner
 from servers import LocalServer
 
 from tracker.cli import main
-from tracker.demo_story import STAGES, render_page
+from tracker.demo.site import STAGES, render_page
 
 
 @pytest.fixture

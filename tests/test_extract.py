@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.extract import Article, extract, validate_selector
+from tracker.core.extract import Article, extract, validate_selector
 
 PARAGRAPHS = [
     "The city council voted 7 to 2 on Tuesday to approve next year's budget after a long debate.",

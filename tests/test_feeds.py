@@ -11,12 +11,12 @@ from servers import LocalServer
 from sqlalchemy import select
 
 from tracker.config import Settings
-from tracker.db import Database
-from tracker.engine import CheckEngine
-from tracker.feed_models import Feed, FeedStory
-from tracker.feeds import FeedPoller, add_feed, discovery_job, merge_canonical_duplicates
-from tracker.models import Story, StoryStatus
-from tracker.stories import add_stories
+from tracker.pipeline.engine import CheckEngine
+from tracker.services.feeds import FeedPoller, add_feed, discovery_job, merge_canonical_duplicates
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+from tracker.store.feed_models import Feed, FeedStory
+from tracker.store.models import Story, StoryStatus
 
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"

@@ -23,7 +23,7 @@ from servers import (
     slow_headers,
 )
 
-from tracker.fetch import (
+from tracker.net.fetch import (
     CHUNK_SIZE,
     MB,
     Fetcher,
@@ -37,7 +37,7 @@ from tracker.fetch import (
     parse_content_type,
     parse_retry_after,
 )
-from tracker.netguard import is_public_address
+from tracker.net.netguard import is_public_address
 
 PAGE = "<!DOCTYPE html><html><head><title>Story</title></head><body><p>Text.</p></body></html>"
 CAP = 1 * MB
@@ -724,7 +724,7 @@ def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
     # The first fetch has read its body, so its kept-alive connection is back in the pool,
     # and a second fetch now reads from it. If the first fetch's deadline passes at that
     # moment (while it is still decoding), its watchdog must not shut that socket down.
-    import tracker.fetch
+    import tracker.net.fetch
 
     server.set("/first", PAGE)
     second_waiting, first_expired = threading.Event(), threading.Event()
@@ -736,7 +736,7 @@ def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
 
     server.set_handler("/second", second)
     results = {}
-    decode = tracker.fetch.decode_html
+    decode = tracker.net.fetch.decode_html
 
     def decode_while_the_deadline_passes(body, charset=None):
         if "second" not in results:
@@ -752,7 +752,7 @@ def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
             other.join(5)
         return decode(body, charset)
 
-    monkeypatch.setattr(tracker.fetch, "decode_html", decode_while_the_deadline_passes)
+    monkeypatch.setattr(tracker.net.fetch, "decode_html", decode_while_the_deadline_passes)
     fetcher.fetch(server.url("/first"))
 
     assert results["second"].error is None
@@ -781,7 +781,7 @@ def test_a_malformed_proxy_url_is_a_proxy_error_that_keeps_the_password_out(serv
 
 
 def test_masking_a_short_proxy_password_does_not_garble_the_message():
-    from tracker.fetch import _without_password
+    from tracker.net.fetch import _without_password
 
     proxy = "http://desk:ab@proxy.example:3128"
     assert _without_password("could not fetch http://news.example/tab", proxy) == (

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from tracker.cadence import CadencePolicy
-from tracker.housekeeping import run_housekeeping
-from tracker.models import Check, Event, PromiseState, Story, StoryStatus
+from tracker.core.cadence import CadencePolicy
 from tracker.notify.channels import add_channel
-from tracker.notify.models import Delivery
-from tracker.stories import add_stories
+from tracker.pipeline.housekeeping import run_housekeeping
+from tracker.services.stories import add_stories
+from tracker.store.alert_models import Delivery
+from tracker.store.models import Check, Event, PromiseState, Story, StoryStatus
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

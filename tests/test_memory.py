@@ -11,7 +11,7 @@ import pytest
 
 SCRIPT = """
 import json, os
-from tracker._memory import limit_malloc_arenas
+from tracker.pipeline.memory import limit_malloc_arenas
 applied = limit_malloc_arenas()
 print(json.dumps({"applied": applied, "env": os.environ.get("MALLOC_ARENA_MAX")}))
 """

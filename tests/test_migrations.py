@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from tracker.db import Database, current_revision, head_revision
-from tracker.models import Base
+from tracker.store.db import Database, current_revision, head_revision
+from tracker.store.models import Base
 
 
 def test_migrations_produce_exactly_the_models(db: Database):

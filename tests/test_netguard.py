@@ -8,7 +8,7 @@ import pytest
 import requests
 from servers import LocalServer
 
-from tracker.netguard import (
+from tracker.net.netguard import (
     ALLOW_SETTING,
     BadURLError,
     GuardedHTTPAdapter,

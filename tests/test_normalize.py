@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from tracker.extract import Article, Block
-from tracker.normalize import fingerprint, fingerprint_lines, normalize_text
+from tracker.core.extract import Article, Block
+from tracker.core.normalize import fingerprint, fingerprint_lines, normalize_text
 
 BODY = [
     Block("The council voted 7 to 2 on Tuesday to approve the budget for next year."),

@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from tracker.normalize import normalize_text
+from tracker.core.normalize import normalize_text
 
 
 def test_every_control_and_space_separator_becomes_a_plain_space():

@@ -8,8 +8,8 @@ import time
 import pytest
 from servers import LocalServer, gated
 
-from tracker.fetch import Fetcher, FetchOptions, Outcome
-from tracker.politeness import HostThrottle, RobotsCache, host_key, product_token, robots_url
+from tracker.net.fetch import Fetcher, FetchOptions, Outcome
+from tracker.net.politeness import HostThrottle, RobotsCache, host_key, product_token, robots_url
 
 UA = "tracker/0.1.0 (live-story update tracker)"
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import cli_runner
 from servers import LocalServer
 
-from tracker.demo_story import STAGES, render_page
+from tracker.demo.site import STAGES, render_page
 
 
 @pytest.fixture
@@ -73,9 +73,9 @@ def test_bad_settings_are_one_line_and_change_nothing(cli, story: str):
 def test_a_new_interval_keeps_an_unchecked_story_due_at_once(db, settings):
     from datetime import UTC, datetime
 
-    from tracker.cadence import CadencePolicy
-    from tracker.models import Story
-    from tracker.stories import StorySettings, add_stories, configure_story
+    from tracker.core.cadence import CadencePolicy
+    from tracker.services.stories import StorySettings, add_stories, configure_story
+    from tracker.store.models import Story
 
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     with db.session() as session:
@@ -95,9 +95,9 @@ def test_a_new_interval_keeps_an_unchecked_story_due_at_once(db, settings):
 def test_a_new_interval_never_retires_a_story_silently(db, settings):
     from datetime import UTC, datetime, timedelta
 
-    from tracker.cadence import CadencePolicy
-    from tracker.models import Story, StoryStatus
-    from tracker.stories import StorySettings, add_stories, configure_story
+    from tracker.core.cadence import CadencePolicy
+    from tracker.services.stories import StorySettings, add_stories, configure_story
+    from tracker.store.models import Story, StoryStatus
 
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     long_ago = datetime(2023, 1, 1, tzinfo=UTC)
@@ -150,9 +150,9 @@ def test_an_interval_too_long_to_store_is_refused(cli, story: str):
 def test_a_pattern_the_story_already_has_does_not_block_other_changes(db, settings):
     from datetime import UTC, datetime
 
-    from tracker.cadence import CadencePolicy
-    from tracker.models import Story
-    from tracker.stories import StorySettings, add_stories, configure_story
+    from tracker.core.cadence import CadencePolicy
+    from tracker.services.stories import StorySettings, add_stories, configure_story
+    from tracker.store.models import Story
 
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     with db.session() as session:

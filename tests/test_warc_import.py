@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tracker.demo_story import STAGES, render_page
+from tracker.demo.site import STAGES, render_page
 
 STORY = "http://127.0.0.1:9/news/us-iran-talks"
 OTHER = "http://127.0.0.1:9/world/other-story"
@@ -190,7 +190,7 @@ def test_a_capture_without_a_usable_date_makes_no_version(cli, tmp_path: Path):
 def test_a_story_removed_while_its_captures_are_imported(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from tracker import warc_import
+    from tracker.services import warc_import
 
     warc = Warc()
     for stage, when in enumerate((T1, T2, T3)):
@@ -220,10 +220,10 @@ def test_a_version_stored_meanwhile_by_another_worker_is_built_on(tmp_path: Path
     # story between the import reading the story and writing its own version.
     from conftest import make_settings
 
-    from tracker.db import Database
-    from tracker.models import Story, Version
-    from tracker.stories import add_stories
-    from tracker.warc_import import import_warc
+    from tracker.services.stories import add_stories
+    from tracker.services.warc_import import import_warc
+    from tracker.store.db import Database
+    from tracker.store.models import Story, Version
 
     first, meanwhile = Warc(), Warc()
     first.response(STORY, T1, page(0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tracker._watchdog import COMPACT_AT, Watchdog
+from tracker.net.watchdog import COMPACT_AT, Watchdog
 
 
 def test_a_due_watch_fires_once():

@@ -16,9 +16,9 @@ from servers import Exchange, LocalServer
 from test_web_support import make_client
 
 from tracker.notify.channels import add_channel
-from tracker.notify.models import Delivery, DeliveryStatus
 from tracker.notify.payload import DEFAULT_EVENTS
 from tracker.notify.spec import mask_target
+from tracker.store.alert_models import Delivery, DeliveryStatus
 from tracker.web.security import PAGE_CSP
 
 API = "/api/v1"

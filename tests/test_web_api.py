@@ -79,7 +79,7 @@ def test_add_get_pause_resume_and_delete_a_story(client, server):
 
 
 def test_check_now_makes_a_version(client, server):
-    from tracker.demo_story import STAGES, render_page
+    from tracker.demo.site import STAGES, render_page
 
     server.set("/live", render_page(STAGES[0]))
     [added] = client.post(f"{API}/stories", json={"urls": [server.url("/live")]}).json()

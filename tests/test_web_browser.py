@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_web_support import insert_story
 
-from tracker.demo_story import STAGES, render_page
+from tracker.demo.site import STAGES, render_page
 from tracker.web import start_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 from test_web_support import insert_story, make_client, track_demo_story
 
-from tracker.models import Story
+from tracker.store.models import Story
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from test_web_support import csrf_token, insert_story, make_client, submit, track_demo_story
 
-from tracker.models import Story
+from tracker.store.models import Story
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from servers import LocalServer
 from sqlalchemy import select
 
 from tracker.config import Settings
-from tracker.db import Database
-from tracker.demo_story import STAGES, render_page
-from tracker.models import Story, StoryStatus, Version
-from tracker.stories import add_stories
+from tracker.demo.site import STAGES, render_page
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+from tracker.store.models import Story, StoryStatus, Version
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx versions
@@ -52,7 +52,7 @@ def submit(client: TestClient, path: str, data: dict[str, str] | None = None, pa
 
 
 def check_now(db: Database, settings: Settings, story_id: int) -> Any:
-    from tracker.engine import CheckEngine
+    from tracker.pipeline.engine import CheckEngine
 
     with CheckEngine(db, settings) as engine:
         [report] = engine.check_now([story_id])

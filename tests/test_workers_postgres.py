@@ -21,9 +21,9 @@ from conftest import make_settings
 from servers import Exchange, LocalServer
 from sqlalchemy import func, select, update
 
-from tracker.db import Database
-from tracker.models import Check, Story
-from tracker.stories import add_stories
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+from tracker.store.models import Check, Story
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

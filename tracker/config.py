@@ -203,7 +203,7 @@ class Settings(BaseSettings):
     def _check_proxy(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        from tracker.netguard import is_valid_proxy_url
+        from tracker.net.netguard import is_valid_proxy_url
 
         # The fetcher's own test, so that a proxy it cannot use is refused here, at start-up,
         # rather than failing every check.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.models
+import tracker.store.models
 
 
 revision: str = '0001'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('body_zstd', sa.LargeBinary(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('first_captured_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_captured_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('url', sa.String(length=2048), nullable=False),
     sa.Column('status', sa.Integer(), nullable=True),
     sa.Column('headers', sa.JSON(), nullable=False),
@@ -38,19 +38,19 @@ def upgrade() -> None:
     sa.Column('canonical_url', sa.String(length=2048), nullable=True),
     sa.Column('title', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('added_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('first_seen_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_checked_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_changed_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_substantive_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('next_check_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('added_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_seen_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_checked_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_changed_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_substantive_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_check_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('schedule_reason', sa.String(length=200), nullable=True),
     sa.Column('developing', sa.Boolean(), nullable=False),
     sa.Column('promise_text', sa.Text(), nullable=True),
-    sa.Column('promised_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('promised_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('promise_state', sa.String(length=16), nullable=False),
     sa.Column('lease_owner', sa.String(length=200), nullable=True),
-    sa.Column('lease_expires_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_expires_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('etag', sa.String(length=1024), nullable=True),
     sa.Column('last_modified', sa.String(length=200), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('story_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('captured_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('captured_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('title', sa.Text(), nullable=True),
     sa.Column('headlines', sa.JSON(), nullable=False),
@@ -108,7 +108,7 @@ def upgrade() -> None:
     op.create_table('checks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('story_id', sa.Integer(), nullable=False),
-    sa.Column('started_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('http_status', sa.Integer(), nullable=True),
@@ -130,7 +130,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('story_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('created_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['story_id'], ['stories.id'], name=op.f('fk_events_story_id_stories'), ondelete='CASCADE'),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.models
+import tracker.store.models
 
 
 revision: str = '0002'
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('digest_seconds', sa.Integer(), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('created_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_channels')),
     sa.UniqueConstraint('name', name=op.f('uq_channels_name')),
     sa.UniqueConstraint('uid', name=op.f('uq_channels_uid'))
@@ -52,12 +52,12 @@ def upgrade() -> None:
     sa.Column('batch_key', sa.String(length=100), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('lease_owner', sa.String(length=200), nullable=True),
-    sa.Column('lease_expires_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_expires_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_deliveries_channel_id_channels'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_deliveries_event_id_events'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['story_id'], ['stories.id'], name=op.f('fk_deliveries_story_id_stories'), ondelete='CASCADE'),
@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('started_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.Column('ok', sa.Boolean(), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),

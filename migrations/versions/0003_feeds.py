@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.models
+import tracker.store.models
 
 
 revision: str = '0003'
@@ -30,9 +30,9 @@ def upgrade() -> None:
     sa.Column('include_pattern', sa.String(length=1000), nullable=True),
     sa.Column('exclude_pattern', sa.String(length=1000), nullable=True),
     sa.Column('interval_seconds', sa.Integer(), nullable=True),
-    sa.Column('added_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_polled_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('next_poll_at', tracker.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('added_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_polled_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_poll_at', tracker.store.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('etag', sa.String(length=1024), nullable=True),
     sa.Column('last_modified', sa.String(length=200), nullable=True),
     sa.Column('last_status', sa.Integer(), nullable=True),
@@ -48,7 +48,7 @@ def upgrade() -> None:
     op.create_table('feed_stories',
     sa.Column('feed_id', sa.Integer(), nullable=False),
     sa.Column('story_id', sa.Integer(), nullable=False),
-    sa.Column('seen_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('seen_at', tracker.store.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['feed_id'], ['feeds.id'], name=op.f('fk_feed_stories_feed_id_feeds'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['story_id'], ['stories.id'], name=op.f('fk_feed_stories_story_id_stories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('feed_id', 'story_id', name=op.f('pk_feed_stories'))

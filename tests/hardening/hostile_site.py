@@ -16,7 +16,7 @@ from email.utils import format_datetime
 
 from servers import HTML, Exchange, LocalServer, endless_chunked, gzip_bomb, hang, reset_after
 
-from tracker.netguard import is_public_address
+from tracker.net.netguard import is_public_address
 
 MB = 1024 * 1024
 

@@ -32,13 +32,13 @@ from hostile_site import PARAGRAPHS, article_page, wait_for
 from servers import Exchange, LocalServer
 from sqlalchemy import create_engine, func, select, text
 
-from tracker.db import Database
-from tracker.models import Check, Story, Version
 from tracker.notify.channels import add_channel
-from tracker.notify.models import Delivery
 from tracker.notify.webhook import new_secret
-from tracker.scheduler import Daemon
-from tracker.stories import add_stories
+from tracker.services.daemon import Daemon
+from tracker.services.stories import add_stories
+from tracker.store.alert_models import Delivery
+from tracker.store.db import Database
+from tracker.store.models import Check, Story, Version
 
 pytestmark = pytest.mark.slow
 
@@ -166,7 +166,7 @@ def test_a_check_waits_for_a_sqlite_lock_held_by_another_process(
         stdout=subprocess.PIPE,
         text=True,
     )
-    from tracker.engine import CheckEngine
+    from tracker.pipeline.engine import CheckEngine
 
     engine = CheckEngine(db, settings)
     reports: list = []

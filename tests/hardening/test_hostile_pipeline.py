@@ -26,12 +26,12 @@ from servers import LocalServer
 from sqlalchemy import func, select, update
 
 from tracker.cli import main
-from tracker.db import Database
-from tracker.engine import CheckEngine, fetch_options
-from tracker.fetch import Fetcher
-from tracker.models import Check, Story, Version
-from tracker.scheduler import Daemon
-from tracker.stories import add_stories
+from tracker.net.fetch import Fetcher
+from tracker.pipeline.engine import CheckEngine, fetch_options
+from tracker.services.daemon import Daemon
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+from tracker.store.models import Check, Story, Version
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ from diff_match_patch import diff_match_patch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.diffing import DELETE, EQUAL, INSERT, count_words, word_diff
-from tracker.normalize import normalize_text
+from tracker.core.diffing import DELETE, EQUAL, INSERT, count_words, word_diff
+from tracker.core.normalize import normalize_text
 
 PIECES = ["the", "council", "voted", "7", "1,250", "don't", "é", "e\u0301", "日本", "😀",
           " ", "\u00a0", "\u200b", "\n", "\n\n", "\r\n", "\t", ".", ",", "—", "<", "&",

@@ -26,13 +26,13 @@ from servers import Exchange, LocalServer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
-from tracker.db import Database
-from tracker.models import Check, Story, Version
 from tracker.notify.channels import add_channel
-from tracker.notify.models import Delivery
 from tracker.notify.webhook import new_secret
-from tracker.scheduler import Daemon
-from tracker.stories import add_stories
+from tracker.services.daemon import Daemon
+from tracker.services.stories import add_stories
+from tracker.store.alert_models import Delivery
+from tracker.store.db import Database
+from tracker.store.models import Check, Story, Version
 
 pytestmark = pytest.mark.slow
 

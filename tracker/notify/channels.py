@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from tracker.notify import apprise as apprise_channel
 from tracker.notify import email as email_channel
 from tracker.notify import webhook as webhook_channel
-from tracker.notify.models import Channel
 from tracker.notify.payload import Alert, digest_subject, webhook_payload
 from tracker.notify.result import SendResult
 from tracker.notify.spec import ChannelSettings, Filters, check_events, check_min_kind
+from tracker.store.alert_models import Channel
 
 
 class ChannelError(Exception):
@@ -283,7 +283,7 @@ def add_channel(
 
 def remove_channel(session: Session, name: str) -> int:
     """Remove a CLI-managed channel and its deliveries; returns how many were still owed."""
-    from tracker.notify.models import Delivery, DeliveryStatus
+    from tracker.store.alert_models import Delivery, DeliveryStatus
 
     channel = find_channel(session, name)
     if channel.source == "settings":

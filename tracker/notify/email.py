@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 import jinja2
 from markupsafe import Markup
 
-from tracker import diffing
+from tracker.core import diffing
 from tracker.notify.payload import Alert, digest_subject, subject
 from tracker.notify.result import SendResult
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from tracker import diffing
+from tracker.core import diffing
 
 # What a channel can subscribe to. "new" (the first version of a story) is opt-in: adding
 # a hundred stories from a feed should not send a hundred alerts.
@@ -29,7 +29,7 @@ PAYLOAD_VERSION: Final = 1
 
 
 class VersionLike(Protocol):
-    """The fields of `tracker.models.Version` an alert reads."""
+    """The fields of `tracker.store.models.Version` an alert reads."""
 
     seq: int
     captured_at: datetime

@@ -24,8 +24,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from tracker.cadence import parse_duration
-from tracker.changes import KIND_ORDER, ChangeKind, meets_minimum
+from tracker.core.cadence import parse_duration
+from tracker.core.changes import KIND_ORDER, ChangeKind, meets_minimum
 from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
 
 ChannelKindName = Literal["email", "webhook", "apprise"]

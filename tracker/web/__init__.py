@@ -13,7 +13,7 @@ import time
 import uvicorn
 
 from tracker.config import Settings
-from tracker.db import Database
+from tracker.store.db import Database
 from tracker.web.app import create_app
 from tracker.web.security import WebConfigError
 

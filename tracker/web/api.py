@@ -12,12 +12,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AfterValidator, BaseModel, Field
 
-from tracker import diffing
-from tracker.cadence import CadencePolicy
-from tracker.discover import tracking_parameters
-from tracker.models import Check, Event, Story, StoryStatus
-from tracker.serialize import story_fields, version_fields, version_summary_fields
-from tracker.stories import (
+from tracker.core import diffing
+from tracker.core.cadence import CadencePolicy
+from tracker.core.discover import tracking_parameters
+from tracker.services.serialize import story_fields, version_fields, version_summary_fields
+from tracker.services.stories import (
     StorySettings,
     add_stories,
     configure_story,
@@ -25,6 +24,7 @@ from tracker.stories import (
     remove_story,
     set_status,
 )
+from tracker.store.models import Check, Event, Story, StoryStatus
 from tracker.web import alerts, queries
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
 

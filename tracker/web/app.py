@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tracker import __version__
 from tracker.config import Settings
-from tracker.db import Database
-from tracker.stories import StoryError, StoryNotFound
+from tracker.services.stories import StoryError, StoryNotFound
+from tracker.store.db import Database
 from tracker.web import alerts, api, feeds, metrics, pages
 from tracker.web.deps import EngineHolder
 from tracker.web.security import (

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request, Response
 
-from tracker.captures import load_body
 from tracker.config import Settings
-from tracker.db import Database
-from tracker.models import Capture
-from tracker.stories import get_version
+from tracker.services.stories import get_version
+from tracker.store.captures import load_body
+from tracker.store.db import Database
+from tracker.store.models import Capture
 from tracker.web import queries
 from tracker.web.security import RAW_CSP
 
 if TYPE_CHECKING:
-    from tracker.check import CheckReport
-    from tracker.engine import CheckEngine
+    from tracker.pipeline.check import CheckReport
+    from tracker.pipeline.engine import CheckEngine
 
 
 def database(request: Request) -> Database:
@@ -42,7 +42,7 @@ class EngineHolder:
     def get(self) -> CheckEngine:
         with self._lock:
             if self._engine is None:
-                from tracker.engine import CheckEngine
+                from tracker.pipeline.engine import CheckEngine
 
                 self._engine = CheckEngine(self._db, self._settings)
             return self._engine

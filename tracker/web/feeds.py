@@ -14,8 +14,8 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Path, Request, Response
 from feedgen.feed import FeedGenerator
 
-from tracker import diffing
-from tracker.models import Story, Version
+from tracker.core import diffing
+from tracker.store.models import Story, Version
 from tracker.web import queries
 from tracker.web.api import SafeText
 from tracker.web.deps import database, settings_of

@@ -18,8 +18,8 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import case, func, select, text
 
-from tracker.db import Database
-from tracker.models import Check, CheckOutcome, Story, Version
+from tracker.store.db import Database
+from tracker.store.models import Check, CheckOutcome, Story, Version
 from tracker.web import queries
 from tracker.web.deps import database, settings_of
 

@@ -13,12 +13,10 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from tracker import diffing
-from tracker.cadence import CadencePolicy, format_duration
-from tracker.discover import tracking_parameters
-from tracker.models import StoryStatus
-from tracker.notify.models import Channel
-from tracker.stories import (
+from tracker.core import diffing
+from tracker.core.cadence import CadencePolicy, format_duration
+from tracker.core.discover import tracking_parameters
+from tracker.services.stories import (
     StoryError,
     StoryNotFound,
     StorySettings,
@@ -28,6 +26,8 @@ from tracker.stories import (
     set_status,
     story_settings,
 )
+from tracker.store.alert_models import Channel
+from tracker.store.models import StoryStatus
 from tracker.web import alerts, queries
 from tracker.web.api import SafeText
 from tracker.web.charts import ChartPoint, changes_chart
@@ -419,7 +419,7 @@ def settings_submit(
 
 @router.get("/stories/{story_id}/versions/{seq}", response_class=HTMLResponse)
 def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
-    from tracker.stories import get_version
+    from tracker.services.stories import get_version
 
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)

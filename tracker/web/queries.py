@@ -15,15 +15,15 @@ from typing import Any, Final, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
-from tracker import diffing
-from tracker.models import Check, CheckOutcome, Event, Story, StoryTag, Version
-from tracker.stories import (
+from tracker.core import diffing
+from tracker.services.stories import (
     StoryError,
     StoryNotFound,
     get_version,
     stories_query,
     versions_held,
 )
+from tracker.store.models import Check, CheckOutcome, Event, Story, StoryTag, Version
 
 T = TypeVar("T")
 
@@ -266,7 +266,7 @@ def queue_lag_seconds(session: Session, now: datetime) -> float:
     """Seconds the most overdue unclaimed active story has waited (0 when none)."""
     from sqlalchemy import or_
 
-    from tracker.models import StoryStatus
+    from tracker.store.models import StoryStatus
 
     oldest = session.scalar(
         select(func.min(Story.next_check_at)).where(

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from tracker.timefmt import relative_time
+from tracker.core.timefmt import relative_time
 from tracker.web.security import CSRF_FIELD, Guard
 
 KIND_LABELS = {

@@ -1,0 +1,263 @@
+"""The ``tracker`` command. Every listing takes ``--json`` for scripts.
+
+Errors are one readable line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from tracker import __version__
+from tracker.config import Settings, load_settings
+from tracker.store.db import Database, DatabaseError
+
+if TYPE_CHECKING:
+    from tracker.core.discover import TrackingParameters
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
+
+def one_line(message: str) -> str:
+    """A message fit for one line of stderr: SQLAlchemy's "Background on this error" link
+    dropped, a driver's multi-line explanation joined with "; "."""
+    lines = [line.strip() for line in str(message).splitlines()]
+    kept = [line for line in lines if line and not line.startswith("(Background on this error")]
+    return "; ".join(kept) or "unknown error"
+
+
+class CLIError(click.ClickException):
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {one_line(self.format_message())}", err=True)
+
+
+class TrackerGroup(click.Group):
+    """The command group, with two safety nets a user should never have to think about:
+
+    - a terminal that cannot encode a character (``LANG=C`` on an old system, a Windows code
+      page, ``PYTHONIOENCODING=ascii``) gets a ``?`` instead of a UnicodeEncodeError;
+    - an unexpected exception (a bug, a database gone mid-command) is one ``error:`` line and
+      exit status 1, not a traceback; ``TRACKER_DEBUG=1`` shows the traceback instead.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                with suppress(ValueError, OSError):  # a closed or unusual stream
+                    reconfigure(errors="replace")
+        return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import os
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            # What a shell reports for Ctrl-C (click's default is "Aborted!" and status 1,
+            # which a script cannot tell from a failure).
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except EOFError:
+            raise  # click prints "Aborted!" and exits 1 (a prompt's input ended)
+        except OSError as exc:
+            import errno
+
+            if exc.errno == errno.EPIPE or os.environ.get("TRACKER_DEBUG"):
+                raise  # click exits quietly on a closed pipe (`tracker list | head`)
+            where = f": {exc.filename}" if exc.filename else ""
+            raise CLIError(f"{exc.strerror or exc}{where}") from exc
+        except Exception as exc:
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+            if isinstance(exc, DBAPIError) and exc.orig is not None:
+                # The driver's words, without the SQL statement and its parameters.
+                raise CLIError(f"database error: {exc.orig}") from exc
+            if isinstance(exc, SQLAlchemyError):
+                raise CLIError(f"database error: {exc}") from exc
+            raise CLIError(
+                f"unexpected {type(exc).__name__}: {exc} "
+                "(run with TRACKER_DEBUG=1 for the traceback, and please report it)"
+            ) from exc
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def friendly_errors(func: F) -> F:
+    """Turn expected failures into one line on stderr and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from tracker.services.stories import StoryError
+
+        try:
+            return func(*args, **kwargs)
+        except (StoryError, DatabaseError) as exc:
+            raise CLIError(str(exc)) from exc
+        except OSError as exc:  # a file to read or write: say which and why, in one line
+            if exc.filename is None or exc.strerror is None:
+                raise CLIError(str(exc)) from exc
+            raise CLIError(f"{exc.filename}: {exc.strerror}") from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise CLIError(f"invalid settings: {problems}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class AppContext:
+    """Settings and the database, opened on first use."""
+
+    def __init__(self, home: Path | None) -> None:
+        self._home = home
+        self._settings: Settings | None = None
+        self._db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            import tomllib
+
+            from tracker.config import _config_file
+
+            overrides = {"home": self._home} if self._home is not None else {}
+            try:
+                self._settings = load_settings(**overrides)
+            except tomllib.TOMLDecodeError as exc:
+                where = _config_file(self._home)
+                raise CLIError(f"settings file {where}: not valid TOML: {exc}") from exc
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings)
+        return self._db
+
+    @property
+    def tracking(self) -> TrackingParameters:
+        """The query parameters dropped from story URLs (built-in plus the setting's)."""
+        from tracker.core.discover import tracking_parameters
+
+        return tracking_parameters(self.settings.tracking_parameters)
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        with self.db.session() as session:
+            yield session
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def json_out(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(
+    cls=TrackerGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="tracker")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default: $TRACKER_HOME or ./tracker-data).",
+)
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """Track live news stories: every version kept, word-level diffs, alerts on real changes."""
+    ctx.obj = AppContext(home)
+
+
+def story_row(story: Any) -> dict[str, Any]:
+    from tracker.services.serialize import jsonable, story_fields
+
+    return jsonable(story_fields(story))
+
+
+def read_url_file(path: Path) -> list[str]:
+    """The URLs of a text file: one a line; blank lines and ``#`` comments skipped.
+
+    Every line that is not an http(s) URL is reported with its line number, and nothing
+    is added: a typo on line 40 should not leave 39 stories added and the rest not.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CLIError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise CLIError(f"{path}: {exc.strerror or exc}") from exc
+    urls: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        url = line.strip()
+        if not url or url.startswith("#"):
+            continue
+        problem = bad_url(url)
+        if problem:
+            problems.append(f"{path}:{number}: {problem}")
+            continue
+        urls.append(url)
+    refuse(problems, "bad lines")
+    return urls
+
+
+def bad_url(url: str) -> str | None:
+    """Why `url` cannot be tracked (None when it can), with a hint for a missing scheme."""
+    from tracker.net import netguard
+
+    try:
+        netguard.validate_url(url)
+    except netguard.BadURLError as exc:
+        host = url.split("/", 1)[0]
+        if "://" not in url and "." in host and " " not in url:
+            return f"{exc} (did you mean https://{url} ?)"
+        return str(exc)
+    return None
+
+
+def refuse(problems: list[str], what: str) -> None:
+    """Report every problem, one line each, and fail: nothing is added."""
+    if not problems:
+        return
+    for problem in problems[:-1]:
+        click.echo(f"error: {problem}", err=True)
+    if len(problems) == 1:
+        raise CLIError(f"{problems[0]} (nothing added)")
+    raise CLIError(f"{problems[-1]} ({len(problems)} {what}; nothing added)")
+
+
+# How many rows a log listing shows (`tracker checks`, `tracker events`).
+limit_option = click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="How many, newest first.",
+)

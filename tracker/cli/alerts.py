@@ -1,0 +1,361 @@
+"""``tracker channel add|list|remove|test|secret`` and ``tracker deliveries``.
+
+Registered on the main command group by :mod:`tracker.cli`. The commands receive the
+main group's application context as ``ctx.obj`` (settings and database, opened lazily).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
+from tracker.notify.spec import DEFAULT_MIN_KIND, KIND_NAMES, digest_seconds
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Error(click.ClickException):
+    def show(self, file: Any = None) -> None:
+        from tracker.cli._app import one_line
+
+        click.echo(f"error: {one_line(self.format_message())}", err=True)
+
+
+def _errors(func: F) -> F:
+    """Expected failures: one line on stderr, exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+
+        from tracker.notify.channels import ChannelError
+        from tracker.services.stories import StoryError
+        from tracker.store.db import DatabaseError
+
+        try:
+            return func(*args, **kwargs)
+        except (ChannelError, DatabaseError, StoryError, FileNotFoundError) as exc:
+            raise _Error(str(exc)) from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise _Error(f"invalid settings: {problems}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def json_out(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _sync(app: Any) -> None:
+    from tracker.notify.channels import sync_declared
+
+    with app.session() as session:
+        sync_declared(session, app.settings.channels, now=_now())
+
+
+def channel_json(channel: Any) -> dict[str, Any]:
+    return {
+        "name": channel.name,
+        "kind": channel.kind,
+        "target": channel.target,
+        "tags": channel.tags,
+        "stories": channel.stories,
+        "min_kind": channel.min_kind,
+        "events": channel.events,
+        "digest_seconds": channel.digest_seconds,
+        "enabled": channel.enabled,
+        "source": channel.source,
+        "created_at": _iso(channel.created_at),
+    }
+
+
+@click.group()
+def channel() -> None:
+    """Alert channels: email recipients, signed webhooks, Apprise URLs."""
+
+
+@channel.command("add")
+@click.argument("name")
+@click.argument("kind", type=click.Choice(["email", "webhook", "apprise"]))
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--secret", help="Webhook signing secret (whsec_…); default: a new one, shown once.")
+@click.option("--tag", "tags", multiple=True, help="Only stories with this tag (repeatable).")
+@click.option("--story", "stories", multiple=True, help="Only this story (URL or id; repeatable).")
+@click.option(
+    "--min-kind",
+    type=click.Choice([*KIND_NAMES, "any"]),
+    default=DEFAULT_MIN_KIND.value,
+    show_default=True,
+    help="Least significant change that alerts ('any': every change, minor edits included).",
+)
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    type=click.Choice(ALERT_EVENTS),
+    help=f"What to alert on (repeatable). Default: {', '.join(DEFAULT_EVENTS)}.",
+)
+@click.option("--digest", help="Collect alerts into one message per period, e.g. 1h or 1d.")
+@click.pass_obj
+@_errors
+def channel_add(
+    app: Any,
+    name: str,
+    kind: str,
+    targets: tuple[str, ...],
+    secret: str | None,
+    tags: tuple[str, ...],
+    stories: tuple[str, ...],
+    min_kind: str,
+    events: tuple[str, ...],
+    digest: str | None,
+) -> None:
+    """Add a channel. TARGETS: email addresses, or one webhook or Apprise URL.
+
+    \b
+      tracker channel add desk email desk@example.org editor@example.org --tag politics
+      tracker channel add bot webhook https://example.org/hooks/tracker
+      tracker channel add chat apprise 'tgram://bottoken/ChatID' --event changed
+    """
+    from tracker.notify.channels import ChannelError, add_channel
+    from tracker.services.stories import find_story
+
+    if kind != "email" and len(targets) != 1:
+        raise ChannelError(f"a {kind} channel takes exactly one URL")
+    try:
+        period = digest_seconds(digest)
+    except ValueError as exc:
+        raise ChannelError(str(exc)) from exc
+    _sync(app)
+    with app.session() as session:
+        story_refs = [find_story(session, ref).url for ref in stories]
+        created = add_channel(
+            session,
+            name=name,
+            kind=kind,
+            target=", ".join(targets),
+            secret=secret,
+            tags=tags,
+            stories=story_refs,
+            min_kind=None if min_kind == "any" else min_kind,
+            events=events or DEFAULT_EVENTS,
+            digest_seconds=period,
+            now=_now(),
+        )
+        target, new_secret = created.target, created.secret
+    click.echo(f"added channel {name}: {kind} → {target}")
+    if kind == "webhook" and not secret:
+        click.echo("signing secret (shown only now; configure the receiver with it):")
+        click.echo(f"  {new_secret}")
+
+
+@channel.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@_errors
+def channel_list(app: Any, as_json: bool) -> None:
+    """List channels (secrets are never shown)."""
+    from sqlalchemy import select
+
+    from tracker.store.alert_models import Channel
+
+    _sync(app)
+    with app.session() as session:
+        rows = [channel_json(c) for c in session.scalars(select(Channel).order_by(Channel.name))]
+    if as_json:
+        json_out(rows)
+        return
+    if not rows:
+        click.echo("no channels (add one with `tracker channel add`)", err=True)
+    for row in rows:
+        state = "" if row["enabled"] else " [disabled]"
+        click.echo(f"{row['name']}{state}  {row['kind']} → {row['target']}  ({row['source']})")
+        filters = [f"events: {', '.join(row['events'])}"]
+        filters.append(f"min kind: {row['min_kind'] or 'any'}")
+        if row["tags"]:
+            filters.append(f"tags: {', '.join(row['tags'])}")
+        if row["stories"]:
+            filters.append(f"stories: {', '.join(row['stories'])}")
+        if row["digest_seconds"]:
+            filters.append(f"digest every {row['digest_seconds']} s")
+        click.echo("    " + "; ".join(filters))
+
+
+@channel.command("remove")
+@click.argument("name")
+@click.pass_obj
+@_errors
+def channel_remove(app: Any, name: str) -> None:
+    """Remove a channel and the alerts still owed to it."""
+    from tracker.notify.channels import remove_channel
+
+    _sync(app)
+    with app.session() as session:
+        owed = remove_channel(session, name)
+    note = f" ({owed} undelivered alerts dropped)" if owed else ""
+    click.echo(f"removed channel {name}{note}")
+
+
+@channel.command("secret")
+def channel_secret() -> None:
+    """Print a new webhook signing secret (for the settings file)."""
+    from tracker.notify.webhook import new_secret
+
+    click.echo(new_secret())
+
+
+@channel.command("test")
+@click.argument("name")
+@click.pass_obj
+@_errors
+def channel_test(app: Any, name: str) -> None:
+    """Send a real test alert now and print exactly what happened (exit 1 on failure)."""
+    from tracker.notify.channels import Destination, Senders, find_channel
+    from tracker.notify.payload import sample_alert
+
+    _sync(app)
+    with app.session() as session:
+        destination = Destination.of(find_channel(session, name))
+    now = _now()
+    key = f"trk_{destination.uid}_test{int(now.timestamp())}"
+    click.echo(f"sending a test alert to {name} ({destination.kind} → {destination.target})")
+    senders = Senders(app.settings)
+    try:
+        result = senders.send(destination, [sample_alert(now, app.settings.base_url)], key, now)
+    finally:
+        senders.close()
+    label = {"webhook": "HTTP status", "email": "SMTP reply"}.get(destination.kind, "reply")
+    click.echo(f"  result:      {'delivered' if result.ok else 'FAILED'}")
+    click.echo(f"  message id:  {key}")
+    if result.status_code is not None or result.response:
+        reply = " ".join(str(x) for x in (result.status_code, result.response) if x)
+        click.echo(f"  {label + ':':<12} {' '.join(reply.split())[:500]}")
+    if result.error:
+        click.echo(f"  error:       {result.error}")
+    if not result.ok:
+        raise _Error(f"the test alert to {name} was not delivered")
+
+
+@click.command()
+@click.option("--failed", is_flag=True, help="Only deliveries failing (retrying) or dead.")
+@click.option("--channel", "channel_name", help="Only this channel.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many, newest first.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every attempt included).")
+@click.option("--send", is_flag=True, help="First send what is due now (without the daemon).")
+@click.pass_obj
+@_errors
+def deliveries(
+    app: Any, failed: bool, channel_name: str | None, limit: int, as_json: bool, send: bool
+) -> None:
+    """The outbox: every alert owed or sent, with each attempt's result."""
+    if send:
+        from tracker.pipeline.outbox import DeliveryRunner
+
+        _sync(app)
+        runner = DeliveryRunner(app.db, app.settings, worker="cli")
+        try:
+            report = runner.tick()
+        finally:
+            runner.close()
+        click.echo(f"sent {report.sent}, failed {report.failed}, dead {report.dead}", err=as_json)
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from tracker.notify.channels import find_channel
+    from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
+    from tracker.store.models import Story, Version
+
+    with app.session() as session:
+        query = (
+            select(Delivery, Story.url, Version.seq, Channel.name)
+            .join(Story, Story.id == Delivery.story_id)
+            .join(Channel, Channel.id == Delivery.channel_id)
+            .outerjoin(Version, Version.id == Delivery.version_id)
+            .options(selectinload(Delivery.attempt_log))
+            .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+            .limit(limit)
+        )
+        if failed:
+            query = query.where(Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.DEAD]))
+        if channel_name:
+            query = query.where(Delivery.channel_id == find_channel(session, channel_name).id)
+        rows = [
+            {
+                "id": d.id,
+                "channel": name,
+                "story": url,
+                "version": seq,
+                "trigger": d.trigger,
+                "events": d.events,
+                "status": d.status,
+                "attempts": d.attempts,
+                "created_at": _iso(d.created_at),
+                "next_attempt_at": _iso(d.next_attempt_at),
+                "sent_at": _iso(d.sent_at),
+                "last_error": d.last_error,
+                "idempotency_key": d.idempotency_key,
+                "attempt_log": [
+                    {
+                        "number": a.number,
+                        "started_at": _iso(a.started_at),
+                        "duration_ms": a.duration_ms,
+                        "ok": a.ok,
+                        "status_code": a.status_code,
+                        "response": a.response,
+                        "error": a.error,
+                    }
+                    for a in d.attempt_log
+                ],
+            }
+            for d, url, seq, name in session.execute(query)
+        ]
+    if as_json:
+        json_out(rows)
+        return
+    if not rows:
+        click.echo("no failed deliveries" if failed else "no deliveries yet", err=True)
+    for row in rows:
+        what = f"v{row['version']} {row['trigger']}" if row["version"] else row["trigger"]
+        line = (
+            f"{row['created_at'][:19].replace('T', ' ')}  {row['status']:<7} "
+            f"{row['channel']:<16} {what:<20} {row['story']}"
+        )
+        if row["status"] == DeliveryStatus.FAILED and row["next_attempt_at"]:
+            line += f"  (retry at {row['next_attempt_at'][11:19]})"
+        click.echo(line)
+        for attempt in row["attempt_log"]:
+            parts = [f"#{attempt['number']}", attempt["started_at"][11:19]]
+            parts.append("ok" if attempt["ok"] else "failed")
+            if attempt["status_code"] is not None:
+                parts.append(str(attempt["status_code"]))
+            if attempt["response"]:
+                parts.append(" ".join(attempt["response"].split())[:120])
+            if attempt["error"]:
+                parts.append(f"({attempt['error']})")
+            click.echo("    " + " ".join(parts))
+
+
+COMMANDS = [channel, deliveries]

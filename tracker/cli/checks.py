@@ -1,0 +1,307 @@
+"""Checking now and reading the logs: `check`, `checks`, `events`."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    pass
+
+
+from tracker.cli._app import (
+    EXIT_INTERRUPTED,
+    AppContext,
+    CLIError,
+    friendly_errors,
+    iso,
+    json_out,
+    limit_option,
+    pass_app,
+)
+
+# -- checking ---------------------------------------------------------------------------
+
+
+FAILED_OUTCOMES = ("error", "empty", "blocked")
+
+
+def summary_line(counts: Counter[str], total: int) -> str:
+    parts = [
+        f"{counts['changed']} changed",
+        f"{counts['unchanged']} unchanged",
+        f"{counts['not_modified']} not modified",
+        f"{sum(counts[outcome] for outcome in FAILED_OUTCOMES)} errors",
+    ]
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} skipped (being checked by another worker)")
+    return f"checked {total}: " + ", ".join(parts)
+
+
+def check_exit_status(counts: Counter[str], total: int, *, strict: bool) -> int:
+    """`tracker check`'s exit status: 0 when the pass did its job, 1 when it did not.
+
+    By default a pass "did its job" when at least one check succeeded: one dead page among
+    hundreds is the normal state of a news list and must not make cron mail every hour.
+    With --strict any failed check makes it 1 (a script that wants every page fetched).
+    """
+    failed = sum(counts[outcome] for outcome in FAILED_OUTCOMES)
+    if failed == 0:
+        return 0
+    return 1 if strict or failed == total else 0
+
+
+@click.command()
+@click.argument("refs", nargs=-1)
+@click.option("--all", "check_all", is_flag=True, help="Check every active story.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any check fails (default: if all do).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report per story.")
+@pass_app
+@friendly_errors
+def check(
+    app: AppContext, refs: tuple[str, ...], check_all: bool, strict: bool, as_json: bool
+) -> None:
+    """Check stories now (one pass), whether due or not, and print a summary line.
+
+    \b
+    Exit status:
+      0    every check succeeded, or some did (without --strict)
+      1    every check failed (with --strict: any check failed), or a usage error
+      130  interrupted (Ctrl-C): the checks in flight finish and are counted
+    A failed check is an outcome of error, empty or blocked (see `tracker checks --errors`).
+    """
+    from sqlalchemy import select
+
+    from tracker.services.stories import find_story
+    from tracker.store.models import Story, StoryStatus
+
+    if refs and check_all:
+        raise CLIError("give story URLs or ids, or --all, not both")
+    if not refs and not check_all:
+        raise CLIError("name stories to check (URL or id), or use --all")
+    with app.session() as session:
+        if check_all:
+            ids = list(
+                session.scalars(
+                    select(Story.id).where(Story.status == StoryStatus.ACTIVE).order_by(Story.id)
+                )
+            )
+        else:
+            ids = list(
+                dict.fromkeys(find_story(session, ref, tracking=app.tracking).id for ref in refs)
+            )
+    if not ids:
+        if as_json:
+            json_out([])
+        click.echo("no active stories to check (see `tracker list`)", err=True)
+        return
+
+    reports, interrupted = _run_checks(app, ids, show_progress=not as_json)
+    counts = Counter(str(report.outcome) for report in reports)
+    if as_json:
+        json_out([_report_json(report) for report in reports])
+    line = summary_line(counts, len(reports))
+    if interrupted:
+        line += f" (interrupted: {len(ids) - len(reports)} not checked)"
+    # With --json the summary goes to stderr so that stdout stays one JSON document.
+    click.echo(line, err=as_json)
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    status = check_exit_status(counts, len(reports), strict=strict)
+    if status:
+        sys.exit(status)
+
+
+def _run_checks(
+    app: AppContext, ids: Sequence[int], *, show_progress: bool
+) -> tuple[list[Any], bool]:
+    """Check the stories; returns the reports and whether Ctrl-C cut the pass short.
+
+    On Ctrl-C no new check starts, the ones in flight finish (their versions are stored),
+    and the leases of the stories not checked are given back at once, so that the daemon
+    does not wait for them to expire. A second Ctrl-C exits at once.
+    """
+    import os
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tracker.pipeline import claims
+    from tracker.pipeline.engine import CheckEngine
+
+    settings = app.settings
+    if len(ids) <= 2:
+        # Starting extraction processes costs more than it saves for a couple of pages.
+        settings = settings.model_copy(update={"extract_processes": 0})
+    console = Console(stderr=True)
+    reports: list[Any] = []
+    interrupted = False
+    worker = None
+    try:
+        with (
+            CheckEngine(app.db, settings) as engine,
+            Progress(
+                TextColumn("checking"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=True,
+                disable=not show_progress or not console.is_terminal,
+            ) as progress,
+        ):
+            worker = engine.worker_id
+            task = progress.add_task("", total=len(ids))
+
+            def on_report(report: Any) -> None:
+                reports.append(report)
+                progress.advance(task)
+                if show_progress:
+                    console.print(_report_line(report), highlight=False, soft_wrap=True)
+
+            try:
+                engine.check_now(ids, on_report=on_report)
+            except KeyboardInterrupt:
+                interrupted = True
+                console.print(
+                    "interrupted: finishing the checks in flight (Ctrl-C again to quit at once)",
+                    highlight=False,
+                )
+    except KeyboardInterrupt:
+        click.echo("interrupted again: quitting; unfinished checks' leases expire", err=True)
+        os._exit(EXIT_INTERRUPTED)  # worker threads are not daemons; do not wait for them
+    if interrupted and worker is not None:
+        done = {report.story_id for report in reports}
+        with app.session() as session:
+            claims.release(session, [i for i in ids if i not in done], worker=worker)
+    return reports, interrupted
+
+
+def _report_line(report: Any) -> str:
+    outcome = str(report.outcome)
+    line = f"{outcome:<12} {report.url or report.story_id}"
+    if report.version_seq:
+        line += f" → v{report.version_seq}: {report.summary}"
+    if report.error:
+        line += f" — {report.error}"
+    return line
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    return {
+        "story_id": report.story_id,
+        "url": report.url,
+        "outcome": str(report.outcome),
+        "http_status": report.http_status,
+        "error": report.error,
+        "version": report.version_seq,
+        "kinds": list(report.kinds),
+        "summary": report.summary,
+        "events": report.events,
+        "status": str(report.status),
+        "next_check_at": iso(report.next_check_at),
+        "schedule": report.schedule_reason,
+    }
+
+
+@click.command()
+@click.argument("ref", required=False)
+@click.option("--errors", is_flag=True, help="Only failed checks.")
+@limit_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: bool) -> None:
+    """The log of check attempts, newest first: all stories, or the one REF (URL or id)."""
+    from sqlalchemy import select
+
+    from tracker.services.stories import find_story
+    from tracker.store.models import Check, CheckOutcome, Story
+
+    with app.session() as session:
+        query = (
+            select(Check, Story.url)
+            .join(Story, Story.id == Check.story_id)
+            .order_by(Check.started_at.desc(), Check.id.desc())
+            .limit(limit)
+        )
+        if ref:
+            query = query.where(
+                Check.story_id == find_story(session, ref, tracking=app.tracking).id
+            )
+        if errors:
+            query = query.where(
+                Check.outcome.in_([CheckOutcome.ERROR, CheckOutcome.EMPTY, CheckOutcome.BLOCKED])
+            )
+        rows = [
+            {
+                "url": url,
+                "started_at": iso(check_row.started_at),
+                "duration_ms": check_row.duration_ms,
+                "outcome": check_row.outcome,
+                "http_status": check_row.http_status,
+                "error_kind": check_row.error_kind,
+                "error": check_row.error,
+                "bytes": check_row.bytes,
+            }
+            for check_row, url in session.execute(query)
+        ]
+    if as_json:
+        json_out(rows)
+        return
+    if not rows:
+        what = "failed checks" if errors else "checks"
+        click.echo(f"no {what} yet (run `tracker check` or `tracker run`)", err=True)
+    for row in rows:
+        status = row["http_status"] or "—"
+        when = row["started_at"][:19].replace("T", " ")
+        line = f"{when}  {row['outcome']:<12} {status!s:<4} {row['url']}"
+        if row["error"]:
+            line += f"\n    {row['error']}"
+        click.echo(line)
+
+
+@click.command()
+@limit_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def events(app: AppContext, limit: int, as_json: bool) -> None:
+    """Story events: promises made, fulfilled and overdue; stories gone or retired."""
+    from sqlalchemy import select
+
+    from tracker.store.models import Event, Story
+
+    with app.session() as session:
+        query = (
+            select(Event, Story.url)
+            .join(Story, Story.id == Event.story_id)
+            .order_by(Event.created_at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+        rows = [
+            {
+                "url": url,
+                "kind": event.kind,
+                "created_at": iso(event.created_at),
+                "detail": event.detail,
+            }
+            for event, url in session.execute(query)
+        ]
+    if as_json:
+        json_out(rows)
+        return
+    if not rows:
+        click.echo("no events yet", err=True)
+    for row in rows:
+        when = row["created_at"][:19].replace("T", " ")
+        click.echo(f"{when}  {row['kind']:<18} {row['url']}")
+        if row["detail"]:
+            click.echo(f"    {row['detail']}")
+
+
+COMMANDS = [check, checks, events]

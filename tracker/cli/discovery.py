@@ -1,0 +1,470 @@
+"""CLI commands for discovery and the archive: ``feed``, ``import``, ``export``, ``reextract``
+and ``db vacuum`` (attached to the ``db`` group by :mod:`tracker.cli.admin`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracker.cli._app import (
+    AppContext,
+    CLIError,
+    friendly_errors,
+    iso,
+    json_out,
+    pass_app,
+    utcnow,
+)
+
+
+def feed_row(feed: Any) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "url": feed.url,
+        "title": feed.title,
+        "kind": feed.kind,
+        "tags": feed.tags,
+        "include": feed.include_pattern,
+        "exclude": feed.exclude_pattern,
+        "interval_seconds": feed.interval_seconds,
+        "last_polled_at": iso(feed.last_polled_at),
+        "next_poll_at": iso(feed.next_poll_at),
+        "last_status": feed.last_status,
+        "last_error": feed.last_error,
+        "stories_added": feed.stories_added,
+    }
+
+
+def poll_row(report: Any) -> dict[str, Any]:
+    return {
+        "feed_id": report.feed_id,
+        "url": report.url,
+        "outcome": report.outcome,
+        "http_status": report.http_status,
+        "kind": report.kind,
+        "entries": report.entries,
+        "added": report.added,
+        "linked": report.linked,
+        "rejected": report.rejected,
+        "error": report.error,
+    }
+
+
+@click.group()
+def feed() -> None:
+    """Follow RSS/Atom feeds and (news) sitemaps: each new entry becomes a story."""
+
+
+@feed.command("add")
+@click.argument("url")
+@click.option("--tag", "tags", multiple=True, help="Tag the stories found (repeatable).")
+@click.option("--include", help="Only entries whose URL matches this regular expression.")
+@click.option("--exclude", help="Skip entries whose URL matches this regular expression.")
+@click.option("--interval", help="Poll interval, e.g. 5m (default: feed_poll_interval).")
+@pass_app
+@friendly_errors
+def feed_add(
+    app: AppContext,
+    url: str,
+    tags: tuple[str, ...],
+    include: str | None,
+    exclude: str | None,
+    interval: str | None,
+) -> None:
+    """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`)."""
+    from tracker.net import netguard
+    from tracker.services.feeds import add_feed
+    from tracker.services.stories import StoryError
+
+    try:
+        netguard.check_url(url.strip(), allow_private=app.settings.allow_private_networks)
+    except (netguard.BadURLError, netguard.PrivateNetworkError) as exc:
+        raise StoryError(str(exc)) from exc
+    except netguard.HostLookupError:
+        pass  # may resolve later
+    with app.session() as session:
+        added, created = add_feed(
+            session,
+            url,
+            now=utcnow(),
+            tags=tags,
+            include=include,
+            exclude=exclude,
+            interval=interval,
+        )
+        shown = added.url
+    click.echo(f"{'following' if created else 'updated'}: {shown}")
+
+
+@feed.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def feed_list(app: AppContext, as_json: bool) -> None:
+    """List followed feeds."""
+    from tracker.services.feeds import list_feeds
+
+    with app.session() as session:
+        rows = [feed_row(f) for f in list_feeds(session)]
+    if as_json:
+        json_out(rows)
+        return
+    if not rows:
+        click.echo("no feeds followed yet: add one with `tracker feed add URL`", err=True)
+    for row in rows:
+        status = row["last_error"] or (f"HTTP {row['last_status']}" if row["last_status"] else "")
+        click.echo(
+            f"{row['id']:>4}  {row['kind'] or '?':<13} {row['stories_added']:>5} stories  "
+            f"{row['url']}  {status}"
+        )
+
+
+@feed.command("remove")
+@click.argument("refs", nargs=-1, required=True)
+@pass_app
+@friendly_errors
+def feed_remove(app: AppContext, refs: tuple[str, ...]) -> None:
+    """Stop following feeds (URL or id); their stories stay tracked."""
+    from tracker.services.feeds import find_feed, remove_feed
+
+    with app.session() as session:
+        # All looked up first: an unknown one among several removes none, and nothing is
+        # reported removed that was rolled back.
+        found = {f.id: f for f in (find_feed(session, ref) for ref in refs)}
+        removed = [f.url for f in found.values()]
+        for one in found.values():
+            remove_feed(session, one)
+    for url in removed:
+        click.echo(f"removed: {url}")
+
+
+@feed.command("poll")
+@click.argument("refs", nargs=-1)
+@click.option("--due", is_flag=True, help="Only feeds whose poll is due.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) -> None:
+    """Poll feeds now (all, or those named), then merge stories that are one article."""
+    from tracker.core import discover
+    from tracker.services.feeds import FeedPoller, find_feed, list_feeds, merge_canonical_duplicates
+
+    with app.session() as session:
+        ids = (
+            [find_feed(session, r).id for r in refs]
+            if refs
+            else [f.id for f in list_feeds(session)]
+        )
+    if not ids:
+        if as_json:
+            json_out([])
+        click.echo("no feeds to poll: add one with `tracker feed add URL`", err=True)
+        return
+    with FeedPoller(app.db, app.settings) as poller:
+        reports = poller.poll_due() if due and not refs else poller.poll(ids)
+    with app.session() as session:
+        merges = merge_canonical_duplicates(
+            session, tracking=discover.tracking_parameters(app.settings.tracking_parameters)
+        )
+    if as_json:
+        json_out([poll_row(r) for r in reports])
+        return
+    for report in reports:
+        line = (
+            f"{report.outcome:<12} {report.url}: {report.entries} entries, {len(report.added)} new"
+        )
+        if report.error:
+            line += f" — {report.error}"
+        click.echo(line)
+    for merge in merges:
+        click.echo(f"merged: {merge.duplicate_url} is {merge.kept_url} ({merge.action})")
+
+
+# -- import / export --------------------------------------------------------------------------
+
+
+def _sniff(path: Path) -> str:
+    from tracker.services.warc_import import is_warc
+
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    if is_warc(head):
+        return "warc"
+    head = head.lstrip()
+    if head.startswith(b"{"):
+        return "json"
+    if b"<opml" in head.lower():
+        return "opml"
+    return "urls"
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["auto", "urls", "opml", "json", "warc"]),
+    default="auto",
+    show_default=True,
+    help="urls: one URL a line; opml: feeds; json: a `tracker export`; warc: captures "
+    "(.warc or .warc.gz, from any crawler or `tracker export --format warc`).",
+)
+@click.option("--tag", "tags", multiple=True, help="Tag what is imported (urls, opml, warc).")
+@pass_app
+@friendly_errors
+def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[str, ...]) -> None:
+    """Import stories (text file of URLs), feeds (OPML), a JSON export, or a WARC file's
+    captures as versions."""
+    from tracker.cli._app import read_url_file
+    from tracker.core.discover import parse_opml
+    from tracker.services.archive import ArchiveError, import_json
+    from tracker.services.feeds import add_feed
+    from tracker.services.stories import add_stories
+
+    kind = _sniff(path) if file_format == "auto" else file_format
+    if kind == "warc":
+        _import_warc(app, path, tags)
+        return
+    now = utcnow()
+    with app.session() as session:
+        if kind == "urls":
+            results = add_stories(
+                session,
+                read_url_file(path),
+                now=now,
+                tags=tags,
+                allow_private_networks=app.settings.allow_private_networks,
+                tracking=app.tracking,
+            )
+            created = sum(r.created for r in results)
+            click.echo(f"imported {len(results)} URLs: {created} new stories")
+        elif kind == "opml":
+            try:
+                feeds = parse_opml(path.read_bytes())
+            except AttributeError as exc:  # the tolerant parser found no XML element at all
+                raise CLIError(f"{path}: not an OPML file (no XML in it)") from exc
+            except Exception as exc:
+                raise CLIError(f"{path}: not a readable OPML file ({exc})") from exc
+            if not feeds:
+                raise CLIError(f'{path}: no feeds in it (OPML lists them as <outline xmlUrl="…">)')
+            created = 0
+            for url, category in feeds:
+                extra = (category,) if category else ()
+                _, new = add_feed(session, url, now=now, tags=(*tags, *extra))
+                created += new
+            click.echo(f"imported {len(feeds)} feeds: {created} new")
+        else:
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+                report = import_json(session, document, now=now)
+            except (ValueError, ArchiveError) as exc:
+                raise CLIError(f"{path}: {exc}") from exc
+            click.echo(
+                f"imported {report.stories_added} stories, {report.versions_added} versions, "
+                f"{report.feeds_added} feeds"
+            )
+            for line in report.skipped:
+                click.echo(f"skipped: {line}", err=True)
+
+
+def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tracker.services.stories import StoryError, add_stories
+    from tracker.services.warc_import import WarcReadError, import_warc
+    from tracker.store.models import Story
+
+    # URL checks (and their DNS lookups) once per story: its id and stored URL.
+    story_ids: dict[str, tuple[int, str]] = {}
+
+    def add_story(session: Any, url: str, first_seen_at: datetime) -> tuple[Any, bool]:
+        if url in story_ids:
+            story_id, stored_url = story_ids[url]
+            story = session.get(Story, story_id)
+            # Removed meanwhile (`tracker remove` in another terminal): the removal stands.
+            # The URL is compared too, as SQLite may give a removed story's id to a new one.
+            if story is None or story.url != stored_url:
+                raise ValueError("the story was removed while importing")
+            return story, False
+        try:
+            [added] = add_stories(
+                session,
+                [url],
+                now=utcnow(),
+                tags=tags,
+                allow_private_networks=app.settings.allow_private_networks,
+                first_seen_at=first_seen_at,
+                tracking=app.tracking,
+            )
+        except StoryError as exc:
+            raise ValueError(str(exc)) from exc
+        story = session.get(Story, added.story_id)
+        story_ids[url] = (story.id, story.url)
+        return story, added.created
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            report = import_warc(
+                app.db,
+                path,
+                add_story=add_story,
+                max_body_bytes=app.settings.max_body_bytes,
+                on_progress=on_progress,
+            )
+        except WarcReadError as exc:
+            raise CLIError(f"{path}: not a readable WARC file ({exc})") from exc
+    click.echo(report.summary())
+    for line in report.problems:
+        click.echo(f"skipped: {line}", err=True)
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["json", "warc"]),
+    default="json",
+    show_default=True,
+    help="json: stories, versions, checks; warc: WARC 1.1 of the raw captures.",
+)
+@click.option("--story", "stories", multiple=True, help="Only this story (URL or id; repeatable).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File (default: stdout).",
+)
+@pass_app
+@friendly_errors
+def export_command(
+    app: AppContext, file_format: str, stories: tuple[str, ...], output: Path | None
+) -> None:
+    """Export stories as JSON, or their raw captures as a WARC file."""
+    from tracker.services.archive import export_json, export_warc, story_ids_for
+
+    with app.session() as session:
+        ids = story_ids_for(session, stories) if stories else None
+        if file_format == "json":
+            if output is None:
+                count = export_json(session, sys.stdout, story_ids=ids, now=utcnow())
+            else:
+                with output.open("w", encoding="utf-8") as out:
+                    count = export_json(session, out, story_ids=ids, now=utcnow())
+            click.echo(f"exported {count} stories", err=True)
+            return
+        if output is None and sys.stdout.isatty():
+            raise CLIError("a WARC file is binary: give --output FILE.warc.gz or redirect stdout")
+        name = output.name if output else "tracker.warc.gz"
+        if output is None:
+            summary = export_warc(
+                session,
+                sys.stdout.buffer,
+                user_agent=app.settings.user_agent,
+                story_ids=ids,
+                filename=name,
+            )
+        else:
+            with output.open("wb") as out:
+                summary = export_warc(
+                    session, out, user_agent=app.settings.user_agent, story_ids=ids, filename=name
+                )
+    click.echo(
+        f"exported {summary.responses} captures ({summary.metadata} versions) as WARC", err=True
+    )
+
+
+@click.command("reextract")
+@click.option("--story", "stories", multiple=True, help="Only this story (URL or id; repeatable).")
+@click.option("--selector", help="Set the stories' CSS selector of the article body first.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def reextract_command(
+    app: AppContext, stories: tuple[str, ...], selector: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Re-run extraction over stored captures and rebuild version histories (no refetching)."""
+    from sqlalchemy import select
+
+    from tracker.services.archive import reextract, story_ids_for
+    from tracker.store.models import Story
+
+    if selector is not None and not stories:
+        raise CLIError("--selector applies to the stories named with --story")
+    with app.session() as session:
+        ids = (
+            story_ids_for(session, stories)
+            if stories
+            else list(session.scalars(select(Story.id).where(Story.version_count > 0)))
+        )
+    try:
+        reports = reextract(app.db, ids, selector=selector, apply=not dry_run)
+    except ValueError as exc:  # a bad selector
+        raise CLIError(str(exc)) from exc
+    if as_json:
+        json_out(
+            [
+                {
+                    "story_id": r.story_id,
+                    "url": r.url,
+                    "versions_before": r.versions_before,
+                    "versions_after": r.versions_after,
+                    "changes": r.changes,
+                    "error": r.error,
+                }
+                for r in reports
+            ]
+        )
+        return
+    changed = 0
+    for report in reports:
+        if report.error:
+            click.echo(f"unchanged   {report.url} — {report.error}")
+        elif report.changed:
+            changed += 1
+            click.echo(
+                f"{'would change' if dry_run else 'rebuilt':<11} {report.url}: "
+                f"{report.versions_before} → {report.versions_after} versions"
+            )
+            for line in report.changes:
+                click.echo(f"    {line}")
+    click.echo(f"re-extracted {len(reports)} stories: {changed} changed", err=True)
+
+
+@click.command("vacuum")
+@pass_app
+@friendly_errors
+def vacuum_command(app: AppContext) -> None:
+    """Prune raw captures past capture_retention_days, then reclaim free space."""
+    from tracker.services.archive import vacuum
+    from tracker.store.captures import prune_captures
+
+    pruned = 0
+    days = app.settings.capture_retention_days
+    if days > 0:
+        with app.session() as session:
+            pruned = prune_captures(session, utcnow() - timedelta(days=days))
+    before, after = vacuum(app.db)
+    click.echo(f"pruned {pruned} captures; database {before / 1e6:.1f} MB → {after / 1e6:.1f} MB")
+
+
+COMMANDS = [feed, import_command, export_command, reextract_command]

@@ -1,0 +1,223 @@
+"""Tracking stories: `add`, `list`, `pause`, `resume`, `remove`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracker.core.timefmt import relative_time
+
+if TYPE_CHECKING:
+    pass
+
+
+from tracker.cli._app import (
+    AppContext,
+    CLIError,
+    bad_url,
+    friendly_errors,
+    json_out,
+    pass_app,
+    read_url_file,
+    refuse,
+    story_row,
+    utcnow,
+)
+
+
+@click.command(short_help="Track stories (URLs, or a file of them).")
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--file",
+    "url_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A text file of URLs, one per line (# comments allowed).",
+)
+@click.option("--tag", "tags", multiple=True, help="Tag the stories (repeatable).")
+@click.option("--selector", help="CSS selector of the article body (overrides extraction).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def add(
+    app: AppContext,
+    urls: tuple[str, ...],
+    url_file: Path | None,
+    tags: tuple[str, ...],
+    selector: str | None,
+    as_json: bool,
+) -> None:
+    """Track one or more stories: URLS, and/or the URLs in --file. They are checked at once
+    by the daemon (`tracker run`) or by `tracker check`."""
+    from tracker.services.stories import add_stories
+
+    if selector is not None and not selector.strip():
+        raise CLIError("--selector is empty: give a CSS selector such as 'div.article-body'")
+    refuse([problem for problem in map(bad_url, urls) if problem], "bad URLs")
+    all_urls = list(urls) + (read_url_file(url_file) if url_file else [])
+    if not all_urls:
+        if url_file:
+            raise CLIError(f"{url_file} has no URLs (only blank lines or # comments)")
+        raise CLIError("give at least one URL, or --file with URLs")
+    with app.session() as session:
+        results = add_stories(
+            session,
+            all_urls,
+            now=utcnow(),
+            tags=tags,
+            selector=selector,
+            allow_private_networks=app.settings.allow_private_networks,
+            tracking=app.tracking,
+        )
+    if as_json:
+        json_out([{"id": r.story_id, "url": r.url, "created": r.created} for r in results])
+        return
+    for result in results:
+        click.echo(f"{'added' if result.created else 'already tracked'}: {result.url}")
+
+
+@click.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "paused", "retired", "gone"]),
+    help="Only stories in this state.",
+)
+@click.option("--tag", help="Only stories with this tag.")
+@click.option("--developing", is_flag=True, help="Only stories carrying an update marker.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def list_command(
+    app: AppContext, status: str | None, tag: str | None, developing: bool, as_json: bool
+) -> None:
+    """List tracked stories, most recently changed first."""
+    from tracker.services.stories import list_stories
+
+    now = utcnow()
+    with app.session() as session:
+        stories = list_stories(
+            session, status=status, tag=tag, developing=True if developing else None
+        )
+        rows = [story_row(story) for story in stories]
+    if as_json:
+        json_out(rows)
+        return
+    if not rows:
+        if status or tag or developing:
+            click.echo("no stories match (see `tracker list` for all)", err=True)
+        else:
+            click.echo("no stories tracked yet: add one with `tracker add URL`", err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "status", "versions", "last change", "next check", "story"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        status_text = row["status"] + (" · developing" if row["developing"] else "")
+        table.add_row(
+            str(row["id"]),
+            status_text,
+            str(row["versions"]),
+            relative_time(_parse(row["last_changed_at"]), now),
+            relative_time(_parse(row["next_check_at"]), now),
+            (row["title"] or "") + f"\n{row['url']}",
+        )
+    Console().print(table)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _story_command(
+    name: str, help_text: str, action: Callable[..., str], *, destructive: bool = False
+) -> click.Command:
+    def command(app: AppContext, refs: tuple[str, ...], yes: bool = False) -> None:
+        from tracker.services.stories import find_story
+
+        with app.session() as session:
+            # Every story is looked up before any is changed: an unknown one among several
+            # changes nothing, and nothing is reported done that was rolled back.
+            stories = {}
+            for ref in refs:
+                story = find_story(session, ref, tracking=app.tracking)
+                stories.setdefault(story.id, story)
+            if destructive and not yes:
+                _confirm_removal(list(stories.values()))
+            lines = [f"{action(session, story)}: {story.url}" for story in stories.values()]
+        for line in lines:
+            click.echo(line)
+
+    command = friendly_errors(command)
+    command = pass_app(command)
+    if destructive:
+        command = click.option(
+            "--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal."
+        )(command)
+    command = click.argument("refs", nargs=-1, required=True)(command)
+    return click.command(name, help=help_text)(command)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm_removal(stories: list[Any]) -> None:
+    """On a terminal, removing stories that have versions asks first: the versions and their
+    captures cannot be fetched again. Scripts (stdin not a terminal) are not asked."""
+    versions = sum(story.version_count for story in stories)
+    if versions == 0 or not _interactive():
+        return
+    what = f"{len(stories)} stor{'y' if len(stories) == 1 else 'ies'} and {versions} versions"
+    if not click.confirm(f"remove {what}? This cannot be undone", default=False, err=True):
+        raise CLIError("nothing removed")
+
+
+def _pause(session: Any, story: Any) -> str:
+    from tracker.services.stories import set_status
+    from tracker.store.models import StoryStatus
+
+    if story.status == StoryStatus.PAUSED:
+        return "already paused"
+    set_status(session, story, StoryStatus.PAUSED, now=utcnow())
+    return "paused"
+
+
+def _resume(session: Any, story: Any) -> str:
+    from tracker.services.stories import set_status
+    from tracker.store.models import StoryStatus
+
+    if story.status == StoryStatus.ACTIVE:
+        return "already active"  # its schedule stays as it is; `tracker check` checks now
+    set_status(session, story, StoryStatus.ACTIVE, now=utcnow())
+    return "resumed"
+
+
+def _remove(session: Any, story: Any) -> str:
+    from tracker.services.stories import remove_story
+
+    remove_story(session, story)
+    return "removed"
+
+
+pause = _story_command("pause", "Stop checking stories until resumed. REFS: URLs or ids.", _pause)
+resume = _story_command(
+    "resume",
+    "Check paused, retired or gone stories again, starting now. REFS: URLs or ids.",
+    _resume,
+)
+remove = _story_command(
+    "remove",
+    "Stop tracking stories and delete their versions. REFS: URLs or ids. On a terminal, "
+    "asks first when there are versions to lose (--yes does not).",
+    _remove,
+    destructive=True,
+)
+
+COMMANDS = [add, list_command, pause, resume, remove]

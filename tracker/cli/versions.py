@@ -1,0 +1,210 @@
+"""Reading versions: `history`, `show`, `diff`."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    pass
+
+
+from tracker.cli._app import AppContext, CLIError, friendly_errors, json_out, pass_app
+
+# -- reading versions -------------------------------------------------------------------
+
+
+def version_json(story: Any, version: Any, *, text: bool = True) -> dict[str, Any]:
+    from tracker.services.serialize import jsonable, version_fields
+
+    return jsonable(version_fields(story, version, text=text))
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def history(app: AppContext, ref: str, as_json: bool) -> None:
+    """List the versions of a story. REF: its URL or id (see `tracker list`)."""
+    from tracker.services.stories import find_story, list_versions
+
+    with app.session() as session:
+        story = find_story(session, ref, tracking=app.tracking)
+        rows = [
+            version_json(story, version, text=False) for version in list_versions(session, story)
+        ]
+        url, title = story.url, story.title
+    if as_json:
+        json_out(rows)
+        return
+    click.echo(f"{title or '(no headline yet)'}\n{url}")
+    if not rows:
+        click.echo("no versions yet (run `tracker check`; `tracker checks REF` shows why not)")
+    for row in rows:
+        stats = f"+{row['words_added']}/−{row['words_removed']} words"
+        click.echo(
+            f"  v{row['seq']:<3} {row['captured_at'][:19].replace('T', ' ')}  "
+            f"{', '.join(row['kinds']):<32} {stats}"
+        )
+
+
+# A negative version counts back from the latest (-1 the latest, -2 the one before), so
+# "-2" must reach the SEQ argument instead of being taken for an unknown option.
+NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
+
+
+@click.command(context_settings=NEGATIVE_NUMBERS)
+@click.argument("ref")
+@click.argument("seq", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@friendly_errors
+def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
+    """Print one version of a story: the latest, or version SEQ (-1 the latest, -2 the one
+    before). REF: the story's URL or id."""
+    from tracker.services.stories import find_story, get_version
+
+    with app.session() as session:
+        story = find_story(session, ref, tracking=app.tracking)
+        data = version_json(story, get_version(session, story, seq))
+    if as_json:
+        json_out(data)
+        return
+    click.echo(f"# {data['title'] or '(no headline)'}")
+    meta = [f"version {data['seq']}", f"captured {data['captured_at']}"]
+    if data["byline"]:
+        meta.append(f"by {data['byline']}")
+    if data["published"]:
+        meta.append(f"published {data['published']}")
+    click.echo(" · ".join(meta))
+    click.echo(f"{data['url']}\n")
+    click.echo(data["text"])
+
+
+@click.command(context_settings=NEGATIVE_NUMBERS)
+@click.argument("ref")
+@click.argument("from_seq", type=int, required=False)
+@click.argument("to_seq", type=int, required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "unified", "html", "side-by-side", "json"]),
+    default="text",
+    show_default=True,
+    help="text: coloured word diff; unified: paragraph diff; html/side-by-side: HTML.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text diff (default: on a terminal, unless NO_COLOR is set).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@pass_app
+@friendly_errors
+def diff(
+    app: AppContext,
+    ref: str,
+    from_seq: int | None,
+    to_seq: int | None,
+    output_format: str,
+    color: bool | None,
+    as_json: bool,
+) -> None:
+    """Show what changed in a story, word by word. REF: its URL or id.
+
+    \b
+      tracker diff URL          the latest change
+      tracker diff URL N        the change that made version N
+      tracker diff URL 1 5      from version 1 to version 5 (the older one first)
+      tracker diff URL -2 -1    negative numbers count back from the latest
+    """
+    from tracker.core import diffing
+    from tracker.services.stories import StoryError, find_story, get_version
+
+    with app.session() as session:
+        story = find_story(session, ref, tracking=app.tracking)
+        if from_seq is not None and to_seq is None:
+            to_seq, from_seq = from_seq, None
+        after = get_version(session, story, to_seq)
+        if from_seq is None:
+            if after.seq == 1:
+                raise StoryError(f"{story.url} version 1 is the first version; nothing to diff")
+            from_seq = after.seq - 1
+        before = get_version(session, story, from_seq)
+        url = story.url
+    if before.seq == after.seq:
+        raise CLIError(f"FROM and TO are both version {after.seq}: nothing to diff")
+    if before.seq > after.seq:
+        raise CLIError(
+            f"FROM (v{before.seq}) is newer than TO (v{after.seq}): give the older version "
+            f"first, e.g. `tracker diff {ref} {after.seq} {before.seq}`"
+        )
+    if as_json:
+        output_format = "json"
+    title_change = (before.title or "") != (after.title or "")
+    word_diff = diffing.word_diff(before.text, after.text)
+    title_diff = diffing.word_diff(before.title or "", after.title or "") if title_change else None
+    if output_format == "json":
+        json_out(
+            {
+                "url": url,
+                "from": before.seq,
+                "to": after.seq,
+                "title_before": before.title,
+                "title_after": after.title,
+                "kinds": after.kinds if after.seq == before.seq + 1 else None,
+                "diff": diffing.diff_to_json(word_diff),
+                "title_diff": diffing.diff_to_json(title_diff) if title_diff else None,
+            }
+        )
+        return
+    if output_format == "unified":
+        click.echo(
+            diffing.render_unified(
+                (before.title or "") + "\n\n" + before.text,
+                (after.title or "") + "\n\n" + after.text,
+                from_label=f"{url} v{before.seq}",
+                to_label=f"{url} v{after.seq}",
+            ),
+            nl=False,
+        )
+        return
+    if output_format in ("html", "side-by-side"):
+        render = (
+            diffing.render_html_inline
+            if output_format == "html"
+            else diffing.render_html_side_by_side
+        )
+        if title_diff:
+            click.echo(f"<h1>{diffing.render_html_inline(title_diff)}</h1>")
+        click.echo(render(word_diff))
+        return
+    use_color = _want_color(color)
+    click.echo(f"{url}: v{before.seq} → v{after.seq}")
+    if after.seq == before.seq + 1 and after.summary:
+        click.echo(after.summary)
+    if title_diff:
+        click.echo(
+            "Headline: " + diffing.render_terminal(title_diff, color=use_color), color=use_color
+        )
+    click.echo()
+    # click.echo strips ANSI codes off a non-terminal unless told: --color must mean colour.
+    click.echo(diffing.render_terminal(word_diff, color=use_color), color=use_color)
+
+
+def _want_color(flag: bool | None) -> bool:
+    """--color/--no-color wins; otherwise colour on a terminal unless NO_COLOR is set
+    (https://no-color.org) or TERM is "dumb"."""
+    import os
+
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+COMMANDS = [history, show, diff]

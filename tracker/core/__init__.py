@@ -1,0 +1,1 @@
+"""The pure core: decisions with no database, no network and no clock."""

@@ -1,0 +1,37 @@
+"""What extraction produces: an article's headline, metadata and body blocks.
+
+A module of its own so that extraction and normalisation, which both read these types,
+do not import each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The longest URL a story can have: the width of the URL columns. Longer ones are refused
+# when a story is added and ignored when a page names one as its canonical URL.
+MAX_URL_CHARS = 2048
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph, heading, list item or table row of the body."""
+
+    text: str
+    links: tuple[str, ...] = ()  # text of each link inside the block, in order
+    kind: str = "p"  # p, head, item, quote, row, code
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str | None  # the headline as shown on the page
+    byline: str | None
+    published: str | None  # ISO 8601 date/datetime string as found
+    modified: str | None
+    text: str  # body, paragraphs separated by "\n\n"; "" when nothing was found
+    canonical_url: str | None
+    lang: str | None
+    # Every distinct headline the page states (visible h1, og:title, <title> without site name),
+    # chosen title first. Sites edit these separately; the fingerprint reads all of them.
+    headlines: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] = field(default=(), repr=False)

@@ -1,0 +1,373 @@
+"""Discovery, the pure part: feed and sitemap bytes → entries; URL canonicalisation; filters.
+
+No network, database or clock here: :mod:`tracker.services.feeds` fetches and stores.
+
+- RSS and Atom go through feedparser, which copes with the broken feeds found in the wild.
+- XML sitemaps (``<urlset>``) and sitemap indexes (``<sitemapindex>``) are parsed with lxml,
+  entities and network access off; Google News sitemaps add ``<news:publication_date>``
+  and ``<news:title>`` to each ``<url>``.
+- One article must be one story, so URLs are canonicalised before they are compared or
+  stored: scheme and host lower-cased, default port and fragment dropped, and the
+  tracking parameters newsletters and social sites add (``utm_*``, ``fbclid``, …) removed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.etree
+
+# Query parameters that identify a campaign, click or share, never the article. Names are
+# compared case-insensitively; an entry ending in "*" is a prefix.
+DEFAULT_TRACKING_PARAMETERS: tuple[str, ...] = (
+    "utm_*",
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "ttclid",
+    "li_fat_id",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "wt_mc",
+    "wt.mc_id",
+    "cmpid",
+    "at_medium",
+    "at_campaign",
+    "ocid",
+    "ns_source",
+    "ns_mchannel",
+    "ns_campaign",
+    "ns_linkname",
+    "ns_fee",
+    "s_cid",
+    "sr_share",
+    "smid",
+    "share",
+    "ref_src",
+    "ref_url",
+    "spm",
+    "guccounter",
+    "guce_referrer",
+    "guce_referrer_sig",
+)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article a feed or sitemap lists."""
+
+    url: str
+    title: str | None = None
+    published: datetime | None = None  # when the feed says it was published (UTC)
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    kind: str  # rss | atom | sitemap | news-sitemap | sitemap-index | unknown
+    title: str | None
+    entries: tuple[Entry, ...]
+    # A sitemap index lists further sitemaps rather than articles.
+    sitemaps: tuple[str, ...] = ()
+    problem: str | None = None  # why nothing could be read, when nothing could
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Include/exclude regular expressions, matched (``re.search``) against an entry's URL."""
+
+    include: re.Pattern[str] | None = None
+    exclude: re.Pattern[str] | None = None
+
+    def accepts(self, url: str) -> bool:
+        if self.include is not None and not self.include.search(url):
+            return False
+        return not (self.exclude is not None and self.exclude.search(url))
+
+
+@dataclass(frozen=True)
+class TrackingParameters:
+    """Which query parameters to strip: exact names and prefixes, lower-cased."""
+
+    names: frozenset[str] = field(default_factory=frozenset)
+    prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> TrackingParameters:
+        names: set[str] = set()
+        prefixes: list[str] = []
+        for pattern in patterns:
+            pattern = pattern.strip().lower()
+            if not pattern:
+                continue
+            if pattern.endswith("*"):
+                prefixes.append(pattern[:-1])
+            else:
+                names.add(pattern)
+        return cls(frozenset(names), tuple(prefixes))
+
+    def matches(self, name: str) -> bool:
+        name = name.lower()
+        return name in self.names or name.startswith(self.prefixes)
+
+
+_DEFAULT_TRACKING = TrackingParameters.of(DEFAULT_TRACKING_PARAMETERS)
+
+
+def tracking_parameters(extra: Iterable[str] = ()) -> TrackingParameters:
+    """The default tracking parameters plus ``extra`` names (``"name"`` or ``"prefix*"``)."""
+    extra = tuple(extra)
+    if not extra:
+        return _DEFAULT_TRACKING
+    return TrackingParameters.of((*DEFAULT_TRACKING_PARAMETERS, *extra))
+
+
+def canonicalise_url(url: str, tracking: TrackingParameters | None = None) -> str:
+    """The URL that identifies an article: one spelling for every way it gets linked.
+
+    Lower-cases scheme and host, drops the default port, the fragment and tracking
+    parameters (keeping the order of the others), and gives an empty path "/". The path
+    and the remaining query are left exactly as they are: servers may treat their case
+    and order as meaningful. Does not validate: see :func:`tracker.net.netguard.validate_url`.
+    """
+    tracking = tracking or _DEFAULT_TRACKING
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{port}"
+    if parts.username or parts.password:
+        userinfo = parts.username or ""
+        if parts.password:
+            userinfo += f":{parts.password}"
+        netloc = f"{userinfo}@{netloc}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(name, value) for name, value in pairs if not tracking.matches(name)]
+        if len(kept) != len(pairs):
+            query = urlencode(kept, doseq=True)
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def compile_filter(include: str | None, exclude: str | None) -> EntryFilter:
+    """An :class:`EntryFilter`; raises ValueError naming a bad regular expression."""
+
+    def compiled(pattern: str | None, which: str) -> re.Pattern[str] | None:
+        if not pattern:
+            return None
+        try:
+            return re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid {which} pattern {pattern!r}: {exc}") from None
+
+    return EntryFilter(compiled(include, "include"), compiled(exclude, "exclude"))
+
+
+def parse_feed(body: bytes, base_url: str) -> ParsedFeed:
+    """Entries of an RSS, Atom, sitemap or Google News sitemap document.
+
+    Relative links are resolved against ``base_url``; entries without a usable http(s)
+    link are skipped; duplicates (after canonicalisation) are listed once.
+    """
+    root_name = _xml_root_name(body)
+    if root_name in ("urlset", "sitemapindex"):
+        return _parse_sitemap(body, base_url)
+    return _parse_syndication(body, base_url)
+
+
+def new_entries(
+    entries: Sequence[Entry],
+    known_urls: Iterable[str],
+    entry_filter: EntryFilter | None = None,
+    tracking: TrackingParameters | None = None,
+) -> list[Entry]:
+    """Entries worth adding: canonical URL not known yet, accepted by the filter, once each."""
+    seen = set(known_urls)
+    result: list[Entry] = []
+    for entry in entries:
+        url = canonicalise_url(entry.url, tracking)
+        if url in seen or (entry_filter is not None and not entry_filter.accepts(url)):
+            continue
+        seen.add(url)
+        result.append(Entry(url=url, title=entry.title, published=entry.published))
+    return result
+
+
+def parse_opml(body: bytes) -> list[tuple[str, str | None]]:
+    """(feed URL, category or None) for every outline with an ``xmlUrl`` in an OPML file."""
+    root = lxml.etree.fromstring(body, parser=_safe_parser())
+    feeds: list[tuple[str, str | None]] = []
+    for outline in root.iter("outline"):
+        url = (outline.get("xmlUrl") or "").strip()
+        if not url:
+            continue
+        category = outline.get("category")
+        if not category:
+            parent = outline.getparent()
+            if parent is not None and parent.tag == "outline" and not parent.get("xmlUrl"):
+                category = parent.get("text") or parent.get("title")
+        feeds.append((url, (category or "").strip("/ ") or None))
+    return feeds
+
+
+# -- sitemaps ----------------------------------------------------------------------------------
+
+
+def _safe_parser() -> lxml.etree.XMLParser:
+    # No entity expansion (billion laughs), no DTD or network fetches, tolerant of junk.
+    return lxml.etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=False
+    )
+
+
+def _xml_root_name(body: bytes) -> str | None:
+    head = body[:2048].lstrip()
+    if not head.startswith(b"<"):
+        return None
+    match = re.search(rb"<([A-Za-z_][\w.-]*:)?(urlset|sitemapindex|rss|feed|RDF)[\s>]", head)
+    return match.group(2).decode() if match else None
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child_text(element: lxml.etree._Element, *names: str) -> str | None:
+    for child in element:
+        if _local(child.tag) in names and child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def _parse_sitemap(body: bytes, base_url: str) -> ParsedFeed:
+    try:
+        root = lxml.etree.fromstring(body, parser=_safe_parser())
+    except lxml.etree.XMLSyntaxError as exc:
+        return ParsedFeed("unknown", None, (), problem=f"not a readable sitemap: {exc}")
+    if root is None:
+        return ParsedFeed("unknown", None, (), problem="empty sitemap")
+    if _local(root.tag) == "sitemapindex":
+        locations = [
+            urljoin(base_url, loc)
+            for sitemap in root
+            if _local(sitemap.tag) == "sitemap" and (loc := _child_text(sitemap, "loc"))
+        ]
+        return ParsedFeed("sitemap-index", None, (), sitemaps=tuple(dict.fromkeys(locations)))
+    entries: list[Entry] = []
+    news = False
+    for url_element in root:
+        if _local(url_element.tag) != "url":
+            continue
+        loc = _child_text(url_element, "loc")
+        if not loc:
+            continue
+        title = None
+        published = _parse_date(_child_text(url_element, "lastmod"))
+        for child in url_element:
+            if _local(child.tag) == "news":
+                news = True
+                title = _child_text(child, "title")
+                published = _parse_date(_child_text(child, "publication_date")) or published
+        entries.append(Entry(urljoin(base_url, loc), title, published))
+    return ParsedFeed("news-sitemap" if news else "sitemap", None, _usable(entries))
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    """W3C datetime (``2024-05-01``, ``2024-05-01T10:00:00+02:00``, ``…Z``) as aware UTC."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+# -- RSS and Atom ------------------------------------------------------------------------------
+
+
+def _parse_syndication(body: bytes, base_url: str) -> ParsedFeed:
+    import feedparser  # only feed polling needs it (keeps `normalise_url` light to import)
+
+    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    version = parsed.get("version") or ""
+    if not parsed.entries and not version:
+        problem = "not an RSS/Atom feed or sitemap"
+        if parsed.get("bozo_exception") is not None:
+            problem += f" ({parsed.bozo_exception})"
+        return ParsedFeed("unknown", None, (), problem=problem)
+    kind = "atom" if version.startswith("atom") else "rss"
+    entries = []
+    for item in parsed.entries:
+        link = _entry_link(item)
+        if not link:
+            continue
+        published = None
+        for key in ("published_parsed", "updated_parsed", "created_parsed"):
+            value = item.get(key)
+            if value:
+                published = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+                break
+        entries.append(Entry(urljoin(base_url, link), item.get("title") or None, published))
+    title = parsed.feed.get("title") or None
+    return ParsedFeed(kind, title, _usable(entries))
+
+
+def _entry_link(item: dict) -> str | None:
+    # Atom entries may carry several links; the article is rel="alternate" (the default).
+    for link in item.get("links") or ():
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return link["href"]
+    link = item.get("link")
+    if link:
+        return link
+    guid = item.get("id") or ""
+    return guid if guid.startswith(("http://", "https://")) else None
+
+
+def _usable(entries: Iterable[Entry]) -> tuple[Entry, ...]:
+    result: dict[str, Entry] = {}
+    for entry in entries:
+        if urlsplit(entry.url).scheme.lower() not in ("http", "https"):
+            continue
+        key = canonicalise_url(entry.url)
+        result.setdefault(key, entry)
+    return tuple(result.values())

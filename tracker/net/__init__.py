@@ -1,0 +1,1 @@
+"""Network I/O: fetching pages behind limits, the private-network guard, politeness."""

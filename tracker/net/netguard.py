@@ -1,0 +1,363 @@
+"""Private-network guard: keep the tracker from being turned against its own network (SSRF).
+
+Anyone who can add a URL could otherwise make the daemon fetch `http://169.254.169.254/`
+(cloud metadata), `http://localhost:6379/` or a router admin page, and then read the response
+back through the version history. So, unless TRACKER_ALLOW_PRIVATE_NETWORKS=1, every host the
+tracker connects to must resolve only to public addresses.
+
+Two layers:
+
+* `check_url()` / `check_host()` resolve the name and refuse non-public answers. The fetcher
+  calls this before every request and every redirect hop (and so does the CLI/web when a URL
+  is added), which gives a clear message early, also when a proxy is in use.
+* `GuardedHTTPAdapter` repeats the check inside urllib3 at the moment the socket is opened and
+  connects to exactly the address it vetted. That closes the DNS-rebinding gap: a name that
+  resolved to a public address during the check and to 127.0.0.1 a millisecond later still
+  cannot reach 127.0.0.1. Through an HTTP proxy (the `proxy_url` setting) this second layer
+  cannot apply: the socket goes to the proxy, which resolves the name again. The first layer
+  still does, so a host must resolve here, to public addresses, before the proxy is asked.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError
+from urllib3.util import parse_url
+
+from tracker.core.article import MAX_URL_CHARS
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+AddressPolicy = Callable[[IPAddress], bool]
+Resolver = Callable[[str, int], list[IPAddress]]
+
+ALLOW_SETTING = "TRACKER_ALLOW_PRIVATE_NETWORKS=1"
+
+# RFC 6598 shared address space (carrier-grade NAT): not "private" in Python's eyes, yet not
+# reachable from the public internet either.
+_SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
+# RFC 6052 well-known NAT64 prefix: on IPv6-only networks with DNS64 every IPv4 site resolves
+# to an address in here, so judge it by the IPv4 address it carries.
+_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+class BadURLError(ValueError):
+    """The URL cannot be fetched at all: wrong scheme, no host, malformed host or port."""
+
+
+class PrivateNetworkError(ValueError):
+    """The URL's host is (or resolves to) an address outside the public internet."""
+
+
+class HostLookupError(OSError):
+    """The host name did not resolve."""
+
+
+def validate_url(url: str) -> str:
+    """Check that `url` is an absolute http(s) URL with a well-formed host; return it stripped.
+
+    Canonicalisation (case, tracking parameters, fragments) is not done here: that is a question
+    of story identity, not of safety.
+    """
+    url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        raise BadURLError(f"URL longer than {MAX_URL_CHARS} characters ({len(url)}): {url[:60]}…")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise BadURLError(f"malformed URL {url!r}: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = f"'{parts.scheme}'" if parts.scheme else "no scheme"
+        raise BadURLError(f"unsupported URL {url!r}: {shown}; only http and https can be tracked")
+    host = parts.hostname
+    if not host:
+        raise BadURLError(f"malformed URL {url!r}: no host name")
+    if port == 0:
+        raise BadURLError(f"malformed URL {url!r}: port 0")
+    if not _is_ip_literal(host) and not _is_valid_hostname(host):
+        raise BadURLError(f"malformed URL {url!r}: {host!r} is not a valid host name")
+    return url
+
+
+def is_valid_proxy_url(url: str) -> bool:
+    """Can urllib3 use `url` as an HTTP proxy: http(s), a host, a valid port, and user name
+    and password percent-encoded? (urllib3's own complaint would quote the password.)"""
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
+def non_public_reason(address: IPAddress) -> str | None:
+    """Why `address` is not on the public internet ("loopback", "private", …), or None if it is."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return non_public_reason(embedded)
+    if address.is_unspecified:
+        return "unspecified"
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_multicast:
+        return "multicast"
+    if isinstance(address, ipaddress.IPv4Address) and address in _SHARED_ADDRESS_SPACE:
+        return "shared (carrier-grade NAT)"
+    if address.is_reserved:
+        return "reserved"
+    if address.is_private:
+        return "private"
+    if not address.is_global:
+        return "non-public"
+    return None
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """The default address policy: only addresses on the public internet."""
+    return non_public_reason(address) is None
+
+
+def allow_any_address(address: IPAddress) -> bool:
+    """The address policy when TRACKER_ALLOW_PRIVATE_NETWORKS=1."""
+    return True
+
+
+def address_policy(allow_private: bool) -> AddressPolicy:
+    return allow_any_address if allow_private else is_public_address
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """All addresses `host` resolves to, in resolver order, without duplicates."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise HostLookupError(f"DNS lookup failed for {host}: {_gai_reason(exc)}") from None
+    addresses: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+def check_host(
+    host: str,
+    port: int,
+    allowed: AddressPolicy = is_public_address,
+    *,
+    resolver: Resolver = resolve,
+) -> list[IPAddress]:
+    """Resolve `host` and refuse it unless every address passes `allowed`; return the addresses.
+
+    Every address must pass, not just one: otherwise a name with one public and one private
+    record would reach the private one whenever the resolver happened to list it first.
+    """
+    if allowed is allow_any_address:
+        return []
+    if _is_ip_literal(host):
+        addresses: list[IPAddress] = [ipaddress.ip_address(host.strip("[]"))]
+    else:
+        addresses = resolver(host, port)
+    for address in addresses:
+        if not allowed(address):
+            raise PrivateNetworkError(refusal_message(host, address))
+    return addresses
+
+
+def check_url(url: str, allow_private: bool = False, *, resolver: Resolver = resolve) -> None:
+    """Raise BadURLError, HostLookupError or PrivateNetworkError unless `url` may be fetched."""
+    url = validate_url(url)
+    if allow_private:
+        return
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    check_host(parts.hostname or "", port, is_public_address, resolver=resolver)
+
+
+def refusal_message(host: str, address: IPAddress) -> str:
+    reason = non_public_reason(address) or "disallowed"
+    article = "an" if reason[0] in "aeiou" else "a"
+    if _is_ip_literal(host):
+        subject = f"{address} is {article} {reason} address"
+    else:
+        subject = f"{host} resolves to {address}, {article} {reason} address"
+    return f"refused: {subject}; set {ALLOW_SETTING} to allow"
+
+
+class GuardedHTTPAdapter(HTTPAdapter):
+    """An HTTPAdapter whose connections resolve, vet and connect to the vetted address only.
+
+    `on_socket`, if given, is called in the requesting thread with the socket each request is
+    about to use (fresh or reused, TLS-wrapped where applicable): the fetcher keeps it so that
+    it can shut the socket down when a fetch overruns its deadline. `on_release`, if given,
+    is called with a connection's socket just before the connection goes back to the pool
+    (urllib3 does that as soon as a body is read to its end), while no other request can
+    have it yet: from then on that socket is not the releasing fetch's to shut down.
+    """
+
+    def __init__(
+        self,
+        allowed: AddressPolicy = is_public_address,
+        *,
+        on_socket: Callable[[socket.socket], None] | None = None,
+        on_release: Callable[[socket.socket], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._allowed = allowed
+        self._on_socket = on_socket
+        self._on_release = on_release
+        self._proxy_lock = threading.Lock()
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes(self._allowed)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        # Locked: requests publishes a new manager before we can set its pool classes, and a
+        # fetch on another thread using it meanwhile would create the proxy's one pool with
+        # the stock classes, for good.
+        with self._proxy_lock:
+            new = proxy not in self.proxy_manager
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if new:
+                # Sockets go to the operator's proxy, not to the story's host: no address check
+                # here (the fetcher vetted the host), but the fetcher still gets each socket so
+                # that its deadline can end a transfer dripped through the proxy.
+                manager.pool_classes_by_scheme = self._pool_classes(allow_any_address)
+            return manager
+
+    def _pool_classes(self, allowed: AddressPolicy) -> dict[str, type]:
+        return {
+            "http": self._pool_class(HTTPConnectionPool, HTTPConnection, allowed),
+            "https": self._pool_class(HTTPSConnectionPool, HTTPSConnection, allowed),
+        }
+
+    def _pool_class(self, pool_base: type, connection_base: type, allowed: AddressPolicy) -> type:
+        on_socket, on_release = self._on_socket, self._on_release
+        connection_class = type(
+            f"Guarded{connection_base.__name__}",
+            (_GuardedConnectionMixin, connection_base),
+            {
+                "address_allowed": staticmethod(allowed),
+                "on_socket": staticmethod(on_socket) if on_socket else None,
+            },
+        )
+
+        def _get_conn(pool: Any, timeout: float | None = None) -> Any:
+            connection = pool_base._get_conn(pool, timeout)
+            if on_socket is not None and connection.sock is not None:
+                on_socket(connection.sock)  # a kept-alive connection being reused
+            return connection
+
+        def _put_conn(pool: Any, connection: Any) -> None:
+            if on_release is not None and connection is not None and connection.sock is not None:
+                on_release(connection.sock)  # before anyone else can take it from the pool
+            pool_base._put_conn(pool, connection)
+
+        return type(
+            f"Guarded{pool_base.__name__}",
+            (pool_base,),
+            {"ConnectionCls": connection_class, "_get_conn": _get_conn, "_put_conn": _put_conn},
+        )
+
+
+class _GuardedConnectionMixin:
+    """Overrides urllib3's `_new_conn` to connect to vetted addresses only.
+
+    urllib3 connects to `self._dns_host`; we point it at one vetted address at a time (trying
+    each in resolver order, as urllib3 itself would) and restore the name afterwards so TLS
+    still uses the host name for SNI and certificate checks.
+    """
+
+    address_allowed: AddressPolicy = staticmethod(is_public_address)
+    on_socket: Callable[[socket.socket], None] | None = None
+    _dns_host: str
+    host: str
+    port: int
+    sock: socket.socket | None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        if self.on_socket is not None and self.sock is not None:
+            self.on_socket(self.sock)
+
+    def _new_conn(self) -> socket.socket:
+        if self.address_allowed is allow_any_address:
+            return super()._new_conn()  # type: ignore[misc]
+        hostname = self._dns_host
+        try:
+            infos = socket.getaddrinfo(hostname, self.port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+        candidates: list[str] = []
+        for info in infos:
+            raw = str(info[4][0])
+            address = ipaddress.ip_address(raw.split("%", 1)[0])
+            if not self.address_allowed(address):
+                raise PrivateNetworkError(refusal_message(self.host, address))
+            if raw not in candidates:
+                candidates.append(raw)
+        last_error: Exception | None = None
+        for raw in candidates:
+            self._dns_host = raw
+            try:
+                return super()._new_conn()  # type: ignore[misc]
+            except ConnectTimeoutError as exc:  # also NewConnectionError: try the next address
+                last_error = exc
+            finally:
+                self._dns_host = hostname
+        assert last_error is not None
+        raise last_error
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_valid_hostname(host: str) -> bool:
+    try:
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    if not ascii_host or len(ascii_host) > 253:
+        return False
+    for label in ascii_host.split("."):
+        if not 1 <= len(label) <= 63:
+            return False
+        # Underscores are not legal in host names but do occur in the wild (e.g. CDN
+        # subdomains), and resolvers accept them, so they are tolerated.
+        if not all(c.isascii() and (c.isalnum() or c in "-_") for c in label):
+            return False
+    return True
+
+
+def _gai_reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror) and len(exc.args) > 1:
+        return str(exc.args[1])
+    return str(exc)

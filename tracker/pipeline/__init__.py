@@ -1,0 +1,2 @@
+"""One check, and the machinery that runs many: claims, the engine, the daemon,
+housekeeping and the alert outbox."""

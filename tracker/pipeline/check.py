@@ -1,0 +1,568 @@
+"""One check of one story: fetch → extract → compare → store, as three small steps.
+
+1. :func:`load_state` reads what the check needs (a short read).
+2. :func:`analyse` and :func:`compare` are pure: extraction and fingerprint (CPU-bound, may
+   run in another process), then diff and classification against the previous version.
+3. :func:`record` writes everything in ONE transaction at the end: the capture, the version,
+   its events, the check row and the story's new schedule. A crash before the commit
+   loses nothing (the story is still due); a crash after it leaves a complete record.
+
+No network, clock or database inside the decisions: the engine (``engine.py``) supplies
+the fetch result and ``now``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.core import cadence, changes, diffing
+from tracker.core.extract import Article, extract
+from tracker.core.normalize import fingerprint
+from tracker.net.fetch import FetchResult, Outcome
+from tracker.pipeline.outbox import enqueue_alerts
+from tracker.store.captures import body_sha256, compress, store_capture
+from tracker.store.models import (
+    Check,
+    CheckOutcome,
+    Event,
+    EventKind,
+    PromiseState,
+    Story,
+    StoryStatus,
+    Version,
+)
+
+_EVENTS_KEY = "tracker.pipeline.check.events"
+_LOCKED_KEY = "tracker.pipeline.check.locked"
+
+# The release of the extraction and fingerprint rules. Bump it whenever extract.py or
+# normalize.py change what a page's fingerprint or stored text is. A story remembers the
+# rules that stored its latest version (Story.analysis_version); while they are older, a
+# changed fingerprint is judged against that version's capture re-read by the current rules,
+# so an upgrade makes no versions (and no alerts) of its own, and the first real edit after
+# it is reported as itself.
+ANALYSIS_VERSION = 2
+
+# After this many consecutive failed checks a "checks failing" event is recorded (once).
+FAILING_EVENT_AFTER = 5
+EMPTY_ARTICLE_ERROR = "no article text found on the page (extraction returned nothing)"
+
+
+@dataclass(frozen=True)
+class StoryState:
+    """What a check needs to know about a story before fetching."""
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    selector: str | None
+    ignore_patterns: tuple[str, ...]
+    last_fingerprint: str | None
+    respect_robots_txt: bool | None
+    analysis_version: int | None = ANALYSIS_VERSION
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The pure result of extracting a fetched page."""
+
+    article: Article | None
+    fingerprint: str | None
+    promise: changes.Promise | None
+
+    @property
+    def empty(self) -> bool:
+        return self.article is None or not self.article.text
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a new article differs from the previous version."""
+
+    kinds: frozenset[str]
+    stats: diffing.DiffStats
+    coarse: bool
+    summary: str
+    substantive: bool
+    # Nothing a version stores differs: the fingerprint moved for a reason no reader could
+    # see (new fingerprint rules after an upgrade, a new ignore pattern). No version then.
+    identical: bool = False
+
+
+@dataclass
+class CheckReport:
+    """What one check did, for progress output, logs and tests."""
+
+    story_id: int
+    url: str
+    outcome: CheckOutcome
+    http_status: int | None = None
+    error: str | None = None
+    version_seq: int | None = None
+    kinds: tuple[str, ...] = ()
+    summary: str | None = None
+    next_check_at: datetime | None = None
+    schedule_reason: str | None = None
+    status: str = StoryStatus.ACTIVE
+    duration_ms: int = 0
+    events: list[str] = field(default_factory=list)
+    lease_lost: bool = False
+
+
+# The columns a check needs, read when a story is claimed (``UPDATE … RETURNING``).
+STATE_COLUMNS = (
+    Story.id,
+    Story.url,
+    Story.etag,
+    Story.last_modified,
+    Story.selector,
+    Story.ignore_patterns,
+    Story.last_fingerprint,
+    Story.respect_robots_txt,
+    Story.analysis_version,
+)
+
+
+def state_from_row(row: Any) -> StoryState:
+    return StoryState(
+        id=row.id,
+        url=row.url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        selector=row.selector,
+        ignore_patterns=tuple(row.ignore_patterns or ()),
+        last_fingerprint=row.last_fingerprint,
+        respect_robots_txt=row.respect_robots_txt,
+        analysis_version=row.analysis_version,
+    )
+
+
+def load_state(session: Session, story_id: int) -> StoryState | None:
+    row = session.execute(select(*STATE_COLUMNS).where(Story.id == story_id)).one_or_none()
+    return None if row is None else state_from_row(row)
+
+
+def analyse(
+    html: str, url: str, selector: str | None, ignore_patterns: tuple[str, ...]
+) -> Analysis:
+    """Extract the article and its fingerprint. Pure; safe to run in a worker process."""
+    article = extract(html, url, selector=selector)
+    if not article.text:
+        return Analysis(article=article, fingerprint=None, promise=None)
+    return Analysis(
+        article=article,
+        fingerprint=fingerprint(article, ignore_patterns=ignore_patterns),
+        promise=changes.detect_promise(article),
+    )
+
+
+def version_as_article(version: Version) -> Article:
+    return Article(
+        title=version.title,
+        byline=version.byline,
+        published=version.published,
+        modified=version.modified,
+        text=version.text,
+        canonical_url=version.canonical_url,
+        lang=None,
+        headlines=tuple(version.headlines or ()),
+    )
+
+
+def latest_version(session: Session, story_id: int) -> Version | None:
+    return session.scalar(
+        select(Version).where(Version.story_id == story_id).order_by(Version.seq.desc()).limit(1)
+    )
+
+
+def compare(previous: Article | None, current: Article, *, diff_timeout: float = 1.0) -> Comparison:
+    """Classify and measure the change from ``previous`` to ``current``. Pure."""
+    if previous is None:
+        words = diffing.count_words(current.text)
+        stats = diffing.DiffStats(
+            words_added=words, words_removed=0, chars_added=len(current.text), chars_removed=0
+        )
+        kinds = frozenset({changes.ChangeKind.FIRST})
+        return Comparison(kinds, stats, False, "First version", True)
+    diff = diffing.word_diff(previous.text, current.text, timeout=diff_timeout)
+    change = changes.analyse(previous, current)
+    return Comparison(
+        kinds=frozenset(str(kind) for kind in change.kinds),
+        stats=diff.stats,
+        coarse=diff.coarse,
+        summary=changes.describe(change.kinds, diff.stats, change.paragraphs),
+        substantive=changes.is_substantive(change.kinds),
+        identical=_stored_fields(previous) == _stored_fields(current),
+    )
+
+
+def _stored_fields(article: Article) -> tuple[object, ...]:
+    """What a version keeps of an article, i.e. everything a reader can be shown."""
+    return (
+        article.title,
+        tuple(article.headlines),
+        article.byline,
+        article.published,
+        article.modified,
+        article.canonical_url,
+        article.text,
+    )
+
+
+def story_policy(base: cadence.CadencePolicy, story: Story) -> cadence.CadencePolicy:
+    return _policy_with_overrides(
+        base, story.fixed_interval_seconds, story.min_interval_seconds, story.max_interval_seconds
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _policy_with_overrides(
+    base: cadence.CadencePolicy,
+    fixed_interval: int | None,
+    min_interval: int | None,
+    max_interval: int | None,
+) -> cadence.CadencePolicy:
+    # Cached: building and validating a policy on every check cost more than the decision.
+    return base.with_overrides(
+        fixed_interval=fixed_interval, min_interval=min_interval, max_interval=max_interval
+    )
+
+
+def reschedule(
+    story: Story,
+    policy: cadence.CadencePolicy,
+    now: datetime,
+    *,
+    retry_after: timedelta | None = None,
+    jitter_unit: float | None = None,
+) -> cadence.Schedule:
+    """Apply the cadence policy to ``story`` (mutates its schedule and status)."""
+    clock = cadence.StoryClock(
+        first_seen_at=story.first_seen_at,
+        last_substantive_change_at=story.last_substantive_at,
+        developing=story.developing,
+        promised_at=story.promised_at,
+        consecutive_failures=story.consecutive_failures,
+        consecutive_gone=story.consecutive_gone,
+        retry_after=retry_after,
+    )
+    schedule = cadence.next_check(
+        clock,
+        story_policy(policy, story),
+        now,
+        jitter_unit=random.random() if jitter_unit is None else jitter_unit,
+    )
+    story.schedule_reason = schedule.reason[:200]
+    if schedule.verdict is cadence.Verdict.CHECK:
+        story.next_check_at = schedule.next_check_at
+    else:
+        story.next_check_at = None
+        story.status = (
+            StoryStatus.GONE if schedule.verdict is cadence.Verdict.GONE else StoryStatus.RETIRED
+        )
+    return schedule
+
+
+@dataclass(frozen=True)
+class PreparedCapture:
+    """A body hashed and compressed outside the write transaction."""
+
+    sha256: str
+    compressed: bytes
+
+
+def prepare_capture(body: bytes) -> PreparedCapture:
+    return PreparedCapture(body_sha256(body), compress(body))
+
+
+def record(
+    session: Session,
+    story_id: int,
+    fetched: FetchResult,
+    analysis: Analysis | None,
+    comparison: Comparison | None,
+    *,
+    policy: cadence.CadencePolicy,
+    now: datetime,
+    started_at: datetime,
+    worker: str | None,
+    compared_against: str | None,
+    capture: PreparedCapture | None = None,
+    robots_blocked: bool = False,
+) -> CheckReport:
+    """Write the result of one check in the caller's transaction.
+
+    ``compared_against`` is the fingerprint the comparison was made against; if the story
+    moved on meanwhile (another worker stored a version after our lease expired) the
+    result is discarded rather than stored twice.
+    """
+    # Events this record makes (a batch writes many records in one session, so
+    # session.new would mix them up).
+    session.info[_EVENTS_KEY] = []
+    story = _lock_story(session, story_id)
+    duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
+    if story is None:
+        return CheckReport(story_id, fetched.url, CheckOutcome.ERROR, error="story was removed")
+    report = CheckReport(story.id, story.url, CheckOutcome.ERROR, duration_ms=duration_ms)
+    if worker is not None and story.lease_owner not in (None, worker):
+        report.lease_lost = True
+        report.error = f"lease lost to {story.lease_owner}; result discarded"
+        return report
+    check = Check(
+        story_id=story.id,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        outcome=CheckOutcome.ERROR,
+        http_status=fetched.status,
+        bytes=fetched.bytes_read,
+        worker=worker,
+    )
+    story.last_checked_at = now
+    retry_after: timedelta | None = None
+    version: Version | None = None
+
+    if robots_blocked:
+        check.outcome = CheckOutcome.BLOCKED
+        check.error_kind = "robots"
+        check.error = f"{fetched.error} (a story can override robots.txt: respect_robots_txt)"
+        _failed(session, story, check, now)
+    elif fetched.outcome is Outcome.ERROR:
+        check.outcome = CheckOutcome.ERROR
+        check.error_kind = fetched.error_kind
+        check.error = fetched.error
+        if fetched.status in (404, 410):
+            story.consecutive_gone += 1
+        if fetched.status in (429, 503) and fetched.retry_after is not None:
+            retry_after = timedelta(seconds=fetched.retry_after)
+        _failed(session, story, check, now)
+    elif fetched.outcome is Outcome.NOT_MODIFIED:
+        check.outcome = CheckOutcome.NOT_MODIFIED
+        _succeeded(story)
+    elif analysis is None or analysis.empty:
+        check.outcome = CheckOutcome.EMPTY
+        check.error_kind = "empty"
+        check.error = EMPTY_ARTICLE_ERROR
+        _failed(session, story, check, now)
+    else:
+        _succeeded(story)
+        story.etag = fetched.etag
+        story.last_modified = fetched.last_modified
+        if analysis.fingerprint == story.last_fingerprint:
+            check.outcome = CheckOutcome.UNCHANGED
+            _update_promise(session, story, analysis, None, substantive=False, now=now)
+        elif comparison is None or compared_against != story.last_fingerprint:
+            report.error = "story changed meanwhile; result discarded"
+            report.lease_lost = True
+            return report
+        elif comparison.identical:
+            check.outcome = CheckOutcome.UNCHANGED
+            story.last_fingerprint = analysis.fingerprint  # compare with the new one from now
+            _update_promise(session, story, analysis, None, substantive=False, now=now)
+        else:
+            check.outcome = CheckOutcome.CHANGED
+            version = store_version(
+                session, story, fetched, analysis, comparison, now=now, capture=capture
+            )
+            check.version_id = version.id
+            check.capture_sha256 = version.capture_sha256
+            report.version_seq = version.seq
+            report.kinds = tuple(sorted(comparison.kinds))
+            report.summary = comparison.summary
+            _update_promise(
+                session, story, analysis, version, substantive=comparison.substantive, now=now
+            )
+
+    schedule = reschedule(story, policy, now, retry_after=retry_after)
+    if story.status == StoryStatus.GONE:
+        _event(session, story, EventKind.STORY_GONE, now, detail=check.error)
+    elif story.status == StoryStatus.RETIRED:
+        _event(session, story, EventKind.STORY_RETIRED, now, detail=schedule.reason)
+    story.lease_owner = None
+    story.lease_expires_at = None
+    session.add(check)
+    new_events = session.info.pop(_EVENTS_KEY)
+    if new_events:
+        session.flush()  # the alerts refer to the events' ids
+    # The alerts owed for this version and these events commit with them, or not at all.
+    enqueue_alerts(session, story=story, version=version, events=new_events, now=now)
+    report.events = [str(event.kind) for event in new_events]
+
+    report.outcome = CheckOutcome(check.outcome)
+    report.http_status = check.http_status
+    report.error = report.error or check.error
+    report.next_check_at = story.next_check_at
+    report.schedule_reason = story.schedule_reason
+    report.status = story.status
+    return report
+
+
+def lock_stories(session: Session, story_ids: list[int]) -> None:
+    """Load (and on PostgreSQL lock) the stories a batch of records will write, at once."""
+    statement = select(Story).where(Story.id.in_(story_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    locked = session.info.setdefault(_LOCKED_KEY, set())
+    locked.update(story.id for story in session.scalars(statement))
+
+
+def _lock_story(session: Session, story_id: int) -> Story | None:
+    if story_id in session.info.get(_LOCKED_KEY, ()):
+        return session.get(Story, story_id)  # loaded and locked by lock_stories
+    statement = select(Story).where(Story.id == story_id)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def _succeeded(story: Story) -> None:
+    story.consecutive_failures = 0
+    story.consecutive_gone = 0
+    story.last_error = None
+
+
+def _failed(session: Session, story: Story, check: Check, now: datetime) -> None:
+    if check.http_status not in (404, 410):
+        story.consecutive_gone = 0
+    story.consecutive_failures += 1
+    story.last_error = check.error
+    if story.consecutive_failures == FAILING_EVENT_AFTER:
+        _event(
+            session,
+            story,
+            EventKind.CHECKS_FAILING,
+            now,
+            detail=f"{FAILING_EVENT_AFTER} consecutive failed checks; last: {check.error}",
+        )
+
+
+def store_version(
+    session: Session,
+    story: Story,
+    fetched: FetchResult,
+    analysis: Analysis,
+    comparison: Comparison,
+    *,
+    now: datetime,
+    capture: PreparedCapture | None,
+) -> Version:
+    """Store the next version of `story`, captured at `now`, with its raw capture.
+    (Live checks through :func:`record`; WARC imports directly, with the record's date.)"""
+    article = analysis.article
+    assert article is not None and analysis.fingerprint is not None
+    capture_sha = None
+    if fetched.body is not None:
+        capture_sha = store_capture(
+            session,
+            fetched.body,
+            url=fetched.final_url or fetched.url,
+            status=fetched.status,
+            headers=dict(fetched.headers),
+            encoding=fetched.encoding,
+            now=now,
+            sha256=capture.sha256 if capture else None,
+            compressed=capture.compressed if capture else None,
+        )
+    version = Version(
+        story_id=story.id,
+        seq=story.version_count + 1,
+        captured_at=now,
+        fingerprint=analysis.fingerprint,
+        title=article.title,
+        headlines=list(article.headlines),
+        byline=article.byline,
+        published=article.published,
+        modified=article.modified,
+        canonical_url=article.canonical_url,
+        text=article.text,
+        kinds=sorted(comparison.kinds),
+        summary=comparison.summary,
+        words_added=comparison.stats.words_added,
+        words_removed=comparison.stats.words_removed,
+        chars_added=comparison.stats.chars_added,
+        chars_removed=comparison.stats.chars_removed,
+        diff_coarse=comparison.coarse,
+        capture_sha256=capture_sha,
+    )
+    session.add(version)
+    session.flush()
+    story.version_count = version.seq
+    story.last_fingerprint = analysis.fingerprint
+    story.analysis_version = ANALYSIS_VERSION
+    story.last_changed_at = now
+    if article.title:
+        story.title = article.title
+    if article.canonical_url:
+        story.canonical_url = article.canonical_url
+    if comparison.substantive:
+        story.last_substantive_at = now
+    return version
+
+
+def _update_promise(
+    session: Session,
+    story: Story,
+    analysis: Analysis,
+    version: Version | None,
+    *,
+    substantive: bool,
+    now: datetime,
+) -> None:
+    """Promises: a marker opens one; the next substantive version fulfils it."""
+    promise = analysis.promise
+    if (
+        version is not None
+        and story.promise_state == PromiseState.PENDING
+        and story.promised_at is not None
+        and cadence.fulfils_promise(story.promised_at, changed_at=now, substantive=substantive)
+    ):
+        story.promise_state = PromiseState.FULFILLED
+        _event(
+            session,
+            story,
+            EventKind.PROMISE_FULFILLED,
+            now,
+            version_id=version.id,
+            detail=story.promise_text,
+        )
+    story.developing = promise is not None
+    if promise is None:
+        return
+    # The same marker staying on the page after its update is not a new promise.
+    if story.promise_state == PromiseState.PENDING or promise.text == story.promise_text:
+        return
+    story.promise_text = promise.text
+    story.promised_at = now
+    story.promise_state = PromiseState.PENDING
+    _event(
+        session,
+        story,
+        EventKind.PROMISE_MADE,
+        now,
+        version_id=version.id if version is not None else None,
+        detail=promise.text,
+    )
+
+
+def _event(
+    session: Session,
+    story: Story,
+    kind: EventKind,
+    now: datetime,
+    *,
+    version_id: int | None = None,
+    detail: str | None = None,
+) -> Event:
+    event = Event(
+        story_id=story.id, kind=kind, created_at=now, version_id=version_id, detail=detail
+    )
+    session.add(event)
+    session.info[_EVENTS_KEY].append(event)
+    return event

@@ -1,0 +1,88 @@
+"""Claiming due stories with leases, so any number of workers share one database.
+
+A claim is one atomic ``UPDATE … RETURNING``: on PostgreSQL the candidate rows are picked
+with ``FOR UPDATE SKIP LOCKED`` so concurrent workers never wait on, or double-claim, a
+row; SQLite has a single writer, and its IMMEDIATE transactions serialise claims. A worker
+that dies keeps its leases only until ``lease_expires_at``; then any worker may claim them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from tracker.pipeline.check import STATE_COLUMNS, StoryState, state_from_row
+from tracker.store.models import Story, StoryStatus
+
+
+def _lease_free(now: datetime):
+    return or_(Story.lease_expires_at.is_(None), Story.lease_expires_at <= now)
+
+
+def claim_due(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[StoryState]:
+    """Lease up to ``limit`` active stories whose ``next_check_at`` has come, oldest first.
+
+    Returns what the checks need to know, so no second read is needed before fetching.
+    """
+    candidates = (
+        select(Story.id)
+        .where(
+            Story.status == StoryStatus.ACTIVE,
+            Story.next_check_at <= now,
+            _lease_free(now),
+        )
+        .order_by(Story.next_check_at)
+        .limit(limit)
+    )
+    return _claim(session, candidates, worker=worker, now=now, lease=lease)
+
+
+def claim_ids(
+    session: Session,
+    story_ids: Sequence[int],
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+) -> list[StoryState]:
+    """Lease the given stories now, due or not (a one-shot ``tracker check``).
+
+    Stories leased by another worker (a running daemon) are skipped: it is checking them.
+    """
+    if not story_ids:
+        return []
+    candidates = select(Story.id).where(Story.id.in_(list(story_ids)), _lease_free(now))
+    return _claim(session, candidates, worker=worker, now=now, lease=lease)
+
+
+def _claim(
+    session: Session, candidates, *, worker: str, now: datetime, lease: timedelta
+) -> list[StoryState]:
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(Story)
+        .where(Story.id.in_(candidates.scalar_subquery()))
+        .values(lease_owner=worker, lease_expires_at=now + lease)
+        .returning(*STATE_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    return [state_from_row(row) for row in session.execute(statement)]
+
+
+def release(session: Session, story_ids: Sequence[int], *, worker: str) -> int:
+    """Give back leases this worker holds (shutdown with checks not started)."""
+    if not story_ids:
+        return 0
+    result = session.execute(
+        update(Story)
+        .where(and_(Story.id.in_(list(story_ids)), Story.lease_owner == worker))
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,392 @@
+"""The check engine: one pool, one politeness policy, one conditional-GET path for everyone.
+
+Both the daemon and ``tracker check`` hand story ids to :class:`CheckEngine`. Fetching
+runs on a bounded thread pool behind per-host throttling and robots.txt; extraction is
+CPU-bound, so it runs on a process pool (the GIL would otherwise cap a 2-core machine at
+one core of trafilatura); the database write is one short transaction per check.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from tracker.config import Settings
+from tracker.core.cadence import CadencePolicy
+from tracker.core.extract import Article
+from tracker.net.fetch import Fetcher, FetchOptions, FetchResult, Outcome, not_fetched
+from tracker.net.politeness import HostThrottle, RobotsCache
+from tracker.pipeline import claims
+from tracker.pipeline.check import (
+    ANALYSIS_VERSION,
+    Analysis,
+    CheckReport,
+    StoryState,
+    analyse,
+    compare,
+    latest_version,
+    lock_stories,
+    prepare_capture,
+    record,
+    version_as_article,
+)
+from tracker.store.captures import capture_html
+from tracker.store.db import Database
+from tracker.store.models import Capture, Check, CheckOutcome, Story
+from tracker.store.writer import GroupWriter
+
+log = logging.getLogger("tracker.engine")
+
+Clock = Callable[[], datetime]
+
+# A robots.txt Crawl-delay above this is capped: one request a minute is polite enough.
+MAX_CRAWL_DELAY = 60.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def fetch_options(settings: Settings) -> FetchOptions:
+    return FetchOptions(
+        user_agent=settings.user_agent,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        deadline=settings.fetch_deadline,
+        max_redirects=settings.max_redirects,
+        max_bytes=settings.max_body_bytes,
+        allow_private_networks=settings.allow_private_networks,
+        proxy=settings.proxy_url.get_secret_value() if settings.proxy_url else None,
+    )
+
+
+def _preload() -> None:
+    # Runs once in each extraction process: import the heavy modules before work arrives.
+    import tracker.pipeline.check  # noqa: F401
+
+    # Ctrl-C in a terminal reaches the whole process group. Shutting down is the parent's
+    # job (it finishes in-flight checks); a worker dying of KeyboardInterrupt would print a
+    # traceback per process and break the pool under those checks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class CheckEngine:
+    """Runs checks of stories; thread-safe; reuse one per process."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        clock: Clock = utcnow,
+        fetcher: Fetcher | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self.clock = clock
+        self.policy = CadencePolicy.from_settings(settings)
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self.fetcher = fetcher or Fetcher(fetch_options(settings))
+        self.throttle = HostThrottle(
+            per_host=settings.per_host_concurrency,
+            min_delay=settings.per_host_min_delay,
+            global_limit=settings.global_concurrency,
+        )
+        self.robots = RobotsCache(
+            self.fetcher, settings.user_agent, ttl=settings.robots_cache_seconds
+        )
+        self._threads = ThreadPoolExecutor(
+            max_workers=settings.global_concurrency, thread_name_prefix="check"
+        )
+        processes = settings.extract_processes
+        self._process_count = (os.cpu_count() or 1) if processes < 0 else processes
+        self._processes: ProcessPoolExecutor | None = None
+        self._process_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._writer: GroupWriter[CheckReport] = GroupWriter(
+            db, prepare=lambda session, ids: lock_stories(session, ids)
+        )
+
+    # -- public -----------------------------------------------------------------------
+
+    def submit(self, state: StoryState) -> Future[CheckReport]:
+        """Check one story, already leased by this worker, on the thread pool."""
+        return self._threads.submit(self.check_claimed, state)
+
+    def check_now(
+        self,
+        story_ids: Iterable[int],
+        *,
+        on_report: Callable[[CheckReport], None] | None = None,
+    ) -> list[CheckReport]:
+        """Lease and check the given stories now, due or not (``tracker check``)."""
+        ids = list(story_ids)
+        with self.db.session() as session:
+            claimed = claims.claim_ids(
+                session, ids, worker=self.worker_id, now=self.clock(), lease=self.lease
+            )
+        skipped = set(ids) - {state.id for state in claimed}
+        urls: dict[int, str] = {}
+        if skipped:
+            with self.db.read_session() as session:
+                urls = dict(
+                    session.execute(select(Story.id, Story.url).where(Story.id.in_(skipped))).all()
+                )
+        reports = [
+            CheckReport(i, urls[i], CheckOutcome.SKIPPED, error="being checked by another worker")
+            if i in urls
+            # Not there to claim at all: removed after the caller looked it up.
+            else CheckReport(i, "", CheckOutcome.ERROR, error="story was removed")
+            for i in sorted(skipped)
+        ]
+        for report in reports:
+            if on_report:
+                on_report(report)
+        submitted: list[tuple[StoryState, Future[CheckReport]]] = []
+        try:
+            for state in claimed:
+                submitted.append((state, self.submit(state)))
+            for state, future in submitted:
+                try:
+                    report = future.result()
+                except CancelledError:  # close() came first: the story goes back unchecked
+                    report = self._skip(state, "not checked: shutting down")
+                reports.append(report)
+                if on_report:
+                    on_report(report)
+        except BaseException:
+            # Interrupted (Ctrl-C in tracker check): the checks not started yet never will
+            # be; their stories go back now rather than stay leased until the lease runs out.
+            started = {state.id for state, future in submitted if not future.cancel()}
+            self._release([state.id for state in claimed if state.id not in started])
+            raise
+        return reports
+
+    def _release(self, story_ids: list[int]) -> None:
+        if not story_ids:
+            return
+        try:
+            with self.db.session() as session:
+                claims.release(session, story_ids, worker=self.worker_id)
+        except Exception as exc:  # noqa: BLE001 -- already failing; the leases will expire
+            log.error("could not hand back the leases of stories %s: %s", story_ids, exc)
+
+    def check_claimed(self, state: StoryState) -> CheckReport:
+        """The whole check of one leased story. Never raises: failures become recorded checks."""
+        started_at = self.clock()
+        try:
+            return self._check(state, started_at)
+        except Exception as exc:  # noqa: BLE001 -- a bug must cost one check, not the daemon
+            log.error("check of story %s failed: %s\n%s", state.id, exc, traceback.format_exc())
+            return self._record_internal_error(state.id, started_at, exc)
+
+    @property
+    def closing(self) -> bool:
+        """close() has begun: queued checks give their stories back unchecked."""
+        return self._closing.is_set()
+
+    def close(self) -> None:
+        # Checks queued for a per-host slot are already running: tell them not to fetch.
+        self._closing.set()
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        self._writer.close()
+        with self._process_lock:
+            if self._processes is not None:
+                self._processes.shutdown(wait=True, cancel_futures=True)
+                self._processes = None
+        self.fetcher.close()
+
+    def __enter__(self) -> CheckEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the pipeline -----------------------------------------------------------------
+
+    def _check(self, state: StoryState, started_at: datetime) -> CheckReport:
+        story_id = state.id
+        respect_robots = (
+            self.settings.respect_robots_txt
+            if state.respect_robots_txt is None
+            else state.respect_robots_txt
+        )
+        if respect_robots:
+            decision = self.robots.decide(state.url)
+            if not decision.allowed:
+                fetched = not_fetched(state.url, error=decision.reason, error_kind="robots")
+                return self._record(story_id, fetched, None, None, started_at, state, blocked=True)
+            crawl_delay = self.robots.crawl_delay(state.url)
+            if crawl_delay:
+                # Honour Crawl-delay when it asks for more than our default, within reason.
+                delay = min(max(crawl_delay, self.settings.per_host_min_delay), MAX_CRAWL_DELAY)
+                self.throttle.set_delay(state.url, delay)
+
+        with self.throttle.slot(state.url):
+            if self._closing.is_set():
+                return self._skip(state, "not checked: shutting down")
+            fetched = self.fetcher.fetch(
+                state.url, etag=state.etag, last_modified=state.last_modified
+            )
+
+        analysis = comparison = capture = None
+        if fetched.outcome is Outcome.OK and fetched.text is not None:
+            analysis = self._analyse(
+                fetched.text, fetched.final_url or state.url, state.selector, state.ignore_patterns
+            )
+            if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
+                previous_article = self._previous_article(state)
+                assert analysis.article is not None
+                comparison = compare(previous_article, analysis.article)
+                if fetched.body is not None:
+                    capture = prepare_capture(fetched.body)
+        return self._record(
+            story_id, fetched, analysis, comparison, started_at, state, capture=capture
+        )
+
+    def _previous_article(self, state: StoryState) -> Article | None:
+        """The article to compare a changed page with: the latest version as stored or, when
+        the story was last analysed by older rules (an upgrade), its capture re-read by the
+        current rules, so that what the new rules read differently is not taken for an edit."""
+        with self.db.read_session() as session:
+            previous = latest_version(session, state.id)
+            if previous is None:
+                return None
+            stored = version_as_article(previous)
+            if state.analysis_version == ANALYSIS_VERSION or previous.capture_sha256 is None:
+                return stored
+            capture = session.get(Capture, previous.capture_sha256)
+            # Pruned; or larger than a page may be now (a WARC import, a lowered cap).
+            if capture is None or capture.size > self.fetcher.options.max_bytes:
+                return stored
+        try:
+            html = capture_html(capture)
+            reread = self._analyse(html, capture.url, state.selector, state.ignore_patterns)
+        except Exception as exc:  # noqa: BLE001 -- an unreadable old capture is no reason
+            # to fail this check, and every later one: no version would ever be stored again.
+            log.warning(
+                "story %s: previous capture not re-read (%s: %s); compared as stored",
+                state.id,
+                type(exc).__name__,
+                exc,
+            )
+            return stored
+        if reread.empty or reread.article is None:
+            return stored
+        return replace(reread.article, blocks=(), lang=None)
+
+    def _skip(self, state: StoryState, reason: str) -> CheckReport:
+        """Give the story back unchecked (the next worker need not wait for the lease)."""
+        with self.db.session() as session:
+            claims.release(session, [state.id], worker=self.worker_id)
+        return CheckReport(state.id, state.url, CheckOutcome.SKIPPED, error=reason)
+
+    def _record(
+        self,
+        story_id: int,
+        fetched: FetchResult,
+        analysis: Analysis | None,
+        comparison,
+        started_at: datetime,
+        state,
+        *,
+        capture=None,
+        blocked: bool = False,
+    ) -> CheckReport:
+        return self._writer.write(
+            lambda session: record(
+                session,
+                story_id,
+                fetched,
+                analysis,
+                comparison,
+                policy=self.policy,
+                now=self.clock(),
+                started_at=started_at,
+                worker=self.worker_id,
+                compared_against=state.last_fingerprint,
+                capture=capture,
+                robots_blocked=blocked,
+            ),
+            key=story_id,
+        )
+
+    def _analyse(
+        self, html: str, url: str, selector: str | None, ignore_patterns: tuple[str, ...]
+    ) -> Analysis:
+        pool = self._pool()
+        if pool is None:
+            return analyse(html, url, selector, ignore_patterns)
+        try:
+            return pool.submit(analyse, html, url, selector, ignore_patterns).result()
+        except BrokenProcessPool:
+            # A worker process died (out of memory on a hostile page, killed): start afresh
+            # and extract this page here rather than lose the check.
+            log.warning("extraction process pool broke; restarting it")
+            with self._process_lock:
+                self._processes = None
+            return analyse(html, url, selector, ignore_patterns)
+
+    def _pool(self) -> ProcessPoolExecutor | None:
+        if self._process_count <= 0:
+            return None
+        with self._process_lock:
+            if self._processes is None:
+                # forkserver: forking a process that runs threads can copy held locks.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["tracker.pipeline.check"])
+                self._processes = ProcessPoolExecutor(
+                    max_workers=self._process_count, mp_context=context, initializer=_preload
+                )
+            return self._processes
+
+    def _record_internal_error(
+        self, story_id: int, started_at: datetime, exc: Exception
+    ) -> CheckReport:
+        message = f"internal error: {type(exc).__name__}: {exc}"[:2000]
+        now = self.clock()
+        try:
+            with self.db.session() as session:
+                story = session.get(Story, story_id)
+                if story is not None:
+                    session.add(
+                        Check(
+                            story_id=story_id,
+                            started_at=started_at,
+                            duration_ms=int((now - started_at).total_seconds() * 1000),
+                            outcome=CheckOutcome.ERROR,
+                            error_kind="internal",
+                            error=message,
+                            worker=self.worker_id,
+                        )
+                    )
+                    story.last_error = message
+                    story.consecutive_failures += 1
+                    story.next_check_at = now + self.policy.error_backoff(
+                        story.consecutive_failures
+                    )
+                    if story.lease_owner == self.worker_id:
+                        story.lease_owner = None
+                        story.lease_expires_at = None
+        except Exception as db_exc:  # noqa: BLE001 -- the database itself may be the problem
+            log.error("could not record the failed check of story %s: %s", story_id, db_exc)
+        return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)

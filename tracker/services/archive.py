@@ -1,0 +1,599 @@
+"""What we keep is evidence: it leaves the tool in formats archivists use, and can be re-read.
+
+- :func:`export_json` / :func:`import_json`: stories, versions, checks, events and feeds as
+  one JSON document (``format: "tracker-export"``); raw captures are not in it (see WARC).
+- :func:`export_warc`: WARC 1.1 (warcio) of the raw captures behind the versions: for each
+  capture a ``response`` record, the ``request`` record that produced it (rebuilt from the
+  URL and our User-Agent: the real request was not kept), and for each version a
+  ``metadata`` record pointing at its response. Captures are stored decoded, so the HTTP
+  headers are made to match the stored body: ``Content-Encoding``, ``Transfer-Encoding``
+  and ``Content-Length`` are renamed ``X-Archive-Orig-…`` and a true ``Content-Length`` is
+  added (the convention pywb and warcprox use).
+- :func:`reextract_story`: rebuild a story's versions from its stored captures through the
+  same pure functions as a live check (``check.analyse`` and ``check.compare``), in one
+  transaction; running it twice changes nothing the second time.
+- :func:`prune_captures` and :func:`vacuum`: retention and reclaiming space.
+"""
+
+from __future__ import annotations
+
+import http
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import IO, Any, BinaryIO
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, select, text
+from sqlalchemy.orm import Session
+
+from tracker import __version__
+from tracker.core.extract import Article
+from tracker.core.normalize import fingerprint
+from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
+from tracker.store.captures import capture_html, decompress
+from tracker.store.db import Database
+from tracker.store.feed_models import Feed
+from tracker.store.models import Capture, Check, Event, Story, StoryStatus, StoryTag, Version
+
+FORMAT = "tracker-export"
+FORMAT_VERSION = 1
+# Headers that describe the bytes on the wire, not the decoded body we kept.
+WIRE_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
+STORY_FIELDS = (
+    "url",
+    "canonical_url",
+    "title",
+    "status",
+    "added_at",
+    "first_seen_at",
+    "last_checked_at",
+    "last_changed_at",
+    "last_substantive_at",
+    "developing",
+    "promise_text",
+    "promised_at",
+    "promise_state",
+    "selector",
+    "ignore_patterns",
+    "fixed_interval_seconds",
+    "min_interval_seconds",
+    "max_interval_seconds",
+    "respect_robots_txt",
+)
+VERSION_FIELDS = (
+    "seq",
+    "captured_at",
+    "fingerprint",
+    "title",
+    "headlines",
+    "byline",
+    "published",
+    "modified",
+    "canonical_url",
+    "text",
+    "kinds",
+    "summary",
+    "words_added",
+    "words_removed",
+    "chars_added",
+    "chars_removed",
+    "diff_coarse",
+    "capture_sha256",
+)
+CHECK_FIELDS = (
+    "started_at",
+    "duration_ms",
+    "outcome",
+    "http_status",
+    "error_kind",
+    "error",
+    "bytes",
+    "capture_sha256",
+    "worker",
+)
+EVENT_FIELDS = ("kind", "created_at", "detail")
+FEED_FIELDS = ("url", "title", "tags", "include_pattern", "exclude_pattern", "interval_seconds")
+
+
+class ArchiveError(Exception):
+    """A user-facing problem with an import or export; the message is shown as is."""
+
+
+def _value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _row(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
+    return {name: _value(getattr(obj, name)) for name in fields}
+
+
+def _stories(session: Session, story_ids: Sequence[int] | None) -> Iterator[Story]:
+    # Ids first, then one story at a time: callers expunge as they go to keep memory flat.
+    query: Select[tuple[int]] = select(Story.id).order_by(Story.id)
+    if story_ids is not None:
+        query = query.where(Story.id.in_(story_ids))
+    for story_id in list(session.scalars(query)):
+        story = session.get(Story, story_id)
+        if story is not None:
+            yield story
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+def export_json(
+    session: Session, out: IO[str], *, story_ids: Sequence[int] | None = None, now: datetime
+) -> int:
+    """Write the export document to ``out`` story by story; return the number of stories."""
+    out.write(
+        "{"
+        f'"format": "{FORMAT}", "format_version": {FORMAT_VERSION}, '
+        f'"tracker_version": {json.dumps(__version__)}, "exported_at": "{now.isoformat()}",\n'
+    )
+    feeds = [] if story_ids is not None else list(session.scalars(select(Feed).order_by(Feed.id)))
+    out.write('"feeds": ' + json.dumps([_row(f, FEED_FIELDS) for f in feeds]) + ',\n"stories": [')
+    count = 0
+    for story in _stories(session, story_ids):
+        data = _row(story, STORY_FIELDS)
+        data["tags"] = story.tag_names
+        versions = list(
+            session.scalars(
+                select(Version).where(Version.story_id == story.id).order_by(Version.seq)
+            )
+        )
+        data["versions"] = [_row(v, VERSION_FIELDS) for v in versions]
+        seq_of = {v.id: v.seq for v in versions}
+        data["checks"] = [
+            {**_row(c, CHECK_FIELDS), "version_seq": seq_of.get(c.version_id)}
+            for c in session.scalars(
+                select(Check).where(Check.story_id == story.id).order_by(Check.started_at, Check.id)
+            )
+        ]
+        data["events"] = [
+            {**_row(e, EVENT_FIELDS), "version_seq": seq_of.get(e.version_id)}
+            for e in session.scalars(
+                select(Event).where(Event.story_id == story.id).order_by(Event.created_at, Event.id)
+            )
+        ]
+        out.write(("\n" if count == 0 else ",\n") + json.dumps(data, ensure_ascii=False))
+        count += 1
+        session.expunge_all()  # keep memory flat on big exports
+    out.write("\n]}\n")
+    return count
+
+
+@dataclass
+class ImportReport:
+    stories_added: int = 0
+    versions_added: int = 0
+    feeds_added: int = 0
+    skipped: list[str] = field(default_factory=list)  # "url: reason"
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+_TIME_FIELDS = {
+    "added_at",
+    "first_seen_at",
+    "last_checked_at",
+    "last_changed_at",
+    "last_substantive_at",
+    "promised_at",
+    "captured_at",
+    "started_at",
+    "created_at",
+}
+
+
+def _fields(data: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {
+        name: _parse_time(data.get(name)) if name in _TIME_FIELDS else data.get(name)
+        for name in names
+        if name in data
+    }
+
+
+def import_json(session: Session, document: dict[str, Any], *, now: datetime) -> ImportReport:
+    """Load a :func:`export_json` document. Stories already tracked with versions are skipped
+    (their history here wins); new stories get their versions, checks and events."""
+    from tracker.services.feeds import add_feed
+
+    if document.get("format") != FORMAT:
+        raise ArchiveError('not a tracker export (no "format": "tracker-export")')
+    if int(document.get("format_version", 0)) > FORMAT_VERSION:
+        raise ArchiveError(f"export format {document['format_version']} is newer than this tracker")
+    report = ImportReport()
+    for feed_data in document.get("feeds", []):
+        feed, created = add_feed(session, feed_data["url"], now=now, tags=feed_data.get("tags", []))
+        feed.include_pattern = feed_data.get("include_pattern")
+        feed.exclude_pattern = feed_data.get("exclude_pattern")
+        feed.interval_seconds = feed_data.get("interval_seconds")
+        report.feeds_added += int(created)
+    known_captures: set[str] = set()
+    for data in document.get("stories", []):
+        url = data["url"]
+        story = session.scalar(select(Story).where(Story.url == url))
+        if story is not None and story.version_count:
+            report.skipped.append(f"{url}: already tracked with versions")
+            continue
+        if story is None:
+            story = Story(url=url, consecutive_failures=0, consecutive_gone=0, version_count=0)
+            session.add(story)
+            report.stories_added += 1
+        for name, value in _fields(data, STORY_FIELDS).items():
+            setattr(story, name, value)
+        story.ignore_patterns = story.ignore_patterns or []
+        story.added_at = story.added_at or now
+        story.first_seen_at = story.first_seen_at or story.added_at
+        story.next_check_at = now if story.status == StoryStatus.ACTIVE else None
+        existing_tags = {t.tag for t in story.tags}
+        story.tags.extend(StoryTag(tag=t) for t in data.get("tags", []) if t not in existing_tags)
+        session.flush()
+        ids: dict[int, int] = {}
+        versions = sorted(data.get("versions", []), key=lambda v: v["seq"])
+        for version_data in versions:
+            values = _fields(version_data, VERSION_FIELDS)
+            sha = values.get("capture_sha256")
+            if sha and sha not in known_captures:
+                if session.get(Capture, sha) is None:
+                    values["capture_sha256"] = None  # the raw page did not come along
+                else:
+                    known_captures.add(sha)
+            version = Version(story_id=story.id, **values)
+            session.add(version)
+            session.flush()
+            ids[version.seq] = version.id
+            report.versions_added += 1
+        if versions:
+            last = versions[-1]
+            story.version_count = last["seq"]
+            story.last_fingerprint = last["fingerprint"]
+        for check_data in data.get("checks", []):
+            session.add(
+                Check(
+                    story_id=story.id,
+                    version_id=ids.get(check_data.get("version_seq")),
+                    **_fields(check_data, CHECK_FIELDS),
+                )
+            )
+        for event_data in data.get("events", []):
+            session.add(
+                Event(
+                    story_id=story.id,
+                    version_id=ids.get(event_data.get("version_seq")),
+                    **_fields(event_data, EVENT_FIELDS),
+                )
+            )
+        session.flush()
+    return report
+
+
+# -- WARC -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarcSummary:
+    responses: int
+    requests: int
+    metadata: int
+
+
+def warc_http_headers(status: int | None, headers: dict[str, str], body_length: int) -> Any:
+    """The response's status line and headers, made consistent with the decoded body."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    status = status or 200
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    pairs: list[tuple[str, str]] = []
+    for name, value in headers.items():
+        if name.lower() in WIRE_HEADERS:
+            pairs.append((f"X-Archive-Orig-{name}", value))
+        else:
+            pairs.append((name, value))
+    pairs.append(("Content-Length", str(body_length)))
+    return StatusAndHeaders(f"{status} {phrase}".strip(), pairs, protocol="HTTP/1.1")
+
+
+def warc_request_headers(url: str, user_agent: str) -> Any:
+    from warcio.statusandheaders import StatusAndHeaders
+
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return StatusAndHeaders(
+        f"GET {target} HTTP/1.1",
+        [
+            ("Host", parts.netloc),
+            ("User-Agent", user_agent),
+            ("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"),
+            ("Accept-Encoding", "gzip, deflate"),
+        ],
+        is_http_request=True,
+    )
+
+
+def _warc_date(value: datetime) -> str:
+    """WARC-Date: UTC, "Z", microseconds (warcio would write "+00:00Z" for an aware time)."""
+    from warcio.timeutils import datetime_to_iso_date
+
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return datetime_to_iso_date(value, use_micros=True)
+
+
+def export_warc(
+    session: Session,
+    out: BinaryIO,
+    *,
+    user_agent: str,
+    story_ids: Sequence[int] | None = None,
+    filename: str = "tracker.warc.gz",
+) -> WarcSummary:
+    """Write a gzipped WARC 1.1 file of the captures behind the versions of the stories."""
+    from warcio.warcwriter import WARCWriter
+
+    writer = WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+    writer.write_record(
+        writer.create_warcinfo_record(
+            filename,
+            {
+                "software": f"tracker/{__version__}",
+                "format": "WARC File Format 1.1",
+                "description": "Raw captures of tracked news stories. Bodies are stored decoded: "
+                "Content-Encoding, Transfer-Encoding and Content-Length of the original response "
+                "are kept as X-Archive-Orig-* headers.",
+            },
+        )
+    )
+    response_ids: dict[str, str] = {}
+    responses = requests = metadata = 0
+    for story in _stories(session, story_ids):
+        story_url = story.url
+        versions = session.execute(
+            select(Version, Capture)
+            .join(Capture, Capture.sha256 == Version.capture_sha256)
+            .where(Version.story_id == story.id)
+            .order_by(Version.seq)
+        ).all()
+        for version, capture in versions:
+            if capture.sha256 not in response_ids:
+                body = decompress(capture.body_zstd)
+                date = _warc_date(capture.first_captured_at)
+                response = writer.create_warc_record(
+                    capture.url,
+                    "response",
+                    payload=io.BytesIO(body),
+                    http_headers=warc_http_headers(capture.status, capture.headers, len(body)),
+                    warc_headers_dict={"WARC-Date": date},
+                )
+                record_id = response.rec_headers.get_header("WARC-Record-ID")
+                request = writer.create_warc_record(
+                    capture.url,
+                    "request",
+                    payload=io.BytesIO(b""),
+                    http_headers=warc_request_headers(capture.url, user_agent),
+                    warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
+                )
+                writer.write_record(response)
+                writer.write_record(request)
+                response_ids[capture.sha256] = record_id
+                responses += 1
+                requests += 1
+            about = {
+                "story_url": story_url,
+                "seq": version.seq,
+                "captured_at": version.captured_at.isoformat(),
+                "title": version.title,
+                "kinds": version.kinds,
+                "fingerprint": version.fingerprint,
+                "capture_sha256": capture.sha256,
+            }
+            writer.write_record(
+                writer.create_warc_record(
+                    story_url,
+                    "metadata",
+                    payload=io.BytesIO(json.dumps(about, ensure_ascii=False).encode()),
+                    warc_content_type="application/json",
+                    warc_headers_dict={
+                        "WARC-Date": _warc_date(version.captured_at),
+                        "WARC-Refers-To": response_ids[capture.sha256],
+                    },
+                )
+            )
+            metadata += 1
+        session.expunge_all()
+    return WarcSummary(responses, requests, metadata)
+
+
+# -- re-extraction ----------------------------------------------------------------------------
+
+
+@dataclass
+class ReextractReport:
+    story_id: int
+    url: str
+    versions_before: int
+    versions_after: int
+    changes: list[str] = field(default_factory=list)  # one line per version changed or merged
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+# What re-extraction recomputes: everything but a version's identity and its capture.
+_REBUILT_FIELDS = tuple(
+    name for name in VERSION_FIELDS if name not in ("seq", "captured_at", "capture_sha256")
+)
+
+
+def reextract_story(
+    session: Session, story_id: int, *, selector: str | None = None, apply: bool = True
+) -> ReextractReport:
+    """Rebuild one story's versions from its captures, in the caller's transaction.
+
+    Each version's capture is extracted again (with ``selector`` when given, which then
+    becomes the story's selector); a version whose capture was pruned keeps its stored
+    article. Consecutive versions that now extract to the same fingerprint are merged into
+    the first of them (a selector that ignores a sidebar makes its "changes" vanish); the
+    change kinds, summaries and stats are recomputed against the rebuilt previous version.
+    Version rows are updated in place so alerts, events and checks keep pointing at them.
+    If any capture yields no article, nothing is changed and ``error`` says why.
+    """
+    story = session.get(Story, story_id)
+    if story is None:
+        return ReextractReport(story_id, "", 0, 0, error="no such story")
+    if selector is not None:
+        from tracker.core.extract import validate_selector
+
+        if selector:
+            validate_selector(selector)
+        story.selector = selector or None
+    ignore = tuple(story.ignore_patterns or ())
+    versions = list(
+        session.scalars(select(Version).where(Version.story_id == story.id).order_by(Version.seq))
+    )
+    report = ReextractReport(story.id, story.url, len(versions), len(versions))
+    rebuilt: list[tuple[Version, Article, str, list[Version]]] = []
+    for version in versions:
+        capture = session.get(Capture, version.capture_sha256) if version.capture_sha256 else None
+        if capture is None:
+            article = _stored_article(version)
+            print_ = fingerprint(article, ignore_patterns=ignore)
+        else:
+            analysis = analyse(capture_html(capture), capture.url, story.selector, ignore)
+            if analysis.empty or analysis.fingerprint is None or analysis.article is None:
+                report.error = f"version {version.seq}: no article text found in its capture"
+                return report
+            article, print_ = analysis.article, analysis.fingerprint
+        if rebuilt and rebuilt[-1][2] == print_:
+            rebuilt[-1][3].append(version)
+        else:
+            rebuilt.append((version, article, print_, []))
+
+    plans: list[tuple[Version, dict[str, Any]]] = []
+    previous: Article | None = None
+    for version, article, print_, merged in rebuilt:
+        comparison = compare(previous, article)
+        values = {
+            "fingerprint": print_,
+            "title": article.title,
+            "headlines": list(article.headlines),
+            "byline": article.byline,
+            "published": article.published,
+            "modified": article.modified,
+            "canonical_url": article.canonical_url,
+            "text": article.text,
+            "kinds": sorted(comparison.kinds),
+            "summary": comparison.summary,
+            "words_added": comparison.stats.words_added,
+            "words_removed": comparison.stats.words_removed,
+            "chars_added": comparison.stats.chars_added,
+            "chars_removed": comparison.stats.chars_removed,
+            "diff_coarse": comparison.coarse,
+        }
+        changed = [name for name in _REBUILT_FIELDS if getattr(version, name) != values[name]]
+        new_seq = len(plans) + 1
+        if changed or version.seq != new_seq:
+            what = ", ".join(changed) if changed else "renumbered"
+            report.changes.append(f"v{version.seq} → v{new_seq}: {what}")
+        for gone in merged:
+            report.changes.append(f"v{gone.seq}: same as v{version.seq} now; merged into it")
+        plans.append((version, values))
+        # Compare the next one against this one as stored, exactly as a live check would.
+        previous = replace(article, blocks=(), lang=None)
+    report.versions_after = len(plans)
+    if not report.changes or not apply:
+        return report
+
+    for _, _, _, merged in rebuilt:
+        for gone in merged:
+            session.delete(gone)
+    session.flush()
+    for new_seq, (version, values) in enumerate(plans, start=1):
+        for name, value in values.items():
+            setattr(version, name, value)
+        version.seq = new_seq
+        session.flush()  # one at a time: seqs only move down, so (story, seq) stays unique
+    last_version, last_values = plans[-1] if plans else (None, {})
+    story.version_count = len(plans)
+    story.last_fingerprint = last_values.get("fingerprint")
+    story.analysis_version = ANALYSIS_VERSION  # every version was just re-read by these rules
+    if last_version is not None:
+        story.last_changed_at = last_version.captured_at
+        story.title = last_values["title"] or story.title
+        story.canonical_url = last_values["canonical_url"] or story.canonical_url
+    session.flush()
+    return report
+
+
+def _stored_article(version: Version) -> Article:
+    from tracker.pipeline.check import version_as_article
+
+    return version_as_article(version)
+
+
+def reextract(
+    db: Database, story_ids: Iterable[int], *, selector: str | None = None, apply: bool = True
+) -> list[ReextractReport]:
+    """Re-extract stories, one transaction each (a failure leaves that story as it was)."""
+    reports = []
+    for story_id in story_ids:
+        with db.session() as session:
+            report = reextract_story(session, story_id, selector=selector, apply=apply)
+            if report.error or not apply:  # a dry run keeps even the selector unchanged
+                session.rollback()
+        reports.append(report)
+    return reports
+
+
+# -- retention --------------------------------------------------------------------------------
+
+
+def database_size(db: Database) -> int:
+    """Bytes the database occupies (SQLite: the file's pages; PostgreSQL: our tables)."""
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            pages = connection.exec_driver_sql("PRAGMA page_count").scalar() or 0
+            size = connection.exec_driver_sql("PRAGMA page_size").scalar() or 0
+            return int(pages) * int(size)
+        return int(
+            connection.execute(
+                text(
+                    "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'r' AND n.nspname = current_schema()"
+                )
+            ).scalar()
+            or 0
+        )
+
+
+def vacuum(db: Database) -> tuple[int, int]:
+    """Reclaim free space (SQLite VACUUM; PostgreSQL VACUUM ANALYZE); return bytes before, after."""
+    before = database_size(db)
+    if db.is_sqlite:
+        raw = db.engine.raw_connection()
+        try:
+            # Outside any transaction (VACUUM refuses to run inside one).
+            raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+    else:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    return before, database_size(db)
+
+
+def story_ids_for(session: Session, refs: Sequence[str]) -> list[int]:
+    from tracker.services.stories import find_story
+
+    return [find_story(session, ref).id for ref in refs]

@@ -1,0 +1,296 @@
+"""The daemon: APScheduler runs the periodic duties; the per-story schedule is in the database.
+
+Duties:
+
+- **dispatch** (every ``dispatch_interval``): claim due stories with leases and hand them
+  to the :class:`~tracker.pipeline.engine.CheckEngine`; while due work remains and the pool has
+  room, keep claiming, so a backlog drains at full speed rather than one batch a tick;
+- **housekeeping**: overdue promises, retiring stale stories, pruning old check rows;
+- **summary**: one log line (checked, changed, errors, queue lag).
+
+APScheduler 3.x job stores must not be shared between processes, so no per-story jobs
+live there: ``stories.next_check_at`` is the schedule, and leases let many workers share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, or_, select
+
+from tracker.config import Settings
+from tracker.pipeline import claims
+from tracker.pipeline.check import CheckReport, StoryState
+from tracker.pipeline.engine import CheckEngine, utcnow
+from tracker.pipeline.housekeeping import run_housekeeping
+from tracker.pipeline.outbox import DeliveryRunner
+from tracker.store.db import Database
+from tracker.store.models import CheckOutcome, Story, StoryStatus
+
+log = logging.getLogger("tracker.daemon")
+check_log = logging.getLogger("tracker.check")
+
+
+class Daemon:
+    """Checks every active story when it is due, until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        engine: CheckEngine | None = None,
+        on_report: Callable[[CheckReport], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.engine = engine or CheckEngine(db, settings, worker_id=worker_id, clock=clock)
+        self.worker_id = self.engine.worker_id
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        # Enough queued work that threads never idle between ticks, little enough that a
+        # shutdown has few leases to hand back.
+        self.max_in_flight = settings.global_concurrency * 2
+        self.stats: Counter[str] = Counter()
+        self._in_flight: dict[int, Future[CheckReport]] = {}
+        self._lock = threading.Lock()
+        self._slot_freed = threading.Condition(self._lock)
+        self.stopping = threading.Event()
+        self.stopped = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+        self._last_tick_at: datetime | None = None
+        self._on_report = on_report
+        self.deliveries: DeliveryRunner | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        add = self.scheduler.add_job
+        common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+        add(
+            self.dispatch_tick,
+            "interval",
+            seconds=self.settings.dispatch_interval,
+            id="dispatch",
+            next_run_time=datetime.now(UTC),
+            **common,
+        )
+        add(
+            self.housekeeping,
+            "interval",
+            seconds=self.settings.housekeeping_interval,
+            id="housekeeping",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            **common,
+        )
+        add(
+            self.log_summary,
+            "interval",
+            seconds=self.settings.summary_interval,
+            id="summary",
+            **common,
+        )
+        # Alerts: the settings file's channels into the table, then send what is due.
+        self.deliveries = DeliveryRunner(
+            self.db, self.settings, worker=self.worker_id, clock=self.clock, stopping=self.stopping
+        )
+        self.deliveries.sync_channels()
+        add(
+            self.deliveries.tick,
+            "interval",
+            seconds=self.settings.delivery_interval,
+            id="deliveries",
+            **common,
+        )
+        # Discovery: poll due feeds and sitemaps, merge duplicate stories, prune old captures.
+        from tracker.services.feeds import DISCOVERY_TICK_SECONDS, discovery_job
+
+        feeds_job = discovery_job(
+            self.db,
+            self.settings,
+            fetcher=self.engine.fetcher,
+            robots=self.engine.robots,
+            clock=self.clock,
+        )
+        add(feeds_job, "interval", seconds=DISCOVERY_TICK_SECONDS, id="feeds", **common)
+        self.scheduler.start()
+        log.info(
+            "worker %s started: database %s, up to %d checks at once",
+            self.worker_id,
+            self.db.engine.url.render_as_string(hide_password=True),
+            self.settings.global_concurrency,
+        )
+
+    def stop(self, grace: float = 30.0) -> None:
+        """Stop claiming, let in-flight checks finish (up to ``grace`` s), hand back the rest."""
+        if self.stopped.is_set():
+            return
+        self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        with self._lock:
+            pending = dict(self._in_flight)
+        not_started = [story_id for story_id, f in pending.items() if f.cancel()]
+        if not_started:
+            with self.db.session() as session:
+                claims.release(session, not_started, worker=self.worker_id)
+        running = [f for story_id, f in pending.items() if story_id not in not_started]
+        if running:
+            log.info("waiting up to %.0f s for %d running checks", grace, len(running))
+            for future in running:
+                future.exception(timeout=max(0.1, grace))
+        self.engine.close()
+        if self.deliveries is not None:
+            self.deliveries.close()
+        self.log_summary()
+        log.info("worker %s stopped", self.worker_id)
+        self.stopped.set()
+
+    # -- duties ------------------------------------------------------------------------
+
+    def dispatch_tick(self) -> int:
+        """Claim and start due checks while there is room; returns how many were started."""
+        self._last_tick_at = self.clock()
+        started = 0
+        while not self.stopping.is_set():
+            with self._lock:
+                room = self.max_in_flight - len(self._in_flight)
+                if room <= 0:
+                    self._slot_freed.wait(timeout=0.5)
+                    continue
+            wanted = min(room, self.settings.dispatch_batch)
+            try:
+                with self.db.session() as session:
+                    claimed = claims.claim_due(
+                        session,
+                        worker=self.worker_id,
+                        now=self.clock(),
+                        lease=self.lease,
+                        limit=wanted,
+                    )
+            except Exception as exc:  # noqa: BLE001 -- database down: try again next tick
+                log.error("could not claim due stories: %s", exc)
+                return started
+            for state in claimed:
+                self._start(state)
+            started += len(claimed)
+            if len(claimed) < wanted:
+                break
+        return started
+
+    def _start(self, state: StoryState) -> None:
+        with self._lock:
+            future = self.engine.submit(state)
+            self._in_flight[state.id] = future
+        future.add_done_callback(lambda f, sid=state.id: self._finished(sid, f))
+
+    def _finished(self, story_id: int, future: Future[CheckReport]) -> None:
+        with self._lock:
+            self._in_flight.pop(story_id, None)
+            self._slot_freed.notify_all()
+        if future.cancelled():
+            return
+        report = future.result()
+        self.stats["checked"] += 1
+        self.stats[str(report.outcome)] += 1
+        log_check(report)
+        if self._on_report is not None:
+            self._on_report(report)
+
+    def housekeeping(self) -> None:
+        try:
+            with self.db.session() as session:
+                report = run_housekeeping(
+                    session,
+                    self.engine.policy,
+                    self.clock(),
+                    check_retention=timedelta(days=self.settings.check_retention_days),
+                )
+        except Exception as exc:  # noqa: BLE001 -- database down: next run will catch up
+            log.error("housekeeping failed: %s", exc)
+            return
+        if any((report.promises_overdue, report.stories_retired, report.checks_pruned)):
+            log.info(
+                "housekeeping: %d promises overdue, %d stories retired, %d old checks pruned",
+                report.promises_overdue,
+                report.stories_retired,
+                report.checks_pruned,
+            )
+
+    def queue_lag(self) -> float:
+        """Seconds the most overdue unclaimed story has been waiting (0 when none)."""
+        now = self.clock()
+        with self.db.session() as session:
+            oldest = session.scalar(
+                select(func.min(Story.next_check_at)).where(
+                    Story.status == StoryStatus.ACTIVE,
+                    Story.next_check_at <= now,
+                    or_(Story.lease_expires_at.is_(None), Story.lease_expires_at <= now),
+                )
+            )
+        return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+
+    def log_summary(self) -> None:
+        try:
+            lag = self.queue_lag()
+        except Exception:  # noqa: BLE001 -- a summary must not fail the daemon
+            lag = float("nan")
+        stats = self.stats
+        errors = sum(stats[o] for o in (CheckOutcome.ERROR, CheckOutcome.EMPTY, "blocked"))
+        log.info(
+            "summary: %d checked, %d changed, %d unchanged, %d not modified, %d errors; "
+            "queue lag %.1f s",
+            stats["checked"],
+            stats[CheckOutcome.CHANGED],
+            stats[CheckOutcome.UNCHANGED],
+            stats[CheckOutcome.NOT_MODIFIED],
+            errors,
+            lag,
+            extra={"summary": {**stats, "queue_lag_seconds": lag}},
+        )
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._in_flight)
+
+
+def log_check(report: CheckReport) -> None:
+    """One line per check outcome."""
+    parts = [f"{report.outcome}", report.url or f"story {report.story_id}"]
+    if report.version_seq:
+        parts.append(f"v{report.version_seq}: {report.summary}")
+    if report.error:
+        parts.append(f"({report.error})")
+    if report.events:
+        parts.append("events: " + ", ".join(report.events))
+    if report.next_check_at:
+        parts.append(f"next {report.schedule_reason}")
+    level = logging.WARNING if report.outcome == CheckOutcome.ERROR else logging.INFO
+    check_log.log(
+        level,
+        " ".join(parts),
+        extra={
+            "check": {
+                "story_id": report.story_id,
+                "url": report.url,
+                "outcome": str(report.outcome),
+                "http_status": report.http_status,
+                "version": report.version_seq,
+                "kinds": list(report.kinds),
+                "events": report.events,
+                "error": report.error,
+                "next_check_at": report.next_check_at.isoformat() if report.next_check_at else None,
+                "duration_ms": report.duration_ms,
+            }
+        },
+    )

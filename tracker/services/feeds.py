@@ -1,0 +1,485 @@
+"""Discovery, the I/O part: feeds and sitemaps polled on their own schedule; duplicate merging.
+
+Each feed is polled when due (``feeds.next_poll_at``) with a conditional GET; every entry it
+lists that passes the feed's include/exclude patterns becomes a story (tagged with the
+feed's tags, first seen when the feed says it was published). A feed is claimed by one
+atomic UPDATE before it is fetched, so several workers sharing a database never poll the
+same feed twice. Fetching and parsing happen outside any transaction; what a poll learnt
+is written in one short transaction.
+
+:func:`merge_canonical_duplicates` makes one article one story when two stories turn out to
+be the same page (a story's page declares ``<link rel=canonical>`` naming another story).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from tracker.config import Settings
+from tracker.core import discover
+from tracker.core.cadence import parse_duration
+from tracker.net.fetch import Fetcher, FetchResult, Outcome, not_fetched
+from tracker.net.politeness import RobotsCache
+from tracker.services.stories import StoryError, add_stories
+from tracker.store.db import Database
+from tracker.store.feed_models import Feed, FeedStory
+from tracker.store.models import Story, StoryStatus, StoryTag, Version
+
+log = logging.getLogger("tracker.feeds")
+
+# A sitemap index can list hundreds of sitemaps; news sites list the newest first.
+MAX_CHILD_SITEMAPS = 5
+# How long a claimed feed stays reserved for the worker polling it.
+POLL_LEASE = timedelta(minutes=5)
+MAX_BACKOFF_FACTOR = 16
+
+
+class FeedNotFound(StoryError):
+    pass
+
+
+@dataclass
+class PollReport:
+    """What one poll of one feed did."""
+
+    feed_id: int
+    url: str
+    outcome: str  # ok | not_modified | error | skipped (claimed by another worker)
+    http_status: int | None = None
+    kind: str | None = None
+    entries: int = 0
+    added: list[str] = field(default_factory=list)  # URLs of stories created
+    linked: int = 0  # entries newly listed by this feed (new stories or known ones)
+    rejected: list[str] = field(default_factory=list)  # "url: reason"
+    error: str | None = None
+
+
+# -- managing feeds -------------------------------------------------------------------------
+
+
+def add_feed(
+    session: Session,
+    url: str,
+    *,
+    now: datetime,
+    tags: Sequence[str] = (),
+    include: str | None = None,
+    exclude: str | None = None,
+    interval: str | None = None,
+) -> tuple[Feed, bool]:
+    """Add a feed (due at once) or update the tags/patterns of an existing one."""
+    from tracker.net import netguard
+
+    try:
+        url = discover.canonicalise_url(netguard.validate_url(url))
+        discover.compile_filter(include, exclude)
+        interval_seconds = int(parse_duration(interval).total_seconds()) if interval else None
+    except (netguard.BadURLError, ValueError) as exc:
+        raise StoryError(str(exc)) from exc
+    feed = session.scalar(select(Feed).where(Feed.url == url))
+    created = feed is None
+    if feed is None:
+        feed = Feed(
+            url=url,
+            tags=[],
+            added_at=now,
+            next_poll_at=now,
+            consecutive_failures=0,
+            stories_added=0,
+        )
+        session.add(feed)
+    feed.tags = sorted(set(feed.tags or ()) | {t for t in tags if t})
+    if include is not None:
+        feed.include_pattern = include or None
+    if exclude is not None:
+        feed.exclude_pattern = exclude or None
+    if interval_seconds is not None:
+        feed.interval_seconds = interval_seconds
+    session.flush()
+    return feed, created
+
+
+def find_feed(session: Session, ref: str | int) -> Feed:
+    feed: Feed | None = None
+    if isinstance(ref, int) or ref.isdigit():
+        feed = session.get(Feed, int(ref))
+    else:
+        feed = session.scalar(select(Feed).where(Feed.url == ref))
+        if feed is None:
+            feed = session.scalar(select(Feed).where(Feed.url == discover.canonicalise_url(ref)))
+    if feed is None:
+        raise FeedNotFound(f"no feed {ref!r} (see `tracker feed list`)")
+    return feed
+
+
+def list_feeds(session: Session) -> list[Feed]:
+    return list(session.scalars(select(Feed).order_by(Feed.id)))
+
+
+def remove_feed(session: Session, feed: Feed) -> None:
+    """Stop polling a feed; the stories it brought in stay tracked."""
+    session.delete(feed)
+
+
+# -- polling --------------------------------------------------------------------------------
+
+
+def fetch_feed(
+    fetcher: Fetcher,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchResult:
+    """GET a feed or sitemap (any content type), conditionally, behind the fetcher's guards:
+    the same limits, deadline and private-network guard on every redirect hop."""
+    return fetcher.fetch_resource(url, etag=etag, last_modified=last_modified)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FeedPoller:
+    """Polls feeds; used by the daemon's feeds job and by ``tracker feed poll``."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        fetcher: Fetcher | None = None,
+        robots: RobotsCache | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """`robots`: the robots.txt cache to share (the daemon passes its engine's); one is
+        made when robots.txt is honoured (`respect_robots_txt`) and none is given."""
+        from tracker.pipeline.engine import fetch_options
+
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self._own_fetcher = fetcher is None
+        self.fetcher = fetcher or Fetcher(fetch_options(settings))
+        if robots is None and settings.respect_robots_txt:
+            robots = RobotsCache(
+                self.fetcher, settings.user_agent, ttl=settings.robots_cache_seconds
+            )
+        self.robots = robots if settings.respect_robots_txt else None
+        self.interval = parse_duration(settings.feed_poll_interval)
+        self.tracking = discover.tracking_parameters(settings.tracking_parameters)
+
+    def close(self) -> None:
+        if self._own_fetcher:
+            self.fetcher.close()
+
+    def __enter__(self) -> FeedPoller:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def poll_due(self) -> list[PollReport]:
+        now = self.clock()
+        with self.db.session() as session:
+            ids = list(
+                session.scalars(
+                    select(Feed.id).where(Feed.next_poll_at <= now).order_by(Feed.next_poll_at)
+                )
+            )
+        return self.poll(ids, due_only=True)
+
+    def poll(self, feed_ids: Iterable[int], *, due_only: bool = False) -> list[PollReport]:
+        reports = []
+        for feed_id in feed_ids:
+            try:
+                reports.append(self.poll_feed(feed_id, due_only=due_only))
+            except Exception as exc:
+                log.exception("polling feed %s failed", feed_id)
+                reports.append(PollReport(feed_id, "", "error", error=f"internal error: {exc}"))
+        return reports
+
+    def poll_feed(self, feed_id: int, *, due_only: bool = False) -> PollReport:
+        now = self.clock()
+        with self.db.session() as session:
+            feed = session.get(Feed, feed_id)
+            if feed is None:
+                return PollReport(feed_id, "", "error", error="no such feed")
+            url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+            claim = update(Feed).where(Feed.id == feed_id)
+            if due_only:
+                claim = claim.where(Feed.next_poll_at <= now)
+            claimed = session.execute(
+                claim.values(next_poll_at=now + POLL_LEASE).execution_options(
+                    synchronize_session=False
+                )
+            ).rowcount
+        if not claimed:
+            return PollReport(feed_id, url, "skipped", error="being polled by another worker")
+
+        fetched = self._fetch(url, etag=etag, last_modified=last_modified)
+        report = PollReport(feed_id, url, str(fetched.outcome), http_status=fetched.status)
+        parsed: discover.ParsedFeed | None = None
+        if fetched.outcome is Outcome.OK and fetched.body is not None:
+            parsed = discover.parse_feed(fetched.body, fetched.final_url or url)
+            if parsed.kind == "sitemap-index":
+                parsed = self._read_children(parsed)
+            if not parsed.ok:
+                report.outcome, report.error = "error", parsed.problem
+        elif fetched.outcome is Outcome.ERROR:
+            report.error = fetched.error
+        with self.db.session() as session:
+            self._record(session, feed_id, fetched, parsed, report, now=self.clock())
+        return report
+
+    def _fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """Fetch a feed or sitemap unless robots.txt disallows it (then a recorded error)."""
+        if self.robots is not None:
+            decision = self.robots.decide(url)
+            if not decision.allowed:
+                return not_fetched(url, error=decision.reason, error_kind="robots")
+        return fetch_feed(self.fetcher, url, etag=etag, last_modified=last_modified)
+
+    def _read_children(self, index: discover.ParsedFeed) -> discover.ParsedFeed:
+        entries: list[discover.Entry] = []
+        problems = []
+        for child_url in index.sitemaps[:MAX_CHILD_SITEMAPS]:
+            child = self._fetch(child_url)
+            if child.outcome is not Outcome.OK or child.body is None:
+                problems.append(f"{child_url}: {child.error}")
+                continue
+            parsed = discover.parse_feed(child.body, child.final_url or child_url)
+            entries.extend(parsed.entries)
+        problem = "; ".join(problems) if problems and not entries else None
+        return discover.ParsedFeed("sitemap-index", None, tuple(entries), index.sitemaps, problem)
+
+    def _record(
+        self,
+        session: Session,
+        feed_id: int,
+        fetched: FetchResult,
+        parsed: discover.ParsedFeed | None,
+        report: PollReport,
+        *,
+        now: datetime,
+    ) -> None:
+        feed = session.get(Feed, feed_id)
+        if feed is None:  # removed while we polled
+            return
+        feed.last_polled_at = now
+        feed.last_status = fetched.status
+        interval = (
+            timedelta(seconds=feed.interval_seconds) if feed.interval_seconds else self.interval
+        )
+        if report.outcome == "error":
+            feed.consecutive_failures += 1
+            feed.last_error = report.error
+            factor = min(2 ** (feed.consecutive_failures - 1), MAX_BACKOFF_FACTOR)
+            feed.next_poll_at = now + interval * factor
+            return
+        feed.consecutive_failures = 0
+        feed.last_error = None
+        feed.next_poll_at = now + interval
+        if fetched.etag or fetched.last_modified:
+            feed.etag = fetched.etag
+            feed.last_modified = fetched.last_modified
+        if parsed is None:  # 304 Not Modified
+            return
+        feed.kind = parsed.kind
+        feed.title = parsed.title or feed.title
+        report.kind = parsed.kind
+        report.entries = len(parsed.entries)
+        self._add_entries(session, feed, parsed.entries, report, now=now)
+
+    def _add_entries(
+        self,
+        session: Session,
+        feed: Feed,
+        entries: Sequence[discover.Entry],
+        report: PollReport,
+        *,
+        now: datetime,
+    ) -> None:
+        known = set(
+            session.scalars(
+                select(Story.url)
+                .join(FeedStory, FeedStory.story_id == Story.id)
+                .where(FeedStory.feed_id == feed.id)
+            )
+        )
+        entry_filter = discover.compile_filter(feed.include_pattern, feed.exclude_pattern)
+        fresh = discover.new_entries(entries, known, entry_filter, self.tracking)
+        linked = set(
+            session.scalars(select(FeedStory.story_id).where(FeedStory.feed_id == feed.id))
+        )
+        for entry in fresh:
+            first_seen = min(entry.published, now) if entry.published else now
+            try:  # add_stories validates before it writes anything
+                [result] = add_stories(
+                    session,
+                    [entry.url],
+                    now=now,
+                    tags=feed.tags or (),
+                    allow_private_networks=self.settings.allow_private_networks,
+                    first_seen_at=first_seen,
+                )
+            except StoryError as exc:
+                report.rejected.append(f"{entry.url}: {exc}")
+                continue
+            if result.created:
+                report.added.append(result.url)
+                feed.stories_added += 1
+            if result.story_id not in linked:
+                session.add(FeedStory(feed_id=feed.id, story_id=result.story_id, seen_at=now))
+                linked.add(result.story_id)
+                report.linked += 1
+        session.flush()
+
+
+# -- one article, one story -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Story ``duplicate`` turned out to be story ``kept``: what happened to it."""
+
+    kept_id: int
+    kept_url: str
+    duplicate_id: int
+    duplicate_url: str
+    action: str  # "removed" (nothing of its own to keep) or "retired" (its versions kept)
+
+
+def merge_canonical_duplicates(
+    session: Session, *, tracking: discover.TrackingParameters | None = None
+) -> list[Merge]:
+    """Merge stories that are the same article by their pages' ``<link rel=canonical>``.
+
+    Two stories are the same when one's canonical URL (canonicalised) is the other's URL, or
+    both declare the same canonical URL. The story kept is the one whose URL *is* the
+    canonical URL, else the one with most versions, else the oldest. The other one gives
+    its tags and feed links to the kept story and is then deleted if every version it has
+    is also a version of the kept story (same fingerprint) - nothing is lost - or else
+    retired with its versions kept as evidence, so it is never checked again.
+    """
+    rows = session.execute(
+        select(Story.id, Story.url, Story.canonical_url, Story.version_count)
+        .where(Story.status != StoryStatus.RETIRED)
+        .order_by(Story.id)
+    ).all()
+    by_url = {row.url: row for row in rows}
+    groups: dict[str, list] = {}
+    for row in rows:
+        key = discover.canonicalise_url(row.canonical_url, tracking) if row.canonical_url else None
+        if key and key != row.url:
+            groups.setdefault(key, []).append(row)
+    merges: list[Merge] = []
+    for key, members in groups.items():
+        if key in by_url:
+            members = [by_url[key], *members]
+        if len(members) < 2:
+            continue
+        kept = members[0] if members[0].url == key else _most_versions(members)
+        for duplicate in members:
+            if duplicate.id != kept.id:
+                merges.append(_merge(session, kept, duplicate))
+    return merges
+
+
+def _most_versions(members: list) -> object:
+    return sorted(members, key=lambda row: (-row.version_count, row.id))[0]
+
+
+def _merge(session: Session, kept: object, duplicate: object) -> Merge:
+    kept_story = session.get(Story, kept.id)  # type: ignore[attr-defined]
+    dup_story = session.get(Story, duplicate.id)  # type: ignore[attr-defined]
+    assert kept_story is not None and dup_story is not None
+    kept_story.first_seen_at = min(kept_story.first_seen_at, dup_story.first_seen_at)
+    existing_tags = {t.tag for t in kept_story.tags}
+    for tag in dup_story.tag_names:
+        if tag not in existing_tags:
+            kept_story.tags.append(StoryTag(tag=tag))
+    kept_feeds = set(
+        session.scalars(select(FeedStory.feed_id).where(FeedStory.story_id == kept_story.id))
+    )
+    for link in session.scalars(select(FeedStory).where(FeedStory.story_id == dup_story.id)):
+        if link.feed_id not in kept_feeds:
+            session.add(
+                FeedStory(feed_id=link.feed_id, story_id=kept_story.id, seen_at=link.seen_at)
+            )
+    kept_prints = set(
+        session.scalars(select(Version.fingerprint).where(Version.story_id == kept_story.id))
+    )
+    dup_prints = set(
+        session.scalars(select(Version.fingerprint).where(Version.story_id == dup_story.id))
+    )
+    session.execute(delete(FeedStory).where(FeedStory.story_id == dup_story.id))
+    if dup_prints <= kept_prints:
+        action = "removed"
+        session.delete(dup_story)
+    else:
+        action = "retired"
+        dup_story.status = StoryStatus.RETIRED
+        dup_story.next_check_at = None
+        dup_story.schedule_reason = f"duplicate of story {kept_story.id} ({kept_story.url})"[:200]
+    session.flush()
+    log.info("merged story %s into %s (%s)", dup_story.url, kept_story.url, action)
+    return Merge(kept_story.id, kept_story.url, dup_story.id, dup_story.url, action)
+
+
+# -- the daemon's job -----------------------------------------------------------------------
+
+# Due feeds are found by their own next_poll_at; this is only how often we look.
+DISCOVERY_TICK_SECONDS = 60.0
+RETENTION_EVERY = timedelta(hours=1)
+
+
+def discovery_job(
+    db: Database,
+    settings: Settings,
+    *,
+    fetcher: Fetcher | None = None,
+    robots: RobotsCache | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Callable[[], None]:
+    """The daemon's "feeds" duty: poll due feeds, merge duplicate stories, and (hourly)
+    prune raw captures past ``capture_retention_days``. Never raises."""
+    from tracker.store.captures import prune_captures
+
+    poller = FeedPoller(db, settings, fetcher=fetcher, robots=robots, clock=clock)
+    last_pruned: list[datetime] = []
+
+    def tick() -> None:
+        try:
+            reports = poller.poll_due()
+            with db.session() as session:
+                merges = merge_canonical_duplicates(session, tracking=poller.tracking)
+            added = sum(len(r.added) for r in reports)
+            if reports or merges:
+                log.info(
+                    "feeds: %d polled, %d new stories, %d errors, %d duplicates merged",
+                    len(reports),
+                    added,
+                    sum(r.outcome == "error" for r in reports),
+                    len(merges),
+                )
+            now = clock()
+            days = settings.capture_retention_days
+            if days > 0 and (not last_pruned or now - last_pruned[-1] >= RETENTION_EVERY):
+                with db.session() as session:
+                    pruned = prune_captures(session, now - timedelta(days=days))
+                last_pruned[:] = [now]
+                if pruned:
+                    log.info("retention: %d raw captures older than %d days pruned", pruned, days)
+        except Exception as exc:  # noqa: BLE001 -- database down: the next tick catches up
+            log.error("feeds job failed: %s", exc)
+
+    return tick

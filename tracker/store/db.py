@@ -1,0 +1,176 @@
+"""Engine and session factory; SQLite pragmas; schema upgrade through Alembic on start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.config import Settings
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or upgraded; the message says why."""
+
+
+def migrations_dir() -> Path:
+    """The Alembic script directory: ``migrations/`` in a checkout, bundled in a wheel."""
+    for candidate in (
+        Path(__file__).resolve().parents[2] / "migrations",
+        Path(__file__).resolve().parents[1] / "_migrations",
+    ):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise DatabaseError("Alembic migrations not found (expected migrations/env.py)")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the settings each backend needs for a multi-threaded daemon."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
+        _configure_sqlite(engine)
+        event.listen(engine, "before_cursor_execute", _refuse_write_statements)
+        return engine
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_write_statements)
+    return engine
+
+
+# Execution option marking a transaction that only reads (see Database.read_session).
+READ_ONLY = "tracker_read_only"
+
+
+class ReadOnlyError(RuntimeError):
+    """Something tried to write in a read-only session (a bug)."""
+
+
+# How statements that only read begin (BEGIN, SAVEPOINT and ROLLBACK run in any transaction).
+_READING_STATEMENTS = frozenset(
+    {"select", "with", "values", "explain", "show", "pragma", "begin", "savepoint", "release"}
+    | {"rollback"}
+)
+
+
+def _refuse_write_statements(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    """The read-only guard: every statement of a read session passes through here, whether
+    the ORM flushed it, or it was Core, text() or run on ``session.connection()``."""
+    if not connection.get_execution_options().get(READ_ONLY):
+        return
+    words = statement.split(None, 1)
+    if words and words[0].lower() not in _READING_STATEMENTS:
+        raise ReadOnlyError(
+            f"a read-only session cannot run {words[0].upper()} (use Database.session)"
+        )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so that "begin" below is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader: in WAL mode a deferred transaction reads a snapshot and never waits
+            # for (or holds up) the writer.
+            connection.exec_driver_sql("BEGIN")
+            return
+        # SQLite has one writer. A deferred transaction that reads and then writes can fail
+        # with "database is locked" without waiting when another writer got in between;
+        # IMMEDIATE takes the write lock up front and waits for it (busy_timeout) instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    # configparser interpolates "%": escape it (URL-encoded query strings are full of them).
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (idempotent)."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+class Database:
+    """The engine and session factory of one configured database."""
+
+    def __init__(self, settings: Settings, *, auto_upgrade: bool = True) -> None:
+        self.settings = settings
+        self.url = settings.effective_database_url
+        try:
+            self.engine = make_engine(self.url)
+            if auto_upgrade:
+                upgrade(self.engine)
+        except DatabaseError:
+            raise
+        except Exception as exc:  # driver errors vary by backend; say which database failed
+            safe_url = make_url(self.url).render_as_string(hide_password=True)
+            raise DatabaseError(f"cannot open database {safe_url}: {exc}") from exc
+        self.sessions = session_factory(self.engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it takes no write lock, so it neither waits
+        for the checks being written nor holds them up. Writing in it raises ReadOnlyError.
+        (It ends with a commit, which writes nothing, so loaded objects stay readable.)"""
+        with self.sessions.begin() as session:
+            session.connection(execution_options={READ_ONLY: True})
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,209 @@
+"""SQLAlchemy 2.0 typed ORM models. The schema itself only changes through ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.store.base import Base, UTCDateTime
+
+
+class StoryStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    RETIRED = "retired"
+    GONE = "gone"
+
+
+class PromiseState(StrEnum):
+    NONE = "none"
+    PENDING = "pending"
+    FULFILLED = "fulfilled"
+    OVERDUE = "overdue"
+
+
+class CheckOutcome(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    NOT_MODIFIED = "not_modified"
+    EMPTY = "empty"  # the page was fetched but no article could be extracted
+    BLOCKED = "blocked"  # robots.txt disallows the URL
+    ERROR = "error"
+    # In reports only, never stored: not checked (another worker holds the story's lease,
+    # or the engine was shutting down before its turn came).
+    SKIPPED = "skipped"
+
+
+class EventKind(StrEnum):
+    PROMISE_MADE = "promise_made"
+    PROMISE_FULFILLED = "promise_fulfilled"
+    PROMISE_OVERDUE = "promise_overdue"
+    STORY_GONE = "story_gone"
+    STORY_RETIRED = "story_retired"
+    CHECKS_FAILING = "checks_failing"
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    # Indexed: adding a URL and merging duplicates look stories up by canonical URL.
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=StoryStatus.ACTIVE)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Indexed: listings (CLI, web, API) sort by last change.
+    last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Cadence counts age from the last *substantive* change: minor edits don't reset it.
+    last_substantive_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    schedule_reason: Mapped[str | None] = mapped_column(String(200))
+
+    developing: Mapped[bool] = mapped_column(Boolean, default=False)
+    promise_text: Mapped[str | None] = mapped_column(Text)
+    promised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    promise_state: Mapped[str] = mapped_column(String(16), default=PromiseState.NONE)
+
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(200))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_gone: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The rules (check.ANALYSIS_VERSION) that stored the latest version's article; None:
+    # older than this column, or the selector changed since.
+    analysis_version: Mapped[int | None] = mapped_column(Integer)
+
+    # Per-story overrides.
+    selector: Mapped[str | None] = mapped_column(String(1000))
+    ignore_patterns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fixed_interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    min_interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    max_interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    respect_robots_txt: Mapped[bool | None] = mapped_column(Boolean)
+
+    # Loaded on access: the check path never needs them; listings use selectinload.
+    tags: Mapped[list[StoryTag]] = relationship(
+        back_populates="story", cascade="all, delete-orphan"
+    )
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="story", cascade="all, delete-orphan", order_by="Version.seq"
+    )
+
+    __table_args__ = (Index("ix_stories_status_next_check_at", "status", "next_check_at"),)
+
+    @property
+    def tag_names(self) -> list[str]:
+        return sorted(t.tag for t in self.tags)
+
+
+class StoryTag(Base):
+    __tablename__ = "story_tags"
+
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+    story: Mapped[Story] = relationship(back_populates="tags")
+
+
+class Capture(Base):
+    """A raw HTTP body, content-addressed: identical bodies are stored once."""
+
+    __tablename__ = "captures"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body_zstd: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    first_captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # From the first fetch that produced this body (WARC export needs them).
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    encoding: Mapped[str | None] = mapped_column(String(64))
+
+
+class Version(Base):
+    __tablename__ = "versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    # Every headline the page stated (h1, og:title, <title>): sites edit them separately.
+    headlines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    byline: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(String(64))
+    modified: Mapped[str | None] = mapped_column(String(64))
+    canonical_url: Mapped[str | None] = mapped_column(String(2048))
+    text: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[str | None] = mapped_column(Text)
+    words_added: Mapped[int] = mapped_column(Integer, default=0)
+    words_removed: Mapped[int] = mapped_column(Integer, default=0)
+    chars_added: Mapped[int] = mapped_column(Integer, default=0)
+    chars_removed: Mapped[int] = mapped_column(Integer, default=0)
+    diff_coarse: Mapped[bool] = mapped_column(Boolean, default=False)
+    capture_sha256: Mapped[str | None] = mapped_column(
+        ForeignKey("captures.sha256", ondelete="SET NULL")
+    )
+
+    story: Mapped[Story] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("story_id", "seq"),)
+
+
+class Check(Base):
+    """One attempt to check a story. Kept small: there are many."""
+
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
+    capture_sha256: Mapped[str | None] = mapped_column(String(64))
+    worker: Mapped[str | None] = mapped_column(String(200))
+
+
+class Event(Base):
+    """Something that happened to a story besides a new version (promises, gone, …)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
+    detail: Mapped[str | None] = mapped_column(Text)

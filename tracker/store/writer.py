@@ -1,0 +1,99 @@
+"""Group commit: check results are written many to a transaction.
+
+Every check ends with one write (its check row, version, events, schedule). One
+transaction per check spends most of a 304 check's time in transaction overhead, so the
+writer thread takes whatever results are waiting and writes them in one transaction. If
+that transaction fails, each result is written again in a transaction of its own, so one
+bad result costs only itself. A check's future resolves only after its transaction
+commits: nothing is reported that is not durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from tracker.store.db import Database
+
+log = logging.getLogger("tracker.writer")
+
+T = TypeVar("T")
+Job = Callable[[Session], T]
+# Called once per batch transaction, before its jobs, with the keys the jobs were given.
+Prepare = Callable[[Session, list[Hashable]], None]
+
+
+class GroupWriter(Generic[T]):
+    def __init__(
+        self, db: Database, *, max_batch: int = 64, prepare: Prepare | None = None
+    ) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self.prepare = prepare
+        self._queue: queue.SimpleQueue[_Item[T] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="record-writer", daemon=True)
+        self._thread.start()
+
+    def write(self, job: Job[T], *, key: Hashable = None) -> T:
+        """Run ``job`` in the next group transaction and wait until it is committed."""
+        future: Future[T] = Future()
+        self._queue.put(_Item(job, key, future))
+        return future.result()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[_Item[T]]) -> None:
+        try:
+            with self.db.session() as session:
+                if self.prepare is not None:
+                    self.prepare(session, [item.key for item in batch])
+                results = [item.job(session) for item in batch]
+        except Exception as exc:  # noqa: BLE001 -- find out which one failed, below
+            if len(batch) == 1:
+                batch[0].future.set_exception(exc)
+                return
+            log.warning(
+                "writing %d check results together failed (%s); one by one", len(batch), exc
+            )
+            for item in batch:
+                self._write([item])
+            return
+        for item, result in zip(batch, results, strict=True):
+            item.future.set_result(result)
+
+
+class _Item(Generic[T]):
+    __slots__ = ("future", "job", "key")
+
+    def __init__(self, job: Job[T], key: Hashable, future: Future[T]) -> None:
+        self.job = job
+        self.key = key
+        self.future = future
