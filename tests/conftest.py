@@ -2,12 +2,14 @@
 
 Database tests run on SQLite always and on PostgreSQL when ``TRACKER_TEST_POSTGRES_URL``
 is set (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``); each PostgreSQL test
-gets a schema of its own, dropped afterwards.
+gets a schema of its own, dropped afterwards. Each SQLite test gets a copy of one database
+migrated once per test process (the migrations themselves are tested in test_migrations.py).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,10 +51,29 @@ def pg_schema() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to the head revision, once per test process."""
+    home = tmp_path_factory.mktemp("template")
+    path = home / "tracker.db"
+    Database(make_settings(home, f"sqlite:///{path}")).dispose()
+    return path
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database with SQLite's backup API (consistent whatever its journal mode)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    dst.close()
+    src.close()
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tracker.db'}"
+        path = tmp_path / "tracker.db"
+        copy_sqlite(sqlite_template, path)
+        return f"sqlite:///{path}"
     return request.getfixturevalue("pg_schema")
 
 

@@ -135,6 +135,7 @@ def test_deliveries_lists_each_attempt(cli, server: LocalServer):
     assert row["attempt_log"][0]["status_code"] == 500
 
 
+@pytest.mark.slow
 def test_a_daemon_killed_after_storing_a_version_sends_its_alert_once_after_restart(
     tmp_path: Path, database_url: str, server: LocalServer
 ):

@@ -269,6 +269,7 @@ def test_check_json_is_one_document_on_stdout_and_the_summary_goes_to_stderr(
     assert result.stderr.strip() == "checked 1: 1 changed, 0 unchanged, 0 not modified, 0 errors"
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_check_all_finishes_in_flight_checks_and_gives_back_the_rest(
     tmp_path: Path, database_url: str, server: LocalServer
 ) -> None:
@@ -415,6 +416,7 @@ def test_an_unexpected_failure_is_one_line_unless_debugging(
     assert isinstance(debugging.exception, RuntimeError)
 
 
+@pytest.mark.slow
 def test_a_terminal_that_cannot_show_unicode_gets_question_marks(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -428,6 +430,7 @@ def test_a_terminal_that_cannot_show_unicode_gets_question_marks(
     assert "?" in listed.stdout  # the "—" of a story never changed
 
 
+@pytest.mark.slow
 def test_output_piped_into_head_ends_quietly(tmp_path: Path, database_url: str) -> None:
     env = {**os.environ, **env_for(tmp_path / "home", database_url)}
     urls = tmp_path / "urls.txt"

@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import make_settings
 from servers import LocalServer
 from sqlalchemy import func, select
@@ -178,6 +179,7 @@ def test_the_scheduler_runs_dispatch_by_itself(
     db.dispose()
 
 
+@pytest.mark.slow
 def test_tracker_run_shuts_down_cleanly_on_sigterm(tmp_path: Path, server: LocalServer):
     server.set("/story", plain_page("A story", PARAGRAPHS))
     env = {
@@ -217,6 +219,7 @@ def test_tracker_run_shuts_down_cleanly_on_sigterm(tmp_path: Path, server: Local
     db.dispose()
 
 
+@pytest.mark.slow
 def test_tracker_run_refuses_an_unauthenticated_public_web_ui(tmp_path: Path):
     env = {
         **os.environ,

@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
+
+@pytest.mark.slow
 def test_the_demo_keeps_one_version_per_stage(tmp_path: Path):
     result = subprocess.run(
         [sys.executable, "-m", "tracker", "--home", str(tmp_path / "h"), "demo",

@@ -8,6 +8,7 @@ fetches pages, which is tested with real servers elsewhere.
 from __future__ import annotations
 
 import hypothesis
+import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from test_web_support import insert_story
@@ -17,6 +18,7 @@ from tracker.web import create_app
 EXAMPLES = 20
 
 
+@pytest.mark.slow
 def test_the_api_never_answers_500(db, settings):
     insert_story(db, "https://example.com/story", ["One.\n\nTwo.", "One.\n\nTwo, edited."])
     insert_story(db, "https://example.com/empty", [], tags=("t",))

@@ -272,6 +272,7 @@ def restartable_pg_schema() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.serial
 @pytest.mark.postgres
 def test_the_daemon_survives_a_postgresql_restart_and_loses_nothing(
     tmp_path: Path, restartable_pg_schema: str, server: LocalServer
