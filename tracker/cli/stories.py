@@ -144,7 +144,7 @@ def _story_command(
         with app.session() as session:
             # Every story is looked up before any is changed: an unknown one among several
             # changes nothing, and nothing is reported done that was rolled back.
-            stories = {}
+            stories: dict[int, Any] = {}
             for ref in refs:
                 story = find_story(session, ref, tracking=app.tracking)
                 stories.setdefault(story.id, story)
@@ -154,14 +154,13 @@ def _story_command(
         for line in lines:
             click.echo(line)
 
-    command = friendly_errors(command)
-    command = pass_app(command)
+    callback: Any = pass_app(friendly_errors(command))
     if destructive:
-        command = click.option(
+        callback = click.option(
             "--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal."
-        )(command)
-    command = click.argument("refs", nargs=-1, required=True)(command)
-    return click.command(name, help=help_text)(command)
+        )(callback)
+    callback = click.argument("refs", nargs=-1, required=True)(callback)
+    return click.command(name, help=help_text)(callback)
 
 
 def _interactive() -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tracker.cli._app import AppContext, friendly_errors, json_out, pass_app, utcnow
@@ -66,7 +68,7 @@ def set_command(
         selector=selector,
     )
     policy = CadencePolicy.from_settings(app.settings)
-    shown = []
+    shown: list[dict[str, Any]] = []
     with app.session() as session:
         for ref in refs:
             story = find_story(session, ref, tracking=app.tracking)

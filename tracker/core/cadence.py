@@ -471,7 +471,7 @@ def next_check(
             if _developing_tightens(clock, policy, now):
                 interval = policy.developing_interval
                 reasons = [f"developing: every {format_duration(interval)}"]
-            else:
+            elif policy.developing_max_age is not None:  # (without a maximum it always tightens)
                 reasons.append(
                     f"developing marker older than {format_duration(policy.developing_max_age)}"
                 )

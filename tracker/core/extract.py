@@ -22,7 +22,7 @@ import lxml.html
 import trafilatura
 from cssselect import SelectorError
 from lxml.html import HtmlElement
-from trafilatura.settings import use_config
+from trafilatura.settings import Document, use_config
 from trafilatura.xml import xmltotxt
 
 from tracker.core.article import MAX_URL_CHARS, Article, Block
@@ -81,19 +81,19 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
     except Exception:  # noqa: BLE001 -- hostile input must never break a check
         return _EMPTY
     headlines = _headlines(meta, doc_title)
-    blocks = tuple(block for block in blocks if block.text)
+    kept = tuple(block for block in blocks if block.text)
     if len(meta.get("canonical_url") or "") > MAX_URL_CHARS:  # junk, and too long to store
-        meta["canonical_url"] = None
+        meta.pop("canonical_url")
     return Article(
         title=headlines[0] if headlines else None,
         byline=normalize_text(byline) or None if byline else None,
         published=meta.get("published"),
         modified=meta.get("modified"),
-        text=stored_body(blocks, headlines[0] if headlines else None, meta.get("canonical_url")),
+        text=stored_body(kept, headlines[0] if headlines else None, meta.get("canonical_url")),
         canonical_url=meta.get("canonical_url"),
         lang=meta.get("lang"),
         headlines=headlines,
-        blocks=blocks,
+        blocks=kept,
     )
 
 
@@ -132,9 +132,11 @@ def _trafilatura_blocks(
         include_links=True,
         config=_TRAFILATURA_CONFIG,
     )
-    if document is None or document.body is None:
+    # bare_extraction returns a Document unless asked for a dict (as_dict), which it is not.
+    if not isinstance(document, Document) or document.body is None:
         return [], None, None, {}
-    extra = {"published": document.date, "lang": document.language, "canonical_url": document.url}
+    found = {"published": document.date, "lang": document.language, "canonical_url": document.url}
+    extra = {key: value for key, value in found.items() if value}
     blocks = _with_continuations(tree, list(_body_blocks(document.body)))
     return blocks, document.author, document.title, extra
 

@@ -72,7 +72,7 @@ class DemoSite:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}{STORY_PATH}"
+        return f"http://{host!s}:{port}{STORY_PATH}"
 
     def __enter__(self) -> DemoSite:
         self.started = self.clock()

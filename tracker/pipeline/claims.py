@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from tracker.pipeline.check import STATE_COLUMNS, StoryState, state_from_row
@@ -85,4 +87,5 @@ def release(session: Session, story_ids: Sequence[int], *, worker: str) -> int:
         .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    # An UPDATE/DELETE result is a CursorResult, which has the row count.
+    return cast("CursorResult[Any]", result).rowcount or 0

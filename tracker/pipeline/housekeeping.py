@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from tracker.core.cadence import CadencePolicy, promise_overdue
@@ -100,4 +102,5 @@ def prune_checks(session: Session, older_than: datetime) -> int:
         .where(Check.started_at < older_than)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    # An UPDATE/DELETE result is a CursorResult, which has the row count.
+    return cast("CursorResult[Any]", result).rowcount or 0

@@ -151,7 +151,7 @@ def stories_query(
     tag: str | None = None,
     developing: bool | None = None,
     search: str | None = None,
-) -> Select[tuple[Story]]:
+) -> Select[Story]:
     query = select(Story)
     if status:
         query = query.where(Story.status == status)

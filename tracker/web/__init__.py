@@ -43,7 +43,8 @@ def start_in_thread(db: Database, settings: Settings, *, wait: float = 10.0) -> 
     """
     server = make_server(db, settings)
     # uvicorn installs signal handlers only in the main thread; the daemon owns those.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # (Older uvicorn; newer releases skip signal handling off the main thread themselves.)
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
     failure: list[BaseException] = []
 
     def serve() -> None:

@@ -27,7 +27,8 @@ from tracker.store.models import Check, CheckOutcome, Event, Story, StoryTag, Ve
 
 T = TypeVar("T")
 
-SORTS: Final = {
+# Each sort: ORDER BY terms, a unique column last so that pages never overlap.
+SORTS: Final[dict[str, tuple[Any, ...]]] = {
     "last_changed": (Story.last_changed_at.desc().nulls_last(), Story.id.desc()),
     "next_check": (Story.next_check_at.asc().nulls_last(), Story.id),
     "added": (Story.added_at.desc(), Story.id.desc()),
@@ -68,7 +69,9 @@ class Page(Generic[T]):
         return self.offset > 0
 
 
-def _page(session: Session, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
+def _page(
+    session: Session, query: Select[*tuple[Any, ...]], limit: int, offset: int
+) -> tuple[list[Any], int]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = list(session.execute(query.limit(limit).offset(offset)))
     return rows, total
