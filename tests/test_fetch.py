@@ -23,20 +23,15 @@ from servers import (
     slow_headers,
 )
 
-from tracker.net.fetch import (
-    CHUNK_SIZE,
-    MB,
-    Fetcher,
-    FetchOptions,
+from tracker.net.charset import (
     NotHTMLError,
-    Outcome,
     decode_html,
-    format_size,
     looks_like_html,
     meta_charset,
     parse_content_type,
-    parse_retry_after,
 )
+from tracker.net.fetcher import MB, FetchOptions, Outcome, format_size
+from tracker.net.http import CHUNK_SIZE, HttpFetcher, parse_retry_after
 from tracker.net.netguard import is_public_address
 
 PAGE = "<!DOCTYPE html><html><head><title>Story</title></head><body><p>Text.</p></body></html>"
@@ -62,7 +57,7 @@ def server():
 
 @pytest.fixture
 def fetcher():
-    with Fetcher(options()) as f:
+    with HttpFetcher(options()) as f:
         yield f
 
 
@@ -215,7 +210,7 @@ def test_redirect_to_a_non_http_url_is_a_bad_url(server, fetcher):
 
 def test_loopback_is_refused_unless_allowed(server):
     server.set("/", PAGE)
-    with Fetcher(options(allow_private_networks=False)) as guarded:
+    with HttpFetcher(options(allow_private_networks=False)) as guarded:
         result = guarded.fetch(server.url("/"))
 
     assert result.outcome is Outcome.ERROR
@@ -242,7 +237,7 @@ def test_every_redirect_hop_is_checked(server, target, refusal):
     # The first hop (127.0.0.1) is let through by the injected policy; the hop it redirects
     # to must still be refused.
     server.redirect("/", target.format(port=server.port))
-    fetcher = Fetcher(
+    fetcher = HttpFetcher(
         options(allow_private_networks=False), address_allowed=loopback_127_0_0_1_or_public
     )
 
@@ -257,7 +252,7 @@ def test_every_redirect_hop_is_checked(server, target, refusal):
 
 def test_injected_policy_lets_an_allowed_first_hop_through(server):
     server.set("/", PAGE)
-    fetcher = Fetcher(
+    fetcher = HttpFetcher(
         options(allow_private_networks=False), address_allowed=loopback_127_0_0_1_or_public
     )
     assert fetcher.fetch(server.url("/")).outcome is Outcome.OK
@@ -308,7 +303,7 @@ def test_server_that_never_answers_times_out(server, fetcher):
 
 def test_slow_drip_stops_at_the_deadline(server):
     server.set_handler("/", slow_drip(interval=0.05))
-    with Fetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
+    with HttpFetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
         result = fetcher.fetch(server.url("/"))
     assert result.error_kind == "timeout"
     assert "0.6 s deadline" in result.error
@@ -317,7 +312,7 @@ def test_slow_drip_stops_at_the_deadline(server):
 
 def test_headers_dripped_slowly_stop_at_the_deadline(server):
     server.set_handler("/", slow_headers(interval=0.05))
-    with Fetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
+    with HttpFetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
         result = fetcher.fetch(server.url("/"))
     assert result.error_kind == "timeout"
     assert "0.6 s deadline" in result.error
@@ -343,7 +338,7 @@ def test_connection_refused(fetcher):
 
 
 def test_dns_failure_with_the_guard_on():
-    with Fetcher(options(allow_private_networks=False)) as fetcher:
+    with HttpFetcher(options(allow_private_networks=False)) as fetcher:
         result = fetcher.fetch("http://no-such-host.invalid/story")
     assert result.error_kind == "dns"
     assert result.error.startswith("DNS lookup failed for no-such-host.invalid")
@@ -401,7 +396,7 @@ def test_untrusted_certificate_is_a_tls_error(https_server, fetcher):
 
 def test_slow_drip_over_tls_stops_at_the_deadline(https_server, trusting):
     https_server.set_handler("/", slow_drip(interval=0.05))
-    with Fetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
+    with HttpFetcher(options(deadline=0.6, read_timeout=5)) as fetcher:
         result = fetcher.fetch(https_server.url("/"))
     assert result.error_kind == "timeout"
     assert "0.6 s deadline" in result.error
@@ -438,7 +433,7 @@ def test_429_with_retry_after_seconds(server, fetcher):
 def test_503_with_retry_after_http_date(server):
     server.set("/", "maintenance", 503, {"Retry-After": "Wed, 01 May 2024 10:05:00 GMT"})
     now = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
-    with Fetcher(options(), now=lambda: now) as fetcher:
+    with HttpFetcher(options(), now=lambda: now) as fetcher:
         result = fetcher.fetch(server.url("/"))
     assert result.error == "HTTP 503 Service Unavailable"
     assert result.retry_after == 300.0
@@ -657,7 +652,7 @@ def proxy():
 
 def test_pages_are_fetched_through_the_proxy_conditionally(server, proxy):
     server.set("/story", PAGE, etag='"v1"')
-    with Fetcher(options(proxy=proxy.url)) as fetcher:
+    with HttpFetcher(options(proxy=proxy.url)) as fetcher:
         first = fetcher.fetch(server.url("/story"))
         second = fetcher.fetch(server.url("/story"), etag=first.etag)
     assert first.outcome is Outcome.OK
@@ -670,10 +665,10 @@ def test_pages_are_fetched_through_the_proxy_conditionally(server, proxy):
 def test_proxy_credentials_are_sent_and_a_refusal_is_reported():
     with LocalServer() as server, ForwardProxy(credentials=("desk", "s3cret")) as proxy:
         server.set("/story", PAGE)
-        with Fetcher(options(proxy=proxy.url)) as fetcher:
+        with HttpFetcher(options(proxy=proxy.url)) as fetcher:
             assert fetcher.fetch(server.url("/story")).outcome is Outcome.OK
         wrong = proxy.url.replace("s3cret", "wrong")
-        with Fetcher(options(proxy=wrong)) as fetcher:
+        with HttpFetcher(options(proxy=wrong)) as fetcher:
             refused = fetcher.fetch(server.url("/story"))
     assert refused.error_kind == "http_status"
     assert refused.error == "HTTP 407 Proxy Authentication Required"
@@ -682,7 +677,7 @@ def test_proxy_credentials_are_sent_and_a_refusal_is_reported():
 
 def test_https_goes_through_a_connect_tunnel(https_server, trusting, proxy):
     https_server.set("/story", PAGE)
-    with Fetcher(options(proxy=proxy.url)) as fetcher:
+    with HttpFetcher(options(proxy=proxy.url)) as fetcher:
         result = fetcher.fetch(https_server.url("/story"))
     assert result.outcome is Outcome.OK, result.error
     assert proxy.requests == [("CONNECT", f"127.0.0.1:{https_server.port}")]
@@ -693,7 +688,7 @@ def test_a_proxy_that_is_down_is_named_in_the_error(server):
         unused.bind(("127.0.0.1", 0))
         dead_proxy = f"http://127.0.0.1:{unused.getsockname()[1]}"
     server.set("/story", PAGE)
-    with Fetcher(options(proxy=dead_proxy)) as fetcher:
+    with HttpFetcher(options(proxy=dead_proxy)) as fetcher:
         result = fetcher.fetch(server.url("/story"))
     assert result.error_kind == "proxy"
     assert result.error == (
@@ -703,7 +698,7 @@ def test_a_proxy_that_is_down_is_named_in_the_error(server):
 
 def test_private_hosts_are_refused_before_the_proxy_is_asked(server, proxy):
     server.set("/story", PAGE)
-    with Fetcher(options(proxy=proxy.url, allow_private_networks=False)) as fetcher:
+    with HttpFetcher(options(proxy=proxy.url, allow_private_networks=False)) as fetcher:
         result = fetcher.fetch(server.url("/story"))
     assert result.error_kind == "private_network"
     assert "TRACKER_ALLOW_PRIVATE_NETWORKS=1" in result.error
@@ -712,7 +707,7 @@ def test_private_hosts_are_refused_before_the_proxy_is_asked(server, proxy):
 
 def test_the_deadline_holds_through_the_proxy(server, proxy):
     server.set_handler("/", slow_drip(interval=0.05))
-    with Fetcher(options(proxy=proxy.url, deadline=0.6, read_timeout=5)) as fetcher:
+    with HttpFetcher(options(proxy=proxy.url, deadline=0.6, read_timeout=5)) as fetcher:
         result = fetcher.fetch(server.url("/"))
     assert result.error_kind == "timeout"
     assert "0.6 s deadline" in result.error
@@ -724,7 +719,7 @@ def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
     # The first fetch has read its body, so its kept-alive connection is back in the pool,
     # and a second fetch now reads from it. If the first fetch's deadline passes at that
     # moment (while it is still decoding), its watchdog must not shut that socket down.
-    import tracker.net.fetch
+    import tracker.net.http
 
     server.set("/first", PAGE)
     second_waiting, first_expired = threading.Event(), threading.Event()
@@ -736,7 +731,7 @@ def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
 
     server.set_handler("/second", second)
     results = {}
-    decode = tracker.net.fetch.decode_html
+    decode = tracker.net.http.decode_html
 
     def decode_while_the_deadline_passes(body, charset=None):
         if "second" not in results:
@@ -752,7 +747,7 @@ def test_a_deadline_passing_after_the_body_is_read_spares_the_reused_connection(
             other.join(5)
         return decode(body, charset)
 
-    monkeypatch.setattr(tracker.net.fetch, "decode_html", decode_while_the_deadline_passes)
+    monkeypatch.setattr(tracker.net.http, "decode_html", decode_while_the_deadline_passes)
     fetcher.fetch(server.url("/first"))
 
     assert results["second"].error is None
@@ -771,7 +766,7 @@ def test_a_malformed_proxy_url_is_a_proxy_error_that_keeps_the_password_out(serv
     # The error is stored with the check and shown in the web UI, the API and the logs.
     server.set("/story", PAGE)
     fetch_options = options(proxy=proxy_url)
-    with Fetcher(fetch_options) as fetcher:
+    with HttpFetcher(fetch_options) as fetcher:
         result = fetcher.fetch(server.url("/story"))
     assert result.error_kind == "proxy"  # not "bad_url": the story's URL is fine
     assert result.error.startswith(f"could not fetch {server.url('/story')} through the proxy")
@@ -781,7 +776,7 @@ def test_a_malformed_proxy_url_is_a_proxy_error_that_keeps_the_password_out(serv
 
 
 def test_masking_a_short_proxy_password_does_not_garble_the_message():
-    from tracker.net.fetch import _without_password
+    from tracker.net.http import _without_password
 
     proxy = "http://desk:ab@proxy.example:3128"
     assert _without_password("could not fetch http://news.example/tab", proxy) == (

@@ -8,7 +8,8 @@ import time
 import pytest
 from servers import LocalServer, gated
 
-from tracker.net.fetch import Fetcher, FetchOptions, Outcome
+from tracker.net.fetcher import FetchOptions, Outcome
+from tracker.net.http import HttpFetcher
 from tracker.net.politeness import HostThrottle, RobotsCache, host_key, product_token, robots_url
 
 UA = "tracker/0.1.0 (live-story update tracker)"
@@ -41,7 +42,7 @@ def fetcher():
     options = FetchOptions(
         allow_private_networks=True, connect_timeout=1.0, read_timeout=1.0, deadline=3.0
     )
-    with Fetcher(options) as f:
+    with HttpFetcher(options) as f:
         yield f
 
 
@@ -173,7 +174,7 @@ def test_no_crawl_delay(server, fetcher):
 
 def test_robots_txt_goes_through_the_private_network_guard(server):
     set_robots(server, "User-agent: *\nDisallow: /\n")
-    with Fetcher(FetchOptions(allow_private_networks=False)) as guarded:
+    with HttpFetcher(FetchOptions(allow_private_networks=False)) as guarded:
         decision = RobotsCache(guarded, UA).decide(server.url("/story"))
         page = guarded.fetch(server.url("/story"))
 
@@ -268,7 +269,7 @@ def run_gated_requests(server, throttle, hosts, gate, expected_in_flight):
     """Fetch /page once per entry of `hosts` (throttle keys) in parallel threads; hold the
     server until `expected_in_flight` requests are inside it, then release them all."""
     server.set_handler("/page", gated(gate))
-    fetcher = Fetcher(FetchOptions(allow_private_networks=True, read_timeout=10, deadline=20))
+    fetcher = HttpFetcher(FetchOptions(allow_private_networks=True, read_timeout=10, deadline=20))
     results = []
 
     def fetch(host):

@@ -26,7 +26,7 @@ from servers import LocalServer
 from sqlalchemy import func, select, update
 
 from tracker.cli import main
-from tracker.net.fetch import Fetcher
+from tracker.net.http import HttpFetcher
 from tracker.pipeline.engine import CheckEngine, fetch_options
 from tracker.services.daemon import Daemon
 from tracker.services.stories import add_stories
@@ -60,7 +60,9 @@ def test_daemon_records_a_clear_outcome_for_every_hostile_page_and_keeps_going(
             allow_private_networks=True,
         )
     # Private networks refused, except the test server's own address.
-    fetcher = Fetcher(fetch_options(settings), address_allowed=loopback_only_127_0_0_1_or_public)
+    fetcher = HttpFetcher(
+        fetch_options(settings), address_allowed=loopback_only_127_0_0_1_or_public
+    )
     daemon = Daemon(db, settings, engine=CheckEngine(db, settings, fetcher=fetcher))
 
     def checked_stories() -> int:

@@ -1,1 +1,3 @@
-"""Network I/O: fetching pages behind limits, the private-network guard, politeness."""
+"""Network I/O: fetchers behind one interface (``fetcher``: the `PageFetcher` protocol and the
+registry; ``http``: the default fetcher), charset decoding, the private-network guard,
+politeness."""

@@ -13,7 +13,8 @@ robots.txt outcomes follow RFC 9309, with two documented choices:
 * robots.txt refused by the private-network guard (or a bad URL): allowed here, because the page
   fetch that follows will be refused for the same reason and should report that reason.
 
-Requests for robots.txt themselves go through the Fetcher, so they obey the same guards.
+Requests for robots.txt themselves go through a `PageFetcher` (`get_text`), so they obey the
+same guards.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from tracker.net.fetch import Fetcher, FetchResult, Outcome
+from tracker.net.fetcher import FetchResult, Outcome, PageFetcher
 
 Clock = Callable[[], float]
 
@@ -54,7 +55,7 @@ class RobotsCache:
 
     def __init__(
         self,
-        fetcher: Fetcher,
+        fetcher: PageFetcher,
         user_agent: str,
         ttl: float = 3600,
         clock: Clock = time.monotonic,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from tracker.core import cadence, changes, diffing
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
-from tracker.net.fetch import FetchResult, Outcome
+from tracker.net.fetcher import FetchResult, Outcome
 from tracker.pipeline.outbox import enqueue_alerts
 from tracker.store.captures import body_sha256, compress, store_capture
 from tracker.store.models import (

@@ -4,10 +4,15 @@ Both the daemon and ``tracker check`` hand story ids to :class:`CheckEngine`. Fe
 runs on a bounded thread pool behind per-host throttling and robots.txt; extraction is
 CPU-bound, so it runs on a process pool (the GIL would otherwise cap a 2-core machine at
 one core of trafilatura); the database write is one short transaction per check.
+
+Pages are fetched by :class:`~tracker.net.fetcher.PageFetcher` objects made by name from the
+fetcher registry, one per kind (:meth:`CheckEngine.fetcher_for`); every story uses the
+default kind until stories can choose theirs. robots.txt is always read by the default one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -27,7 +32,15 @@ from sqlalchemy import select
 from tracker.config import Settings
 from tracker.core.cadence import CadencePolicy
 from tracker.core.extract import Article
-from tracker.net.fetch import Fetcher, FetchOptions, FetchResult, Outcome, not_fetched
+from tracker.net.fetcher import (
+    DEFAULT_FETCHER,
+    FetchOptions,
+    FetchResult,
+    Outcome,
+    PageFetcher,
+    new_fetcher,
+    not_fetched,
+)
 from tracker.net.politeness import HostThrottle, RobotsCache
 from tracker.pipeline import claims
 from tracker.pipeline.check import (
@@ -97,15 +110,23 @@ class CheckEngine:
         *,
         worker_id: str | None = None,
         clock: Clock = utcnow,
-        fetcher: Fetcher | None = None,
+        fetcher: PageFetcher | None = None,
     ) -> None:
+        """`fetcher`: the default fetcher to use instead of a new one (a test's stand-in); the
+        engine closes it with the others."""
         self.db = db
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
         self.clock = clock
         self.policy = CadencePolicy.from_settings(settings)
         self.lease = timedelta(seconds=settings.lease_seconds)
-        self.fetcher = fetcher or Fetcher(fetch_options(settings))
+        # One fetcher per kind, made on first use by fetcher_for(); all closed with the engine.
+        self._fetchers: dict[str, PageFetcher] = {}
+        self._fetchers_lock = threading.Lock()
+        if fetcher is not None:
+            self._fetchers[DEFAULT_FETCHER] = fetcher
+        # The default fetcher: robots.txt for every story, and the feeds the daemon polls.
+        self.fetcher = self.fetcher_for(DEFAULT_FETCHER)
         self.throttle = HostThrottle(
             per_host=settings.per_host_concurrency,
             min_delay=settings.per_host_min_delay,
@@ -199,6 +220,22 @@ class CheckEngine:
             log.error("check of story %s failed: %s\n%s", state.id, exc, traceback.format_exc())
             return self._record_internal_error(state.id, started_at, exc)
 
+    def fetcher_for(self, name: str) -> PageFetcher:
+        """The fetcher registered as `name` (see :mod:`tracker.net.fetcher`), made with the
+        settings' limits on first use and then shared by every check that uses that kind.
+        Raises UnknownFetcherError, naming the known ones, for a name nobody registered."""
+        with self._fetchers_lock:
+            fetcher = self._fetchers.get(name)
+            if fetcher is None:
+                fetcher = new_fetcher(name, fetch_options(self.settings))
+                self._fetchers[name] = fetcher
+            return fetcher
+
+    def fetcher_name_for(self, state: StoryState) -> str:
+        """Which fetcher checks the story: the default one, until stories can choose theirs
+        (a per-story setting, to be read from `state` here)."""
+        return DEFAULT_FETCHER
+
     @property
     def closing(self) -> bool:
         """close() has begun: queued checks give their stories back unchecked."""
@@ -213,7 +250,12 @@ class CheckEngine:
             if self._processes is not None:
                 self._processes.shutdown(wait=True, cancel_futures=True)
                 self._processes = None
-        self.fetcher.close()
+        with self._fetchers_lock:
+            fetchers = list(self._fetchers.values())
+        # Every one is closed, even if closing another fails.
+        with contextlib.ExitStack() as stack:
+            for fetcher in fetchers:
+                stack.callback(fetcher.close)
 
     def __enter__(self) -> CheckEngine:
         return self
@@ -225,6 +267,7 @@ class CheckEngine:
 
     def _check(self, state: StoryState, started_at: datetime) -> CheckReport:
         story_id = state.id
+        fetcher = self.fetcher_for(self.fetcher_name_for(state))
         respect_robots = (
             self.settings.respect_robots_txt
             if state.respect_robots_txt is None
@@ -244,9 +287,7 @@ class CheckEngine:
         with self.throttle.slot(state.url):
             if self._closing.is_set():
                 return self._skip(state, "not checked: shutting down")
-            fetched = self.fetcher.fetch(
-                state.url, etag=state.etag, last_modified=state.last_modified
-            )
+            fetched = fetcher.fetch(state.url, etag=state.etag, last_modified=state.last_modified)
 
         analysis = comparison = capture = None
         if fetched.outcome is Outcome.OK and fetched.text is not None:

@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 from tracker.config import Settings
 from tracker.core import discover
 from tracker.core.cadence import parse_duration
-from tracker.net.fetch import Fetcher, FetchResult, Outcome, not_fetched
+from tracker.net.fetcher import (
+    DEFAULT_FETCHER,
+    FetchResult,
+    Outcome,
+    PageFetcher,
+    new_fetcher,
+    not_fetched,
+)
 from tracker.net.politeness import RobotsCache
 from tracker.services.stories import StoryError, add_stories
 from tracker.store.db import Database
@@ -131,7 +138,7 @@ def remove_feed(session: Session, feed: Feed) -> None:
 
 
 def fetch_feed(
-    fetcher: Fetcher,
+    fetcher: PageFetcher,
     url: str,
     *,
     etag: str | None = None,
@@ -154,7 +161,7 @@ class FeedPoller:
         db: Database,
         settings: Settings,
         *,
-        fetcher: Fetcher | None = None,
+        fetcher: PageFetcher | None = None,
         robots: RobotsCache | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -166,7 +173,7 @@ class FeedPoller:
         self.settings = settings
         self.clock = clock
         self._own_fetcher = fetcher is None
-        self.fetcher = fetcher or Fetcher(fetch_options(settings))
+        self.fetcher = fetcher or new_fetcher(DEFAULT_FETCHER, fetch_options(settings))
         if robots is None and settings.respect_robots_txt:
             robots = RobotsCache(
                 self.fetcher, settings.user_agent, ttl=settings.robots_cache_seconds
@@ -446,7 +453,7 @@ def discovery_job(
     db: Database,
     settings: Settings,
     *,
-    fetcher: Fetcher | None = None,
+    fetcher: PageFetcher | None = None,
     robots: RobotsCache | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Callable[[], None]:

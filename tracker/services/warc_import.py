@@ -29,13 +29,14 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from tracker.net.fetch import (
+from tracker.net.charset import (
+    HTML_TYPES,
     NotHTMLError,
-    archived_response,
     decode_html,
     looks_like_html,
     parse_content_type,
 )
+from tracker.net.fetcher import archived_response
 from tracker.pipeline.check import (
     analyse,
     compare,
@@ -46,7 +47,6 @@ from tracker.pipeline.check import (
 from tracker.store.db import Database
 from tracker.store.models import Story
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 WARC_TYPES = frozenset(
     {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion"}
     | {"continuation"}

@@ -13,7 +13,7 @@ import zstandard
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from tracker.net.fetch import decode_html, parse_content_type
+from tracker.net.charset import decode_html, parse_content_type
 from tracker.store.models import Capture, Story, Version
 
 COMPRESSION_LEVEL = 6
