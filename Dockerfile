@@ -7,11 +7,15 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
+# The locked, hash-checked dependency set first (its own layer: it changes rarely).
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md alembic.ini ./
 COPY tracker ./tracker
 COPY migrations ./migrations
-# The wheel carries the Alembic scripts as tracker/_migrations (see pyproject.toml).
-RUN pip install . \
+# The wheel carries the Alembic scripts as tracker/_migrations (see pyproject.toml);
+# --no-deps: every dependency came from the lock above.
+RUN pip install --no-deps . \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 
 FROM python:3.11-slim
