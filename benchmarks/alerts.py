@@ -25,10 +25,10 @@ from typing import ClassVar
 from sqlalchemy import select
 
 from tracker.config import Settings
-from tracker.notify.channels import add_channel
 from tracker.notify.webhook import new_secret
 from tracker.pipeline.engine import CheckEngine
 from tracker.pipeline.outbox import DeliveryRunner, enqueue_alerts
+from tracker.services.channels import add_channel
 from tracker.services.stories import add_stories
 from tracker.store.db import Database
 from tracker.store.models import Story, Version

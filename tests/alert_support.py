@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.demo.site import STAGES, render_page
-from tracker.notify.channels import add_channel
 from tracker.notify.payload import DEFAULT_EVENTS
 from tracker.pipeline.engine import CheckEngine
 from tracker.pipeline.outbox import DeliveryRunner
+from tracker.services.channels import add_channel
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery
 from tracker.store.db import Database

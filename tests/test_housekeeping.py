@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from tracker.core.cadence import CadencePolicy
-from tracker.notify.channels import add_channel
 from tracker.pipeline.housekeeping import run_housekeeping
+from tracker.services.channels import add_channel
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery
 from tracker.store.models import Check, Event, PromiseState, Story, StoryStatus

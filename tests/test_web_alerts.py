@@ -15,9 +15,9 @@ from alert_support import Rig
 from servers import Exchange, LocalServer
 from test_web_support import make_client
 
-from tracker.notify.channels import add_channel
+from tracker.notify.kinds import mask_target
 from tracker.notify.payload import DEFAULT_EVENTS
-from tracker.notify.spec import mask_target
+from tracker.services.channels import add_channel
 from tracker.store.alert_models import Delivery, DeliveryStatus
 from tracker.web.security import PAGE_CSP
 

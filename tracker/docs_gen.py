@@ -18,6 +18,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from tracker.config import Settings, _toml_value
+from tracker.notify.kinds import kinds
 from tracker.notify.payload import ALERT_EVENTS
 from tracker.notify.spec import ChannelSettings
 
@@ -136,10 +137,17 @@ def render() -> str:
         "| key | type | default | meaning |",
         "|---|---|---|---|",
     ]
+    # A channel's kind is any registered kind: the model cannot list them, the registry can.
+    kind_names = [f"`{name}`" for name in kinds()]
+    notes = {
+        **_CHANNEL_NOTES,
+        "kind": " or ".join(filter(None, [", ".join(kind_names[:-1]), kind_names[-1]])) + ".",
+    }
     for name, field in ChannelSettings.model_fields.items():
-        description = field.description or _CHANNEL_NOTES.get(name, "")
+        description = field.description or notes.get(name, "")
+        type_text = " | ".join(kind_names) if name == "kind" else type_name(field.annotation)
         lines.append(
-            f"| `{name}` | {_cell(type_name(field.annotation))} | "
+            f"| `{name}` | {_cell(type_text)} | "
             f"{_cell(default_text(field))} | {_prose(description)} |"
         )
     lines.append("")
@@ -149,7 +157,6 @@ def render() -> str:
 # Channel fields without a description in the model, described here.
 _CHANNEL_NOTES = {
     "name": "Unique name of the channel.",
-    "kind": "`email`, `webhook` or `apprise`.",
     "tags": "Only stories with one of these tags (empty: all stories).",
     "stories": "Only these stories (ids or URLs; empty: all).",
     "min_kind": "Least significant change kind announced (`any` for all).",

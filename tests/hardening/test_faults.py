@@ -32,8 +32,8 @@ from hostile_site import PARAGRAPHS, article_page, wait_for
 from servers import Exchange, LocalServer
 from sqlalchemy import create_engine, func, select, text
 
-from tracker.notify.channels import add_channel
 from tracker.notify.webhook import new_secret
+from tracker.services.channels import add_channel
 from tracker.services.daemon import Daemon
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery

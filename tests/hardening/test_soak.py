@@ -26,8 +26,8 @@ from servers import Exchange, LocalServer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
-from tracker.notify.channels import add_channel
 from tracker.notify.webhook import new_secret
+from tracker.services.channels import add_channel
 from tracker.services.daemon import Daemon
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery

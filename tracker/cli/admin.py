@@ -51,7 +51,7 @@ def config_show(app: AppContext, as_json: bool) -> None:
     passwords are masked, so the output can be pasted into a bug report."""
     data = app.settings.model_dump(mode="json")
     data["effective_database_url"] = app.settings.effective_database_url
-    from tracker.notify.spec import mask_target
+    from tracker.notify.kinds import mask_target
 
     for declared in data.get("channels") or []:
         if declared.get("url"):  # Apprise URLs carry tokens in every part

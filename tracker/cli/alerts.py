@@ -34,7 +34,7 @@ def _errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from pydantic import ValidationError
 
-        from tracker.notify.channels import ChannelError
+        from tracker.notify.kinds import ChannelError
         from tracker.services.stories import StoryError
         from tracker.store.db import DatabaseError
 
@@ -64,7 +64,7 @@ def json_out(data: Any) -> None:
 
 
 def _sync(app: Any) -> None:
-    from tracker.notify.channels import sync_declared
+    from tracker.services.channels import sync_declared
 
     with app.session() as session:
         sync_declared(session, app.settings.channels, now=_now())
@@ -86,6 +86,25 @@ def channel_json(channel: Any) -> dict[str, Any]:
     }
 
 
+class _KindChoice(click.Choice):
+    """The registered channel kinds, looked up when the argument is parsed or shown rather
+    than when this module is imported: loading the kind modules (requests, smtplib, jinja2)
+    would slow every other command's start."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from tracker.notify.kinds import kinds
+
+        return tuple(kinds())
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass  # click.Choice.__init__ sets it; the registry is the only source
+
+
 @click.group()
 def channel() -> None:
     """Alert channels: email recipients, signed webhooks, Apprise URLs."""
@@ -93,7 +112,7 @@ def channel() -> None:
 
 @channel.command("add")
 @click.argument("name")
-@click.argument("kind", type=click.Choice(["email", "webhook", "apprise"]))
+@click.argument("kind", type=_KindChoice())
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--secret", help="Webhook signing secret (whsec_…); default: a new one, shown once.")
 @click.option("--tag", "tags", multiple=True, help="Only stories with this tag (repeatable).")
@@ -134,11 +153,13 @@ def channel_add(
       tracker channel add bot webhook https://example.org/hooks/tracker
       tracker channel add chat apprise 'tgram://bottoken/ChatID' --event changed
     """
-    from tracker.notify.channels import ChannelError, add_channel
+    from tracker.notify.kinds import ChannelError, a_channel, kind_named
+    from tracker.services.channels import add_channel
     from tracker.services.stories import find_story
 
-    if kind != "email" and len(targets) != 1:
-        raise ChannelError(f"a {kind} channel takes exactly one URL")
+    kind_class = kind_named(kind)
+    if kind_class.target_key == "url" and len(targets) != 1:
+        raise ChannelError(f"{a_channel(kind)} takes exactly one URL")
     try:
         period = digest_seconds(digest)
     except ValueError as exc:
@@ -161,7 +182,7 @@ def channel_add(
         )
         target, new_secret = created.target, created.secret
     click.echo(f"added channel {name}: {kind} → {target}")
-    if kind == "webhook" and not secret:
+    if kind_class.signed and not secret:
         click.echo("signing secret (shown only now; configure the receiver with it):")
         click.echo(f"  {new_secret}")
 
@@ -204,7 +225,7 @@ def channel_list(app: Any, as_json: bool) -> None:
 @_errors
 def channel_remove(app: Any, name: str) -> None:
     """Remove a channel and the alerts still owed to it."""
-    from tracker.notify.channels import remove_channel
+    from tracker.services.channels import remove_channel
 
     _sync(app)
     with app.session() as session:
@@ -227,8 +248,10 @@ def channel_secret() -> None:
 @_errors
 def channel_test(app: Any, name: str) -> None:
     """Send a real test alert now and print exactly what happened (exit 1 on failure)."""
-    from tracker.notify.channels import Destination, Senders, find_channel
+    from tracker.notify.kinds import Destination, kinds
     from tracker.notify.payload import sample_alert
+    from tracker.notify.senders import Senders
+    from tracker.services.channels import find_channel
 
     _sync(app)
     with app.session() as session:
@@ -241,7 +264,8 @@ def channel_test(app: Any, name: str) -> None:
         result = senders.send(destination, [sample_alert(now, app.settings.base_url)], key, now)
     finally:
         senders.close()
-    label = {"webhook": "HTTP status", "email": "SMTP reply"}.get(destination.kind, "reply")
+    kind_class = kinds().get(destination.kind)
+    label = kind_class.reply_label if kind_class is not None else "reply"
     click.echo(f"  result:      {'delivered' if result.ok else 'FAILED'}")
     click.echo(f"  message id:  {key}")
     if result.status_code is not None or result.response:
@@ -284,7 +308,7 @@ def deliveries(
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from tracker.notify.channels import find_channel
+    from tracker.services.channels import find_channel
     from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
     from tracker.store.models import Story, Version
 

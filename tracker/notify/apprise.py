@@ -3,13 +3,20 @@
 Apprise only reports success or failure; what it logged while sending is kept as the
 attempt's response. Apprise services have no idempotency key: a resend after a crash may
 show twice there (email and webhooks carry the key).
+
+:class:`AppriseChannel` is the ``apprise`` channel kind. An Apprise URL carries its tokens in
+every part (``tgram://bottoken/ChatID``), so only its scheme is ever shown.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
+from tracker.notify.email import render_bodies
+from tracker.notify.kinds import TARGET_MASK, ChannelKind, Destination, register
+from tracker.notify.payload import Alert, digest_subject
 from tracker.notify.result import SendResult
 
 INSTALL_HINT = "Apprise is not installed: pip install 'tracker[apprise]'"
@@ -45,3 +52,23 @@ def send(url: str, title: str, body: str, *, attachments: Sequence[str] = ()) ->
         ok = bool(notifier.notify(title=title, body=body))
         log = captured.getvalue().strip()
     return SendResult(ok, None, log[-1000:] or None, None if ok else "Apprise reported failure")
+
+
+@register
+class AppriseChannel(ChannelKind):
+    name = "apprise"
+
+    @classmethod
+    def validate(cls, target: str, secret: str | None) -> tuple[str, str | None]:
+        return validate_url(target.strip()), None
+
+    @classmethod
+    def mask(cls, target: str) -> str:
+        scheme, separator, _ = target.partition("://")
+        return f"{scheme}://{TARGET_MASK}" if separator and scheme.isalnum() else TARGET_MASK
+
+    def send(
+        self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
+    ) -> SendResult:
+        text, _ = render_bodies(alerts, channel=destination.name, key=key)
+        return send(destination.target, digest_subject(alerts), text)

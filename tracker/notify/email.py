@@ -4,6 +4,9 @@ The HTML diff uses inline styles only (``<ins style=…>``): Gmail, Outlook and 
 drop or ignore ``<style>`` blocks and classes in various ways, but all keep inline styles.
 Only the paragraphs that changed are shown, with "…" where unchanged ones were left out; the
 text part carries the unified diff.
+
+:class:`EmailChannel` is the ``email`` channel kind: its target is a comma-separated list of
+recipients, shown unmasked (an address is not a credential).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import jinja2
 from markupsafe import Markup
 
 from tracker.core import diffing
+from tracker.notify.kinds import ChannelKind, Destination, register
 from tracker.notify.payload import Alert, digest_subject, subject
 from tracker.notify.result import SendResult
 
@@ -250,3 +254,33 @@ def _text(reply: bytes | str) -> str:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+@register
+class EmailChannel(ChannelKind):
+    name = "email"
+    target_key = "to"
+    reply_label = "SMTP reply"
+
+    @classmethod
+    def validate(cls, target: str, secret: str | None) -> tuple[str, str | None]:
+        return validate_recipients(target), None
+
+    @classmethod
+    def mask(cls, target: str) -> str:
+        return target
+
+    def send(
+        self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
+    ) -> SendResult:
+        config = SmtpConfig.from_settings(self.settings)
+        recipients = recipients_of(destination.target)
+        message = build_message(
+            alerts,
+            sender=config.sender,
+            recipients=recipients,
+            channel=destination.name,
+            key=key,
+            now=now,
+        )
+        return send_message(message, recipients, config)

@@ -4,14 +4,15 @@ A channel in the settings file::
 
     [[channels]]
     name = "desk"
-    kind = "email"                  # email | webhook | apprise
+    kind = "email"                  # a registered kind: email | webhook | apprise
     to = ["desk@example.org"]
     tags = ["politics"]             # only stories with one of these tags (default: all)
     min_kind = "text_edited"        # ignore minor, dates-only and byline-only edits
     events = ["changed", "promise_fulfilled", "promise_overdue"]
     digest = "1h"                   # one email per hour listing every change
 
-Kept free of I/O and of the settings module, so ``tracker.config`` can import it.
+Kept free of I/O and of the settings module, so ``tracker.config`` can import it. What a
+kind needs (``to`` or ``url``, a secret) is asked of the kind in :mod:`tracker.notify.kinds`.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from tracker.core.cadence import parse_duration
 from tracker.core.changes import KIND_ORDER, ChangeKind, meets_minimum
+from tracker.notify.kinds import ChannelError, a_channel, kind_named
 from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
 
-ChannelKindName = Literal["email", "webhook", "apprise"]
+if TYPE_CHECKING:
+    from tracker.store.alert_models import Channel
+
 # Alert on substantive changes by default: minor, dates-only and byline-only edits are noise.
 DEFAULT_MIN_KIND: Final = ChangeKind.TEXT_EDITED
 KIND_NAMES: Final = tuple(str(kind) for kind in KIND_ORDER)
@@ -66,7 +69,7 @@ class ChannelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    kind: ChannelKindName
+    kind: str
     to: list[str] = Field(default_factory=list, description="Email recipients.")
     url: str | None = Field(default=None, description="Webhook or Apprise URL.")
     secret: SecretStr | None = Field(default=None, description="Webhook secret (whsec_…).")
@@ -76,6 +79,15 @@ class ChannelSettings(BaseModel):
     events: list[str] = Field(default_factory=lambda: list(DEFAULT_EVENTS))
     digest: str | None = None
     enabled: bool = True
+
+    @field_validator("kind")
+    @classmethod
+    def _check_kind(cls, value: str) -> str:
+        try:
+            kind_named(value)
+        except ChannelError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
 
     @field_validator("events")
     @classmethod
@@ -95,20 +107,22 @@ class ChannelSettings(BaseModel):
 
     @model_validator(mode="after")
     def _target_fits_kind(self) -> ChannelSettings:
-        if self.kind == "email" and not self.to:
-            raise ValueError(f"channel {self.name!r}: an email channel needs 'to'")
-        if self.kind != "email" and not self.url:
-            raise ValueError(f"channel {self.name!r}: a {self.kind} channel needs 'url'")
-        if self.kind == "webhook" and self.secret is None:
+        kind = kind_named(self.kind)
+        if not getattr(self, kind.target_key):
             raise ValueError(
-                f"channel {self.name!r}: a webhook channel needs 'secret' "
+                f"channel {self.name!r}: {a_channel(self.kind)} needs '{kind.target_key}'"
+            )
+        if kind.signed and self.secret is None:
+            raise ValueError(
+                f"channel {self.name!r}: {a_channel(self.kind)} needs 'secret' "
                 "(generate one with `tracker channel secret`)"
             )
         return self
 
     @property
     def target(self) -> str:
-        return ", ".join(self.to) if self.kind == "email" else str(self.url)
+        """The target as the channels table stores it (before the kind validates it)."""
+        return ", ".join(self.to) if kind_named(self.kind).target_key == "to" else str(self.url)
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,16 @@ class Filters:
     stories: frozenset[str] = frozenset()
     min_kind: str | None = DEFAULT_MIN_KIND.value
     events: frozenset[str] = frozenset(DEFAULT_EVENTS)
+
+    @classmethod
+    def of(cls, channel: Channel) -> Filters:
+        """A channel row's filters."""
+        return cls(
+            tags=frozenset(channel.tags or ()),
+            stories=frozenset(channel.stories or ()),
+            min_kind=channel.min_kind,
+            events=frozenset(channel.events or ()),
+        )
 
     def covers(self, story: StoryFacts) -> bool:
         if self.tags and not self.tags & story.tags:
@@ -158,46 +182,3 @@ class Filters:
 
     def wants_event(self, story: StoryFacts, event: str) -> bool:
         return event in self.events and self.covers(story)
-
-
-TARGET_MASK: Final = "***"
-
-
-def mask_target(kind: str, target: str) -> str:
-    """What a channel's target may show: no password, token or query value it carries.
-
-    Email recipients are shown as they are. A webhook URL keeps its scheme, host and the
-    words of its path but loses any password, every query value and every path segment
-    that may be a token. An Apprise URL carries its tokens in
-    every part (``tgram://bottoken/ChatID``), so only its scheme is shown.
-    """
-    if kind == "email":
-        return target
-    if kind != "webhook":
-        scheme, separator, _ = target.partition("://")
-        return f"{scheme}://{TARGET_MASK}" if separator and scheme.isalnum() else TARGET_MASK
-    try:
-        parts = urlsplit(target)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return TARGET_MASK
-    netloc = host if ":" not in host else f"[{host}]"
-    if port is not None:
-        netloc += f":{port}"
-    if parts.username:
-        netloc = f"{TARGET_MASK}@{netloc}"
-    query = urlencode(
-        [(name, TARGET_MASK) for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
-    )
-    path = "/".join(
-        TARGET_MASK if _looks_like_token(segment) else segment for segment in parts.path.split("/")
-    )
-    return urlunsplit((parts.scheme, netloc, path, query, ""))
-
-
-def _looks_like_token(segment: str) -> bool:
-    """A path segment that may be a credential: Slack, Discord and Teams webhook URLs carry
-    their secret (and ids) in the path (``/services/T0AB12CD3/B0EF45GH6/Xk3v…``), while
-    words like ``hooks`` or ``IncomingWebhook`` are not secrets."""
-    return len(segment) >= 16 or (len(segment) >= 6 and any(c.isdigit() for c in segment))

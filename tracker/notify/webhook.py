@@ -5,6 +5,9 @@ receivers can drop duplicates), ``webhook-timestamp`` (send time, for replay pro
 and ``webhook-signature`` (``v1,`` + base64 HMAC-SHA256 of ``id.timestamp.body``).
 Any 2xx answer is success; anything else, 3xx included (redirects are not followed: a
 moved endpoint is a configuration error to see, not to paper over), is a failure to retry.
+
+:class:`WebhookChannel` is the ``webhook`` channel kind: one ``requests`` session per
+delivery thread, never a proxy from the environment.
 """
 
 from __future__ import annotations
@@ -13,13 +16,18 @@ import base64
 import binascii
 import json
 import secrets
+import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from standardwebhooks.webhooks import Webhook
 
 from tracker import __version__
+from tracker.notify.kinds import TARGET_MASK, ChannelKind, Destination, register
+from tracker.notify.payload import Alert, webhook_payload
 from tracker.notify.result import SendResult
 
 SECRET_PREFIX: Final = "whsec_"
@@ -91,3 +99,92 @@ def post(
         return SendResult(False, error=f"timed out after {timeout:g} s: {exc}")
     except requests.RequestException as exc:
         return SendResult(False, error=f"{type(exc).__name__}: {exc}")
+
+
+def mask_url(url: str) -> str:
+    """The URL with its scheme, host and the words of its path, but no password, no query
+    value and no path segment that may be a token."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return TARGET_MASK
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None:
+        netloc += f":{port}"
+    if parts.username:
+        netloc = f"{TARGET_MASK}@{netloc}"
+    query = urlencode(
+        [(name, TARGET_MASK) for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    )
+    path = "/".join(
+        TARGET_MASK if _looks_like_token(segment) else segment for segment in parts.path.split("/")
+    )
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def _looks_like_token(segment: str) -> bool:
+    """A path segment that may be a credential: Slack, Discord and Teams webhook URLs carry
+    their secret (and ids) in the path (``/services/T0AB12CD3/B0EF45GH6/Xk3v…``), while
+    words like ``hooks`` or ``IncomingWebhook`` are not secrets."""
+    return len(segment) >= 16 or (len(segment) >= 6 and any(c.isdigit() for c in segment))
+
+
+@register
+class WebhookChannel(ChannelKind):
+    name = "webhook"
+    signed = True
+    reply_label = "HTTP status"
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def validate(cls, target: str, secret: str | None) -> tuple[str, str | None]:
+        url = validate_url(target.strip())
+        secret = validate_secret(secret) if secret else new_secret()
+        return url, secret
+
+    @classmethod
+    def mask(cls, target: str) -> str:
+        return mask_url(target)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            # Never a proxy from the environment; one only when the operator names it.
+            session.trust_env = False
+            proxy = getattr(self.settings, "webhook_proxy_url", None)
+            if proxy is not None:
+                url = proxy.get_secret_value()
+                session.proxies = {"http": url, "https": url}
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def send(
+        self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
+    ) -> SendResult:
+        if not destination.secret:
+            return SendResult(False, error="the channel has no signing secret")
+        body = encode_body(webhook_payload(alerts, key))
+        headers = signed_headers(body, secret=destination.secret, message_id=key, now=now)
+        return post(
+            self._session(),
+            destination.target,
+            body,
+            headers,
+            timeout=self.settings.webhook_timeout,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,10 +33,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.core.cadence import parse_duration
-from tracker.notify.channels import Destination, Senders, filters_of
+from tracker.notify.kinds import ChannelError, Destination, kind_named
 from tracker.notify.payload import Alert, StoryInfo, describe_change, make_links
 from tracker.notify.result import SendResult
-from tracker.notify.spec import StoryFacts
+from tracker.notify.senders import Senders
+from tracker.notify.spec import ChannelSettings, Filters, StoryFacts, digest_seconds
 from tracker.store.alert_models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
 from tracker.store.models import Event, EventKind, Story, Version
 
@@ -118,6 +120,11 @@ def digest_due(now: datetime, period_seconds: int) -> datetime:
     return EPOCH + timedelta(seconds=(math.floor(elapsed / period_seconds) + 1) * period_seconds)
 
 
+def new_uid() -> str:
+    """A new channel's uid: part of every idempotency key of its deliveries."""
+    return secrets.token_hex(8)
+
+
 def idempotency_key(
     channel_uid: str, *, version_id: int | None = None, event_id: int | None = None
 ) -> str:
@@ -164,7 +171,7 @@ def enqueue_alerts(
     )
     deliveries: list[Delivery] = []
     for channel in channels:
-        filters = filters_of(channel)
+        filters = Filters.of(channel)
         if version is not None:
             trigger = filters.wants_version(facts, version.kinds or (), fulfils=fulfils)
             if trigger is not None:
@@ -412,6 +419,64 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# -- the settings file's channels ---------------------------------------------------------
+# Here rather than in tracker.services.channels with the other channel operations because
+# the delivery runner syncs them when the daemon starts, and the pipeline cannot import
+# the services.
+
+
+def sync_declared(
+    session: Session, declared: Sequence[ChannelSettings], *, now: datetime
+) -> list[str]:
+    """Make the table's settings-file channels match ``declared``; returns what changed.
+
+    A channel keeps its id and uid across syncs (pending deliveries and idempotency keys
+    stay valid); a CLI channel of the same name is an error rather than silently replaced.
+    """
+    changes: list[str] = []
+    existing = {
+        channel.name: channel
+        for channel in session.scalars(select(Channel).where(Channel.source == "settings"))
+    }
+    for spec in declared:
+        secret = spec.secret.get_secret_value() if spec.secret else None
+        try:
+            target, secret = kind_named(spec.kind).validate(spec.target, secret)
+        except (ChannelError, ValueError) as exc:
+            raise ChannelError(f"settings: channel {spec.name!r}: {exc}") from exc
+        values = {
+            "kind": spec.kind,
+            "target": target,
+            "secret": secret,
+            "tags": sorted(set(spec.tags)),
+            "stories": list(dict.fromkeys(spec.stories)),
+            "min_kind": spec.min_kind,
+            "events": list(spec.events),
+            "digest_seconds": digest_seconds(spec.digest),
+            "enabled": spec.enabled,
+        }
+        channel = existing.pop(spec.name, None)
+        if channel is None:
+            if session.scalar(select(Channel.id).where(Channel.name == spec.name)) is not None:
+                raise ChannelError(
+                    f"settings: channel {spec.name!r} also exists as a CLI channel; "
+                    "rename one of them"
+                )
+            session.add(
+                Channel(name=spec.name, uid=new_uid(), source="settings", created_at=now, **values)
+            )
+            changes.append(f"added {spec.name}")
+        elif any(getattr(channel, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(channel, key, value)
+            changes.append(f"updated {spec.name}")
+    for name, channel in existing.items():
+        session.delete(channel)
+        changes.append(f"removed {name}")
+    session.flush()
+    return changes
+
+
 class DeliveryRunner:
     """Sends due deliveries: claim a batch, send on a small thread pool, record each."""
 
@@ -438,9 +503,7 @@ class DeliveryRunner:
         self._lock = threading.Lock()
 
     def sync_channels(self) -> list[str]:
-        """Bring the settings file's channels into the table (see ``channels.py``)."""
-        from tracker.notify.channels import ChannelError, sync_declared
-
+        """Bring the settings file's channels into the table (see :func:`sync_declared`)."""
         try:
             with self.db.session() as session:
                 changes = sync_declared(session, self.settings.channels, now=self.clock())

@@ -13,7 +13,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.notify.spec import mask_target
+from tracker.notify.kinds import mask_target
 from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
 from tracker.store.models import Story, Version
 from tracker.web.queries import Page, _page
