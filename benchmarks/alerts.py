@@ -28,8 +28,8 @@ from tracker.config import Settings
 from tracker.notify.webhook import new_secret
 from tracker.pipeline.engine import CheckEngine
 from tracker.pipeline.outbox import DeliveryRunner, enqueue_alerts
-from tracker.services.channels import add_channel
 from tracker.services.stories import add_stories
+from tracker.store.channels import add_channel
 from tracker.store.db import Database
 from tracker.store.models import Story, Version
 

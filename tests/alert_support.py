@@ -24,9 +24,9 @@ from tracker.demo.site import STAGES, render_page
 from tracker.notify.payload import DEFAULT_EVENTS
 from tracker.pipeline.engine import CheckEngine
 from tracker.pipeline.outbox import DeliveryRunner
-from tracker.services.channels import add_channel
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery
+from tracker.store.channels import add_channel
 from tracker.store.db import Database
 from tracker.store.models import Story
 

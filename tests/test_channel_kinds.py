@@ -29,9 +29,8 @@ from tracker.notify.kinds import (
 from tracker.notify.result import SendResult
 from tracker.notify.senders import Senders
 from tracker.notify.spec import ChannelSettings
-from tracker.pipeline.outbox import sync_declared
-from tracker.services.channels import add_channel
 from tracker.store.alert_models import Channel
+from tracker.store.channels import add_channel, sync_declared
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

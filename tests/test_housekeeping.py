@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from tracker.core.cadence import CadencePolicy
 from tracker.pipeline.housekeeping import run_housekeeping
-from tracker.services.channels import add_channel
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery
+from tracker.store.channels import add_channel
 from tracker.store.models import Check, Event, PromiseState, Story, StoryStatus
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

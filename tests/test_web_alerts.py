@@ -17,8 +17,8 @@ from test_web_support import make_client
 
 from tracker.notify.kinds import mask_target
 from tracker.notify.payload import DEFAULT_EVENTS
-from tracker.services.channels import add_channel
 from tracker.store.alert_models import Delivery, DeliveryStatus
+from tracker.store.channels import add_channel
 from tracker.web.security import PAGE_CSP
 
 API = "/api/v1"

@@ -33,10 +33,10 @@ from servers import Exchange, LocalServer
 from sqlalchemy import create_engine, func, select, text
 
 from tracker.notify.webhook import new_secret
-from tracker.services.channels import add_channel
 from tracker.services.daemon import Daemon
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery
+from tracker.store.channels import add_channel
 from tracker.store.db import Database
 from tracker.store.models import Check, Story, Version
 

@@ -27,10 +27,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from tracker.notify.webhook import new_secret
-from tracker.services.channels import add_channel
 from tracker.services.daemon import Daemon
 from tracker.services.stories import add_stories
 from tracker.store.alert_models import Delivery
+from tracker.store.channels import add_channel
 from tracker.store.db import Database
 from tracker.store.models import Check, Story, Version
 

@@ -64,7 +64,7 @@ def json_out(data: Any) -> None:
 
 
 def _sync(app: Any) -> None:
-    from tracker.services.channels import sync_declared
+    from tracker.store.channels import sync_declared
 
     with app.session() as session:
         sync_declared(session, app.settings.channels, now=_now())
@@ -154,8 +154,8 @@ def channel_add(
       tracker channel add chat apprise 'tgram://bottoken/ChatID' --event changed
     """
     from tracker.notify.kinds import ChannelError, a_channel, kind_named
-    from tracker.services.channels import add_channel
     from tracker.services.stories import find_story
+    from tracker.store.channels import add_channel
 
     kind_class = kind_named(kind)
     if kind_class.target_key == "url" and len(targets) != 1:
@@ -225,7 +225,7 @@ def channel_list(app: Any, as_json: bool) -> None:
 @_errors
 def channel_remove(app: Any, name: str) -> None:
     """Remove a channel and the alerts still owed to it."""
-    from tracker.services.channels import remove_channel
+    from tracker.store.channels import remove_channel
 
     _sync(app)
     with app.session() as session:
@@ -251,7 +251,7 @@ def channel_test(app: Any, name: str) -> None:
     from tracker.notify.kinds import Destination, kinds
     from tracker.notify.payload import sample_alert
     from tracker.notify.senders import Senders
-    from tracker.services.channels import find_channel
+    from tracker.store.channels import find_channel
 
     _sync(app)
     with app.session() as session:
@@ -308,8 +308,8 @@ def deliveries(
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from tracker.services.channels import find_channel
     from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
+    from tracker.store.channels import find_channel
     from tracker.store.models import Story, Version
 
     with app.session() as session:

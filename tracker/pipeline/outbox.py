@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import secrets
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,12 +32,13 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.core.cadence import parse_duration
-from tracker.notify.kinds import ChannelError, Destination, kind_named
+from tracker.notify.kinds import ChannelError, Destination
 from tracker.notify.payload import Alert, StoryInfo, describe_change, make_links
 from tracker.notify.result import SendResult
 from tracker.notify.senders import Senders
-from tracker.notify.spec import ChannelSettings, Filters, StoryFacts, digest_seconds
+from tracker.notify.spec import Filters, StoryFacts
 from tracker.store.alert_models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
+from tracker.store.channels import sync_declared
 from tracker.store.models import Event, EventKind, Story, Version
 
 log = logging.getLogger("tracker.deliveries")
@@ -118,11 +118,6 @@ def digest_due(now: datetime, period_seconds: int) -> datetime:
     for whole days, to the hour for hours)."""
     elapsed = (now - EPOCH).total_seconds()
     return EPOCH + timedelta(seconds=(math.floor(elapsed / period_seconds) + 1) * period_seconds)
-
-
-def new_uid() -> str:
-    """A new channel's uid: part of every idempotency key of its deliveries."""
-    return secrets.token_hex(8)
 
 
 def idempotency_key(
@@ -417,64 +412,6 @@ class TickReport:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-# -- the settings file's channels ---------------------------------------------------------
-# Here rather than in tracker.services.channels with the other channel operations because
-# the delivery runner syncs them when the daemon starts, and the pipeline cannot import
-# the services.
-
-
-def sync_declared(
-    session: Session, declared: Sequence[ChannelSettings], *, now: datetime
-) -> list[str]:
-    """Make the table's settings-file channels match ``declared``; returns what changed.
-
-    A channel keeps its id and uid across syncs (pending deliveries and idempotency keys
-    stay valid); a CLI channel of the same name is an error rather than silently replaced.
-    """
-    changes: list[str] = []
-    existing = {
-        channel.name: channel
-        for channel in session.scalars(select(Channel).where(Channel.source == "settings"))
-    }
-    for spec in declared:
-        secret = spec.secret.get_secret_value() if spec.secret else None
-        try:
-            target, secret = kind_named(spec.kind).validate(spec.target, secret)
-        except (ChannelError, ValueError) as exc:
-            raise ChannelError(f"settings: channel {spec.name!r}: {exc}") from exc
-        values = {
-            "kind": spec.kind,
-            "target": target,
-            "secret": secret,
-            "tags": sorted(set(spec.tags)),
-            "stories": list(dict.fromkeys(spec.stories)),
-            "min_kind": spec.min_kind,
-            "events": list(spec.events),
-            "digest_seconds": digest_seconds(spec.digest),
-            "enabled": spec.enabled,
-        }
-        channel = existing.pop(spec.name, None)
-        if channel is None:
-            if session.scalar(select(Channel.id).where(Channel.name == spec.name)) is not None:
-                raise ChannelError(
-                    f"settings: channel {spec.name!r} also exists as a CLI channel; "
-                    "rename one of them"
-                )
-            session.add(
-                Channel(name=spec.name, uid=new_uid(), source="settings", created_at=now, **values)
-            )
-            changes.append(f"added {spec.name}")
-        elif any(getattr(channel, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(channel, key, value)
-            changes.append(f"updated {spec.name}")
-    for name, channel in existing.items():
-        session.delete(channel)
-        changes.append(f"removed {name}")
-    session.flush()
-    return changes
 
 
 class DeliveryRunner:

@@ -1,4 +1,5 @@
-"""The channels table: find, add and remove alert channels, and sync the declared ones.
+"""The channels table: find, add and remove alert channels, and sync the declared ones
+(the CLI and web UI manage channels here; the daemon's delivery runner syncs them).
 
 Channels live in the database (deliveries refer to them, so they need a stable id). The
 CLI adds and removes them there; channels declared in the settings file are synced into
@@ -7,12 +8,12 @@ the table when the daemon starts (and before every ``tracker channel`` command),
 remove them, and removing one from the file removes it from the table.
 
 What a target must look like is the kind's business (:mod:`tracker.notify.kinds`): nothing
-here knows one kind from another. The sync itself is :func:`tracker.pipeline.outbox.sync_declared`
-(the daemon's delivery runner runs it, and the pipeline cannot import the services).
+here knows one kind from another.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -20,8 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.notify.kinds import ChannelError, kind_named
-from tracker.notify.spec import check_events, check_min_kind
-from tracker.pipeline.outbox import new_uid, sync_declared
+from tracker.notify.spec import ChannelSettings, check_events, check_min_kind, digest_seconds
 from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
 
 __all__ = [
@@ -104,3 +104,60 @@ def remove_channel(session: Session, name: str) -> int:
     session.delete(channel)
     session.flush()
     return owed
+
+
+def new_uid() -> str:
+    """A new channel's uid: part of every idempotency key of its deliveries."""
+    return secrets.token_hex(8)
+
+
+def sync_declared(
+    session: Session, declared: Sequence[ChannelSettings], *, now: datetime
+) -> list[str]:
+    """Make the table's settings-file channels match ``declared``; returns what changed.
+
+    A channel keeps its id and uid across syncs (pending deliveries and idempotency keys
+    stay valid); a CLI channel of the same name is an error rather than silently replaced.
+    """
+    changes: list[str] = []
+    existing = {
+        channel.name: channel
+        for channel in session.scalars(select(Channel).where(Channel.source == "settings"))
+    }
+    for spec in declared:
+        secret = spec.secret.get_secret_value() if spec.secret else None
+        try:
+            target, secret = kind_named(spec.kind).validate(spec.target, secret)
+        except (ChannelError, ValueError) as exc:
+            raise ChannelError(f"settings: channel {spec.name!r}: {exc}") from exc
+        values = {
+            "kind": spec.kind,
+            "target": target,
+            "secret": secret,
+            "tags": sorted(set(spec.tags)),
+            "stories": list(dict.fromkeys(spec.stories)),
+            "min_kind": spec.min_kind,
+            "events": list(spec.events),
+            "digest_seconds": digest_seconds(spec.digest),
+            "enabled": spec.enabled,
+        }
+        channel = existing.pop(spec.name, None)
+        if channel is None:
+            if session.scalar(select(Channel.id).where(Channel.name == spec.name)) is not None:
+                raise ChannelError(
+                    f"settings: channel {spec.name!r} also exists as a CLI channel; "
+                    "rename one of them"
+                )
+            session.add(
+                Channel(name=spec.name, uid=new_uid(), source="settings", created_at=now, **values)
+            )
+            changes.append(f"added {spec.name}")
+        elif any(getattr(channel, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(channel, key, value)
+            changes.append(f"updated {spec.name}")
+    for name, channel in existing.items():
+        session.delete(channel)
+        changes.append(f"removed {name}")
+    session.flush()
+    return changes
