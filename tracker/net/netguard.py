@@ -244,7 +244,9 @@ class GuardedHTTPAdapter(HTTPAdapter):
             "https": self._pool_class(HTTPSConnectionPool, HTTPSConnection, allowed),
         }
 
-    def _pool_class(self, pool_base: type, connection_base: type, allowed: AddressPolicy) -> type:
+    def _pool_class(
+        self, pool_base: type[HTTPConnectionPool], connection_base: type, allowed: AddressPolicy
+    ) -> type:
         on_socket, on_release = self._on_socket, self._on_release
         connection_class = type(
             f"Guarded{connection_base.__name__}",
@@ -256,7 +258,7 @@ class GuardedHTTPAdapter(HTTPAdapter):
         )
 
         def _get_conn(pool: Any, timeout: float | None = None) -> Any:
-            connection = pool_base._get_conn(pool, timeout)
+            connection: Any = pool_base._get_conn(pool, timeout)
             if on_socket is not None and connection.sock is not None:
                 on_socket(connection.sock)  # a kept-alive connection being reused
             return connection

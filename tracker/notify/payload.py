@@ -29,18 +29,37 @@ PAYLOAD_VERSION: Final = 1
 
 
 class VersionLike(Protocol):
-    """The fields of `tracker.store.models.Version` an alert reads."""
+    """The fields of `tracker.store.models.Version` an alert reads (read-only)."""
 
-    seq: int
-    captured_at: datetime
-    title: str | None
-    text: str
-    kinds: list[str]
-    summary: str | None
-    words_added: int
-    words_removed: int
-    chars_added: int
-    chars_removed: int
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def captured_at(self) -> datetime: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def kinds(self) -> list[str]: ...
+
+    @property
+    def summary(self) -> str | None: ...
+
+    @property
+    def words_added(self) -> int: ...
+
+    @property
+    def words_removed(self) -> int: ...
+
+    @property
+    def chars_added(self) -> int: ...
+
+    @property
+    def chars_removed(self) -> int: ...
 
 
 @dataclass(frozen=True)

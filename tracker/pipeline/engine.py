@@ -26,6 +26,7 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, Thre
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import select
 
@@ -144,7 +145,9 @@ class CheckEngine:
         self._process_lock = threading.Lock()
         self._closing = threading.Event()
         self._writer: GroupWriter[CheckReport] = GroupWriter(
-            db, prepare=lambda session, ids: lock_stories(session, ids)
+            # The writer's keys are the story ids its jobs record.
+            db,
+            prepare=lambda session, ids: lock_stories(session, cast(list[int], ids)),
         )
 
     # -- public -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import IO, Any, BinaryIO
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker import __version__
@@ -112,7 +112,7 @@ def _row(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
 
 def _stories(session: Session, story_ids: Sequence[int] | None) -> Iterator[Story]:
     # Ids first, then one story at a time: callers expunge as they go to keep memory flat.
-    query: Select[tuple[int]] = select(Story.id).order_by(Story.id)
+    query = select(Story.id).order_by(Story.id)
     if story_ids is not None:
         query = query.where(Story.id.in_(story_ids))
     for story_id in list(session.scalars(query)):
@@ -145,15 +145,22 @@ def export_json(
             )
         )
         data["versions"] = [_row(v, VERSION_FIELDS) for v in versions]
-        seq_of = {v.id: v.seq for v in versions}
+        # Keyed by version id; a check or event without a version looks up None: no seq.
+        seq_of: dict[int | None, int] = {v.id: v.seq for v in versions}
         data["checks"] = [
-            {**_row(c, CHECK_FIELDS), "version_seq": seq_of.get(c.version_id)}
+            {
+                **_row(c, CHECK_FIELDS),
+                "version_seq": seq_of.get(c.version_id) if c.version_id else None,
+            }
             for c in session.scalars(
                 select(Check).where(Check.story_id == story.id).order_by(Check.started_at, Check.id)
             )
         ]
         data["events"] = [
-            {**_row(e, EVENT_FIELDS), "version_seq": seq_of.get(e.version_id)}
+            {
+                **_row(e, EVENT_FIELDS),
+                "version_seq": seq_of.get(e.version_id) if e.version_id else None,
+            }
             for e in session.scalars(
                 select(Event).where(Event.story_id == story.id).order_by(Event.created_at, Event.id)
             )

@@ -14,6 +14,7 @@ live there: ``stories.next_check_at`` is the schedule, and leases let many worke
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import Counter
@@ -191,7 +192,7 @@ class Daemon:
         with self._lock:
             future = self.engine.submit(state)
             self._in_flight[state.id] = future
-        future.add_done_callback(lambda f, sid=state.id: self._finished(sid, f))
+        future.add_done_callback(functools.partial(self._finished, state.id))
 
     def _finished(self, story_id: int, future: Future[CheckReport]) -> None:
         with self._lock:

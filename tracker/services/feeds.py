@@ -17,8 +17,10 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
@@ -222,10 +224,13 @@ class FeedPoller:
             claim = update(Feed).where(Feed.id == feed_id)
             if due_only:
                 claim = claim.where(Feed.next_poll_at <= now)
-            claimed = session.execute(
-                claim.values(next_poll_at=now + POLL_LEASE).execution_options(
-                    synchronize_session=False
-                )
+            claimed = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    claim.values(next_poll_at=now + POLL_LEASE).execution_options(
+                        synchronize_session=False
+                    )
+                ),
             ).rowcount
         if not claimed:
             return PollReport(feed_id, url, "skipped", error="being polled by another worker")
@@ -383,7 +388,7 @@ def merge_canonical_duplicates(
         .order_by(Story.id)
     ).all()
     by_url = {row.url: row for row in rows}
-    groups: dict[str, list] = {}
+    groups: dict[str, list[Any]] = {}
     for row in rows:
         key = discover.canonicalise_url(row.canonical_url, tracking) if row.canonical_url else None
         if key and key != row.url:
@@ -401,13 +406,13 @@ def merge_canonical_duplicates(
     return merges
 
 
-def _most_versions(members: list) -> object:
+def _most_versions(members: list[Any]) -> Any:
     return sorted(members, key=lambda row: (-row.version_count, row.id))[0]
 
 
-def _merge(session: Session, kept: object, duplicate: object) -> Merge:
-    kept_story = session.get(Story, kept.id)  # type: ignore[attr-defined]
-    dup_story = session.get(Story, duplicate.id)  # type: ignore[attr-defined]
+def _merge(session: Session, kept: Any, duplicate: Any) -> Merge:
+    kept_story = session.get(Story, kept.id)
+    dup_story = session.get(Story, duplicate.id)
     assert kept_story is not None and dup_story is not None
     kept_story.first_seen_at = min(kept_story.first_seen_at, dup_story.first_seen_at)
     existing_tags = {t.tag for t in kept_story.tags}

@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 
 import zstandard
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tracker.net.charset import decode_html, parse_content_type
@@ -103,9 +103,10 @@ def prune_captures(session: Session, older_than: datetime) -> int:
         batch = shas[start : start + 500]
         # Explicit, rather than trusting every backend to honour ON DELETE SET NULL.
         session.execute(
-            Version.__table__.update()
+            update(Version)
             .where(Version.capture_sha256.in_(batch))
             .values(capture_sha256=None)
+            .execution_options(synchronize_session=False)
         )
         session.execute(delete(Capture).where(Capture.sha256.in_(batch)))
     return len(shas)

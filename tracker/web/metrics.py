@@ -97,7 +97,7 @@ class DatabaseCollector:
 
 def registry_for(db: Database) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector(db))  # type: ignore[arg-type]
+    registry.register(DatabaseCollector(db))
     return registry
 
 
