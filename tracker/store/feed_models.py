@@ -23,6 +23,8 @@ class Feed(Base):
     include_pattern: Mapped[str | None] = mapped_column(String(1000))
     exclude_pattern: Mapped[str | None] = mapped_column(String(1000))
     interval_seconds: Mapped[int | None] = mapped_column(Integer)  # None: the setting
+    # The render mode given to the stories this feed adds (None: the `render` setting).
+    render: Mapped[str | None] = mapped_column(String(16))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -54,6 +54,8 @@ class EventKind(StrEnum):
     STORY_GONE = "story_gone"
     STORY_RETIRED = "story_retired"
     CHECKS_FAILING = "checks_failing"
+    # The stored text is probably not the article (once, when a story turns suspect).
+    EXTRACTION_SUSPECT = "extraction_suspect"
 
 
 class Story(Base):
@@ -102,6 +104,11 @@ class Story(Base):
     min_interval_seconds: Mapped[int | None] = mapped_column(Integer)
     max_interval_seconds: Mapped[int | None] = mapped_column(Integer)
     respect_robots_txt: Mapped[bool | None] = mapped_column(Boolean)
+    # How pages are fetched: "http", "browser", or "auto" (plain HTTP, escalating when the
+    # page turns out to be an app shell). NULL: the `render` setting.
+    render: Mapped[str | None] = mapped_column(String(16))
+    # The latest version's extraction health ("ok" or "suspect"), so listings need no join.
+    extraction_health: Mapped[str | None] = mapped_column(String(16))
 
     # Loaded on access: the check path never needs them; listings use selectinload.
     tags: Mapped[list[StoryTag]] = relationship(
@@ -171,6 +178,14 @@ class Version(Base):
     capture_sha256: Mapped[str | None] = mapped_column(
         ForeignKey("captures.sha256", ondelete="SET NULL")
     )
+    # Where the text came from ("html", "selector", or embedded data such as "json-ld") and
+    # which fetcher got the page ("http", "browser"); NULL on versions stored before.
+    text_source: Mapped[str | None] = mapped_column(String(32))
+    fetcher: Mapped[str | None] = mapped_column(String(16))
+    # Is the stored text plausibly the article? "ok" or "suspect", with the reasons
+    # ([{"code": …, "message": …}]); NULL on versions stored before the verdict existed.
+    health: Mapped[str | None] = mapped_column(String(16))
+    health_reasons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     story: Mapped[Story] = relationship(back_populates="versions")
 
@@ -194,6 +209,10 @@ class Check(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
     capture_sha256: Mapped[str | None] = mapped_column(String(64))
     worker: Mapped[str | None] = mapped_column(String(200))
+    # Which fetcher made this check, and why that one when "auto" chose (e.g. "the plain
+    # page is an app shell: rendered in the browser").
+    fetcher: Mapped[str | None] = mapped_column(String(16))
+    render_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Event(Base):
