@@ -36,6 +36,7 @@ def test_without_options_it_shows_the_settings(cli, story: str):
         "  robots: default",
         "  ignore_patterns: - (global setting)",
         "  selector: - (global setting)",
+        "  render: default",
     ]
 
 
@@ -58,6 +59,21 @@ def test_changes_are_listed_and_kept(cli, story: str):
     back = cli("set", story, "--interval", "auto", "--clear-ignore").stdout
     assert "  interval: 10 min → -" in back.splitlines()
     assert "  ignore_patterns: ['^Updated'] → -" in back.splitlines()
+
+
+def test_the_render_mode_is_a_story_setting(cli, story: str, server: LocalServer):
+    changed = cli("set", story, "--render", "browser").stdout
+    assert changed.splitlines() == [story, "  render: default → browser"]
+    [settings] = json.loads(cli("set", story, "--json").stdout)
+    assert settings["render"] == "browser"
+    assert "  render: browser → default" in cli("set", story, "--render", "default").stdout
+    refused = cli("set", story, "--render", "javascript", ok=False)
+    assert refused.exit_code == 2 and "'javascript' is not one of" in refused.stderr
+
+    other = server.url("/news/other")
+    cli("add", other, "--render", "http")
+    [shown] = json.loads(cli("set", other, "--json").stdout)
+    assert shown["render"] == "http"
 
 
 def test_bad_settings_are_one_line_and_change_nothing(cli, story: str):

@@ -62,7 +62,7 @@ def settings_list(page: str) -> str:
 def test_the_story_page_shows_its_own_settings_and_the_global_ones(client, db):
     plain = insert_story(db, "https://example.com/plain", ["text"])
     shown = settings_list(client.get(f"/stories/{plain}").text)
-    assert shown.count("global setting") == 6
+    assert shown.count("global setting") == 7
     assert "adaptive schedule" in shown and "automatic extraction" in shown
     assert "global setting</span> (respect)" in shown  # the test settings respect robots.txt
 
@@ -75,6 +75,7 @@ def test_the_story_page_shows_its_own_settings_and_the_global_ones(client, db):
         respect_robots_txt=False,
         ignore_patterns=["^Updated", r"\d+ comments"],
         selector="article .body",
+        render="browser",
     )
     page = client.get(f"/stories/{own}").text
     shown = settings_list(page)
@@ -83,6 +84,7 @@ def test_the_story_page_shows_its_own_settings_and_the_global_ones(client, db):
     assert re.search(r'id="setting-robots">ignore<', shown)
     assert "<code>^Updated</code>" in shown and r"<code>\d+ comments</code>" in shown
     assert "<code>article .body</code>" in shown
+    assert re.search(r'id="setting-render">browser<', shown)
     assert shown.count("global setting") == 1  # the minimum interval alone
     # The form starts from the story's values: the list and selector as they are, durations
     # blank (blank keeps them) with the current value as a hint.
@@ -102,6 +104,7 @@ def test_a_valid_form_changes_the_settings_and_says_what_changed(client, story_i
         robots="ignore",
         ignore_patterns="^Updated \r\n\r\n^Share this\r\n",
         selector="",
+        render="browser",
     )
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/stories/{story_id}"
@@ -112,6 +115,7 @@ def test_a_valid_form_changes_the_settings_and_says_what_changed(client, story_i
         "robots": "ignore",
         "ignore_patterns": ["^Updated ", "^Share this"],  # as typed; blank lines skipped
         "selector": None,
+        "render": "browser",
     }
 
     page = client.get(f"/stories/{story_id}").text
@@ -120,12 +124,19 @@ def test_a_valid_form_changes_the_settings_and_says_what_changed(client, story_i
     assert "interval: - → 10 min" in notice.group(1)
     assert "max_interval: - → 1 h" in notice.group(1)
     assert "robots: default → ignore" in notice.group(1)
+    assert "render: default → browser" in notice.group(1)
     assert "min_interval" not in notice.group(1)  # unchanged settings are not listed
     assert 'id="settings-notice"' not in client.get(f"/stories/{story_id}").text  # once
 
     # Back to the global settings: 'auto' for a duration, an emptied box for the list.
     back = save(
-        client, story_id, interval="auto", robots="default", ignore_patterns="", selector=""
+        client,
+        story_id,
+        interval="auto",
+        robots="default",
+        ignore_patterns="",
+        selector="",
+        render="default",
     )
     assert back.status_code == 303
     assert api_settings(client, story_id) == {
@@ -135,6 +146,7 @@ def test_a_valid_form_changes_the_settings_and_says_what_changed(client, story_i
         "robots": "default",
         "ignore_patterns": [],
         "selector": None,
+        "render": "default",
     }
     notice = client.get(f"/stories/{story_id}").text
     assert "interval: 10 min → -" in notice

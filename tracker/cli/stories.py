@@ -40,6 +40,12 @@ from tracker.cli._app import (
 )
 @click.option("--tag", "tags", multiple=True, help="Tag the stories (repeatable).")
 @click.option("--selector", help="CSS selector of the article body (overrides extraction).")
+@click.option(
+    "--render",
+    type=click.Choice(["auto", "http", "browser", "default"]),
+    help="How to fetch the pages: plain HTTP, a headless browser (JavaScript-rendered "
+    "pages), or auto (HTTP, the browser only for an app shell). Default: the render setting.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @friendly_errors
@@ -49,6 +55,7 @@ def add(
     url_file: Path | None,
     tags: tuple[str, ...],
     selector: str | None,
+    render: str | None,
     as_json: bool,
 ) -> None:
     """Track one or more stories: URLS, and/or the URLs in --file. They are checked at once
@@ -72,6 +79,7 @@ def add(
             selector=selector,
             allow_private_networks=app.settings.allow_private_networks,
             tracking=app.tracking,
+            render=render,
         )
     if as_json:
         json_out([{"id": r.story_id, "url": r.url, "created": r.created} for r in results])

@@ -32,6 +32,12 @@ _DURATION_HELP = "a duration such as 5m, 1h30m or 2d; 'auto' drops the story's o
 )
 @click.option("--clear-ignore", is_flag=True, help="Drop the story's ignore patterns.")
 @click.option("--selector", help="CSS selector of the article body ('' for automatic).")
+@click.option(
+    "--render",
+    type=click.Choice(["auto", "http", "browser", "default"]),
+    help="How to fetch the pages: http, browser (JavaScript-rendered pages), auto (the "
+    "browser only for an app shell), or default (the render setting).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
 @pass_app
 @friendly_errors
@@ -45,6 +51,7 @@ def set_command(
     ignore_patterns: tuple[str, ...],
     clear_ignore: bool,
     selector: str | None,
+    render: str | None,
     as_json: bool,
 ) -> None:
     """Show or change stories' own settings (without options: show them).
@@ -55,6 +62,7 @@ def set_command(
     tracker set URL --ignore '^Updated '   # a line that changes on every visit
     tracker set URL --robots ignore        # you have the publisher's permission
     tracker set URL --interval auto        # back to the adaptive schedule
+    tracker set URL --render browser       # a page that only shows its article with JavaScript
     """
     from tracker.core.cadence import CadencePolicy
     from tracker.services.stories import StorySettings, configure_story, find_story, story_settings
@@ -66,6 +74,7 @@ def set_command(
         robots=robots,
         ignore_patterns=() if clear_ignore else (ignore_patterns or None),
         selector=selector,
+        render=render,
     )
     policy = CadencePolicy.from_settings(app.settings)
     shown: list[dict[str, Any]] = []

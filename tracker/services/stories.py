@@ -56,14 +56,16 @@ def add_stories(
     allow_private_networks: bool = False,
     first_seen_at: datetime | None = None,
     tracking: TrackingParameters | None = None,
+    render: str | None = None,
 ) -> list[AddResult]:
     """Add stories (due at once). Existing URLs gain the tags; nothing else changes.
 
     URLs are stored as :func:`normalise_url` spells them, with `tracking` parameters dropped.
 
-    Raises :class:`StoryError` for an invalid URL, a private address (unless allowed) or a
-    bad selector, before anything is written.
+    Raises :class:`StoryError` for an invalid URL, a private address (unless allowed), a
+    bad selector or render mode, before anything is written.
     """
+    render = check_render(render)
     if selector:
         from tracker.core.extract import validate_selector
 
@@ -104,6 +106,7 @@ def add_stories(
                 first_seen_at=first_seen_at or now,
                 next_check_at=now,
                 selector=selector,
+                render=render,
                 ignore_patterns=[],
                 developing=False,
                 consecutive_failures=0,
@@ -185,6 +188,19 @@ def set_status(session: Session, story: Story, status: StoryStatus, *, now: date
 # Words that drop a story's own value and fall back to the global setting.
 DEFAULT_WORDS = frozenset({"auto", "default", "none", "off"})
 ROBOTS_CHOICES = {"respect": True, "ignore": False, "default": None}
+# How a story's pages are fetched. "auto": plain HTTP, and the browser only when the page
+# turns out to be an app shell whose article its own data does not carry either.
+RENDER_MODES = ("auto", "http", "browser")
+
+
+def check_render(value: str | None) -> str | None:
+    """A render mode as stored: None for 'default' (the `render` setting applies)."""
+    if value is None or value.strip().lower() == "default":
+        return None
+    mode = value.strip().lower()
+    if mode not in RENDER_MODES:
+        raise StoryError(f"render: choose one of {', '.join((*RENDER_MODES, 'default'))}")
+    return mode
 # A story's own intervals are stored in seconds in 32-bit integer columns (68 years at
 # most on PostgreSQL); ten years is already longer than any story is worth waiting for.
 MAX_STORY_INTERVAL = timedelta(days=3650)
@@ -204,6 +220,7 @@ class StorySettings:
     robots: str | None = None  # respect, ignore, default
     ignore_patterns: tuple[str, ...] | None = None
     selector: str | None = None
+    render: str | None = None  # auto, http, browser, default
 
     def empty(self) -> bool:
         return all(getattr(self, name) is None for name in self.__dataclass_fields__)
@@ -224,6 +241,7 @@ def story_settings(story: Story) -> dict[str, object]:
         "robots": robots,
         "ignore_patterns": list(story.ignore_patterns or []),
         "selector": story.selector,
+        "render": story.render or "default",
     }
 
 
@@ -293,6 +311,8 @@ def configure_story(
             except ValueError as exc:
                 raise StoryError(str(exc)) from None
 
+    render = story.render if change.render is None else check_render(change.render)
+
     before = story_settings(story)
     extraction_changed = selector != story.selector or ignore != list(story.ignore_patterns or [])
     fingerprint = story.last_fingerprint
@@ -306,6 +326,7 @@ def configure_story(
     story.fixed_interval_seconds, story.min_interval_seconds = fixed, low
     story.max_interval_seconds, story.respect_robots_txt = high, robots
     story.ignore_patterns, story.selector, story.last_fingerprint = ignore, selector, fingerprint
+    story.render = render
     if selector != before["selector"]:
         # The latest version's text came from the old selector: judge the next change
         # against its capture read with the new one (see check.ANALYSIS_VERSION).

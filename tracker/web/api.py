@@ -88,12 +88,20 @@ class StoryList(Pagination):
     items: list[StoryOut]
 
 
+# How a story's pages are fetched: plain HTTP, a headless browser, or auto (HTTP, and the
+# browser only for an app shell); "default" drops the story's own choice.
+RenderMode = Literal["auto", "http", "browser", "default"]
+
+
 class AddStories(BaseModel):
     urls: list[SafeText] = Field(min_length=1, max_length=1000, description="URLs to track.")
     tags: list[Annotated[SafeText, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=50
     )
     selector: Annotated[SafeText, Field(max_length=1000)] | None = None
+    render: RenderMode | None = Field(
+        default=None, description="How to fetch the pages (null: the render setting)."
+    )
 
 
 class Added(BaseModel):
@@ -132,6 +140,9 @@ class StoryUpdate(BaseModel):
     selector: Annotated[SafeText, Field(max_length=1000)] | None = Field(
         default=None, description="CSS selector of the article body ('' for automatic)."
     )
+    render: RenderMode | None = Field(
+        default=None, description="How to fetch the pages ('default': the render setting)."
+    )
 
 
 class StorySettingsOut(BaseModel):
@@ -143,6 +154,7 @@ class StorySettingsOut(BaseModel):
     robots: Literal["respect", "ignore", "default"]
     ignore_patterns: list[str]
     selector: str | None
+    render: RenderMode
 
 
 class VersionSummary(BaseModel):
@@ -338,6 +350,7 @@ def add(request: Request, body: AddStories) -> list[Added]:
             selector=body.selector or None,
             allow_private_networks=settings.allow_private_networks,
             tracking=tracking_parameters(settings.tracking_parameters),
+            render=body.render,
         )
     return [Added(id=r.story_id, url=r.url, created=r.created) for r in results]
 
@@ -357,6 +370,7 @@ def update_story(request: Request, story_id: StoryId, body: StoryUpdate) -> Stor
         robots=body.robots,
         ignore_patterns=tuple(body.ignore_patterns) if body.ignore_patterns is not None else None,
         selector=body.selector,
+        render=body.render,
     )
     with database(request).session() as session:
         story = queries.get_story(session, story_id)

@@ -271,6 +271,7 @@ class SettingsForm:
     robots: str | None = None
     ignore_patterns: str | None = None
     selector: str | None = None
+    render: str | None = None
 
     def over(self, own: dict[str, Any]) -> SettingsForm:
         """This form, with the story's own values where nothing was typed."""
@@ -281,6 +282,7 @@ class SettingsForm:
             if self.ignore_patterns is not None
             else "\n".join(own["ignore_patterns"]),
             selector=self.selector if self.selector is not None else own["selector"] or "",
+            render=self.render if self.render is not None else str(own["render"]),
         )
 
 
@@ -301,6 +303,7 @@ def _global_settings(request: Request) -> dict[str, str]:
         "min_interval": duration(policy.min_interval, "no lower bound"),
         "max_interval": duration(policy.max_interval, "no upper bound"),
         "robots": "respect" if settings.respect_robots_txt else "ignore",
+        "render": str(getattr(settings, "render", "auto")),
     }
 
 
@@ -311,6 +314,7 @@ def _settings_change(
     robots: str | None,
     ignore_patterns: str,
     selector: str,
+    render: str | None = None,
 ) -> StorySettings:
     """The form as a change; raises StoryError for input over the API's limits."""
     # One regular expression a line, kept as typed (a trailing space may matter).
@@ -328,6 +332,7 @@ def _settings_change(
         robots=robots,
         ignore_patterns=patterns,
         selector=selector,
+        render=render,
     )
 
 
@@ -364,6 +369,7 @@ def settings_submit(
     robots: Annotated[Literal["respect", "ignore", "default"] | None, Form()] = None,
     ignore_patterns: Annotated[SafeText, Form(max_length=100_000)] = "",
     selector: Annotated[SafeText, Form(max_length=10_000)] = "",
+    render: Annotated[Literal["auto", "http", "browser", "default"] | None, Form()] = None,
 ) -> Response:
     """Apply the settings form.
 
@@ -377,10 +383,11 @@ def settings_submit(
         robots=robots,
         ignore_patterns=ignore_patterns,
         selector=selector,
+        render=render,
     )
     try:
         change = _settings_change(
-            interval, min_interval, max_interval, robots, ignore_patterns, selector
+            interval, min_interval, max_interval, robots, ignore_patterns, selector, render
         )
         with database(request).session() as session:
             story = queries.get_story(session, story_id)
