@@ -3,7 +3,8 @@
 `classify` compares two versions of an article and names every kind of change that applies
 (headline, paragraphs added or removed, text edited, byline, dates, correction appended, or
 "minor" when only punctuation, whitespace or case moved). `detect_promise` finds the sentence
-in which a page says it is developing or will be updated ("check back for an update").
+in which a page announces an update still to come ("check back for an update", "more to
+follow"); an "Update:" line reporting what already happened is not a promise.
 
 Decisions, documented once here:
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Protocol
@@ -425,22 +426,44 @@ def describe(
 
 @dataclass(frozen=True)
 class Promise:
-    text: str  # the sentence carrying the marker
+    text: str  # the sentence (or line) carrying the marker, as it stands on the page
     marker: str  # which marker matched, e.g. "check back"
 
 
 _STORY = r"(?:story|article|report|page|post|piece|blog|live\s*blog|coverage)"
 _I = re.IGNORECASE
+# A time still to come, as English pages announce one: "later today", "this afternoon",
+# "at 3pm", "at 15:00 GMT", "for 3 p.m.". A bare number is not a time ("at 3 sites").
+_CLOCK = (
+    r"(?:noon|midday|\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\b\.?|h(?:rs)?\b|gmt\b|bst\b|utc\b|cet\b"
+    r"|cest\b|[ecmp][sd]?t\b|local\s+time\b)|\d{1,2}[:.]\d{2}\b)"
+)
+_LATER = (
+    r"(?:later\s+(?:today|tonight|this\s+(?:morning|afternoon|evening)|on)\b"
+    r"|this\s+(?:morning|afternoon|evening)\b|tonight\b|tomorrow\b|shortly\b|soon\b"
+    rf"|(?:at|from|around|for)\s+{_CLOCK})"
+)
+_PRESS = r"(?:press|news)\s+(?:conference|briefing)"
+_BANNER_END = r"\s*[:|—–+-]"  # "LIVE:", "EN DIRECT -", "+++ LIVE +++"
 
-# (marker name, pattern). Patterns want context (a subject, a sentence start) so that
-# "update" in ordinary prose, "software will be updated" or "developing countries" never fire.
+# (marker name, pattern), tried on one sentence at a time. Every marker announces an update
+# still to come: "check back", "more to follow", "this story will be updated", "this is a
+# developing story", "a press conference is expected at 3pm", a "live updates" banner.
+# Nothing here matches a report of what already happened, however it is labelled: "Update:
+# the man has been released", "UPDATE 09:10: officials said ...", "Updated at 10:12",
+# "This story has been updated", "As it happened", "Correction: ..." (the label says the
+# page *was* updated, not that it will be). A sentence mixing both ("Update: a man was
+# arrested; more details to follow") is a promise through its forward-looking part.
+# Patterns want context (a subject, a sentence start) so that "update" in ordinary prose,
+# "software will be updated" or "developing countries" never fire.
 _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     # English
     (
         "check back",
         re.compile(
-            r"\bcheck\s+back\s+(?:(?:here\s+)?(?:later|soon|shortly)\b|(?:here\s+)?for\s+"
-            r"(?:an?\s+|the\s+|more\s+|further\s+|any\s+)?(?:latest\s+)?(?:updates?|details|information|developments)\b)",
+            r"\bcheck\s+back\s+(?:(?:here\s+|with\s+us\s+)?(?:later|soon|shortly|often|regularly"
+            r"|throughout\s+the\s+day)\b|(?:here\s+|with\s+us\s+)?for\s+(?:an?\s+|the\s+|more\s+"
+            r"|further\s+|any\s+)?(?:latest\s+)?(?:updates?|details|information|developments)\b)",
             _I,
         ),
     ),
@@ -466,15 +489,17 @@ _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "will be updated",
         re.compile(
-            rf"\b(?:this|the|our)\s+{_STORY}\s+(?:will|is\s+going\s+to)\s+be\s+(?:further\s+|"
-            r"regularly\s+|continuously\s+|frequently\s+)?updated\b",
+            rf"\b(?:this|the|our)\s+{_STORY}\s+(?:will|is\s+going\s+to|is\s+set\s+to)\s+"
+            r"(?:continue\s+to\s+)?be\s+(?:further\s+|regularly\s+|continuously\s+|frequently\s+"
+            r"|constantly\s+)?updated\b",
             _I,
         ),
     ),
     (
         "will be updated",
         re.compile(
-            rf"\bwe\s+(?:will|['’]ll)\s+(?:continue\s+to\s+)?update\s+(?:this|the|our)\s+{_STORY}",
+            r"\bwe\s*(?:will|['’]ll|are\s+going\s+to)\s+(?:continue\s+to\s+|be\s+)?updat(?:e|ing)\s+"
+            rf"(?:this|the|our)\s+{_STORY}",
             _I,
         ),
     ),
@@ -483,31 +508,36 @@ _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         re.compile(r"\bthis\s+is\s+(?:a\s+)?breaking\s+(?:news(?:\s+story)?|story)\b", _I),
     ),
     ("breaking news", re.compile(r"^\W*(?:BREAKING(?:\s+NEWS)?|Breaking(?:\s+news)?)\s*[:—–|-]")),
-    (
-        "update stamp",
-        re.compile(
-            r"^\W*(?:UPDATED?|Updated?)\b(?:\s*[:—–]|\s*-\s|\s*\(?\d|\s*,\s*\d|\s+(?:at|on)\s+[^.:]{0,20}\d)"
-        ),
-    ),
+    # A live page's banner or link; "As it happened" (a live page closed) is not one.
+    ("live updates", re.compile(rf"^\W*live(?:\s+updates|\s+coverage|\s+blog)?{_BANNER_END}", _I)),
     (
         "live updates",
         re.compile(
-            r"^\W*(?:live(?:\s+updates|\s+coverage|\s+blog)?|as\s+it\s+happened)\s*[:|—–-]", _I
+            r"\bfollow\s+(?:our\s+|the\s+|all\s+the\s+)?live\s+(?:updates|coverage|blog)\b"
+            r"|\blive\s+updates\s*:|\s[—–|-]\s*live(?:\s+updates|\s+coverage|\s+blog)?\W*$",
+            _I,
         ),
-    ),
-    (
-        "live updates",
-        re.compile(r"\b(?:follow\s+(?:our\s+|the\s+)?live\s+updates|live\s+updates\s*:)", _I),
     ),
     (
         "more to follow",
         re.compile(
-            r"\b(?:more|further)\s+(?:details|information|updates)\s+(?:to\s+follow|to\s+come|"
-            r"(?:will|to)\s+(?:follow|be\s+added))\b|\bupdates\s+to\s+follow\b",
+            r"\b(?:more|further)\s+(?:details|information|updates)\s+(?:to\s+follow|to\s+come|soon"
+            r"|(?:will|to)\s+(?:follow|come|be\s+(?:added|posted)))\b"
+            r"|^\W*(?:an?\s+|further\s+|more\s+)?updates?\s+(?:to\s+follow|to\s+come|will\s+follow)\b"
+            r"|\b(?:an|further|more)\s+updates?\s+will\s+follow\b"
+            r"|\bwe\s*(?:will|['’]ll)\s+bring\s+you\s+(?:more|the\s+latest|further)\s*(?:details\b"
+            r"|information\b|updates\b|on\s+this\b|as\b|when\b|shortly\b|soon\b|later\b|[.!]|$)",
             _I,
         ),
     ),
-    ("more to follow", re.compile(r"^\W*(?:more\s+(?:to\s+follow|soon|to\s+come))\W*$", _I)),
+    (
+        "more to follow",
+        re.compile(
+            r"^\W*(?:more|details)\s+(?:to\s+follow|to\s+come|soon|shortly)(?:\s+(?:soon|shortly))?\W*$"
+            r"|\s[—–-]\s*more\s+(?:to\s+follow|to\s+come|soon)\W*$|[(\[]\s*more\s+to\s+(?:follow|come)\W*$",
+            _I,
+        ),
+    ),
     (
         "stay tuned",
         re.compile(
@@ -516,20 +546,65 @@ _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             _I,
         ),
     ),
+    # A scheduled event the story will report on. Only the announcing forms ("is expected",
+    # "is scheduled to hold", a "Press conference at 3pm" line): "the mayor will hold a press
+    # conference" in running prose is news, not the page's promise.
+    (
+        "press conference",
+        re.compile(
+            rf"\b(?:an?|the)\s+{_PRESS}\s+(?:is|has\s+been)\s+(?:now\s+)?(?:expected|scheduled|due"
+            r"|set|planned|called|announced)\b(?:\s+to\s+(?:begin|start|take\s+place|be\s+held))?"
+            rf"\s+{_LATER}",
+            _I,
+        ),
+    ),
+    (
+        "press conference",
+        re.compile(
+            r"\b(?:is|are)\s+(?:now\s+)?(?:expected|scheduled|due|set)\s+to\s+(?:hold|give|host)\s+"
+            rf"(?:an?\s+|the\s+)?{_PRESS}\b.{{0,60}}?\b{_LATER}",
+            _I,
+        ),
+    ),
+    (
+        "press conference",
+        re.compile(
+            rf"^\W*(?:an?\s+|the\s+)?{_PRESS}\s+(?:(?:is\s+)?(?:expected|scheduled|due|set|planned)"
+            rf"\s+)?{_LATER}\W*$",
+            _I,
+        ),
+    ),
     # German
     (
         "wird aktualisiert",
         re.compile(
             r"\b(?:artikel|beitrag|text|meldung|bericht|liveblog|ticker|nachricht)\s+wird\s+"
-            r"(?:laufend\s+|fortlaufend\s+|ständig\s+|regelmäßig\s+|gegebenenfalls\s+)?aktualisiert\b",
+            r"(?:laufend\s+|fortlaufend\s+|ständig\s+|regelmäßig\s+|gegebenenfalls\s+|weiter\s+"
+            r"|in\s+kürze\s+)?aktualisiert\b",
             _I,
         ),
     ),
     (
         "wird aktualisiert",
         re.compile(
-            r"\b(?:weitere\s+informationen|mehr\s+informationen|details)\s+folgen\b|"
-            r"^\W*(?:mehr\s+in\s+kürze|update\s+folgt|eilmeldung)\b",
+            r"\b(?:weitere\s+informationen|mehr\s+informationen|details)\s+folgen\b"
+            r"|^\W*(?:mehr\s+in\s+kürze|update\s+folgt|eilmeldung)\b|\b(?:weitere|mehr)\s+updates\s+folgen\b"
+            r"|\bwir\s+(?:berichten|informieren)\s+(?:weiter|laufend|fortlaufend)\b"
+            r"|\bwir\s+halten\s+sie\s+(?:hier\s+)?auf\s+dem\s+laufenden\b",
+            _I,
+        ),
+    ),
+    (
+        "liveticker",
+        re.compile(rf"^\W*(?:live[-\s]?ticker|live[-\s]?blog|newsblog){_BANNER_END}", _I),
+    ),
+    (
+        "pressekonferenz",
+        re.compile(
+            r"\b(?:eine|die)\s+pressekonferenz\s+(?:ist|soll)\s+(?:für|um|gegen|am|heute|im\s+laufe)"
+            r"\b.{0,40}?\b(?:geplant|angesetzt|angekündigt|erwartet|stattfinden|beginnen)\b"
+            r"|\b(?:für|um|gegen)\s+\d{1,2}(?:[:.]\d{2})?\s+uhr\s+(?:ist|sind)\s+(?:eine\s+)?"
+            r"pressekonferenz\s+(?:geplant|angesetzt|angekündigt)\b",
             _I,
         ),
     ),
@@ -538,15 +613,29 @@ _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "sera mis à jour",
         re.compile(
             r"\b(?:cet\s+article|cette\s+dépêche|ce\s+texte|cette\s+page|cette\s+information)\s+"
-            r"(?:sera|va\s+être)\s+(?:régulièrement\s+)?(?:mis|mise)\s+à\s+jour\b",
+            r"(?:sera|va\s+être)\s+(?:régulièrement\s+)?(?:(?:mis|mise)\s+à\s+jour|actualisée?)\b",
             _I,
         ),
     ),
     (
         "sera mis à jour",
         re.compile(
-            r"\b(?:article|information|dépêche)\s+en\s+cours\s+(?:d['’]actualisation|de\s+mise\s+à\s+jour)\b|"
-            r"\bplus\s+d['’]informations\s+(?:à\s+venir|suivront)\b",
+            r"\b(?:article|information|dépêche)\s+en\s+cours\s+(?:d['’]actualisation|de\s+mise\s+à\s+jour)\b"
+            r"|\b(?:plus\s+d['’]informations|de\s+plus\s+amples\s+informations)\s+(?:à\s+venir|suivront)\b"
+            r"|^\W*(?:plus\s+d['’]informations\s+|informations\s+|détails\s+)?à\s+suivre\W*$"
+            r"|\bnous\s+y\s+reviendrons\b|\bnous\s+reviendrons\s+sur\s+(?:cette\s+information|ce\s+sujet)\b",
+            _I,
+        ),
+    ),
+    (
+        "en direct",
+        re.compile(rf"^\W*en\s+direct{_BANNER_END}|\bsuivez\s+(?:notre|le|en)\s+direct\b", _I),
+    ),
+    (
+        "conférence de presse",
+        re.compile(
+            r"\b(?:une|la)\s+conférence\s+de\s+presse\s+(?:est\s+(?:prévue|attendue|annoncée"
+            r"|programmée|convoquée)|doit\s+(?:se\s+tenir|avoir\s+lieu|débuter|commencer))\b",
             _I,
         ),
     ),
@@ -561,26 +650,77 @@ _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "se actualizará",
         re.compile(
             r"\b(?:noticia|información|artículo|nota)\b[^.]{0,40}\bse\s+(?:actualizará|irá\s+actualizando|"
-            r"va\s+actualizando|ampliará)\b|\bampliar(?:emos|á)\s+(?:la\s+)?información\b",
+            r"va\s+actualizando|ampliará)\b|\bampliar(?:emos|á)\s+(?:la\s+)?información\b"
+            r"|\bseguiremos\s+informando\b|\bactualizaremos\s+(?:esta|la)\s+(?:noticia|información)\b"
+            r"|\bmás\s+(?:información|detalles)\s+(?:en\s+breve|próximamente)\b",
+            _I,
+        ),
+    ),
+    ("en directo", re.compile(rf"^\W*(?:en\s+directo|en\s+vivo|directo){_BANNER_END}", _I)),
+    ("última hora", re.compile(rf"^\W*última\s+hora{_BANNER_END}", _I)),
+    (
+        "rueda de prensa",
+        re.compile(
+            r"\b(?:está|están)\s+(?:prevista|convocada|programada|anunciada)\s+una\s+"
+            r"(?:rueda|conferencia)\s+de\s+prensa\b|\buna\s+(?:rueda|conferencia)\s+de\s+prensa\s+"
+            r"(?:está\s+)?(?:prevista|convocada|programada)\s+(?:para|a\s+las|esta|hoy)\b",
             _I,
         ),
     ),
     # Italian
     (
         "in aggiornamento",
-        re.compile(r"\b(?:notizia|articolo)\s+in\s+(?:continuo\s+)?aggiornamento\b", _I),
+        re.compile(
+            r"\b(?:notizia|articolo|pagina)\s+in\s+(?:continuo\s+)?aggiornamento\b"
+            r"|\b(?:articolo|notizia|pagina)\s+(?:sarà|verrà)\s+aggiornat[oa]\b"
+            r"|\b(?:seguiranno|seguono)\s+aggiornamenti\b|\baggiornamenti\s+(?:a\s+seguire|in\s+arrivo)\b",
+            _I,
+        ),
+    ),
+    (
+        "in diretta",
+        re.compile(rf"^\W*(?:in\s+diretta|diretta){_BANNER_END}|\bsegui\s+la\s+diretta\b", _I),
+    ),
+    ("ultim'ora", re.compile(rf"^\W*ultim['’]ora{_BANNER_END}", _I)),
+    (
+        "conferenza stampa",
+        re.compile(
+            r"\b(?:è|e['’])\s+(?:prevista|attesa|convocata|in\s+programma)\s+(?:per\s+\S+\s+)?una\s+"
+            r"conferenza\s+stampa\b|\b(?:una|la)\s+conferenza\s+stampa\s+(?:è\s+)?(?:prevista|attesa"
+            r"|convocata|in\s+programma)\s+(?:per|alle|nel|in|oggi|questo|questa|domani)\b",
+            _I,
+        ),
     ),
 )
 
 
+def _body_sentences(text: str) -> Iterator[str]:
+    """The body's sentences, one line at a time: a line break always ends a sentence."""
+    for paragraph in paragraphs(text):
+        for line in paragraph.splitlines():
+            if line.strip():
+                yield from sentences(line.strip())
+
+
+def _promise_marker(sentence: str) -> str | None:
+    for marker, pattern in _PROMISE_MARKERS:
+        if pattern.search(sentence):
+            return marker
+    return None
+
+
 def detect_promise(article: ArticleLike) -> Promise | None:
-    """The first sentence (headline first, then body) saying the story is developing or
-    will be updated, with the marker that matched; None when the page promises nothing."""
-    candidates = [article.title] if article.title else []
-    for paragraph in paragraphs(article.text):
-        candidates.extend(sentences(paragraph))
-    for sentence in candidates:
-        for marker, pattern in _PROMISE_MARKERS:
-            if pattern.search(sentence):
-                return Promise(text=sentence.strip(), marker=marker)
+    """The sentence in which the page announces an update still to come, with its marker;
+    None when the page promises nothing.
+
+    The quote is the body's first sentence (or line) carrying a marker; the headline is
+    quoted only when the body promises nothing itself (a "LIVE: ..." headline over a body
+    with no note), never in place of the body's "More to follow".
+    """
+    for sentence in _body_sentences(article.text):
+        if marker := _promise_marker(sentence):
+            return Promise(text=sentence, marker=marker)
+    title = (article.title or "").strip()
+    if title and (marker := _promise_marker(title)):
+        return Promise(text=title, marker=marker)
     return None
