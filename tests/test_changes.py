@@ -361,7 +361,7 @@ def test_promise_markers(sentence, marker):
         "The firmware will be updated next month.",
         "Aid to developing countries fell sharply.",
         "The studio is developing story ideas for a sequel.",
-        "The mayor will hold a press conference later today.",
+        "The mayor will hold a press conference on the budget.",
         "Officials gave an update on the investigation.",
         "Update your password regularly, experts say.",
         "Users will check back in with the app.",
@@ -408,6 +408,8 @@ def test_ordinary_prose_is_not_a_promise(sentence):
         ("The news conference is due to begin at 15:00 GMT.", "press conference"),
         ("Police are expected to give a news conference at 3 p.m.", "press conference"),
         ("Press conference at 3pm.", "press conference"),
+        ("The mayor will hold a press conference later today.", "press conference"),
+        ("Police will give a news conference at 3 p.m.", "press conference"),
         # live pages
         ("LIVE: Storm hits the coast", "live updates"),
         ("Storm Ciarán – live updates", "live updates"),

@@ -546,9 +546,10 @@ _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             _I,
         ),
     ),
-    # A scheduled event the story will report on. Only the announcing forms ("is expected",
-    # "is scheduled to hold", a "Press conference at 3pm" line): "the mayor will hold a press
-    # conference" in running prose is news, not the page's promise.
+    # A scheduled event the story will report on: a press conference still to come, with
+    # its time ("is expected at 3pm", "will hold a news conference later today", a "Press
+    # conference at 3pm" line). Without a time ("the mayor will hold a press conference on
+    # the budget") it is news, not an update the page is waiting for.
     (
         "press conference",
         re.compile(
@@ -561,7 +562,8 @@ _PROMISE_MARKERS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "press conference",
         re.compile(
-            r"\b(?:is|are)\s+(?:now\s+)?(?:expected|scheduled|due|set)\s+to\s+(?:hold|give|host)\s+"
+            r"\b(?:(?:is|are)\s+(?:now\s+)?(?:expected|scheduled|due|set)\s+to|will)\s+"
+            r"(?:hold|give|host)\s+"
             rf"(?:an?\s+|the\s+)?{_PRESS}\b.{{0,60}}?\b{_LATER}",
             _I,
         ),
