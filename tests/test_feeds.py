@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from servers import LocalServer
 from sqlalchemy import select
 
 from tracker.config import Settings
 from tracker.pipeline.engine import CheckEngine
 from tracker.services.feeds import FeedPoller, add_feed, discovery_job, merge_canonical_duplicates
-from tracker.services.stories import add_stories
+from tracker.services.stories import StoryError, add_stories
 from tracker.store.db import Database
 from tracker.store.feed_models import Feed, FeedStory
 from tracker.store.models import Story, StoryStatus
@@ -213,6 +214,23 @@ def test_the_daemon_job_polls_due_feeds(db: Database, settings: Settings, server
     tick = discovery_job(db, settings)
     tick()
     assert story_urls(db) == {server.url("/a")}
+
+
+def test_a_feed_gives_its_stories_its_render_mode(
+    db: Database, settings: Settings, server: LocalServer
+):
+    server.set("/rss", rss(("A", server.url("/a"))), content_type=RSS_TYPE)
+    server.set("/plain", rss(("B", server.url("/b"))), content_type=RSS_TYPE)
+    now = datetime.now(UTC)
+    with db.session() as session:
+        add_feed(session, server.url("/rss"), now=now, render="browser")
+        add_feed(session, server.url("/plain"), now=now)
+    with FeedPoller(db, settings, clock=lambda: now) as poller:
+        poller.poll_due()
+    assert story(db, server.url("/a")).render == "browser"
+    assert story(db, server.url("/b")).render is None  # the render setting applies
+    with db.session() as session, pytest.raises(StoryError, match="render: choose one of"):
+        add_feed(session, server.url("/rss"), now=now, render="javascript")
 
 
 def page(canonical: str | None, text: str) -> str:

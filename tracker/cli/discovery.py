@@ -32,6 +32,7 @@ def feed_row(feed: Any) -> dict[str, Any]:
         "include": feed.include_pattern,
         "exclude": feed.exclude_pattern,
         "interval_seconds": feed.interval_seconds,
+        "render": feed.render,
         "last_polled_at": iso(feed.last_polled_at),
         "next_poll_at": iso(feed.next_poll_at),
         "last_status": feed.last_status,
@@ -66,6 +67,11 @@ def feed() -> None:
 @click.option("--include", help="Only entries whose URL matches this regular expression.")
 @click.option("--exclude", help="Skip entries whose URL matches this regular expression.")
 @click.option("--interval", help="Poll interval, e.g. 5m (default: feed_poll_interval).")
+@click.option(
+    "--render",
+    type=click.Choice(["auto", "http", "browser", "default"]),
+    help="How the stories it adds are fetched (see `tracker set --render`).",
+)
 @pass_app
 @friendly_errors
 def feed_add(
@@ -75,6 +81,7 @@ def feed_add(
     include: str | None,
     exclude: str | None,
     interval: str | None,
+    render: str | None,
 ) -> None:
     """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`)."""
     from tracker.net import netguard
@@ -96,6 +103,7 @@ def feed_add(
             include=include,
             exclude=exclude,
             interval=interval,
+            render=render,
         )
         shown = added.url
     click.echo(f"{'following' if created else 'updated'}: {shown}")

@@ -33,6 +33,7 @@ from tracker import __version__
 from tracker.core.extract import Article
 from tracker.core.normalize import fingerprint
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
+from tracker.services.stories import check_render
 from tracker.store.captures import capture_html, decompress
 from tracker.store.db import Database
 from tracker.store.feed_models import Feed
@@ -62,6 +63,7 @@ STORY_FIELDS = (
     "min_interval_seconds",
     "max_interval_seconds",
     "respect_robots_txt",
+    "render",
 )
 VERSION_FIELDS = (
     "seq",
@@ -95,7 +97,15 @@ CHECK_FIELDS = (
     "worker",
 )
 EVENT_FIELDS = ("kind", "created_at", "detail")
-FEED_FIELDS = ("url", "title", "tags", "include_pattern", "exclude_pattern", "interval_seconds")
+FEED_FIELDS = (
+    "url",
+    "title",
+    "tags",
+    "include_pattern",
+    "exclude_pattern",
+    "interval_seconds",
+    "render",
+)
 
 
 class ArchiveError(Exception):
@@ -216,7 +226,13 @@ def import_json(session: Session, document: dict[str, Any], *, now: datetime) ->
         raise ArchiveError(f"export format {document['format_version']} is newer than this tracker")
     report = ImportReport()
     for feed_data in document.get("feeds", []):
-        feed, created = add_feed(session, feed_data["url"], now=now, tags=feed_data.get("tags", []))
+        feed, created = add_feed(
+            session,
+            feed_data["url"],
+            now=now,
+            tags=feed_data.get("tags", []),
+            render=feed_data.get("render") or "default",
+        )
         feed.include_pattern = feed_data.get("include_pattern")
         feed.exclude_pattern = feed_data.get("exclude_pattern")
         feed.interval_seconds = feed_data.get("interval_seconds")
@@ -234,6 +250,7 @@ def import_json(session: Session, document: dict[str, Any], *, now: datetime) ->
             report.stories_added += 1
         for name, value in _fields(data, STORY_FIELDS).items():
             setattr(story, name, value)
+        story.render = check_render(story.render)
         story.ignore_patterns = story.ignore_patterns or []
         story.added_at = story.added_at or now
         story.first_seen_at = story.first_seen_at or story.added_at

@@ -35,7 +35,7 @@ from tracker.net.fetcher import (
     not_fetched,
 )
 from tracker.net.politeness import RobotsCache
-from tracker.services.stories import StoryError, add_stories
+from tracker.services.stories import StoryError, add_stories, check_render
 from tracker.store.db import Database
 from tracker.store.feed_models import Feed, FeedStory
 from tracker.store.models import Story, StoryStatus, StoryTag, Version
@@ -81,14 +81,18 @@ def add_feed(
     include: str | None = None,
     exclude: str | None = None,
     interval: str | None = None,
+    render: str | None = None,
 ) -> tuple[Feed, bool]:
-    """Add a feed (due at once) or update the tags/patterns of an existing one."""
+    """Add a feed (due at once) or update the tags/patterns of an existing one.
+
+    `render` is the render mode of the stories it adds (see ``tracker set --render``)."""
     from tracker.net import netguard
 
     try:
         url = discover.canonicalise_url(netguard.validate_url(url))
         discover.compile_filter(include, exclude)
         interval_seconds = int(parse_duration(interval).total_seconds()) if interval else None
+        render_mode = check_render(render) if render is not None else None
     except (netguard.BadURLError, ValueError) as exc:
         raise StoryError(str(exc)) from exc
     feed = session.scalar(select(Feed).where(Feed.url == url))
@@ -110,6 +114,8 @@ def add_feed(
         feed.exclude_pattern = exclude or None
     if interval_seconds is not None:
         feed.interval_seconds = interval_seconds
+    if render is not None:
+        feed.render = render_mode
     session.flush()
     return feed, created
 
@@ -342,6 +348,7 @@ class FeedPoller:
                     tags=feed.tags or (),
                     allow_private_networks=self.settings.allow_private_networks,
                     first_seen_at=first_seen,
+                    render=feed.render,
                 )
             except StoryError as exc:
                 report.rejected.append(f"{entry.url}: {exc}")
