@@ -21,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table('stories', schema=None) as batch_op:
         batch_op.add_column(sa.Column('render', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('extraction_health', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('last_fetcher', sa.String(length=16), nullable=True))
     with op.batch_alter_table('feeds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('render', sa.String(length=16), nullable=True))
     with op.batch_alter_table('versions', schema=None) as batch_op:
@@ -45,5 +46,6 @@ def downgrade() -> None:
     with op.batch_alter_table('feeds', schema=None) as batch_op:
         batch_op.drop_column('render')
     with op.batch_alter_table('stories', schema=None) as batch_op:
+        batch_op.drop_column('last_fetcher')
         batch_op.drop_column('extraction_health')
         batch_op.drop_column('render')

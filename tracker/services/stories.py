@@ -201,6 +201,8 @@ def check_render(value: str | None) -> str | None:
     if mode not in RENDER_MODES:
         raise StoryError(f"render: choose one of {', '.join((*RENDER_MODES, 'default'))}")
     return mode
+
+
 # A story's own intervals are stored in seconds in 32-bit integer columns (68 years at
 # most on PostgreSQL); ten years is already longer than any story is worth waiting for.
 MAX_STORY_INTERVAL = timedelta(days=3650)

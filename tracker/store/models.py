@@ -109,6 +109,10 @@ class Story(Base):
     render: Mapped[str | None] = mapped_column(String(16))
     # The latest version's extraction health ("ok" or "suspect"), so listings need no join.
     extraction_health: Mapped[str | None] = mapped_column(String(16))
+    # The fetcher that got the latest version. With render "auto", a story whose page
+    # needed the browser goes straight to it (its plain HTML is a shell that may not
+    # change, or answer 304, while the article does).
+    last_fetcher: Mapped[str | None] = mapped_column(String(16))
 
     # Loaded on access: the check path never needs them; listings use selectinload.
     tags: Mapped[list[StoryTag]] = relationship(
