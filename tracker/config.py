@@ -71,6 +71,31 @@ class Settings(BaseSettings):
         "Proxy variables in the environment are ignored.",
     )
 
+    # -- rendering (see docs/operations.md) ----------------------------------------------
+    render: Literal["auto", "http", "browser"] = Field(
+        default="auto",
+        description="How stories and feeds without a render mode of their own are fetched: "
+        "http (plain fetch), browser (rendered in headless Chromium, for pages whose article "
+        "a script inserts) or auto (plain fetch, rendering pages that turn out to need it).",
+    )
+    browser_executable: str | None = Field(
+        default=None,
+        description="Chromium or Chrome used to render pages: a path or a command name. "
+        "Default: the first of chromium, chromium-browser, google-chrome on PATH.",
+    )
+    browser_pages: int = Field(
+        default=2, ge=1, description="Pages the browser renders at once (each uses memory)."
+    )
+    browser_max_pages_per_launch: int = Field(
+        default=200, ge=1, description="The browser is restarted after rendering this many pages."
+    )
+    browser_max_memory_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="The browser is restarted when its processes hold more than this many MB "
+        "(their summed proportional set size, from /proc; Linux only). 0: no ceiling.",
+    )
+
     # -- politeness --------------------------------------------------------------------
     respect_robots_txt: bool = Field(
         default=True, description="Honour robots.txt (a story can override it)."

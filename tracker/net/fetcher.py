@@ -53,6 +53,13 @@ class FetchOptions:
     # An HTTP proxy for every request (the environment's proxy variables are never read).
     # Left out of the repr: it may carry the proxy's password.
     proxy: str | None = field(default=None, repr=False)
+    # The "browser" fetcher (tracker.net.browser): which Chromium (None: found on PATH), pages
+    # rendered at once, and when the browser is restarted (after that many pages, or when its
+    # processes hold more than that many MB; 0: no ceiling).
+    browser_executable: str | None = None
+    browser_pages: int = 2
+    browser_max_pages_per_launch: int = 200
+    browser_max_memory_mb: int = 1024
 
 
 class Outcome(StrEnum):
@@ -100,6 +107,7 @@ ERROR_KINDS = frozenset(
         "decode",
         "proxy",  # the proxy_url proxy could not be reached or failed the request
         "robots",  # not fetched: robots.txt disallows it (see not_fetched)
+        "browser",  # the headless browser is missing (what to install is said) or failed
         "internal",  # a bug in the tracker, not a property of the site; logged with traceback
     }
 )
@@ -203,7 +211,7 @@ DEFAULT_FETCHER = "http"
 # The modules that register fetchers, imported on first use of the registry rather than with
 # this module: what a fetcher needs loads only in processes that fetch. A fetcher module must
 # import cheaply; an optional or heavy dependency (a browser) belongs in its factory.
-FETCHER_MODULES: tuple[str, ...] = ("tracker.net.http",)
+FETCHER_MODULES: tuple[str, ...] = ("tracker.net.http", "tracker.net.browser")
 
 # A name is stored with each story that chooses its fetcher, so it is kept short and plain.
 _FETCHER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")

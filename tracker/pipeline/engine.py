@@ -88,6 +88,10 @@ def fetch_options(settings: Settings) -> FetchOptions:
         max_bytes=settings.max_body_bytes,
         allow_private_networks=settings.allow_private_networks,
         proxy=settings.proxy_url.get_secret_value() if settings.proxy_url else None,
+        browser_executable=settings.browser_executable,
+        browser_pages=settings.browser_pages,
+        browser_max_pages_per_launch=settings.browser_max_pages_per_launch,
+        browser_max_memory_mb=settings.browser_max_memory_mb,
     )
 
 
