@@ -492,6 +492,103 @@ def test_the_page_s_site_is_its_registrable_domain():
     assert not same_site("127.0.0.2", site_of("127.0.0.1"))
 
 
+# -- tracker doctor ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def doctor_env(tmp_path: Path, database_url: str, db) -> dict[str, str]:
+    return {
+        "TRACKER_HOME": str(tmp_path / "home"),
+        "TRACKER_DATABASE_URL": database_url,
+    }
+
+
+def run_doctor(env: dict[str, str], **settings: str):
+    from click.testing import CliRunner
+
+    from tracker.cli import main
+
+    extra = {f"TRACKER_{name.upper()}": value for name, value in settings.items()}
+    return CliRunner().invoke(main, ["doctor"], env={**env, **extra})
+
+
+@needs_chromium
+def test_doctor_reports_every_check_and_the_browser_version(doctor_env):
+    result = run_doctor(doctor_env, browser_executable=str(CHROMIUM))
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "ok    home",
+        "ok    database",
+        "ok    browser",
+    ]
+    assert "(the head)" in lines[1]
+    assert lines[2].startswith("ok    browser: Chromium ")
+
+
+def test_doctor_without_a_browser_warns_unless_one_is_needed(doctor_env, db):
+    missing = {"browser_executable": "/nonexistent/chromium"}
+
+    auto = run_doctor(doctor_env, **missing)
+    required = run_doctor(doctor_env, **missing, render="browser")
+    plain = run_doctor(doctor_env, **missing, render="http")
+
+    assert auto.exit_code == 0, auto.output
+    assert "warn  browser: browser_executable '/nonexistent/chromium'" in auto.output
+    assert "apt-get install chromium" in auto.output
+    assert required.exit_code == 1, required.output
+    assert "FAIL  browser:" in required.output
+    assert "(needed: render = browser)" in required.output
+    assert plain.exit_code == 0
+    assert "not needed while render = http" in plain.output
+
+
+def test_doctor_counts_a_story_that_renders_with_the_browser_as_needing_it(doctor_env, db, server):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from tracker.services.stories import add_stories
+
+    with db.session() as session:
+        add_stories(
+            session, [server.url("/story")], now=datetime.now(UTC), allow_private_networks=True
+        )
+        session.execute(text("UPDATE stories SET render = 'browser'"))
+
+    result = run_doctor(doctor_env, browser_executable="/nonexistent/chromium")
+
+    assert result.exit_code == 1, result.output
+    assert "(needed: 1 story render with it)" in result.output
+
+
+def test_doctor_fails_on_a_proxy_that_refuses_connections(doctor_env):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    result = run_doctor(
+        doctor_env,
+        browser_executable="/nonexistent/chromium",
+        proxy_url=f"http://user:s3cret@127.0.0.1:{port}",
+    )
+
+    assert result.exit_code == 1
+    assert f"FAIL  proxy_url: http://127.0.0.1:{port} does not accept connections" in result.output
+    assert "s3cret" not in result.output
+
+
+def test_doctor_on_a_new_home_changes_nothing(tmp_path):
+    home = tmp_path / "new-home"
+    result = run_doctor({"TRACKER_HOME": str(home)}, browser_executable="/nonexistent/chromium")
+
+    assert result.exit_code == 0, result.output
+    assert "ok    home: " in result.output and "created on first start" in result.output
+    assert "warn  database: " in result.output
+    assert not home.exists()
+
+
 def _wait_for(condition, timeout: float = 10.0) -> None:
     give_up = time.monotonic() + timeout
     while not condition():

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "alerts",  # channel, deliveries
     "discovery",  # feed, import, export, reextract
     "story_settings",  # set
+    "doctor",  # doctor
 )
 
 
