@@ -35,3 +35,7 @@ class Article:
     # chosen title first. Sites edit these separately; the fingerprint reads all of them.
     headlines: tuple[str, ...] = ()
     blocks: tuple[Block, ...] = field(default=(), repr=False)
+    # Where the body came from: "html" (read from the page's markup), "selector" (the story's
+    # CSS selector), or the page's data when the markup was an app shell (one of
+    # tracker.core.embedded.SOURCES: "json-ld", "next-data", "nuxt", ...).
+    source: str = "html"

@@ -4,6 +4,13 @@ The body comes from trafilatura (or from a per-story CSS selector). Besides the 
 is stored and diffed, the article keeps its body as `Block`s that remember which words were link
 text: the fingerprint (tracker.core.normalize) needs that to tell page chrome from prose.
 
+An app shell (a JavaScript-rendered page whose HTML is a nav and an empty mount point) carries its
+article as data in a script instead (tracker.core.embedded). When that data holds more than twice
+the words of the body the page shows, the page shows less than half of it, and what it does show
+is a teaser of it or no story at all, the body comes from the data: `Article.source` then names it
+("next-data", "json-ld", ...). A page that shows its article and also carries it as JSON-LD keeps
+the HTML reading; so does a page whose data holds some other, longer text.
+
 `extract` never raises on bad HTML: a page with no findable article yields `text == ""`.
 """
 
@@ -26,9 +33,10 @@ from trafilatura.settings import Document, use_config
 from trafilatura.xml import xmltotxt
 
 from tracker.core.article import MAX_URL_CHARS, Article, Block
+from tracker.core.embedded import EmbeddedArticle, embedded_article
 from tracker.core.normalize import normalize_text, stored_body
 
-__all__ = ["Article", "Block", "extract", "validate_selector"]
+__all__ = ["Article", "Block", "extract", "validate_selector", "visible_text"]
 
 
 _EMPTY = Article(None, None, None, None, "", None, None)
@@ -71,17 +79,28 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         if tree is None:
             return _EMPTY
         meta = _page_metadata(tree, url)
+        # Read before hidden elements go: a script inside a hidden container still holds data.
+        embedded = None if selector else embedded_article(tree)
         _drop_hidden(tree)
+        source, extra = "html", dict[str, str]()
         if selector:
             blocks, byline = _selected_blocks(tree, selector), None
-            doc_title = None
+            doc_title, source = None, "selector"
         else:
             blocks, byline, doc_title, extra = _trafilatura_blocks(tree, url)
-            meta = {**extra, **{k: v for k, v in meta.items() if v}}
+        kept = tuple(block for block in blocks if block.text)
+        if embedded is not None and _is_shell_of(tree, kept, embedded):
+            kept = tuple(Block(text=text, kind=kind) for kind, text in embedded.reading_order())
+            source, byline = embedded.source, byline or embedded.byline
+            # The page's own dates first, then the data's, then trafilatura's guesses.
+            dates = {"published": embedded.published, "modified": embedded.modified}
+            extra = {**extra, **{key: value for key, value in dates.items() if value}}
+        else:
+            embedded = None
+        meta = {**extra, **{k: v for k, v in meta.items() if v}}
     except Exception:  # noqa: BLE001 -- hostile input must never break a check
         return _EMPTY
-    headlines = _headlines(meta, doc_title)
-    kept = tuple(block for block in blocks if block.text)
+    headlines = _headlines(meta, doc_title, embedded.headline if embedded else None)
     if len(meta.get("canonical_url") or "") > MAX_URL_CHARS:  # junk, and too long to store
         meta.pop("canonical_url")
     return Article(
@@ -94,7 +113,27 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         lang=meta.get("lang"),
         headlines=headlines,
         blocks=kept,
+        source=source,
     )
+
+
+def visible_text(page: str | HtmlElement) -> str:
+    """The text a reader sees on the page: no scripts, styles, noscript or hidden elements.
+
+    A tree passed in is copied, not changed. Never raises: a page that cannot be read is "".
+    """
+    try:
+        tree = _parse(page) if isinstance(page, str) else deepcopy(page)
+        if tree is None:
+            return ""
+        _drop_hidden(tree)
+        return _page_text(tree)
+    except Exception:  # noqa: BLE001 -- hostile input must never break a check
+        return ""
+
+
+def _page_text(tree: HtmlElement) -> str:
+    return " ".join(" ".join(str(text) for text in tree.xpath(_VISIBLE_TEXT_XPATH)).split())
 
 
 def _parse(html: str) -> HtmlElement | None:
@@ -118,6 +157,54 @@ def _drop_hidden(tree: HtmlElement) -> None:
 
 
 # --- body ------------------------------------------------------------------------------------
+
+# The page is an app shell around the article in its data when the data holds more than this
+# many times the words of the body read from what the page shows ...
+_SHELL_WORD_RATIO = 2.0
+# ... and the page shows less than this share of the data's three-word phrases (a page that
+# shows its article, and carries it as JSON-LD too, shows nearly all of them) ...
+_SHELL_MAX_SHOWN = 0.5
+# ... and what the page does show is the data's story (at least this share of its phrases is in
+# the data: a teaser of it) or is no story at all (fewer than this many words outside links: a
+# nav, a cookie notice, a copyright line).
+_SHELL_MIN_SAME = 0.5
+_SHELL_MAX_PROSE_WORDS = 50
+_VISIBLE_TEXT_XPATH = (
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template)]"
+)
+
+
+def _is_shell_of(tree: HtmlElement, blocks: tuple[Block, ...], embedded: EmbeddedArticle) -> bool:
+    """Whether the page is an app shell around the article its data carries.
+
+    Every test is relative to what the page shows, so an article the page shows is never
+    replaced: the data must hold more than twice the words of the body read from the page's
+    visible text (a JSON-LD articleBody cut to a teaser never wins), most of the data's text must
+    be missing from the page (a server-rendered page shows its own text), and what the page
+    shows must be the data's own story or no story at all (another, longer text in the data
+    does not replace the article shown). Blocks trafilatura read from the data itself (it falls
+    back to JSON-LD) are not counted as shown.
+    """
+    visible = _page_text(tree)
+    visible_key = _key(visible)
+    shown = [block for block in blocks if _key(block.text) and _key(block.text) in visible_key]
+    shown_text = " ".join(block.text for block in shown)
+    if embedded.word_count <= _SHELL_WORD_RATIO * len(_key(shown_text).split()):
+        return False
+    wanted = _shingles(embedded.text)
+    if wanted and len(wanted & _shingles(visible)) >= _SHELL_MAX_SHOWN * len(wanted):
+        return False
+    prose = sum(len(_key(b.text).split()) - len(_key(" ".join(b.links)).split()) for b in shown)
+    if prose < _SHELL_MAX_PROSE_WORDS:
+        return True
+    story = _shingles(shown_text)
+    return len(story & wanted) >= _SHELL_MIN_SAME * len(story)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.casefold())
+    return {tuple(words[i : i + 3]) for i in range(max(0, len(words) - 2))}
 
 
 def _trafilatura_blocks(
@@ -425,16 +512,23 @@ def _walk_inline(
 # --- headline and metadata --------------------------------------------------------------------
 
 
-def _headlines(meta: dict[str, str], doc_title: str | None) -> tuple[str, ...]:
+def _headlines(
+    meta: dict[str, str], doc_title: str | None, embedded: str | None = None
+) -> tuple[str, ...]:
     """Headline candidates, best first, without duplicates.
 
     The visible h1 wins when one plausibly is the headline: it is what readers see, and what a
     newsroom edits first. og:title and <title> often lag or differ (SEO headlines); they are kept
-    as further headlines so that a change to any of them is still seen.
+    as further headlines so that a change to any of them is still seen. When the body came from
+    the page's data, the data's headline is the one that body is shown under: only a visible
+    headline that agrees with it comes first (an app shell's h1, if any, is usually its logo).
     """
     og = _strip_site_name(meta.get("og_title"), meta.get("site_name"))
     page = _strip_site_name(meta.get("page_title"), meta.get("site_name"))
     visible = _visible_headlines(_split(meta.get("h1s")), (og, page), _split(meta.get("h2s")))
+    if embedded:
+        agree = [h for h in visible if len(_words(h) & _words(embedded)) >= 0.5 * len(_words(h))]
+        visible = [*agree, embedded, *(h for h in visible if h not in agree)]
     ordered = [*visible, og, page]
     if not any(ordered):  # trafilatura's guess (it may read an h2) only as a last resort
         ordered.append(_strip_site_name(doc_title, meta.get("site_name")))
