@@ -94,8 +94,10 @@ def test_http_is_registered_and_is_the_default():
 
 def test_an_unknown_fetcher_is_an_error_that_names_the_known_ones(made):
     with pytest.raises(UnknownFetcherError) as raised:
-        new_fetcher("browser", FetchOptions())
-    assert str(raised.value) == "unknown fetcher 'browser' (known fetchers: http, recording)"
+        new_fetcher("pigeon", FetchOptions())
+    assert (
+        str(raised.value) == "unknown fetcher 'pigeon' (known fetchers: browser, http, recording)"
+    )
     assert isinstance(raised.value, ValueError)  # where settings are validated, a bad value
 
 
@@ -105,7 +107,7 @@ def test_a_name_is_taken_by_one_fetcher_only(made):
         register_fetcher("http", RecordingFetcher)
     with pytest.raises(ValueError, match="lower-case letters"):
         register_fetcher("Headless Browser", RecordingFetcher)
-    assert fetcher_names() == ("http", "recording")
+    assert fetcher_names() == ("browser", "http", "recording")
 
 
 def test_the_http_fetcher_is_a_page_fetcher() -> None:
@@ -129,8 +131,8 @@ def test_the_engine_makes_one_fetcher_per_kind_with_the_settings_limits_and_clos
         assert engine.fetcher_for("recording") is recording
         assert made == [recording]
         assert recording.options == fetch_options(settings)
-        with pytest.raises(UnknownFetcherError, match="known fetchers: http, recording"):
-            engine.fetcher_for("browser")
+        with pytest.raises(UnknownFetcherError, match="known fetchers: browser, http, recording"):
+            engine.fetcher_for("pigeon")
     assert made[0].closed
 
 
