@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from tracker import __version__
+from tracker.net.fetcher import RenderMode
 from tracker.notify.spec import ChannelSettings
 
 DEFAULT_USER_AGENT = (
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     )
 
     # -- rendering (see docs/operations.md) ----------------------------------------------
-    render: Literal["auto", "http", "browser"] = Field(
+    render: RenderMode = Field(
         default="auto",
         description="How stories and feeds without a render mode of their own are fetched: "
         "http (plain fetch), browser (rendered in headless Chromium, for pages whose article "

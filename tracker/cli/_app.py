@@ -261,3 +261,10 @@ limit_option = click.option(
     metavar="N",
     help="How many, newest first.",
 )
+
+
+def render_option(help: str) -> Callable[[F], F]:
+    """``--render``: a render mode (see tracker.net.fetcher), or "default" for the setting."""
+    from tracker.net.fetcher import RENDER_MODES
+
+    return click.option("--render", type=click.Choice([*RENDER_MODES, "default"]), help=help)

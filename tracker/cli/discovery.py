@@ -18,6 +18,7 @@ from tracker.cli._app import (
     iso,
     json_out,
     pass_app,
+    render_option,
     utcnow,
 )
 
@@ -67,11 +68,7 @@ def feed() -> None:
 @click.option("--include", help="Only entries whose URL matches this regular expression.")
 @click.option("--exclude", help="Skip entries whose URL matches this regular expression.")
 @click.option("--interval", help="Poll interval, e.g. 5m (default: feed_poll_interval).")
-@click.option(
-    "--render",
-    type=click.Choice(["auto", "http", "browser", "default"]),
-    help="How the stories it adds are fetched (see `tracker set --render`).",
-)
+@render_option("How the stories it adds are fetched (see `tracker set --render`).")
 @pass_app
 @friendly_errors
 def feed_add(

@@ -25,6 +25,7 @@ from tracker.cli._app import (
     pass_app,
     read_url_file,
     refuse,
+    render_option,
     story_row,
     utcnow,
 )
@@ -40,11 +41,9 @@ from tracker.cli._app import (
 )
 @click.option("--tag", "tags", multiple=True, help="Tag the stories (repeatable).")
 @click.option("--selector", help="CSS selector of the article body (overrides extraction).")
-@click.option(
-    "--render",
-    type=click.Choice(["auto", "http", "browser", "default"]),
-    help="How to fetch the pages: plain HTTP, a headless browser (JavaScript-rendered "
-    "pages), or auto (HTTP, the browser only for an app shell). Default: the render setting.",
+@render_option(
+    "How to fetch the pages: plain HTTP, a headless browser (JavaScript-rendered "
+    "pages), or auto (HTTP, the browser only for an app shell). Default: the render setting."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tracker.cli._app import AppContext, friendly_errors, json_out, pass_app, utcnow
+from tracker.cli._app import AppContext, friendly_errors, json_out, pass_app, render_option, utcnow
 
 _DURATION_HELP = "a duration such as 5m, 1h30m or 2d; 'auto' drops the story's own value"
 
@@ -32,11 +32,9 @@ _DURATION_HELP = "a duration such as 5m, 1h30m or 2d; 'auto' drops the story's o
 )
 @click.option("--clear-ignore", is_flag=True, help="Drop the story's ignore patterns.")
 @click.option("--selector", help="CSS selector of the article body ('' for automatic).")
-@click.option(
-    "--render",
-    type=click.Choice(["auto", "http", "browser", "default"]),
-    help="How to fetch the pages: http, browser (JavaScript-rendered pages), auto (the "
-    "browser only for an app shell), or default (the render setting).",
+@render_option(
+    "How to fetch the pages: http, browser (JavaScript-rendered pages), auto (the "
+    "browser only for an app shell), or default (the render setting)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
 @pass_app

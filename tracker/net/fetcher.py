@@ -31,9 +31,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 from tracker import __version__
+
+# How a story's (or feed's) pages are fetched: plain HTTP, the headless browser, or "auto"
+# (plain HTTP, the browser only when the page turns out to be an app shell).
+RenderMode = Literal["auto", "http", "browser"]
+RENDER_MODES: tuple[str, ...] = get_args(RenderMode)
 
 DEFAULT_USER_AGENT = f"tracker/{__version__} (live-story update tracker)"
 MB = 1024 * 1024

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.core.article import MAX_URL_CHARS
 from tracker.net import netguard
+from tracker.net.fetcher import RENDER_MODES
 from tracker.store.models import Story, StoryStatus, StoryTag, Version
 
 if TYPE_CHECKING:
@@ -188,9 +189,6 @@ def set_status(session: Session, story: Story, status: StoryStatus, *, now: date
 # Words that drop a story's own value and fall back to the global setting.
 DEFAULT_WORDS = frozenset({"auto", "default", "none", "off"})
 ROBOTS_CHOICES = {"respect": True, "ignore": False, "default": None}
-# How a story's pages are fetched. "auto": plain HTTP, and the browser only when the page
-# turns out to be an app shell whose article its own data does not carry either.
-RENDER_MODES = ("auto", "http", "browser")
 
 
 def check_render(value: str | None) -> str | None:

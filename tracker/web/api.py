@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from tracker.core import diffing
 from tracker.core.cadence import CadencePolicy
 from tracker.core.discover import tracking_parameters
+from tracker.net.fetcher import RenderMode
 from tracker.services.serialize import story_fields, version_fields, version_summary_fields
 from tracker.services.stories import (
     StorySettings,
@@ -90,7 +91,7 @@ class StoryList(Pagination):
 
 # How a story's pages are fetched: plain HTTP, a headless browser, or auto (HTTP, and the
 # browser only for an app shell); "default" drops the story's own choice.
-RenderMode = Literal["auto", "http", "browser", "default"]
+RenderChoice = Literal[RenderMode, "default"]
 
 
 class AddStories(BaseModel):
@@ -99,7 +100,7 @@ class AddStories(BaseModel):
         default_factory=list, max_length=50
     )
     selector: Annotated[SafeText, Field(max_length=1000)] | None = None
-    render: RenderMode | None = Field(
+    render: RenderChoice | None = Field(
         default=None, description="How to fetch the pages (null: the render setting)."
     )
 
@@ -140,7 +141,7 @@ class StoryUpdate(BaseModel):
     selector: Annotated[SafeText, Field(max_length=1000)] | None = Field(
         default=None, description="CSS selector of the article body ('' for automatic)."
     )
-    render: RenderMode | None = Field(
+    render: RenderChoice | None = Field(
         default=None, description="How to fetch the pages ('default': the render setting)."
     )
 
@@ -154,7 +155,7 @@ class StorySettingsOut(BaseModel):
     robots: Literal["respect", "ignore", "default"]
     ignore_patterns: list[str]
     selector: str | None
-    render: RenderMode
+    render: RenderChoice
 
 
 class VersionSummary(BaseModel):

@@ -29,7 +29,7 @@ from tracker.services.stories import (
 from tracker.store.alert_models import Channel
 from tracker.store.models import StoryStatus
 from tracker.web import alerts, queries
-from tracker.web.api import SafeText
+from tracker.web.api import RenderChoice, SafeText
 from tracker.web.charts import ChartPoint, changes_chart
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
 from tracker.web.security import SESSION_COOKIE, SESSION_MAX_AGE, require_csrf, safe_next
@@ -303,7 +303,7 @@ def _global_settings(request: Request) -> dict[str, str]:
         "min_interval": duration(policy.min_interval, "no lower bound"),
         "max_interval": duration(policy.max_interval, "no upper bound"),
         "robots": "respect" if settings.respect_robots_txt else "ignore",
-        "render": str(getattr(settings, "render", "auto")),
+        "render": settings.render,
     }
 
 
@@ -369,7 +369,7 @@ def settings_submit(
     robots: Annotated[Literal["respect", "ignore", "default"] | None, Form()] = None,
     ignore_patterns: Annotated[SafeText, Form(max_length=100_000)] = "",
     selector: Annotated[SafeText, Form(max_length=10_000)] = "",
-    render: Annotated[Literal["auto", "http", "browser", "default"] | None, Form()] = None,
+    render: Annotated[RenderChoice | None, Form()] = None,
 ) -> Response:
     """Apply the settings form.
 
