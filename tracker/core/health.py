@@ -13,7 +13,10 @@ signs shows, each a `Reason` with a stable code:
 - ``javascript-required``: the page says it needs JavaScript (in a ``noscript`` or in view) and
   the article is thin;
 - ``collapse``: the article shrank to under a third of the previous version's words, as after
-  a site redesign that moved the body out of where the tracker reads it.
+  a site redesign that moved the body out of where the tracker reads it;
+- ``same-as-other-stories``: another story of the same site stores the very same short text (a
+  teaser, a cookie wall, the site's navigation), which an article is not. The pipeline adds this
+  one (it needs the database) with `duplicate_reason`.
 
 The thresholds are generic and err towards "ok": over the 181 real news pages of the extraction
 benchmark's corpus, none is suspect. A verdict also says what the user can do about it
@@ -39,6 +42,10 @@ __all__ = [
     "Health",
     "Reason",
     "assess",
+    "collapse_reason",
+    "duplicate_reason",
+    "suggestion_for",
+    "with_reasons",
     "word_count",
 ]
 
@@ -53,6 +60,7 @@ CODES = (
     "app-shell",
     "javascript-required",
     "collapse",
+    "same-as-other-stories",
 )
 
 # An article under this many words is a handful ...
@@ -76,6 +84,9 @@ EMPTY_MOUNT_WORDS = 20
 COLLAPSE_SHARE = 0.3
 # ... and the previous version had at least this many (10 -> 2 words is noise, not a collapse).
 COLLAPSE_MIN_PREVIOUS = 50
+# Only texts shorter than this are compared with other stories of the site: a teaser or a wall
+# is short, while two long identical articles are the same story at two addresses (AMP, print).
+DUPLICATE_MAX_WORDS = 150
 
 _BROWSER_CODES = frozenset(["app-shell", "javascript-required"])
 _HTML_SOURCES = frozenset(["html", "selector"])  # otherwise the body came from the page's data
@@ -154,13 +165,21 @@ def word_count(text: str | None) -> int:
 
 
 def assess(
-    article: Article, html: str | HtmlElement, *, previous_words: int | None = None
+    article: Article,
+    html: str | HtmlElement,
+    *,
+    previous_words: int | None = None,
+    rendered: bool = False,
 ) -> Health:
-    """The verdict on `article`, extracted from `html`. Pure; never raises on hostile input."""
+    """The verdict on `article`, extracted from `html`. Pure; never raises on hostile input.
+
+    `rendered`: `html` is a page a browser rendered. Its scripts have run, so what they left
+    behind (a ``noscript`` message, a mount point, the code) is no sign that the article
+    needs JavaScript; only the article itself is judged."""
     words = word_count(article.text)
     page = _Page.read(html)
     reasons: list[Reason] = []
-    from_html = article.source in _HTML_SOURCES
+    from_html = article.source in _HTML_SOURCES and not rendered
     if words == 0:
         reasons.append(Reason("no-text", "No article text was found on the page."))
     elif (
@@ -201,30 +220,64 @@ def assess(
                 f'The page says it needs JavaScript ("{page.javascript_message}").',
             )
         )
-    if (
-        previous_words is not None
-        and previous_words >= COLLAPSE_MIN_PREVIOUS
-        and words < COLLAPSE_SHARE * previous_words
-    ):
-        reasons.append(
-            Reason(
-                "collapse",
-                f"The article fell from {_plural(previous_words, 'word')} to {words} since the "
-                "previous version: the page's layout may have changed.",
-            )
-        )
+    collapsed = collapse_reason(words, previous_words)
+    if collapsed is not None:
+        reasons.append(collapsed)
     if not reasons:
         return Health(OK)
     return Health(SUSPECT, tuple(reasons), _suggestion(article, reasons))
 
 
+def collapse_reason(words: int, previous_words: int | None) -> Reason | None:
+    """The ``collapse`` reason when an article of `words` words follows one of `previous_words`
+    (None: there was no previous version) and is under `COLLAPSE_SHARE` of it."""
+    if (
+        previous_words is None
+        or previous_words < COLLAPSE_MIN_PREVIOUS
+        or words >= COLLAPSE_SHARE * previous_words
+    ):
+        return None
+    return Reason(
+        "collapse",
+        f"The article fell from {_plural(previous_words, 'word')} to {words} since the "
+        "previous version: the page's layout may have changed.",
+    )
+
+
+def duplicate_reason(article: Article, other_url: str) -> Reason | None:
+    """The ``same-as-other-stories`` reason for `article`, whose text another story of the same
+    site (at `other_url`) stores too; None for a text long enough to be a real article."""
+    words = word_count(article.text)
+    if words == 0 or words >= DUPLICATE_MAX_WORDS:
+        return None
+    return Reason(
+        "same-as-other-stories",
+        f"Another story of this site ({other_url}) has the very same text: it is probably the "
+        "site's navigation, a teaser or a notice, not this article.",
+    )
+
+
+def with_reasons(health: Health, article: Article, reasons: list[Reason | None]) -> Health:
+    """`health` with `reasons` (the Nones skipped, repeated codes once) added."""
+    added = [r for r in reasons if r is not None and r.code not in health.codes]
+    if not added:
+        return health
+    combined = [*health.reasons, *added]
+    return Health(SUSPECT, tuple(combined), _suggestion(article, combined))
+
+
 def _suggestion(article: Article, reasons: list[Reason]) -> str:
-    codes = {reason.code for reason in reasons}
+    return suggestion_for([reason.code for reason in reasons], article.source)
+
+
+def suggestion_for(codes: list[str] | tuple[str, ...], source: str | None) -> str:
+    """What the user can do about an extraction suspect for `codes`, whose text came from
+    `source` (`Article.source`; stored with each version as its text_source)."""
     browser = "fetch it with a browser: `tracker set URL --render browser`"
     selector = "point the tracker at the article's body: `tracker set URL --selector 'CSS'`"
-    if codes & _BROWSER_CODES:
+    if set(codes) & _BROWSER_CODES:
         return f"The page builds its article with JavaScript: {browser}."
-    if article.source == "selector":
+    if source == "selector":
         return (
             "The story's CSS selector may no longer match the article (a redesign?): check it, "
             f"or set another one ({selector[selector.index('`') :]}), or clear it with "

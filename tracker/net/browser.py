@@ -69,6 +69,7 @@ from urllib.parse import urldefrag, urlsplit
 from tracker.net import netguard
 from tracker.net.charset import decode_html, parse_content_type
 from tracker.net.fetcher import (
+    BROWSER_FETCHER,
     MB,
     ROBOTS_MAX_BYTES,
     FetchOptions,
@@ -828,4 +829,4 @@ def _log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]
     logger.debug("browser loop: %s", context.get("message"), exc_info=context.get("exception"))
 
 
-register_fetcher("browser", BrowserFetcher)
+register_fetcher(BROWSER_FETCHER, BrowserFetcher)

@@ -213,6 +213,9 @@ class PageFetcher(Protocol):
 FetcherFactory = Callable[[FetchOptions], PageFetcher]
 
 DEFAULT_FETCHER = "http"
+# The fetcher that renders pages in a headless browser: render mode "browser", and what
+# "auto" escalates to when the plain page is an app shell.
+BROWSER_FETCHER = "browser"
 # The modules that register fetchers, imported on first use of the registry rather than with
 # this module: what a fetcher needs loads only in processes that fetch. A fetcher module must
 # import cheaply; an optional or heavy dependency (a browser) belongs in its factory.

@@ -23,6 +23,7 @@ ALERT_EVENTS: Final = (
     "promise_overdue",
     "story_gone",
     "checks_failing",
+    "extraction_suspect",
 )
 DEFAULT_EVENTS: Final = tuple(e for e in ALERT_EVENTS if e != "new")
 PAYLOAD_VERSION: Final = 1
@@ -202,6 +203,7 @@ _EVENT_SUBJECTS: Final = {
     "promise_overdue": "Promised update overdue",
     "story_gone": "Story gone",
     "checks_failing": "Checks failing",
+    "extraction_suspect": "Not reading the article",
     "test": "Test alert",
 }
 

@@ -18,14 +18,15 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.core import cadence, changes, diffing
+from tracker.core import cadence, changes, diffing, health
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
-from tracker.net.fetcher import FetchResult, Outcome
+from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
 from tracker.pipeline.outbox import enqueue_alerts
 from tracker.store.captures import body_sha256, compress, store_capture
 from tracker.store.models import (
@@ -48,7 +49,7 @@ _LOCKED_KEY = "tracker.pipeline.check.locked"
 # changed fingerprint is judged against that version's capture re-read by the current rules,
 # so an upgrade makes no versions (and no alerts) of its own, and the first real edit after
 # it is reported as itself.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 # After this many consecutive failed checks a "checks failing" event is recorded (once).
 FAILING_EVENT_AFTER = 5
@@ -68,6 +69,8 @@ class StoryState:
     last_fingerprint: str | None
     respect_robots_txt: bool | None
     analysis_version: int | None = ANALYSIS_VERSION
+    render: str | None = None  # the story's render mode; None: the `render` setting
+    last_fetcher: str | None = None  # the fetcher that got the latest version
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class Analysis:
     article: Article | None
     fingerprint: str | None
     promise: changes.Promise | None
+    # Whether the article is plausibly what the page shows (None: not assessed, because the
+    # fingerprint was the one already stored: nothing new to judge).
+    health: health.Health | None = None
 
     @property
     def empty(self) -> bool:
@@ -115,6 +121,9 @@ class CheckReport:
     duration_ms: int = 0
     events: list[str] = field(default_factory=list)
     lease_lost: bool = False
+    fetcher: str | None = None  # the fetcher that got the page
+    render_reason: str | None = None  # why that one, when the render mode chose
+    extraction_health: str | None = None  # the story's verdict after this check
 
 
 # The columns a check needs, read when a story is claimed (``UPDATE … RETURNING``).
@@ -128,6 +137,8 @@ STATE_COLUMNS = (
     Story.last_fingerprint,
     Story.respect_robots_txt,
     Story.analysis_version,
+    Story.render,
+    Story.last_fetcher,
 )
 
 
@@ -142,6 +153,8 @@ def state_from_row(row: Any) -> StoryState:
         last_fingerprint=row.last_fingerprint,
         respect_robots_txt=row.respect_robots_txt,
         analysis_version=row.analysis_version,
+        render=row.render,
+        last_fetcher=row.last_fetcher,
     )
 
 
@@ -151,16 +164,29 @@ def load_state(session: Session, story_id: int) -> StoryState | None:
 
 
 def analyse(
-    html: str, url: str, selector: str | None, ignore_patterns: tuple[str, ...]
+    html: str,
+    url: str,
+    selector: str | None,
+    ignore_patterns: tuple[str, ...],
+    *,
+    known_fingerprint: str | None = None,
+    rendered: bool = False,
 ) -> Analysis:
-    """Extract the article and its fingerprint. Pure; safe to run in a worker process."""
+    """Extract the article, its fingerprint and its health. Pure; safe to run in a worker
+    process. The health verdict is skipped when the fingerprint is `known_fingerprint` (the
+    story's latest: that article was judged when it was stored); `rendered` says a browser
+    rendered `html` (see `health.assess`)."""
     article = extract(html, url, selector=selector)
     if not article.text:
-        return Analysis(article=article, fingerprint=None, promise=None)
+        return Analysis(article, None, None, health.assess(article, html, rendered=rendered))
+    print_ = fingerprint(article, ignore_patterns=ignore_patterns)
     return Analysis(
         article=article,
-        fingerprint=fingerprint(article, ignore_patterns=ignore_patterns),
+        fingerprint=print_,
         promise=changes.detect_promise(article),
+        health=None
+        if print_ == known_fingerprint
+        else health.assess(article, html, rendered=rendered),
     )
 
 
@@ -297,8 +323,13 @@ def record(
     compared_against: str | None,
     capture: PreparedCapture | None = None,
     robots_blocked: bool = False,
+    fetcher: str | None = None,
+    render_reason: str | None = None,
 ) -> CheckReport:
     """Write the result of one check in the caller's transaction.
+
+    `fetcher` names the fetcher that got the page (stored with the check and its version) and
+    `render_reason` says why that one, when the story's render mode chose.
 
     ``compared_against`` is the fingerprint the comparison was made against; if the story
     moved on meanwhile (another worker stored a version after our lease expired) the
@@ -324,6 +355,8 @@ def record(
         http_status=fetched.status,
         bytes=fetched.bytes_read,
         worker=worker,
+        fetcher=fetcher,
+        render_reason=render_reason[:2000] if render_reason else None,
     )
     story.last_checked_at = now
     retry_after: timedelta | None = None
@@ -350,11 +383,16 @@ def record(
         check.outcome = CheckOutcome.EMPTY
         check.error_kind = "empty"
         check.error = EMPTY_ARTICLE_ERROR
+        if analysis is not None and analysis.health is not None:
+            check.error = f"{EMPTY_ARTICLE_ERROR}. {analysis.health.suggestion}"
+            _judge_extraction(session, story, analysis.health, now)
         _failed(session, story, check, now)
     else:
         _succeeded(story)
-        story.etag = fetched.etag
-        story.last_modified = fetched.last_modified
+        # A rendered page has no validators of its own: its HTML is built from data the
+        # shell fetches, so a 304 for the shell would say nothing about the article.
+        story.etag = fetched.etag if fetcher != BROWSER_FETCHER else None
+        story.last_modified = fetched.last_modified if fetcher != BROWSER_FETCHER else None
         if analysis.fingerprint == story.last_fingerprint:
             check.outcome = CheckOutcome.UNCHANGED
             _update_promise(session, story, analysis, None, substantive=False, now=now)
@@ -368,9 +406,20 @@ def record(
             _update_promise(session, story, analysis, None, substantive=False, now=now)
         else:
             check.outcome = CheckOutcome.CHANGED
+            verdict = _health_of_version(session, story, analysis, comparison)
             version = store_version(
-                session, story, fetched, analysis, comparison, now=now, capture=capture
+                session,
+                story,
+                fetched,
+                analysis,
+                comparison,
+                now=now,
+                capture=capture,
+                fetcher=fetcher,
+                verdict=verdict,
             )
+            if verdict is not None:
+                _judge_extraction(session, story, verdict, now, version_id=version.id)
             check.version_id = version.id
             check.capture_sha256 = version.capture_sha256
             report.version_seq = version.seq
@@ -401,6 +450,9 @@ def record(
     report.next_check_at = story.next_check_at
     report.schedule_reason = story.schedule_reason
     report.status = story.status
+    report.fetcher = check.fetcher
+    report.render_reason = check.render_reason
+    report.extraction_health = story.extraction_health
     return report
 
 
@@ -452,9 +504,15 @@ def store_version(
     *,
     now: datetime,
     capture: PreparedCapture | None,
+    fetcher: str | None = None,
+    verdict: health.Health | None = None,
 ) -> Version:
     """Store the next version of `story`, captured at `now`, with its raw capture.
-    (Live checks through :func:`record`; WARC imports directly, with the record's date.)"""
+    (Live checks through :func:`record`; WARC imports directly, with the record's date.)
+
+    `fetcher` names the fetcher that got the page; `verdict` is the extraction's health
+    (default: the analysis's own)."""
+    verdict = verdict or analysis.health
     article = analysis.article
     assert article is not None and analysis.fingerprint is not None
     capture_sha = None
@@ -490,6 +548,10 @@ def store_version(
         chars_removed=comparison.stats.chars_removed,
         diff_coarse=comparison.coarse,
         capture_sha256=capture_sha,
+        text_source=article.source,
+        fetcher=fetcher,
+        health=verdict.verdict if verdict else None,
+        health_reasons=verdict.reasons_json() if verdict else None,
     )
     session.add(version)
     session.flush()
@@ -497,6 +559,8 @@ def store_version(
     story.last_fingerprint = analysis.fingerprint
     story.analysis_version = ANALYSIS_VERSION
     story.last_changed_at = now
+    if fetcher is not None:
+        story.last_fetcher = fetcher
     if article.title:
         story.title = article.title
     if article.canonical_url:
@@ -504,6 +568,71 @@ def store_version(
     if comparison.substantive:
         story.last_substantive_at = now
     return version
+
+
+def _judge_extraction(
+    session: Session,
+    story: Story,
+    verdict: health.Health,
+    now: datetime,
+    *,
+    version_id: int | None = None,
+) -> None:
+    """Remember the story's extraction health; tell the user (one event, so one alert) when
+    it turns suspect, not on every check that finds it still so."""
+    was = story.extraction_health
+    story.extraction_health = verdict.verdict
+    if verdict.suspect and was != health.SUSPECT:
+        reasons = " ".join(reason.message for reason in verdict.reasons)
+        _event(
+            session,
+            story,
+            EventKind.EXTRACTION_SUSPECT,
+            now,
+            version_id=version_id,
+            detail=f"{reasons} {verdict.suggestion}"[:4000],
+        )
+
+
+def _health_of_version(
+    session: Session, story: Story, analysis: Analysis, comparison: Comparison
+) -> health.Health | None:
+    """The verdict stored with a new version: the page's own signs (`analyse`), and what only
+    the history shows: the text collapsed since the previous version, or another story of
+    the same site stores the very same text."""
+    verdict, article = analysis.health, analysis.article
+    if verdict is None or article is None:
+        return verdict
+    words = health.word_count(article.text)
+    previous_words = None
+    if changes.ChangeKind.FIRST not in comparison.kinds:
+        # The diff's counts give the previous version's length without reading it again.
+        previous_words = words - comparison.stats.words_added + comparison.stats.words_removed
+    reasons = [health.collapse_reason(words, previous_words)]
+    if words < health.DUPLICATE_MAX_WORDS:
+        other = same_text_elsewhere(session, story, article.text)
+        reasons.append(health.duplicate_reason(article, other) if other else None)
+    return health.with_reasons(verdict, article, reasons)
+
+
+def same_text_elsewhere(session: Session, story: Story, text: str) -> str | None:
+    """The URL of another story of `story`'s site whose latest version's text is `text`."""
+    parts = urlsplit(story.url)
+    if not parts.netloc:
+        return None
+    # The site's stories are a range of the unique (so indexed) URL column: no scan.
+    prefix = f"{parts.scheme}://{parts.netloc}/"
+    return session.scalar(
+        select(Story.url)
+        .join(Version, (Version.story_id == Story.id) & (Version.seq == Story.version_count))
+        .where(
+            Story.url >= prefix,
+            Story.url < prefix[:-1] + "0",  # "0" sorts right after "/"
+            Story.id != story.id,
+            Version.text == text,
+        )
+        .limit(1)
+    )
 
 
 def _update_promise(

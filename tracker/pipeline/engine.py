@@ -6,13 +6,16 @@ CPU-bound, so it runs on a process pool (the GIL would otherwise cap a 2-core ma
 one core of trafilatura); the database write is one short transaction per check.
 
 Pages are fetched by :class:`~tracker.net.fetcher.PageFetcher` objects made by name from the
-fetcher registry, one per kind (:meth:`CheckEngine.fetcher_for`); every story uses the
-default kind until stories can choose theirs. robots.txt is always read by the default one.
+fetcher registry, one per kind (:meth:`CheckEngine.fetcher_for`); a story's render mode picks
+the kind (:mod:`tracker.pipeline.render`: plain HTTP, the headless browser, or "auto", which
+renders a page in the browser when its plain HTML turns out to be an app shell). robots.txt is
+always read by the default one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
@@ -33,7 +36,9 @@ from sqlalchemy import select
 from tracker.config import Settings
 from tracker.core.cadence import CadencePolicy
 from tracker.core.extract import Article
+from tracker.core.health import word_count
 from tracker.net.fetcher import (
+    BROWSER_FETCHER,
     DEFAULT_FETCHER,
     FetchOptions,
     FetchResult,
@@ -43,7 +48,7 @@ from tracker.net.fetcher import (
     not_fetched,
 )
 from tracker.net.politeness import HostThrottle, RobotsCache
-from tracker.pipeline import claims
+from tracker.pipeline import claims, render
 from tracker.pipeline.check import (
     ANALYSIS_VERSION,
     Analysis,
@@ -239,9 +244,11 @@ class CheckEngine:
             return fetcher
 
     def fetcher_name_for(self, state: StoryState) -> str:
-        """Which fetcher checks the story: the default one, until stories can choose theirs
-        (a per-story setting, to be read from `state` here)."""
-        return DEFAULT_FETCHER
+        """Which fetcher a check of the story starts with (its render mode's choice)."""
+        return self.fetch_plan(state).fetcher
+
+    def fetch_plan(self, state: StoryState) -> render.FetchPlan:
+        return render.plan_fetch(state.render or self.settings.render, state.last_fetcher)
 
     @property
     def closing(self) -> bool:
@@ -274,7 +281,7 @@ class CheckEngine:
 
     def _check(self, state: StoryState, started_at: datetime) -> CheckReport:
         story_id = state.id
-        fetcher = self.fetcher_for(self.fetcher_name_for(state))
+        plan = self.fetch_plan(state)
         respect_robots = (
             self.settings.respect_robots_txt
             if state.respect_robots_txt is None
@@ -291,16 +298,29 @@ class CheckEngine:
                 delay = min(max(crawl_delay, self.settings.per_host_min_delay), MAX_CRAWL_DELAY)
                 self.throttle.set_delay(state.url, delay)
 
-        with self.throttle.slot(state.url):
-            if self._closing.is_set():
-                return self._skip(state, "not checked: shutting down")
-            fetched = fetcher.fetch(state.url, etag=state.etag, last_modified=state.last_modified)
+        fetcher_name, render_reason = plan.fetcher, plan.reason
+        first = self._fetch(state, fetcher_name)
+        if first is None:
+            return self._skip(state, "not checked: shutting down")
+        fetched = first
 
         analysis = comparison = capture = None
         if fetched.outcome is Outcome.OK and fetched.text is not None:
             analysis = self._analyse(
-                fetched.text, fetched.final_url or state.url, state.selector, state.ignore_patterns
+                fetched.text,
+                fetched.final_url or state.url,
+                state.selector,
+                state.ignore_patterns,
+                known_fingerprint=state.last_fingerprint,
+                rendered=fetcher_name == BROWSER_FETCHER,
             )
+            reason = render.escalation(
+                plan, analysis.article.source if analysis.article else None, analysis.health
+            )
+            if reason is not None:
+                rendered, rendered_analysis, render_reason = self._render(state, analysis, reason)
+                if rendered is not None and rendered_analysis is not None:
+                    fetched, analysis, fetcher_name = rendered, rendered_analysis, BROWSER_FETCHER
             if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
                 previous_article = self._previous_article(state)
                 assert analysis.article is not None
@@ -308,8 +328,53 @@ class CheckEngine:
                 if fetched.body is not None:
                     capture = prepare_capture(fetched.body)
         return self._record(
-            story_id, fetched, analysis, comparison, started_at, state, capture=capture
+            story_id,
+            fetched,
+            analysis,
+            comparison,
+            started_at,
+            state,
+            capture=capture,
+            fetcher=fetcher_name,
+            render_reason=render_reason,
         )
+
+    def _fetch(self, state: StoryState, fetcher_name: str) -> FetchResult | None:
+        """Fetch the story's page with the named fetcher in a per-host slot (None: the engine
+        is closing). The browser sends no validators (see `record`)."""
+        fetcher = self.fetcher_for(fetcher_name)
+        conditional = fetcher_name != BROWSER_FETCHER
+        with self.throttle.slot(state.url):
+            if self._closing.is_set():
+                return None
+            return fetcher.fetch(
+                state.url,
+                etag=state.etag if conditional else None,
+                last_modified=state.last_modified if conditional else None,
+            )
+
+    def _render(
+        self, state: StoryState, plain: Analysis, reason: str
+    ) -> tuple[FetchResult | None, Analysis | None, str]:
+        """Render an "auto" story's app shell in the browser: the rendered page and its analysis
+        when they read better than the plain ones, and the reason to record either way."""
+        rendered = self._fetch(state, BROWSER_FETCHER)
+        if rendered is None:
+            return None, None, f"{reason}; not rendered: shutting down"
+        if rendered.outcome is not Outcome.OK or rendered.text is None:
+            return None, None, f"{reason}; the browser failed: {rendered.error}"
+        analysis = self._analyse(
+            rendered.text,
+            rendered.final_url or state.url,
+            state.selector,
+            state.ignore_patterns,
+            rendered=True,
+        )
+        plain_words = word_count(plain.article.text if plain.article else "")
+        words = word_count(analysis.article.text if analysis.article else "")
+        if not render.rendered_is_better(plain_words, analysis.health, words):
+            return None, None, f"{reason}; the rendered page read no better: kept the plain one"
+        return rendered, analysis, reason
 
     def _previous_article(self, state: StoryState) -> Article | None:
         """The article to compare a changed page with: the latest version as stored or, when
@@ -359,6 +424,8 @@ class CheckEngine:
         *,
         capture=None,
         blocked: bool = False,
+        fetcher: str | None = None,
+        render_reason: str | None = None,
     ) -> CheckReport:
         return self._writer.write(
             lambda session: record(
@@ -374,25 +441,43 @@ class CheckEngine:
                 compared_against=state.last_fingerprint,
                 capture=capture,
                 robots_blocked=blocked,
+                fetcher=fetcher,
+                render_reason=render_reason,
             ),
             key=story_id,
         )
 
     def _analyse(
-        self, html: str, url: str, selector: str | None, ignore_patterns: tuple[str, ...]
+        self,
+        html: str,
+        url: str,
+        selector: str | None,
+        ignore_patterns: tuple[str, ...],
+        *,
+        known_fingerprint: str | None = None,
+        rendered: bool = False,
     ) -> Analysis:
+        job = functools.partial(
+            analyse,
+            html,
+            url,
+            selector,
+            ignore_patterns,
+            known_fingerprint=known_fingerprint,
+            rendered=rendered,
+        )
         pool = self._pool()
         if pool is None:
-            return analyse(html, url, selector, ignore_patterns)
+            return job()
         try:
-            return pool.submit(analyse, html, url, selector, ignore_patterns).result()
+            return pool.submit(job).result()
         except BrokenProcessPool:
             # A worker process died (out of memory on a hostile page, killed): start afresh
             # and extract this page here rather than lose the check.
             log.warning("extraction process pool broke; restarting it")
             with self._process_lock:
                 self._processes = None
-            return analyse(html, url, selector, ignore_patterns)
+            return job()
 
     def _pool(self) -> ProcessPoolExecutor | None:
         if self._process_count <= 0:

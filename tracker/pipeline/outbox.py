@@ -48,6 +48,7 @@ STANDALONE_EVENTS = {
     EventKind.PROMISE_OVERDUE: "promise_overdue",
     EventKind.STORY_GONE: "story_gone",
     EventKind.CHECKS_FAILING: "checks_failing",
+    EventKind.EXTRACTION_SUSPECT: "extraction_suspect",
 }
 OWED = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
