@@ -188,6 +188,10 @@ def _report_line(report: Any) -> str:
         line += f" → v{report.version_seq}: {report.summary}"
     if report.error:
         line += f" — {report.error}"
+    if report.fetcher == "browser":
+        line += " [rendered in the browser]"
+    if "extraction_suspect" in report.events:
+        line += " — SUSPECT: the stored text is probably not the article (`tracker show`)"
     return line
 
 
@@ -205,6 +209,9 @@ def _report_json(report: Any) -> dict[str, Any]:
         "status": str(report.status),
         "next_check_at": iso(report.next_check_at),
         "schedule": report.schedule_reason,
+        "fetcher": report.fetcher,
+        "render_reason": report.render_reason,
+        "extraction_health": report.extraction_health,
     }
 
 

@@ -127,6 +127,8 @@ def list_command(
         table.add_column(column, overflow="fold")
     for row in rows:
         status_text = row["status"] + (" · developing" if row["developing"] else "")
+        if row["extraction_health"] == "suspect":
+            status_text += "\n! suspect text"
         table.add_row(
             str(row["id"]),
             status_text,

@@ -81,7 +81,19 @@ def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
         meta.append(f"published {data['published']}")
     click.echo(" · ".join(meta))
     click.echo(f"{data['url']}\n")
+    if data["health"] == "suspect":
+        click.echo(suspect_warning(data["health_reasons"], data["text_source"]) + "\n")
     click.echo(data["text"])
+
+
+def suspect_warning(reasons: list[dict[str, str]], source: str | None) -> str:
+    """The lines `show` prints above a suspect version's text."""
+    from tracker.core.health import suggestion_for
+
+    lines = ["! Suspect extraction: this text is probably not the article."]
+    lines += [f"!   {reason['message']}" for reason in reasons]
+    lines.append(f"!   {suggestion_for([r['code'] for r in reasons], source)}")
+    return "\n".join(lines)
 
 
 @click.command(context_settings=NEGATIVE_NUMBERS)

@@ -31,6 +31,10 @@ def story_fields(story: Story) -> dict[str, Any]:
         "schedule": story.schedule_reason,
         "consecutive_failures": story.consecutive_failures,
         "last_error": story.last_error,
+        # "suspect": the stored text is probably not the article (see the latest version's
+        # health_reasons for why and what to do); null before the first version.
+        "extraction_health": story.extraction_health,
+        "fetcher": story.last_fetcher,
         "settings": story_settings(story),
     }
 
@@ -49,6 +53,10 @@ def version_summary_fields(version: Version) -> dict[str, Any]:
         "chars_removed": version.chars_removed,
         "diff_coarse": version.diff_coarse,
         "capture_sha256": version.capture_sha256,
+        "health": version.health,
+        "health_reasons": list(version.health_reasons or []),
+        "text_source": version.text_source,
+        "fetcher": version.fetcher,
     }
 
 

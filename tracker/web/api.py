@@ -75,6 +75,11 @@ class StoryOut(BaseModel):
     schedule: str | None
     consecutive_failures: int
     last_error: str | None
+    extraction_health: Literal["ok", "suspect"] | None = Field(
+        description="suspect: the stored text is probably not the article (the latest "
+        "version's health_reasons say why and what to do); null before the first version."
+    )
+    fetcher: str | None = Field(description="The fetcher that got the latest version.")
     settings: StorySettingsOut
 
 
@@ -158,6 +163,14 @@ class StorySettingsOut(BaseModel):
     render: RenderChoice
 
 
+class HealthReason(BaseModel):
+    code: str = Field(
+        description="A stable code: no-text, few-words, mostly-links, app-shell, "
+        "javascript-required, collapse, same-as-other-stories."
+    )
+    message: str
+
+
 class VersionSummary(BaseModel):
     seq: int
     captured_at: datetime
@@ -170,6 +183,15 @@ class VersionSummary(BaseModel):
     chars_removed: int
     diff_coarse: bool
     capture_sha256: str | None
+    health: Literal["ok", "suspect"] | None = Field(
+        description="Is the text plausibly the article? null: stored before verdicts existed."
+    )
+    health_reasons: list[HealthReason]
+    text_source: str | None = Field(
+        description="Where the text came from: html, selector, or the page's data "
+        "(json-ld, next-data, nuxt, ...)."
+    )
+    fetcher: str | None = Field(description="The fetcher that got the page: http, browser.")
 
 
 class VersionList(Pagination):

@@ -46,6 +46,11 @@ class DatabaseCollector:
             developing = session.scalar(
                 select(func.count()).select_from(Story).where(Story.developing.is_(True))
             )
+            suspect = session.scalar(
+                select(func.count())
+                .select_from(Story)
+                .where(Story.extraction_health == "suspect", Story.status == "active")
+            )
             versions = session.scalar(select(func.count()).select_from(Version))
             outcomes = session.execute(
                 select(Check.outcome, func.count()).group_by(Check.outcome)
@@ -66,6 +71,11 @@ class DatabaseCollector:
         yield gauge
         yield GaugeMetricFamily(
             "tracker_developing_stories", "Stories carrying a developing marker", developing or 0
+        )
+        yield GaugeMetricFamily(
+            "tracker_suspect_extractions",
+            "Active stories whose stored text is probably not the article",
+            suspect or 0,
         )
         yield GaugeMetricFamily("tracker_versions", "Versions stored", versions or 0)
         checks = GaugeMetricFamily(

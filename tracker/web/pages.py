@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tracker.core import diffing
 from tracker.core.cadence import CadencePolicy, format_duration
 from tracker.core.discover import tracking_parameters
+from tracker.core.health import suggestion_for
 from tracker.services.stories import (
     StoryError,
     StoryNotFound,
@@ -184,6 +185,12 @@ def _render_story(
         _ = story.tag_names
         own = story_settings(story)
         session.expunge_all()
+    latest = versions[-1] if versions else None
+    suspect = None
+    if story.extraction_health == "suspect" and latest is not None:
+        reasons = list(latest.health_reasons or [])
+        codes = [reason["code"] for reason in reasons]
+        suspect = {"reasons": reasons, "advice": suggestion_for(codes, latest.text_source)}
     chart = changes_chart(
         [ChartPoint(v.seq, v.captured_at, v.words_added, v.words_removed) for v in versions],
         link=f"/stories/{story_id}/versions/{{seq}}",
@@ -195,6 +202,8 @@ def _render_story(
         story=story,
         versions=list(reversed(versions)),
         chart=chart,
+        suspect=suspect,
+        latest=latest,
         events=events.items,
         checks=checks.items,
         own=own,

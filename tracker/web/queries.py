@@ -50,6 +50,10 @@ VERSION_SUMMARY_COLUMNS: Final = (
     Version.chars_removed,
     Version.diff_coarse,
     Version.capture_sha256,
+    Version.health,
+    Version.health_reasons,
+    Version.text_source,
+    Version.fetcher,
 )
 
 
