@@ -314,7 +314,9 @@ def test_a_live_blog_shell_keeps_each_update_headline_as_a_heading() -> None:
     article = extract(shell(head=script(json.dumps(live_blog()), type="application/ld+json")))
     assert article.source == "json-ld"
     heads = [block.text for block in article.blocks if block.kind == "head"]
-    assert heads == [headline for headline, _, _ in LIVE_UPDATES]
+    # Each heading carries its update's time too (a live blog is read as entries: see
+    # tests/test_liveblog.py).
+    assert heads == [f"{time[11:16]} · {headline}" for headline, time, _ in LIVE_UPDATES]
 
 
 def server_rendered(ld_body: str) -> str:

@@ -23,6 +23,18 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One entry of a live blog (tracker.core.liveblog): a timestamped update of the page."""
+
+    key: str  # stable across fetches: the element's id, the data's url/@id, else a hash
+    time: str | None  # ISO 8601 as the page states it (a datetime attribute), else the clock text
+    headline: str | None
+    text: str  # paragraphs separated by "\n\n"
+    pinned: bool = False  # pinned to the top, or marked as a key event
+    label: str | None = None  # the time as the page shows it ("9:12 a.m."), when it is stable
+
+
+@dataclass(frozen=True)
 class Article:
     title: str | None  # the headline as shown on the page
     byline: str | None
@@ -39,3 +51,5 @@ class Article:
     # CSS selector), or the page's data when the markup was an app shell (one of
     # tracker.core.embedded.SOURCES: "json-ld", "next-data", "nuxt", ...).
     source: str = "html"
+    # A live blog's entries in the order the page lists them; () for any other page.
+    entries: tuple[Entry, ...] = field(default=(), repr=False)

@@ -59,6 +59,10 @@ class ChangeKind(StrEnum):
     DATES = "dates"  # published/modified changed
     CORRECTION = "correction"  # a correction/clarification note appended
     MINOR = "minor"  # punctuation/whitespace/case only
+    # A live blog's entries (tracker.core.liveblog), compared entry by entry.
+    ENTRY_ADDED = "entry_added"
+    ENTRY_EDITED = "entry_edited"
+    ENTRY_REMOVED = "entry_removed"
 
 
 # Least to most significant, for "alert me from kind X up" filters. Removals rank above
@@ -70,8 +74,11 @@ KIND_ORDER: Final[tuple[ChangeKind, ...]] = (
     ChangeKind.DATES,
     ChangeKind.BYLINE,
     ChangeKind.TEXT_EDITED,
+    ChangeKind.ENTRY_EDITED,
     ChangeKind.PARAGRAPHS_ADDED,
+    ChangeKind.ENTRY_ADDED,
     ChangeKind.PARAGRAPHS_REMOVED,
+    ChangeKind.ENTRY_REMOVED,
     ChangeKind.CORRECTION,
     ChangeKind.HEADLINE,
     ChangeKind.FIRST,
@@ -398,6 +405,13 @@ def describe(
         parts.append(
             f"{_plural(counts.edited, 'paragraph')} edited" if counts.edited else "Text edited"
         )
+    for kind, words in (
+        (ChangeKind.ENTRY_ADDED, "Entry added"),
+        (ChangeKind.ENTRY_EDITED, "Entry edited"),
+        (ChangeKind.ENTRY_REMOVED, "Entry removed"),
+    ):
+        if kind in present:
+            parts.append(words)
     if ChangeKind.BYLINE in present:
         parts.append("Byline changed")
     if ChangeKind.DATES in present:

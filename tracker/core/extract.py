@@ -34,6 +34,7 @@ from trafilatura.xml import xmltotxt
 
 from tracker.core.article import MAX_URL_CHARS, Article, Block
 from tracker.core.embedded import EmbeddedArticle, embedded_article
+from tracker.core.liveblog import read_live_blog
 from tracker.core.normalize import normalize_text, stored_body
 
 __all__ = ["Article", "Block", "extract", "validate_selector", "visible_text"]
@@ -98,6 +99,9 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         else:
             embedded = None
         meta = {**extra, **{k: v for k, v in meta.items() if v}}
+        # A live blog is read as its entries; its body gets each entry's time and title.
+        live = None if selector else read_live_blog(tree, kept)
+        kept = live.blocks if live else kept
     except Exception:  # noqa: BLE001 -- hostile input must never break a check
         return _EMPTY
     headlines = _headlines(meta, doc_title, embedded.headline if embedded else None)
@@ -114,6 +118,7 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         headlines=headlines,
         blocks=kept,
         source=source,
+        entries=live.entries if live else (),
     )
 
 
