@@ -19,13 +19,23 @@ RUN pip install --no-deps . \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 
 FROM python:3.11-slim
+# Debian's Chromium for pages whose article a script builds (render = auto | browser);
+# Playwright drives it (no downloaded browser build). Build with --build-arg BROWSER=0 to
+# leave it out (about 300 MB): such stories then get a clear error, never a crash.
+ARG BROWSER=1
+RUN if [ "$BROWSER" = "1" ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends chromium fonts-liberation \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     TRACKER_HOME=/data \
     TRACKER_WEB_HOST=0.0.0.0 \
     TRACKER_WEB_PORT=8765 \
-    TRACKER_LOG_FORMAT=json
+    TRACKER_LOG_FORMAT=json \
+    TRACKER_BROWSER_EXECUTABLE=/usr/bin/chromium
 RUN groupadd --system --gid 10001 tracker \
  && useradd --system --uid 10001 --gid tracker --home-dir /data --shell /usr/sbin/nologin tracker \
  && mkdir /data && chown tracker:tracker /data

@@ -171,6 +171,12 @@ def test_json_export_imports_into_a_fresh_database(
     [exported] = document["stories"]
     assert [v["seq"] for v in exported["versions"]] == [1, 2, 3]
     assert [c["outcome"] for c in exported["checks"]] == ["changed"] * 3
+    # What each version was read from, and the verdict on it, travel with it.
+    assert {(v["health"], v["fetcher"], v["text_source"]) for v in exported["versions"]} == {
+        ("ok", "http", "selector")  # these stories are read with a CSS selector
+    }
+    assert [c["fetcher"] for c in exported["checks"]] == ["http"] * 3
+    assert exported["extraction_health"] == "ok"
 
     fresh = Database(make_settings(tmp_path / "fresh", f"sqlite:///{tmp_path / 'fresh.db'}"))
     try:

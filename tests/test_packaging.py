@@ -36,11 +36,16 @@ def pinned(lock: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("lock", "requirements"),
     [
-        ("runtime.txt", PYPROJECT["project"]["dependencies"]),
+        (
+            "runtime.txt",
+            PYPROJECT["project"]["dependencies"]
+            + PYPROJECT["project"]["optional-dependencies"]["browser"],
+        ),
         (
             "lock.txt",
             PYPROJECT["project"]["dependencies"]
-            + PYPROJECT["project"]["optional-dependencies"]["test"],
+            + PYPROJECT["project"]["optional-dependencies"]["test"]
+            + PYPROJECT["project"]["optional-dependencies"]["browser"],
         ),
     ],
 )

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from tracker import __version__
 from tracker.core.extract import Article
 from tracker.core.normalize import fingerprint
+from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
 from tracker.services.stories import check_render
 from tracker.store.captures import capture_html, decompress
@@ -64,6 +65,8 @@ STORY_FIELDS = (
     "max_interval_seconds",
     "respect_robots_txt",
     "render",
+    "extraction_health",
+    "last_fetcher",
 )
 VERSION_FIELDS = (
     "seq",
@@ -84,6 +87,10 @@ VERSION_FIELDS = (
     "chars_removed",
     "diff_coarse",
     "capture_sha256",
+    "text_source",
+    "fetcher",
+    "health",
+    "health_reasons",
 )
 CHECK_FIELDS = (
     "started_at",
@@ -95,6 +102,8 @@ CHECK_FIELDS = (
     "bytes",
     "capture_sha256",
     "worker",
+    "fetcher",
+    "render_reason",
 )
 EVENT_FIELDS = ("kind", "created_at", "detail")
 FEED_FIELDS = (
@@ -455,7 +464,10 @@ class ReextractReport:
 
 # What re-extraction recomputes: everything but a version's identity and its capture.
 _REBUILT_FIELDS = tuple(
-    name for name in VERSION_FIELDS if name not in ("seq", "captured_at", "capture_sha256")
+    name
+    for name in VERSION_FIELDS
+    # The fetcher is a fact of the capture, not of its reading.
+    if name not in ("seq", "captured_at", "capture_sha256", "fetcher")
 )
 
 
@@ -487,21 +499,41 @@ def reextract_story(
     )
     report = ReextractReport(story.id, story.url, len(versions), len(versions))
     rebuilt: list[tuple[Version, Article, str, list[Version]]] = []
+    # How each kept version was read: its text's source and health verdict.
+    reading: dict[int, dict[str, Any]] = {}
     for version in versions:
         capture = session.get(Capture, version.capture_sha256) if version.capture_sha256 else None
         if capture is None:
             article = _stored_article(version)
             print_ = fingerprint(article, ignore_patterns=ignore)
+            how = {
+                "text_source": version.text_source,
+                "health": version.health,
+                "health_reasons": version.health_reasons,
+            }
         else:
-            analysis = analyse(capture_html(capture), capture.url, story.selector, ignore)
+            analysis = analyse(
+                capture_html(capture),
+                capture.url,
+                story.selector,
+                ignore,
+                rendered=version.fetcher == BROWSER_FETCHER,
+            )
             if analysis.empty or analysis.fingerprint is None or analysis.article is None:
                 report.error = f"version {version.seq}: no article text found in its capture"
                 return report
             article, print_ = analysis.article, analysis.fingerprint
+            verdict = analysis.health
+            how = {
+                "text_source": article.source,
+                "health": verdict.verdict if verdict else None,
+                "health_reasons": verdict.reasons_json() if verdict else None,
+            }
         if rebuilt and rebuilt[-1][2] == print_:
             rebuilt[-1][3].append(version)
         else:
             rebuilt.append((version, article, print_, []))
+            reading[version.id] = how
 
     plans: list[tuple[Version, dict[str, Any]]] = []
     previous: Article | None = None
@@ -523,6 +555,7 @@ def reextract_story(
             "chars_added": comparison.stats.chars_added,
             "chars_removed": comparison.stats.chars_removed,
             "diff_coarse": comparison.coarse,
+            **reading[version.id],
         }
         changed = [name for name in _REBUILT_FIELDS if getattr(version, name) != values[name]]
         new_seq = len(plans) + 1
