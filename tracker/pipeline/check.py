@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.core import cadence, changes, diffing, health
+from tracker.core import cadence, changes, diffing, health, liveblog
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
@@ -200,6 +200,7 @@ def version_as_article(version: Version) -> Article:
         canonical_url=version.canonical_url,
         lang=None,
         headlines=tuple(version.headlines or ()),
+        entries=liveblog.entries_from_json(version.entries),
     )
 
 
@@ -219,13 +220,20 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
         kinds = frozenset({changes.ChangeKind.FIRST})
         return Comparison(kinds, stats, False, "First version", True)
     diff = diffing.word_diff(previous.text, current.text, timeout=diff_timeout)
-    change = changes.analyse(previous, current)
+    # A live blog read twice as entries is compared entry by entry.
+    live = liveblog.compare_live(previous, current, diff.stats)
+    if live is not None:
+        kinds, summary = live.kinds, live.summary
+    else:
+        change = changes.analyse(previous, current)
+        kinds = change.kinds
+        summary = changes.describe(change.kinds, diff.stats, change.paragraphs)
     return Comparison(
-        kinds=frozenset(str(kind) for kind in change.kinds),
+        kinds=frozenset(str(kind) for kind in kinds),
         stats=diff.stats,
         coarse=diff.coarse,
-        summary=changes.describe(change.kinds, diff.stats, change.paragraphs),
-        substantive=changes.is_substantive(change.kinds),
+        summary=summary,
+        substantive=changes.is_substantive(kinds),
         identical=_stored_fields(previous) == _stored_fields(current),
     )
 
@@ -240,6 +248,7 @@ def _stored_fields(article: Article) -> tuple[object, ...]:
         article.modified,
         article.canonical_url,
         article.text,
+        tuple(article.entries),
     )
 
 
@@ -552,6 +561,7 @@ def store_version(
         fetcher=fetcher,
         health=verdict.verdict if verdict else None,
         health_reasons=verdict.reasons_json() if verdict else None,
+        entries=liveblog.entries_to_json(article.entries) or None,
     )
     session.add(version)
     session.flush()

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from tracker import __version__
 from tracker.core.extract import Article
+from tracker.core.liveblog import entries_to_json
 from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
@@ -91,6 +92,7 @@ VERSION_FIELDS = (
     "fetcher",
     "health",
     "health_reasons",
+    "entries",
 )
 CHECK_FIELDS = (
     "started_at",
@@ -555,6 +557,7 @@ def reextract_story(
             "chars_added": comparison.stats.chars_added,
             "chars_removed": comparison.stats.chars_removed,
             "diff_coarse": comparison.coarse,
+            "entries": entries_to_json(article.entries) or None,
             **reading[version.id],
         }
         changed = [name for name in _REBUILT_FIELDS if getattr(version, name) != values[name]]

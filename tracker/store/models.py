@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -190,6 +191,9 @@ class Version(Base):
     # ([{"code": …, "message": …}]); NULL on versions stored before the verdict existed.
     health: Mapped[str | None] = mapped_column(String(16))
     health_reasons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # A live blog's entries ([{"key", "time", "label", "headline", "text", "pinned"}], see
+    # tracker.core.liveblog); NULL for other pages and for versions stored before.
+    entries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     story: Mapped[Story] = relationship(back_populates="versions")
 
