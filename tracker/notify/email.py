@@ -24,9 +24,10 @@ from functools import cache
 from typing import Any, Final, Literal
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from tracker.core import diffing
+from tracker.core import diffing, liveblog
+from tracker.core.article import Entry
 from tracker.notify.kinds import ChannelKind, Destination, register
 from tracker.notify.payload import Alert, digest_subject, subject
 from tracker.notify.result import SendResult
@@ -120,7 +121,9 @@ def _item(alert: Alert) -> dict[str, Any]:
     captured = ""
     if change is not None:
         captured = change.captured_at.strftime("%Y-%m-%d %H:%M UTC")
-        if change.diff is not None:
+        if change.entries is not None:
+            diff_html = _entries_html(change.entries)
+        elif change.diff is not None:
             diff_html = html_diff_excerpt(change.diff)
         else:
             diff_html = _first_version_html(change.text[:20_000])
@@ -134,7 +137,52 @@ def _item(alert: Alert) -> dict[str, Any]:
         "captured": captured,
         "diff_html": diff_html,
         "title_html": title_html,
+        "entries_text": _entries_text(change.entries) if change and change.entries else "",
     }
+
+
+def _entry_heading(verb: str, entry: Entry) -> str:
+    label = liveblog.entry_label(entry)
+    return f"{verb} entry{' ' + label if label else ''}" + (
+        f": {entry.headline}" if entry.headline and entry.headline != label else ""
+    )
+
+
+def _entries_text(entries: liveblog.EntryDiff) -> str:
+    """A live blog's change for the text body: each entry added, edited, removed."""
+    parts = []
+    for entry in entries.added:
+        parts.append(f"{_entry_heading('New', entry)}\n\n{entry.text}")
+    for edit in entries.edited:
+        words = diffing.render_terminal(edit.diff, color=False)
+        parts.append(f"{_entry_heading('Edited', edit.after)}\n\n{words}")
+    for entry in entries.removed:
+        parts.append(f"{_entry_heading('Removed', entry)}\n\n{entry.text}")
+    return "\n\n".join(parts)
+
+
+def _entries_html(entries: liveblog.EntryDiff) -> Markup:
+    """A live blog's change for the HTML body: the new entries in full, the edits inside the
+    edited ones, the removed ones struck through."""
+    parts: list[str] = []
+
+    def heading(verb: str, entry: Entry) -> str:
+        return f"<p><strong>{escape(_entry_heading(verb, entry))}</strong></p>"
+
+    for entry in entries.added:
+        parts.append(heading("New", entry))
+        parts.extend(_styled(f"<p>{escape(p)}</p>") for p in entry.text.split("\n\n") if p)
+    for edit in entries.edited:
+        parts.append(heading("Edited", edit.after))
+        parts.append(html_diff_excerpt(edit.diff))
+    for entry in entries.removed:
+        parts.append(heading("Removed", entry))
+        parts.extend(
+            _styled(f'<p><del class="del">{escape(p)}</del></p>')
+            for p in entry.text.split("\n\n")
+            if p
+        )
+    return Markup("\n".join(_styled(part) for part in parts))
 
 
 def _styled_plain(rendered: str) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from tracker.core import diffing
+from tracker.core import diffing, liveblog
+from tracker.core.article import Entry
 
 # What a channel can subscribe to. "new" (the first version of a story) is opt-in: adding
 # a hundred stories from a feed should not send a hundred alerts.
@@ -26,7 +27,8 @@ ALERT_EVENTS: Final = (
     "extraction_suspect",
 )
 DEFAULT_EVENTS: Final = tuple(e for e in ALERT_EVENTS if e != "new")
-PAYLOAD_VERSION: Final = 1
+# 2: a version carries a live blog's entries added, edited and removed ("entries").
+PAYLOAD_VERSION: Final = 2
 
 
 class VersionLike(Protocol):
@@ -93,13 +95,23 @@ class Change:
     diff: diffing.WordDiff | None  # None for a first version
     unified: str  # paragraph-level unified diff, title included; "" for a first version
     text: str  # the new version's text
+    # A live blog compared entry by entry (both versions read as entries); else None.
+    entries: liveblog.EntryDiff | None = None
 
     @property
     def added(self) -> list[str]:
+        if self.entries is not None:  # the new entries themselves, then words added inside
+            return [_entry_text(entry) for entry in self.entries.added] + [
+                run for edit in self.entries.edited for run in text_runs(edit.diff, diffing.INSERT)
+            ]
         return [self.text] if self.diff is None else text_runs(self.diff, diffing.INSERT)
 
     @property
     def removed(self) -> list[str]:
+        if self.entries is not None:
+            return [_entry_text(entry) for entry in self.entries.removed] + [
+                run for edit in self.entries.edited for run in text_runs(edit.diff, diffing.DELETE)
+            ]
         return [] if self.diff is None else text_runs(self.diff, diffing.DELETE)
 
     @property
@@ -130,8 +142,18 @@ class Alert:
         return self.story.title or self.story.url
 
 
+def _entry_text(entry: Entry) -> str:
+    return "\n\n".join(liveblog.entry_lines(entry))
+
+
+def _entries_of(version: VersionLike) -> tuple[Entry, ...]:
+    # Not in VersionLike: versions stored before live blogs were read have none.
+    return liveblog.entries_from_json(getattr(version, "entries", None))
+
+
 def describe_change(before: VersionLike | None, after: VersionLike) -> Change:
-    """Diff ``after`` against ``before`` (word level and unified) for an alert."""
+    """Diff ``after`` against ``before`` (word level and unified) for an alert; a live blog
+    read as entries both times, entry by entry too."""
     stats = diffing.DiffStats(
         after.words_added, after.words_removed, after.chars_added, after.chars_removed
     )
@@ -158,6 +180,10 @@ def describe_change(before: VersionLike | None, after: VersionLike) -> Change:
         from_label=f"v{before.seq}",
         to_label=f"v{after.seq}",
     )
+    old_entries, new_entries = _entries_of(before), _entries_of(after)
+    entries = (
+        liveblog.diff_entries(old_entries, new_entries) if old_entries and new_entries else None
+    )
     return Change(
         seq=after.seq,
         previous_seq=before.seq,
@@ -170,6 +196,7 @@ def describe_change(before: VersionLike | None, after: VersionLike) -> Change:
         diff=diff,
         unified=unified,
         text=after.text,
+        entries=entries,
     )
 
 
@@ -262,6 +289,7 @@ def alert_data(alert: Alert) -> dict[str, Any]:
             "removed": change.removed,
             "unified_diff": change.unified,
             "coarse": change.coarse,
+            "entries": _entries_data(change.entries),
         }
     return {
         "trigger": alert.trigger,
@@ -279,6 +307,36 @@ def alert_data(alert: Alert) -> dict[str, Any]:
             "story": alert.links.story,
             "diff": alert.links.diff,
         },
+    }
+
+
+def _entry_data(entry: Entry) -> dict[str, Any]:
+    return {
+        "key": entry.key,
+        "time": entry.time,
+        "label": liveblog.entry_label(entry),
+        "headline": entry.headline,
+        "text": entry.text,
+        "pinned": entry.pinned,
+    }
+
+
+def _entries_data(entries: liveblog.EntryDiff | None) -> dict[str, Any] | None:
+    """A live blog's entries added, edited (with the words added and removed inside each)
+    and removed; None when the change was not compared entry by entry."""
+    if entries is None:
+        return None
+    return {
+        "added": [_entry_data(entry) for entry in entries.added],
+        "edited": [
+            {
+                **_entry_data(edit.after),
+                "added": text_runs(edit.diff, diffing.INSERT),
+                "removed": text_runs(edit.diff, diffing.DELETE),
+            }
+            for edit in entries.edited
+        ],
+        "removed": [_entry_data(entry) for entry in entries.removed],
     }
 
 
