@@ -30,6 +30,7 @@ from tracker.net.fetcher import (
 from tracker.net.http import HttpFetcher
 from tracker.pipeline.check import StoryState
 from tracker.pipeline.engine import CheckEngine, fetch_options
+from tracker.pipeline.render import FetchPlan
 from tracker.services.stories import add_stories
 from tracker.store.db import Database
 
@@ -147,10 +148,10 @@ def test_a_story_is_checked_with_a_newly_registered_fetcher(
             session, [server.url("/story")], now=datetime.now(UTC), allow_private_networks=True
         )
 
-    def recording_for_every_story(engine: CheckEngine, state: StoryState) -> str:
-        return "recording"  # as a story's own fetcher setting will
+    def recording_for_every_story(engine: CheckEngine, state: StoryState) -> FetchPlan:
+        return FetchPlan("recording", None, may_escalate=False)  # as a render mode does
 
-    monkeypatch.setattr(CheckEngine, "fetcher_name_for", recording_for_every_story)
+    monkeypatch.setattr(CheckEngine, "fetch_plan", recording_for_every_story)
     with CheckEngine(db, settings) as engine:
         [report] = engine.check_now([added.story_id])
 
