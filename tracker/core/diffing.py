@@ -791,6 +791,73 @@ def render_html_side_by_side(
     A row holds paragraphs that correspond; an added or removed paragraph faces an empty
     cell. Rows with a change carry class "changed". All text is HTML-escaped.
     """
+    body = _side_by_side_rows(diff)
+    return (
+        f'<div class="diff diff-side-by-side">\n{_html_note(diff)}'
+        '<table class="diff">\n'
+        f"<thead><tr><th>{html.escape(before_label)}</th>"
+        f"<th>{html.escape(after_label)}</th></tr></thead>\n"
+        f"<tbody>\n{body}</tbody>\n</table>\n</div>\n"
+    )
+
+
+@dataclass(frozen=True)
+class DiffUnit:
+    """One part of a text diffed on its own, e.g. one entry of a live blog.
+
+    `status` says what happened to it ("added", "removed", "edited", "equal"); `caption`
+    names it for a reader ("10:12 a.m. · New entry").
+    """
+
+    caption: str
+    status: str
+    diff: WordDiff
+    key: str | None = None  # what identifies the unit across versions (an entry's key)
+
+
+def render_html_units(
+    units: Iterable[DiffUnit],
+    *,
+    side_by_side: bool = False,
+    before_label: str = "Before",
+    after_label: str = "After",
+) -> str:
+    """Several diffs, one per unit, each under its caption, in one inline column or in one
+    side-by-side table. A unit's paragraphs only ever face its own: an entry added at the
+    top of a live blog never pushes the other entries out of line. All text is escaped."""
+    units = list(units)
+    if side_by_side:
+        rows = "".join(
+            f'<tr class="unit-head unit-{html.escape(unit.status)}">'
+            f'<th colspan="2" scope="rowgroup">{html.escape(unit.caption)}</th></tr>\n'
+            f"{_html_note_row(unit.diff)}{_side_by_side_rows(unit.diff)}"
+            for unit in units
+        )
+        return (
+            '<div class="diff diff-side-by-side diff-units">\n<table class="diff">\n'
+            f"<thead><tr><th>{html.escape(before_label)}</th>"
+            f"<th>{html.escape(after_label)}</th></tr></thead>\n"
+            f"<tbody>\n{rows}</tbody>\n</table>\n</div>\n"
+        )
+    sections = "".join(
+        f'<section class="unit unit-{html.escape(unit.status)}">\n'
+        f'<h3 class="unit-caption">{html.escape(unit.caption)}</h3>\n'
+        f"{render_html_inline(unit.diff)}</section>\n"
+        for unit in units
+    )
+    return f'<div class="diff diff-units">\n{sections}</div>\n'
+
+
+def _html_note_row(diff: WordDiff) -> str:
+    note = diff.coarse_note
+    return (
+        f'<tr class="diff-note coarse"><td colspan="2">{html.escape(note)}</td></tr>\n'
+        if note
+        else ""
+    )
+
+
+def _side_by_side_rows(diff: WordDiff) -> str:
     rows: list[tuple[str, str, bool]] = []
     left: list[str] = []  # pieces of the paragraph being built, per side
     right: list[str] = []
@@ -847,17 +914,10 @@ def render_html_side_by_side(
     close_right()
     emit_rows()
 
-    body = "".join(
+    return "".join(
         f'<tr class="{"changed" if changed else "equal"}">'
         f'<td class="before">{old}</td><td class="after">{new}</td></tr>\n'
         for old, new, changed in rows
-    )
-    return (
-        f'<div class="diff diff-side-by-side">\n{_html_note(diff)}'
-        '<table class="diff">\n'
-        f"<thead><tr><th>{html.escape(before_label)}</th>"
-        f"<th>{html.escape(after_label)}</th></tr></thead>\n"
-        f"<tbody>\n{body}</tbody>\n</table>\n</div>\n"
     )
 
 

@@ -61,8 +61,10 @@ __all__ = [
     "diff_entries",
     "entries_from_json",
     "entries_to_json",
+    "entry_fields",
     "entry_label",
     "entry_lines",
+    "entry_units",
     "frame_text",
     "read_live_blog",
 ]
@@ -758,6 +760,45 @@ def aligned_entries(
         rows.append((old[pairs[j]] if j in pairs else None, entry))
         rows.extend((old[i], None) for i in after.get(j, []))
     return rows
+
+
+def entry_units(before: Article, after: Article) -> list[diffing.DiffUnit]:
+    """The diff of two live-blog versions entry by entry, for the web's diff views: what
+    surrounds the entries (the summary) first, then every entry of either version aligned
+    with itself (`aligned_entries`), each diffed on its own."""
+    units = []
+    frame_before, frame_after = frame_text(before), frame_text(after)
+    if frame_before or frame_after:
+        diff = diffing.word_diff(frame_before, frame_after)
+        units.append(diffing.DiffUnit("Summary", "edited" if diff.changed else "equal", diff))
+    for old, new in aligned_entries(before.entries, after.entries):
+        entry = new or old
+        assert entry is not None
+        label = entry_label(entry) or "Entry"
+        if old is None:
+            status, caption = "added", f"{label} · new entry"
+        elif new is None:
+            status, caption = "removed", f"{label} · entry removed"
+        elif _content(old) != _content(new):
+            status, caption = "edited", f"{label} · entry edited"
+        else:
+            status, caption = "equal", label
+        diff = diffing.word_diff(_entry_text(old) if old else "", _entry_text(new) if new else "")
+        units.append(diffing.DiffUnit(caption, status, diff, key=entry.key))
+    return units
+
+
+def entry_fields(entry: Entry) -> dict[str, Any]:
+    """One entry for the CLI's --json, the API and alerts: its stored fields, the label as a
+    reader sees it."""
+    return {
+        "key": entry.key,
+        "time": entry.time,
+        "label": entry_label(entry),
+        "headline": entry.headline,
+        "text": entry.text,
+        "pinned": entry.pinned,
+    }
 
 
 def _shorten(text: str, limit: int = 80) -> str:

@@ -310,33 +310,22 @@ def alert_data(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _entry_data(entry: Entry) -> dict[str, Any]:
-    return {
-        "key": entry.key,
-        "time": entry.time,
-        "label": liveblog.entry_label(entry),
-        "headline": entry.headline,
-        "text": entry.text,
-        "pinned": entry.pinned,
-    }
-
-
 def _entries_data(entries: liveblog.EntryDiff | None) -> dict[str, Any] | None:
     """A live blog's entries added, edited (with the words added and removed inside each)
     and removed; None when the change was not compared entry by entry."""
     if entries is None:
         return None
     return {
-        "added": [_entry_data(entry) for entry in entries.added],
+        "added": [liveblog.entry_fields(entry) for entry in entries.added],
         "edited": [
             {
-                **_entry_data(edit.after),
+                **liveblog.entry_fields(edit.after),
                 "added": text_runs(edit.diff, diffing.INSERT),
                 "removed": text_runs(edit.diff, diffing.DELETE),
             }
             for edit in entries.edited
         ],
-        "removed": [_entry_data(entry) for entry in entries.removed],
+        "removed": [liveblog.entry_fields(entry) for entry in entries.removed],
     }
 
 

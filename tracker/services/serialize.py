@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tracker.core.liveblog import entries_from_json, entry_fields
 from tracker.services.stories import story_settings
 from tracker.store.models import Story, Version
 
@@ -75,6 +76,9 @@ def version_fields(story: Story, version: Version, *, text: bool = True) -> dict
     }
     if text:
         fields["text"] = version.text
+    # A live blog's entries (tracker.core.liveblog); null for other pages.
+    entries = entries_from_json(version.entries)
+    fields["entries"] = [entry_fields(entry) for entry in entries] if entries else None
     return fields
 
 

@@ -198,6 +198,18 @@ class VersionList(Pagination):
     items: list[VersionSummary]
 
 
+class EntryOut(BaseModel):
+    key: str = Field(
+        description="Stable across versions: the page's id for the entry, its data's url/@id, "
+        "else a hash of its time and first words."
+    )
+    time: str | None = Field(description="ISO 8601 when the page states one, else clock text.")
+    label: str | None = Field(description="The time as a reader sees it ('9:12 a.m.').")
+    headline: str | None
+    text: str
+    pinned: bool = Field(description="Pinned, or marked as a key event.")
+
+
 class VersionOut(VersionSummary):
     url: str
     story_id: int
@@ -207,6 +219,9 @@ class VersionOut(VersionSummary):
     modified: str | None
     canonical_url: str | None
     text: str
+    entries: list[EntryOut] | None = Field(
+        default=None, description="A live blog's entries, in the page's order; null otherwise."
+    )
 
 
 class DiffOp(BaseModel):
@@ -229,6 +244,13 @@ class WordDiffOut(BaseModel):
     note: str | None
 
 
+class EntryDiffOut(BaseModel):
+    key: str | None = Field(description="The entry's key; null for the summary.")
+    caption: str
+    status: Literal["added", "removed", "edited", "equal"]
+    diff: WordDiffOut
+
+
 class DiffOut(BaseModel):
     url: str
     story_id: int
@@ -240,6 +262,12 @@ class DiffOut(BaseModel):
     summary: str | None
     diff: WordDiffOut
     title_diff: WordDiffOut | None
+    entries: list[EntryDiffOut] | None = Field(
+        default=None,
+        description="A live blog read as entries in both versions: the summary above the "
+        "entries, then every entry of either version aligned with itself, each diffed on its "
+        "own; null otherwise.",
+    )
 
     model_config = {"populate_by_name": True}
 
@@ -321,6 +349,17 @@ def diff_out(diff: queries.VersionDiff) -> DiffOut:
             "summary": diff.after.summary if diff.consecutive else None,
             "diff": diffing.diff_to_json(diff.text),
             "title_diff": diffing.diff_to_json(diff.title) if diff.title else None,
+            "entries": [
+                {
+                    "key": unit.key,
+                    "caption": unit.caption,
+                    "status": unit.status,
+                    "diff": diffing.diff_to_json(unit.diff),
+                }
+                for unit in diff.entries
+            ]
+            if diff.entries is not None
+            else None,
         }
     )
 
@@ -500,6 +539,9 @@ def get_diff(
             diffing.render_html_inline if format == "html" else diffing.render_html_side_by_side
         )
         head = f"<h1>{diffing.render_html_inline(diff.title)}</h1>\n" if diff.title else ""
+        if diff.entries is not None:  # a live blog: entry by entry
+            side = format == "side-by-side"
+            return HTMLResponse(head + diffing.render_html_units(diff.entries, side_by_side=side))
         return HTMLResponse(head + render(diff.text))
     if format == "unified":
         return PlainTextResponse(

@@ -14,7 +14,8 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Path, Request, Response
 from feedgen.feed import FeedGenerator
 
-from tracker.core import diffing
+from tracker.core import diffing, liveblog
+from tracker.pipeline.check import version_as_article
 from tracker.store.models import Story, Version
 from tracker.web import queries
 from tracker.web.api import SafeText
@@ -50,7 +51,10 @@ def entry_html(version: Version, previous: Version | None, *, with_diff: bool = 
     if previous is not None and (previous.title or "") != (version.title or ""):
         title = diffing.word_diff(previous.title or "", version.title or "")
         parts.append(f"<p>Headline: {diffing.render_html_inline(title)}</p>")
-    if with_diff:
+    units = _changed_entries(version, previous) if with_diff else None
+    if units is not None:  # a live blog: the entries added, edited and removed, each whole
+        parts.append(diffing.render_html_units(units))
+    elif with_diff:
         diff = diffing.word_diff(
             previous.text if previous else "", version.text, timeout=ENTRY_DIFF_TIMEOUT
         )
@@ -58,6 +62,14 @@ def entry_html(version: Version, previous: Version | None, *, with_diff: bool = 
     else:
         parts.append("<p>(Open the link for the word diff of this version.)</p>")
     return xml_safe("\n".join(parts))
+
+
+def _changed_entries(version: Version, previous: Version | None) -> list[diffing.DiffUnit] | None:
+    """A live blog's changed entries, when both versions were read as entries; else None."""
+    if previous is None or not previous.entries or not version.entries:
+        return None
+    units = liveblog.entry_units(version_as_article(previous), version_as_article(version))
+    return [unit for unit in units if unit.status != "equal"]
 
 
 def _escape(text: str) -> str:

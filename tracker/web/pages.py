@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from tracker.core import diffing
+from tracker.core import diffing, liveblog
+from tracker.core.article import Entry
 from tracker.core.cadence import CadencePolicy, format_duration
 from tracker.core.discover import tracking_parameters
 from tracker.core.health import suggestion_for
@@ -182,6 +183,7 @@ def _render_story(
         versions = queries.all_version_summaries(session, story)
         events = queries.event_page(session, limit=20, offset=0, story_id=story_id)
         checks = queries.check_page(session, limit=10, offset=0, story_id=story_id)
+        entries = queries.latest_entries(session, story)
         _ = story.tag_names
         own = story_settings(story)
         session.expunge_all()
@@ -204,6 +206,7 @@ def _render_story(
         chart=chart,
         suspect=suspect,
         latest=latest,
+        entries=[_entry_view(entry) for entry in entries],
         events=events.items,
         checks=checks.items,
         own=own,
@@ -212,6 +215,19 @@ def _render_story(
         settings_error=settings_error,
         notice=notice,
     )
+
+
+def _entry_view(entry: Entry) -> dict[str, Any]:
+    """What the story page's live-blog timeline shows of one entry."""
+    return {
+        "key": entry.key,
+        # A machine-readable time only when the page stated one (not "9:12 a.m.").
+        "datetime": entry.time if entry.time and entry.time[:4].isdigit() else None,
+        "label": liveblog.entry_label(entry),
+        "headline": entry.headline,
+        "paragraphs": [p for p in entry.text.split("\n\n") if p.strip()],
+        "pinned": entry.pinned,
+    }
 
 
 def _set_status(request: Request, story_id: int, status: StoryStatus) -> Response:
@@ -478,7 +494,14 @@ def diff_page(
         story = queries.get_story(session, story_id)
         diff = queries.version_diff(session, story, from_seq, to_seq)
         session.expunge_all()
-    if view == "side":
+    if diff.entries is not None:  # a live blog: entry by entry, each aligned with itself
+        body = diffing.render_html_units(
+            diff.entries,
+            side_by_side=view == "side",
+            before_label=f"Version {diff.before.seq}",
+            after_label=f"Version {diff.after.seq}",
+        )
+    elif view == "side":
         body = diffing.render_html_side_by_side(
             diff.text,
             before_label=f"Version {diff.before.seq}",

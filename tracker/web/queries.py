@@ -15,7 +15,9 @@ from typing import Any, Final, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
-from tracker.core import diffing
+from tracker.core import diffing, liveblog
+from tracker.core.article import Entry
+from tracker.pipeline.check import version_as_article
 from tracker.services.stories import (
     StoryError,
     StoryNotFound,
@@ -187,6 +189,8 @@ class VersionDiff:
     after: Version
     text: diffing.WordDiff
     title: diffing.WordDiff | None  # None when the headline did not change
+    # A live blog read as entries in both versions: the diff entry by entry; else None.
+    entries: list[diffing.DiffUnit] | None = None
 
     @property
     def consecutive(self) -> bool:
@@ -224,6 +228,7 @@ def version_diff(
     title_diff = None
     if (before.title or "") != (after.title or ""):
         title_diff = diffing.word_diff(before.title or "", after.title or "")
+    old, new = version_as_article(before), version_as_article(after)
     return VersionDiff(
         story_id=story.id,
         url=story.url,
@@ -231,7 +236,18 @@ def version_diff(
         after=after,
         text=diffing.word_diff(before.text, after.text),
         title=title_diff,
+        entries=liveblog.entry_units(old, new) if old.entries and new.entries else None,
     )
+
+
+def latest_entries(session: Session, story: Story) -> tuple[Entry, ...]:
+    """The entries of the story's latest version: () unless it was read as a live blog."""
+    data = session.scalar(
+        select(Version.entries).where(
+            Version.story_id == story.id, Version.seq == story.version_count
+        )
+    )
+    return liveblog.entries_from_json(data)
 
 
 def latest_versions(
