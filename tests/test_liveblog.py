@@ -253,3 +253,61 @@ def test_hostile_input_never_raises():
     assert read(
         "<html><body>" + "<div><time datetime='2026-01-01'>x</time>" * 500 + "</body></html>"
     )
+
+
+# --- other shapes: the rule is structural, not one site's -------------------------------------
+
+PROSE = [
+    "Firefighters said the blaze at the warehouse had been brought under control by midday.",
+    "The mayor asked residents near the river to keep their windows closed until evening.",
+    "Police closed the ring road in both directions while crews checked the bridge supports.",
+    "Schools in the district will open two hours late tomorrow, the education office said.",
+]
+
+
+def _shape_page(items: list[str]) -> str:
+    return _page(f"<p>{SUMMARY}</p><ol class='stream'>{''.join(items)}</ol>")
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        # A list of posts, each an <article> in an <li>, its time a bare clock in a <span>.
+        '<li><article id="post_{n}"><header><span class="meta">1{n}:15</span></header>'
+        "<h3>Update number {n} on the fire</h3><p>{text}</p></article></li>",
+        # The date attribute on the entry itself, as epoch seconds.
+        '<li data-timestamp="170161{n}000"><h3>Fire update {n} from the scene</h3>'
+        "<p>{text}</p></li>",
+        # Times only relative ("12 min ago"): the entry is timed, but keeps no time.
+        '<li class="card-live"><div class="date">{n}0 minutes ago</div><h2>Fire update '
+        "{n} from the scene</h2><p>{text}</p></li>",
+        # German and French clock styles.
+        '<li><p class="zeit">1{n}:05 Uhr</p><h3>Neues zum Brand Nummer {n}</h3><p>{text}</p></li>',
+        '<li><span class="heure">1{n}h05</span><h3>Incendie, point numéro {n}</h3>'
+        "<p>{text}</p></li>",
+    ],
+    ids=["li-article-clock", "epoch-attribute", "relative-only", "german-uhr", "french-h"],
+)
+def test_other_live_blog_shapes_are_read_as_entries(item):
+    items = [item.format(n=n, text=text) for n, text in enumerate(PROSE)]
+    article = read(_shape_page(items))
+    assert [e.text for e in article.entries] == PROSE
+    assert SUMMARY in article.text
+    added = read(_shape_page([item.format(n=8, text=NEW_ENTRY.paragraphs[0]), *items]))
+    change = compare_live(article, added)
+    assert change is not None and change.kinds == {ChangeKind.ENTRY_ADDED}
+
+
+def test_epoch_times_become_utc_iso_times():
+    item = '<li data-timestamp="1701612000"><h3>Fire update {n} from the scene</h3><p>{t}</p></li>'
+    article = read(_shape_page([item.format(n=n, t=t) for n, t in enumerate(PROSE)]))
+    assert article.entries[0].time == "2023-12-03T14:00:00Z"
+
+
+def test_relative_times_never_make_a_new_version_of_an_entry():
+    item = '<li><div class="date">{m} minutes ago</div><h2>Fire update {n}</h2><p>{t}</p></li>'
+    first = read(_shape_page([item.format(m=n, n=n, t=t) for n, t in enumerate(PROSE)]))
+    later = read(_shape_page([item.format(m=n + 7, n=n, t=t) for n, t in enumerate(PROSE)]))
+    assert first.text == later.text
+    assert [e.key for e in first.entries] == [e.key for e in later.entries]
+    assert not diff_entries(first.entries, later.entries).changed

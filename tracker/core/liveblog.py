@@ -40,6 +40,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import lxml.etree
@@ -54,6 +55,7 @@ __all__ = [
     "EditedEntry",
     "EntryDiff",
     "LiveBlog",
+    "LiveCandidates",
     "LiveChange",
     "aligned_entries",
     "compare_live",
@@ -66,6 +68,7 @@ __all__ = [
     "entry_lines",
     "entry_units",
     "frame_text",
+    "live_candidates",
     "read_live_blog",
 ]
 
@@ -87,9 +90,16 @@ _MAX_ANCESTORS = 8
 
 _CLOCK = re.compile(
     r"^\W{0,3}(?:(?:updated?|posted|published|last\s+updated)\b\W{0,3})?(?:at\s+)?"
-    r"(?:\d{1,2}[:.]\d{2}(?:\s*[ap]\.?\s?m\b\.?)?|\d{1,2}\s*[ap]\.?\s?m\b\.?)",
+    r"(?:\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?\s?m\b\.?)?|\d{1,2}\s*[ap]\.?\s?m\b\.?)",
     re.IGNORECASE,
 )
+# "12 minutes ago", "1 hr ago", "just now": a time that moves on its own.
+_AGO = re.compile(
+    r"\W{0,3}(?:(?:updated|posted|published)\s+)?(?:\d+|an?|one)\s*(?:s|secs?|seconds?|m|mins?"
+    r"|minutes?|h|hrs?|hours?|d|days?)\s+ago\W{0,3}|\W{0,3}just\s+now\W{0,3}",
+    re.IGNORECASE,
+)
+_NO_TIME = "\x00relative"  # an entry timed only relatively ("5 min ago"): no time to keep
 _RELATIVE = re.compile(
     r"\b(?:ago|just\s+now|minutes?|mins?|hours?|hrs?|seconds?|secs?|yesterday|today)\b",
     re.IGNORECASE,
@@ -106,8 +116,12 @@ _PINNED_LABEL = re.compile(r"^\W*(?:pinned(?:\s+post)?|key\s+event|highlight)\W*
 _HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _ENTRY_TAGS = frozenset(["article", "div", "section", "li"])
 _CONTAINER_CHILDREN = frozenset(
-    ["p", "div", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "figure", "header"]
+    [
+        *("p", "div", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "figure"),
+        *("header", "article", "section"),
+    ]
 )
+_LINE_TAGS = ("span", "p", "div", "a", "strong", "b", "small", "em", *_HEADINGS)
 _SKIPPED = frozenset(
     [
         *("script", "style", "noscript", "template", "iframe", "svg", "canvas", "button"),
@@ -128,7 +142,7 @@ _STAMPISH = re.compile(
 )
 # What may follow a clock time on a line that is only a time: a zone, a date.
 _TIME_WORD = re.compile(
-    r"\d+|[A-Z]{2,5}|on|at|local|time|utc|gmt|"
+    r"\d+|[A-Z]{2,5}|on|at|local|time|utc|gmt|(?i:uhr|h)|"
     r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|"
     r"(?i:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*|(?i:today|yesterday)"
 )
@@ -154,17 +168,47 @@ class _Parsed:
     scope: str = ""  # every word of the entry's element (its furniture too), as _key gives it
 
 
-def read_live_blog(tree: lxml.etree._Element, body: Sequence[Block]) -> LiveBlog | None:
-    """The page as a live blog, or None when it is not one. Never raises.
+@dataclass(frozen=True)
+class LiveCandidates:
+    """What a page offers as live-blog entries, read before body extraction changes the tree:
+    the data's entries (None: no LiveBlogPosting) and groups of sibling blocks from the markup
+    that passed every test but the last (being the article body's text)."""
 
-    `tree` is the page (hidden elements already gone); `body` is the article body extraction
-    read from it: entries from the markup count only when they are that body's text.
+    declared: tuple[Entry, ...] | None
+    groups: tuple[tuple[_Parsed, ...], ...]
+
+
+def live_candidates(tree: lxml.etree._Element) -> LiveCandidates | None:
+    """The page's live-blog candidates, or None when it offers none. Never raises.
+
+    `tree` is the page with hidden elements gone, before an extractor prunes it (an entry's
+    time and header are furniture to a body extractor). The tree is not changed.
     """
     try:
         declared = _json_ld_entries(tree)
-        parsed = _markup_entries(tree, body, declared=declared is not None)
-        if not parsed and declared:
-            parsed = [_Parsed(entry, _blocks_of(entry.text)) for entry in declared]
+        groups = tuple(_markup_groups(tree, declared=declared is not None))
+    except Exception:  # noqa: BLE001 -- hostile input must never break a check
+        return None
+    return LiveCandidates(declared, groups) if declared is not None or groups else None
+
+
+def read_live_blog(
+    candidates: LiveCandidates | lxml.etree._Element | None, body: Sequence[Block]
+) -> LiveBlog | None:
+    """The page as a live blog, or None when it is not one. Never raises.
+
+    `candidates` come from `live_candidates` (or the page's tree, read now: only when nothing
+    pruned it since). `body` is the article body an extractor read from the page: entries from
+    the markup count only when they are that body's text (or the page declares a live blog).
+    """
+    if isinstance(candidates, lxml.etree._Element):
+        candidates = live_candidates(candidates)
+    if candidates is None:
+        return None
+    try:
+        parsed = _best_group(candidates, body)
+        if not parsed and candidates.declared:
+            parsed = [_Parsed(entry, _blocks_of(entry.text)) for entry in candidates.declared]
         if not parsed:
             return None
         entries = _unique_keys([item.entry for item in parsed])
@@ -172,6 +216,29 @@ def read_live_blog(tree: lxml.etree._Element, body: Sequence[Block]) -> LiveBlog
         return LiveBlog(entries=entries, blocks=_stored_blocks(body, parsed))
     except Exception:  # noqa: BLE001 -- hostile input must never break a check
         return None
+
+
+def _best_group(candidates: LiveCandidates, body: Sequence[Block]) -> list[_Parsed]:
+    """The candidate group with the most entries (then words) that is the body's text."""
+    body_shingles = _shingles(" ".join(block.text for block in body))
+    best: tuple[tuple[int, int], list[_Parsed]] | None = None
+    for group in candidates.groups:
+        if candidates.declared is None and not _is_body_text(group, body_shingles):
+            continue
+        score = (len(group), sum(len(_WORD.findall(p.entry.text)) for p in group))
+        if best is None or score > best[0]:
+            best = (score, list(group))
+    return best[1] if best else []
+
+
+def _is_body_text(group: Sequence[_Parsed], body: set[tuple[str, ...]]) -> bool:
+    """Whether the entries and the body share most of either's three-word phrases: a comment
+    thread or a sidebar of dated items is not the article an extractor found."""
+    mine = _shingles(" ".join(block.text for item in group for block in item.paragraphs))
+    shared = len(mine & body)
+    return bool(mine) and (
+        shared >= _MIN_BODY_OVERLAP * len(mine) or shared >= _MIN_BODY_OVERLAP * len(body)
+    )
 
 
 def _blocks_of(text: str) -> tuple[Block, ...]:
@@ -188,12 +255,11 @@ def _unique_keys(entries: Sequence[Entry]) -> tuple[Entry, ...]:
     return tuple(out)
 
 
-def _markup_entries(
-    tree: lxml.etree._Element, body: Sequence[Block], *, declared: bool
-) -> list[_Parsed]:
+def _markup_groups(tree: lxml.etree._Element, *, declared: bool) -> Iterator[tuple[_Parsed, ...]]:
+    """Groups of sibling blocks of one shape that each hold a time and prose, as entries."""
     markers = _time_markers(tree)
     if not markers:
-        return []
+        return
     groups: dict[tuple[lxml.etree._Element, str], dict[lxml.etree._Element, int]] = {}
     for marker in markers:
         ancestor = marker
@@ -201,12 +267,10 @@ def _markup_entries(
             parent = ancestor.getparent()
             if parent is None or ancestor.tag in ("body", "html"):
                 break
-            if ancestor is not marker and ancestor.tag in _ENTRY_TAGS:
+            if ancestor.tag in _ENTRY_TAGS and (ancestor is not marker or _is_container(marker)):
                 members = groups.setdefault((parent, ancestor.tag), {})
                 members[ancestor] = members.get(ancestor, 0) + 1
             ancestor = parent
-    body_shingles = _shingles(" ".join(block.text for block in body))
-    best: tuple[tuple[int, int], list[_Parsed]] | None = None
     for (parent, _tag), members in groups.items():
         if len(members) < MIN_DECLARED_ENTRIES:
             continue
@@ -224,20 +288,17 @@ def _markup_entries(
         )
         if len(ordered) < needed:
             continue
-        parsed = _valid_group(ordered, body_shingles)
-        if len(parsed) < needed:
-            continue
-        score = (len(parsed), sum(len(_WORD.findall(p.entry.text)) for p in parsed))
-        if best is None or score > best[0]:
-            best = (score, parsed)
-    return best[1] if best else []
+        parsed = _valid_group(ordered)
+        if len(parsed) >= needed:
+            yield tuple(parsed)
 
 
-def _valid_group(members: list[lxml.etree._Element], body: set[tuple[str, ...]]) -> list[_Parsed]:
+def _valid_group(members: list[lxml.etree._Element]) -> list[_Parsed]:
+    """The members as entries, or [] when they are not a live blog's entries."""
     if any(_COMMENT.search(_attrs_text(el)) for el in members[:5]):
         return []
     # Entries are containers of blocks: a list of one-line items with times is a timeline.
-    containers = [el for el in members if any(child.tag in _CONTAINER_CHILDREN for child in el)]
+    containers = [el for el in members if _is_container(el)]
     if 2 * len(containers) < len(members):
         return []
     parsed = []
@@ -254,14 +315,11 @@ def _valid_group(members: list[lxml.etree._Element], body: set[tuple[str, ...]])
         return []
     if link_words >= _MAX_LINK_SHARE * words:
         return []
-    text = " ".join(block.text for item in parsed for block in item.paragraphs)
-    mine = _shingles(text)
-    shared = len(mine & body)
-    if not mine or (
-        shared < _MIN_BODY_OVERLAP * len(mine) and shared < _MIN_BODY_OVERLAP * len(body)
-    ):
-        return []
     return parsed
+
+
+def _is_container(element: lxml.etree._Element) -> bool:
+    return any(child.tag in _CONTAINER_CHILDREN for child in element)
 
 
 def _time_markers(tree: lxml.etree._Element) -> list[lxml.etree._Element]:
@@ -273,14 +331,11 @@ def _time_markers(tree: lxml.etree._Element) -> list[lxml.etree._Element]:
     for element in body.iter():
         if not isinstance(element.tag, str) or element.tag in _SKIPPED:
             continue
-        if element.tag == "time" or any(
-            _TIME_ATTR.match(name) and _DATE_VALUE.match(value or "")
-            for name, value in element.attrib.items()
-        ):
+        if element.tag == "time" or _has_date_attribute(element):
             found.append(element)
-        elif element.tag in ("span", "p", "div", "a", "strong", "b", "small", *_HEADINGS):
-            text = " ".join(element.text_content().split())
-            if len(text) <= 80 and _CLOCK.match(text) and len(element) <= 3:
+        elif element.tag in _LINE_TAGS and len(element) <= 3:
+            text = _short_text(element)
+            if text is not None and (_CLOCK.match(text) or _AGO.fullmatch(text)):
                 found.append(element)
         if len(found) > 20 * _MAX_ENTRIES:
             break
@@ -298,25 +353,49 @@ def _attrs_text(element: lxml.etree._Element) -> str:
     return " ".join(f"{name}={value}" for name, value in element.attrib.items())
 
 
-def _is_time_marker(element: lxml.etree._Element) -> bool:
-    if element.tag == "time":
-        return True
-    if any(
+def _has_date_attribute(element: lxml.etree._Element) -> bool:
+    return any(
         _TIME_ATTR.match(name) and _DATE_VALUE.match(value or "")
         for name, value in element.attrib.items()
-    ):
+    )
+
+
+def _short_text(element: lxml.etree._Element, limit: int = 80) -> str | None:
+    """The element's text, space-normalised, or None when longer than `limit` characters
+    (read lazily: a big container costs no more than its first few text nodes)."""
+    parts: list[str] = []
+    size = 0
+    for text in element.itertext():
+        size += len(text)
+        if size > 4 * limit:
+            return None
+        parts.append(text)
+    joined = " ".join(" ".join(parts).split())
+    return joined if len(joined) <= limit else None
+
+
+def _is_time_marker(element: lxml.etree._Element) -> bool:
+    """A short element that states the entry's time (never a heading: that is a title)."""
+    if element.tag in _HEADINGS:
+        return False
+    text = _short_text(element, 60)
+    if text is None:
+        return False
+    if element.tag == "time" or _has_date_attribute(element):
         return True
-    text = " ".join(element.text_content().split())
-    return len(text) <= 40 and bool(_CLOCK.match(text)) and element.tag not in _HEADINGS
+    return bool(_CLOCK.match(text) or _AGO.fullmatch(text))
+
+
+def _has_text(element: lxml.etree._Element) -> bool:
+    return any(text.strip() for text in element.itertext())
 
 
 def _parse_element(element: lxml.etree._Element) -> _Parsed | None:
     time, label = _entry_time(element)
     if time is None:
         return None
-    headline_element = next(
-        (el for el in element.iter(*_HEADINGS) if " ".join(el.text_content().split())), None
-    )
+    time = None if time is _NO_TIME else time
+    headline_element = next((el for el in element.iter(*_HEADINGS) if _has_text(el)), None)
     headline = None
     if headline_element is not None:
         text = normalize_text(" ".join(headline_element.text_content().split()))
@@ -338,9 +417,8 @@ def _parse_element(element: lxml.etree._Element) -> _Parsed | None:
         return None
     body = "\n\n".join(block.text for block in paragraphs)
     pinned = bool(_PINNED.search(_attrs_text(element))) or any(
-        _PINNED_LABEL.match(" ".join(el.text_content().split()))
+        _PINNED_LABEL.match(_short_text(el, 30) or "")
         for el in element.iter("span", "p", "div", "strong", "em", "small")
-        if len(el.text_content()) < 30
     )
     key = _own_id(element) or _permalink(element) or _hash_key(time, headline, body)
     entry = Entry(
@@ -361,27 +439,38 @@ def _is_clock_only(text: str) -> bool:
 def _entry_time(element: lxml.etree._Element) -> tuple[str | None, str | None]:
     """The entry's time (a datetime attribute, else the clock text) and its shown label."""
     time = label = None
+    relative = False
     for candidate in element.iter():
-        if not isinstance(candidate.tag, str) or candidate is element:
+        if not isinstance(candidate.tag, str):
             continue
         for name, value in candidate.attrib.items():
             if _TIME_ATTR.match(name) and value and _DATE_VALUE.match(value):
-                time = time or value.strip()
-        if candidate.tag == "time" or time:
-            shown = " ".join(candidate.text_content().split())
+                time = time or _iso(value.strip())
+        if candidate is not element and (candidate.tag == "time" or time):
+            shown = _short_text(candidate, 60) or ""
             if shown and not label and not _RELATIVE.search(shown) and re.search(r"\d", shown):
-                label = shown[:60]
+                label = shown
         if time:
             break
     if time is None:
-        for candidate in element.iter("span", "p", "div", "a", "strong", "b", "small", *_HEADINGS):
-            text = " ".join(candidate.text_content().split())
-            match = _CLOCK.match(text) if len(text) <= 80 else None
+        for candidate in element.iter(*_LINE_TAGS):
+            text = _short_text(candidate)
+            match = _CLOCK.match(text) if text else None
             if match:
                 clock = re.search(r"\d.*", match.group())
                 time = label = clock.group() if clock else match.group()
                 break
-    return time, label
+            relative = relative or bool(text and _AGO.fullmatch(text))
+    # A page that only says "12 minutes ago" gives the entry no time to keep, but it is timed.
+    return (time or (_NO_TIME if relative else None)), label
+
+
+def _iso(value: str) -> str:
+    """A date attribute as ISO 8601: epoch seconds (or milliseconds) become UTC times."""
+    if value.isdigit() and len(value) in (10, 13):
+        seconds = int(value) // (1000 if len(value) == 13 else 1)
+        return datetime.fromtimestamp(seconds, tz=UTC).isoformat().replace("+00:00", "Z")
+    return value
 
 
 def _permalink(element: lxml.etree._Element) -> str | None:
