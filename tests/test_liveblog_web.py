@@ -121,3 +121,16 @@ def test_the_cli_shows_a_versions_entries_as_json(tmp_path: Path, database_url, 
     cli = cli_runner(tmp_path / "cli-home", database_url)
     shown = json.loads(cli("show", str(live_story), "--json").stdout)
     assert shown["entries"][0]["headline"] == "Aftershock felt in the capital"
+
+
+def test_the_cli_diff_shows_the_changed_entries_under_their_times(
+    tmp_path: Path, database_url, live_story
+):
+    cli = cli_runner(tmp_path / "cli-home", database_url)
+    plain = cli("diff", str(live_story), "--no-color").stdout
+    assert "── 10:12 a.m. · new entry ──" in plain
+    assert "{+10:12 a.m. · Aftershock felt in the capital" in plain
+    assert "── 9:05 a.m. · entry edited ──" in plain and "[-14-]{+17+}" in plain
+    assert "Airport reopens" not in plain  # an unchanged entry is not shown
+    units = json.loads(cli("diff", str(live_story), "--json").stdout)["entries"]
+    assert [u["status"] for u in units] == ["equal", "added", "equal", "edited", "equal"]

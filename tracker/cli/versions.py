@@ -133,7 +133,8 @@ def diff(
       tracker diff URL 1 5      from version 1 to version 5 (the older one first)
       tracker diff URL -2 -1    negative numbers count back from the latest
     """
-    from tracker.core import diffing
+    from tracker.core import diffing, liveblog
+    from tracker.pipeline.check import version_as_article
     from tracker.services.stories import StoryError, find_story, get_version
 
     with app.session() as session:
@@ -147,6 +148,9 @@ def diff(
             from_seq = after.seq - 1
         before = get_version(session, story, from_seq)
         url = story.url
+        old, new = version_as_article(before), version_as_article(after)
+    # A live blog read as entries both times: entry by entry, each aligned with itself.
+    units = liveblog.entry_units(old, new) if old.entries and new.entries else None
     if before.seq == after.seq:
         raise CLIError(f"FROM and TO are both version {after.seq}: nothing to diff")
     if before.seq > after.seq:
@@ -170,6 +174,17 @@ def diff(
                 "kinds": after.kinds if after.seq == before.seq + 1 else None,
                 "diff": diffing.diff_to_json(word_diff),
                 "title_diff": diffing.diff_to_json(title_diff) if title_diff else None,
+                "entries": [
+                    {
+                        "key": unit.key,
+                        "caption": unit.caption,
+                        "status": unit.status,
+                        "diff": diffing.diff_to_json(unit.diff),
+                    }
+                    for unit in units
+                ]
+                if units is not None
+                else None,
             }
         )
         return
@@ -192,6 +207,10 @@ def diff(
         )
         if title_diff:
             click.echo(f"<h1>{diffing.render_html_inline(title_diff)}</h1>")
+        if units is not None:
+            side = output_format == "side-by-side"
+            click.echo(diffing.render_html_units(units, side_by_side=side))
+            return
         click.echo(render(word_diff))
         return
     use_color = _want_color(color)
@@ -203,6 +222,13 @@ def diff(
             "Headline: " + diffing.render_terminal(title_diff, color=use_color), color=use_color
         )
     click.echo()
+    if units is not None:  # the changed entries, each under its time
+        for unit in units:
+            if unit.status != "equal":
+                click.echo(f"── {unit.caption} ──")
+                text = diffing.render_terminal(unit.diff, color=use_color)
+                click.echo(text + "\n", color=use_color)
+        return
     # click.echo strips ANSI codes off a non-terminal unless told: --color must mean colour.
     click.echo(diffing.render_terminal(word_diff, color=use_color), color=use_color)
 
