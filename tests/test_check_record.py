@@ -152,7 +152,8 @@ def test_extraction_processes_leave_ctrl_c_to_the_parent(
     story_id = _add(db, server.url("/story"))
     with CheckEngine(db, settings.model_copy(update={"extract_processes": 1})) as engine:
         engine.check_now([story_id])
-        workers = list(engine._processes._processes.values())
+        assert engine._extraction is not None
+        workers = list(engine._extraction._current()._processes.values())
         assert workers
         for worker in workers:
             os.kill(worker.pid, signal.SIGINT)

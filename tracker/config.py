@@ -112,6 +112,13 @@ class Settings(BaseSettings):
         description="Processes for article extraction (CPU-bound). -1: one per core; "
         "0: extract in the fetching thread.",
     )
+    extract_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="CPU seconds one page's extraction may take in an extraction process; "
+        "a page over it is a check error (kind extraction) and the process is reused, or "
+        "replaced if stuck. Not enforced with extract_processes 0.",
+    )
 
     # -- cadence -----------------------------------------------------------------------
     cadence_tiers: str = Field(

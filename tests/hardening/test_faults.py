@@ -18,7 +18,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -212,9 +211,9 @@ def test_a_full_disk_is_a_clear_error_and_corrupts_nothing(tmp_path: Path, serve
     def small_disk() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    # A check whose result cannot be written keeps its lease (releasing it is a write too),
-    # so its story is skipped as "being checked" until the lease expires: keep it short.
-    env = worker_env(tmp_path / "data", database_url, TRACKER_LEASE_SECONDS="1")
+    # A check whose result cannot be written keeps its lease (releasing it is a write too).
+    # The lease is long: the next pass must not wait for it to expire.
+    env = worker_env(tmp_path / "data", database_url, TRACKER_LEASE_SECONDS="3600")
     full = subprocess.run(
         [sys.executable, "-m", "tracker", "check", "--all", "--json"],
         env=env,
@@ -234,9 +233,8 @@ def test_a_full_disk_is_a_clear_error_and_corrupts_nothing(tmp_path: Path, serve
     assert errors and all("disk" in error for error in errors)
     assert integrity(database_url) == "ok"
 
-    # With room again, once the leases have run out, the next pass records every story
-    # once: nothing half-written remains.
-    time.sleep(1.5)
+    # With room again, the next pass takes back the leases the dead process could not hand
+    # back, and records every story once: nothing half-written remains.
     again = subprocess.run(
         [sys.executable, "-m", "tracker", "check", "--all", "--json"],
         env=env,

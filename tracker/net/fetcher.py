@@ -113,6 +113,7 @@ ERROR_KINDS = frozenset(
         "proxy",  # the proxy_url proxy could not be reached or failed the request
         "robots",  # not fetched: robots.txt disallows it (see not_fetched)
         "browser",  # the headless browser is missing (what to install is said) or failed
+        "extraction",  # fetched, but reading the page ran out of its time budget
         "internal",  # a bug in the tracker, not a property of the site; logged with traceback
     }
 )

@@ -3,16 +3,19 @@
 A claim is one atomic ``UPDATE … RETURNING``: on PostgreSQL the candidate rows are picked
 with ``FOR UPDATE SKIP LOCKED`` so concurrent workers never wait on, or double-claim, a
 row; SQLite has a single writer, and its IMMEDIATE transactions serialise claims. A worker
-that dies keeps its leases only until ``lease_expires_at``; then any worker may claim them.
+that dies keeps its leases only until ``lease_expires_at``; then any worker may claim them,
+or sooner: a worker on the same host whose process is gone (killed, or it could not even
+write the release because the disk was full) has its leases taken back by the next worker
+there (:func:`reclaim_from_dead_workers`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -75,6 +78,61 @@ def _claim(
         .execution_options(synchronize_session=False)
     )
     return [state_from_row(row) for row in session.execute(statement)]
+
+
+def queue_lag_seconds(session: Session, now: datetime) -> float:
+    """Seconds the most overdue active story has waited to be checked (0 when none).
+
+    Leased stories count: a check normally finishes seconds after its story is claimed, so a
+    story that stays due while leased is stuck work (a hung extraction, every process busy),
+    which /healthz and the daemon's summary must show rather than report no lag."""
+    oldest = session.scalar(
+        select(func.min(Story.next_check_at)).where(
+            Story.status == StoryStatus.ACTIVE,
+            Story.next_check_at <= now,
+        )
+    )
+    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+
+
+def worker_pid(worker: str, host: str) -> int | None:
+    """The process id in a worker id made on `host` ("host:pid:random"); None for another
+    host's worker or an id of another shape."""
+    parts = worker.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def reclaim_from_dead_workers(
+    session: Session, *, host: str, now: datetime, alive: Callable[[int], bool]
+) -> int:
+    """Free the unexpired leases held by workers of `host` whose process is not `alive`.
+    Returns how many leases were freed."""
+    owners = session.scalars(
+        select(Story.lease_owner)
+        .where(Story.lease_owner.like(f"{_escape_like(host)}:%", escape="\\"))
+        .where(Story.lease_expires_at > now)
+        .distinct()
+    ).all()
+    dead = [
+        owner
+        for owner in owners
+        if owner is not None and (pid := worker_pid(owner, host)) is not None and not alive(pid)
+    ]
+    if not dead:
+        return 0
+    result = session.execute(
+        update(Story)
+        .where(Story.lease_owner.in_(dead))
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def release(session: Session, story_ids: Sequence[int], *, worker: str) -> int:

@@ -17,15 +17,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import multiprocessing
 import os
-import signal
 import socket
 import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -62,6 +60,7 @@ from tracker.pipeline.check import (
     record,
     version_as_article,
 )
+from tracker.pipeline.extraction_pool import ExtractionPool, ExtractionTimeout
 from tracker.store.captures import capture_html
 from tracker.store.db import Database
 from tracker.store.models import Capture, Check, CheckOutcome, Story
@@ -80,7 +79,21 @@ def utcnow() -> datetime:
 
 
 def new_worker_id() -> str:
+    # "host:pid:random": reclaim_from_dead_workers reads the host and pid back.
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process `pid` exists on this host (it may belong to another user)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def fetch_options(settings: Settings) -> FetchOptions:
@@ -98,16 +111,6 @@ def fetch_options(settings: Settings) -> FetchOptions:
         browser_max_pages_per_launch=settings.browser_max_pages_per_launch,
         browser_max_memory_mb=settings.browser_max_memory_mb,
     )
-
-
-def _preload() -> None:
-    # Runs once in each extraction process: import the heavy modules before work arrives.
-    import tracker.pipeline.check  # noqa: F401
-
-    # Ctrl-C in a terminal reaches the whole process group. Shutting down is the parent's
-    # job (it finishes in-flight checks); a worker dying of KeyboardInterrupt would print a
-    # traceback per process and break the pool under those checks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class CheckEngine:
@@ -149,10 +152,19 @@ class CheckEngine:
             max_workers=settings.global_concurrency, thread_name_prefix="check"
         )
         processes = settings.extract_processes
-        self._process_count = (os.cpu_count() or 1) if processes < 0 else processes
-        self._processes: ProcessPoolExecutor | None = None
-        self._process_lock = threading.Lock()
+        count = (os.cpu_count() or 1) if processes < 0 else processes
+        self._extraction = (
+            ExtractionPool(
+                count, budget=settings.extract_timeout, preload=("tracker.pipeline.check",)
+            )
+            if count > 0
+            else None
+        )
         self._closing = threading.Event()
+        # Stories whose check failed and whose lease could not even be handed back (the
+        # database refused every write: disk full). Handed back by release_stranded().
+        self._stranded: set[int] = set()
+        self._stranded_lock = threading.Lock()
         self._writer: GroupWriter[CheckReport] = GroupWriter(
             # The writer's keys are the story ids its jobs record.
             db,
@@ -172,6 +184,7 @@ class CheckEngine:
         on_report: Callable[[CheckReport], None] | None = None,
     ) -> list[CheckReport]:
         """Lease and check the given stories now, due or not (``tracker check``)."""
+        self.reclaim_leases()
         ids = list(story_ids)
         with self.db.session() as session:
             claimed = claims.claim_ids(
@@ -223,6 +236,30 @@ class CheckEngine:
         except Exception as exc:  # noqa: BLE001 -- already failing; the leases will expire
             log.error("could not hand back the leases of stories %s: %s", story_ids, exc)
 
+    def reclaim_leases(self, *, dead_workers: bool = True) -> int:
+        """Before claiming: hand back this worker's leases stranded by failed writes and
+        (with `dead_workers`) free the leases of this host's workers whose process is gone,
+        so their stories need not wait for the leases to expire. Returns how many."""
+        with self._stranded_lock:
+            stranded = sorted(self._stranded)
+        if not stranded and not dead_workers:
+            return 0
+        try:
+            with self.db.session() as session:
+                freed = claims.release(session, stranded, worker=self.worker_id)
+                if dead_workers:
+                    freed += claims.reclaim_from_dead_workers(
+                        session, host=socket.gethostname(), now=self.clock(), alive=process_alive
+                    )
+        except Exception as exc:  # noqa: BLE001 -- still failing: try again next time
+            log.warning("could not hand back stranded leases yet: %s", exc)
+            return 0
+        with self._stranded_lock:
+            self._stranded.difference_update(stranded)
+        if freed:
+            log.info("freed %d leases left by failed writes or dead workers", freed)
+        return freed
+
     def check_claimed(self, state: StoryState) -> CheckReport:
         """The whole check of one leased story. Never raises: failures become recorded checks."""
         started_at = self.clock()
@@ -258,12 +295,12 @@ class CheckEngine:
     def close(self) -> None:
         # Checks queued for a per-host slot are already running: tell them not to fetch.
         self._closing.set()
+        # Extractions still running now (the daemon's grace period is over) are ended: their
+        # checks give their stories back unchecked.
+        if self._extraction is not None:
+            self._extraction.close(kill=True)
         self._threads.shutdown(wait=True, cancel_futures=True)
         self._writer.close()
-        with self._process_lock:
-            if self._processes is not None:
-                self._processes.shutdown(wait=True, cancel_futures=True)
-                self._processes = None
         with self._fetchers_lock:
             fetchers = list(self._fetchers.values())
         # Every one is closed, even if closing another fails.
@@ -305,28 +342,45 @@ class CheckEngine:
         fetched = first
 
         analysis = comparison = capture = None
-        if fetched.outcome is Outcome.OK and fetched.text is not None:
-            analysis = self._analyse(
-                fetched.text,
-                fetched.final_url or state.url,
-                state.selector,
-                state.ignore_patterns,
-                known_fingerprint=state.last_fingerprint,
-                rendered=fetcher_name == BROWSER_FETCHER,
+        try:
+            if fetched.outcome is Outcome.OK and fetched.text is not None:
+                analysis = self._analyse(
+                    fetched.text,
+                    fetched.final_url or state.url,
+                    state.selector,
+                    state.ignore_patterns,
+                    known_fingerprint=state.last_fingerprint,
+                    rendered=fetcher_name == BROWSER_FETCHER,
+                )
+                reason = render.escalation(
+                    plan, analysis.article.source if analysis.article else None, analysis.health
+                )
+                if reason is not None:
+                    rendered, rendered_analysis, render_reason = self._render(
+                        state, analysis, reason
+                    )
+                    if rendered is not None and rendered_analysis is not None:
+                        fetched, analysis, fetcher_name = (
+                            rendered,
+                            rendered_analysis,
+                            BROWSER_FETCHER,
+                        )
+                if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
+                    previous_article = self._previous_article(state)
+                    assert analysis.article is not None
+                    comparison = compare(previous_article, analysis.article)
+                    if fetched.body is not None:
+                        capture = prepare_capture(fetched.body)
+        except ExtractionTimeout as exc:
+            # A page built to be slow to read costs its own check, recorded, and no more.
+            fetched = replace(
+                fetched, outcome=Outcome.ERROR, error=str(exc), error_kind="extraction"
             )
-            reason = render.escalation(
-                plan, analysis.article.source if analysis.article else None, analysis.health
-            )
-            if reason is not None:
-                rendered, rendered_analysis, render_reason = self._render(state, analysis, reason)
-                if rendered is not None and rendered_analysis is not None:
-                    fetched, analysis, fetcher_name = rendered, rendered_analysis, BROWSER_FETCHER
-            if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
-                previous_article = self._previous_article(state)
-                assert analysis.article is not None
-                comparison = compare(previous_article, analysis.article)
-                if fetched.body is not None:
-                    capture = prepare_capture(fetched.body)
+            analysis = comparison = capture = None
+        except BrokenProcessPool:
+            if self._closing.is_set():  # close() ended the extraction processes
+                return self._skip(state, "not checked: shutting down")
+            raise
         return self._record(
             story_id,
             fetched,
@@ -457,6 +511,7 @@ class CheckEngine:
         known_fingerprint: str | None = None,
         rendered: bool = False,
     ) -> Analysis:
+        """Extract in an extraction process (raises ExtractionTimeout past the budget)."""
         job = functools.partial(
             analyse,
             html,
@@ -466,31 +521,9 @@ class CheckEngine:
             known_fingerprint=known_fingerprint,
             rendered=rendered,
         )
-        pool = self._pool()
-        if pool is None:
+        if self._extraction is None:
             return job()
-        try:
-            return pool.submit(job).result()
-        except BrokenProcessPool:
-            # A worker process died (out of memory on a hostile page, killed): start afresh
-            # and extract this page here rather than lose the check.
-            log.warning("extraction process pool broke; restarting it")
-            with self._process_lock:
-                self._processes = None
-            return job()
-
-    def _pool(self) -> ProcessPoolExecutor | None:
-        if self._process_count <= 0:
-            return None
-        with self._process_lock:
-            if self._processes is None:
-                # forkserver: forking a process that runs threads can copy held locks.
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["tracker.pipeline.check"])
-                self._processes = ProcessPoolExecutor(
-                    max_workers=self._process_count, mp_context=context, initializer=_preload
-                )
-            return self._processes
+        return self._extraction.run(job)
 
     def _record_internal_error(
         self, story_id: int, started_at: datetime, exc: Exception
@@ -522,4 +555,8 @@ class CheckEngine:
                         story.lease_expires_at = None
         except Exception as db_exc:  # noqa: BLE001 -- the database itself may be the problem
             log.error("could not record the failed check of story %s: %s", story_id, db_exc)
+            # Nothing was written, not even the lease's release: keep the story to hand back
+            # as soon as the database takes writes again, so it is not stuck until expiry.
+            with self._stranded_lock:
+                self._stranded.add(story_id)
         return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)

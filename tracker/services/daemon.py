@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, or_, select
 
 from tracker.config import Settings
 from tracker.pipeline import claims
@@ -33,9 +32,12 @@ from tracker.pipeline.engine import CheckEngine, utcnow
 from tracker.pipeline.housekeeping import run_housekeeping
 from tracker.pipeline.outbox import DeliveryRunner
 from tracker.store.db import Database
-from tracker.store.models import CheckOutcome, Story, StoryStatus
+from tracker.store.models import CheckOutcome
 
 log = logging.getLogger("tracker.daemon")
+
+# How often dispatch looks for leases held by this host's dead workers (a scan of leases).
+RECLAIM_EVERY = timedelta(minutes=1)
 check_log = logging.getLogger("tracker.check")
 
 
@@ -69,6 +71,7 @@ class Daemon:
         self.stopped = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._last_tick_at: datetime | None = None
+        self._reclaimed_at: datetime | None = None
         self._on_report = on_report
         self.deliveries: DeliveryRunner | None = None
 
@@ -169,6 +172,12 @@ class Daemon:
                     self._slot_freed.wait(timeout=0.5)
                     continue
             wanted = min(room, self.settings.dispatch_batch)
+            now = self.clock()
+            # Other workers' dead processes are looked for once a minute (a scan of leases).
+            dead_workers = self._reclaimed_at is None or now - self._reclaimed_at >= RECLAIM_EVERY
+            self.engine.reclaim_leases(dead_workers=dead_workers)
+            if dead_workers:
+                self._reclaimed_at = now
             try:
                 with self.db.session() as session:
                     claimed = claims.claim_due(
@@ -228,17 +237,9 @@ class Daemon:
             )
 
     def queue_lag(self) -> float:
-        """Seconds the most overdue unclaimed story has been waiting (0 when none)."""
-        now = self.clock()
-        with self.db.session() as session:
-            oldest = session.scalar(
-                select(func.min(Story.next_check_at)).where(
-                    Story.status == StoryStatus.ACTIVE,
-                    Story.next_check_at <= now,
-                    or_(Story.lease_expires_at.is_(None), Story.lease_expires_at <= now),
-                )
-            )
-        return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+        """Seconds the most overdue story has been waiting (see claims.queue_lag_seconds)."""
+        with self.db.read_session() as session:
+            return claims.queue_lag_seconds(session, self.clock())
 
     def log_summary(self) -> None:
         try:

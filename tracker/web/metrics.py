@@ -18,9 +18,9 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import case, func, select, text
 
+from tracker.pipeline import claims
 from tracker.store.db import Database
 from tracker.store.models import Check, CheckOutcome, Story, Version
-from tracker.web import queries
 from tracker.web.deps import database, settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -63,7 +63,7 @@ class DatabaseCollector:
                     func.coalesce(func.sum(seconds), 0.0),
                 ).where(Check.http_status.is_not(None))
             ).one()
-            lag = queries.queue_lag_seconds(session, now)
+            lag = claims.queue_lag_seconds(session, now)
 
         gauge = GaugeMetricFamily("tracker_stories", "Stories by status", labels=["status"])
         for status, count in stories:
@@ -132,7 +132,7 @@ def healthz(request: Request) -> Response:
     try:
         with database(request).read_session() as session:
             session.execute(text("SELECT 1"))
-            lag = queries.queue_lag_seconds(session, now)
+            lag = claims.queue_lag_seconds(session, now)
             last_check = session.scalar(select(func.max(Check.started_at)))
     except Exception as exc:  # noqa: BLE001 -- whatever the driver raises, the answer is "down"
         return JSONResponse(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -283,19 +282,3 @@ def previous_versions(session: Session, versions: Sequence[Version]) -> dict[int
         if version_id is not None:
             found[version_id] = previous
     return found
-
-
-def queue_lag_seconds(session: Session, now: datetime) -> float:
-    """Seconds the most overdue unclaimed active story has waited (0 when none)."""
-    from sqlalchemy import or_
-
-    from tracker.store.models import StoryStatus
-
-    oldest = session.scalar(
-        select(func.min(Story.next_check_at)).where(
-            Story.status == StoryStatus.ACTIVE,
-            Story.next_check_at <= now,
-            or_(Story.lease_expires_at.is_(None), Story.lease_expires_at <= now),
-        )
-    )
-    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
