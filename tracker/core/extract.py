@@ -16,6 +16,7 @@ the HTML reading; so does a page whose data holds some other, longer text.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -34,8 +35,8 @@ from trafilatura.xml import xmltotxt
 
 from tracker.core.article import MAX_URL_CHARS, Article, Block
 from tracker.core.embedded import EmbeddedArticle, embedded_article
-from tracker.core.liveblog import read_live_blog
-from tracker.core.normalize import normalize_text, stored_body
+from tracker.core.liveblog import live_candidates, read_live_blog
+from tracker.core.normalize import is_standalone_chrome, normalize_text, stored_blocks
 
 __all__ = ["Article", "Block", "extract", "validate_selector", "visible_text"]
 
@@ -83,6 +84,8 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         # Read before hidden elements go: a script inside a hidden container still holds data.
         embedded = None if selector else embedded_article(tree)
         _drop_hidden(tree)
+        # Read before the body extraction prunes the tree (an entry's time is furniture to it).
+        live_blog = None if selector else live_candidates(tree)
         source, extra = "html", dict[str, str]()
         if selector:
             blocks, byline = _selected_blocks(tree, selector), None
@@ -100,19 +103,25 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
             embedded = None
         meta = {**extra, **{k: v for k, v in meta.items() if v}}
         # A live blog is read as its entries; its body gets each entry's time and title.
-        live = None if selector else read_live_blog(tree, kept)
+        live = read_live_blog(live_blog, kept)
         kept = live.blocks if live else kept
     except Exception:  # noqa: BLE001 -- hostile input must never break a check
         return _EMPTY
     headlines = _headlines(meta, doc_title, embedded.headline if embedded else None)
+    headlines = _with_shown_title_part(headlines, kept)
     if len(meta.get("canonical_url") or "") > MAX_URL_CHARS:  # junk, and too long to store
         meta.pop("canonical_url")
+    byline = normalize_text(byline) or None if byline else None
+    # The body as stored: no chrome, no repeated headline or byline (tracker.core.normalize).
+    kept = stored_blocks(
+        kept, headlines[0] if headlines else None, meta.get("canonical_url"), byline
+    )
     return Article(
         title=headlines[0] if headlines else None,
-        byline=normalize_text(byline) or None if byline else None,
+        byline=byline,
         published=meta.get("published"),
         modified=meta.get("modified"),
-        text=stored_body(kept, headlines[0] if headlines else None, meta.get("canonical_url")),
+        text="\n\n".join(normalize_text(block.text) for block in kept),
         canonical_url=meta.get("canonical_url"),
         lang=meta.get("lang"),
         headlines=headlines,
@@ -215,38 +224,71 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
 def _trafilatura_blocks(
     tree: HtmlElement, url: str | None
 ) -> tuple[list[Block], str | None, str | None, dict[str, str]]:
-    document = trafilatura.bare_extraction(
+    _prepare_layout(tree)
+    # trafilatura reads the metadata (byline, dates) first, then prunes the furniture.
+    document = _bare_extraction(tree, url, prune=True)
+    if not isinstance(document, Document) or document.body is None or not len(document.body):
+        # Nothing but furniture on the page (an app shell's nav): read what there is, as
+        # before, so that the extraction's health can say what the page is.
+        document = _bare_extraction(tree, url, prune=False)
+    else:
+        for element in tree.xpath(_CHROME_XPATH):
+            if element.getparent() is not None:
+                element.drop_tree()  # its tail stays: that is the text after it
+    # bare_extraction returns a Document unless asked for a dict (as_dict), which it is not.
+    if not isinstance(document, Document) or document.body is None:
+        return [], None, None, {}
+    found = {"published": document.date, "lang": document.language, "canonical_url": document.url}
+    extra = {key: value for key, value in found.items() if value}
+    blocks = _split_run_ons(tree, list(_body_blocks(document.body)))
+    blocks = _with_continuations(tree, blocks)
+    return blocks, document.author, document.title, extra
+
+
+def _bare_extraction(tree: HtmlElement, url: str | None, *, prune: bool) -> object:
+    return trafilatura.bare_extraction(
         tree,
         url=url,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
         include_links=True,
+        prune_xpath=_CHROME_XPATH if prune else None,
         config=_TRAFILATURA_CONFIG,
     )
-    # bare_extraction returns a Document unless asked for a dict (as_dict), which it is not.
-    if not isinstance(document, Document) or document.body is None:
-        return [], None, None, {}
-    found = {"published": document.date, "lang": document.language, "canonical_url": document.url}
-    extra = {key: value for key, value in found.items() if value}
-    blocks = _with_continuations(tree, list(_body_blocks(document.body)))
-    return blocks, document.author, document.title, extra
 
 
 def _body_blocks(body: lxml.etree._Element) -> Iterator[Block]:
-    """Split trafilatura's XML body into blocks, keeping each block's link texts."""
+    """Split trafilatura's XML body into blocks, keeping each block's link texts.
+
+    Text trafilatura leaves between its elements (a paragraph it read as the tail of a
+    heading) is a paragraph too.
+    """
+    yield from _loose_blocks(body.text)
     for child in body:
-        if child.tag == "list":
-            items = [item for item in child.iter("item")] or [child]
-            elements = [(item, "item") for item in items if item.getparent() is child] or [
-                (child, "item")
-            ]
-        elif child.tag == "table":
-            elements = [(row, "row") for row in child.iter("row")] or [(child, "row")]
-        else:
-            elements = [(child, child.tag)]
-        for element, kind in elements:
-            yield from _element_blocks(element, kind)
+        yield from _child_blocks(child)
+        yield from _loose_blocks(child.tail)
+
+
+def _loose_blocks(text: str | None) -> Iterator[Block]:
+    if text and text.strip():
+        line = normalize_text(_SOURCE_BREAK.sub(" ", text))
+        if line:
+            yield Block(text=line)
+
+
+def _child_blocks(child: lxml.etree._Element) -> Iterator[Block]:
+    if child.tag == "list":
+        items = [item for item in child.iter("item")] or [child]
+        elements = [(item, "item") for item in items if item.getparent() is child] or [
+            (child, "item")
+        ]
+    elif child.tag == "table":
+        elements = [(row, "row") for row in child.iter("row")] or [(child, "row")]
+    else:
+        elements = [(child, child.tag)]
+    for element, kind in elements:
+        yield from _element_blocks(element, kind)
 
 
 def _element_blocks(element: lxml.etree._Element, kind: str) -> Iterator[Block]:
@@ -274,6 +316,71 @@ def _element_blocks(element: lxml.etree._Element, kind: str) -> Iterator[Block]:
 
 def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+# trafilatura falls back to a container's whole text, as one paragraph, when its own reading
+# of a short page is shorter than its minimum: a story of one to three paragraphs then comes
+# back as one run-on block with its headline, byline and stamps in it. Such a block is read
+# again from the container it came from, one block per paragraph, as a reader sees it.
+_RUN_ON_MAX_BLOCKS = 3
+_RUN_ON_MIN_WORDS = 12
+_RUN_ON_ENDS = 6  # words at each end of a block that locate its container
+
+
+def _split_run_ons(tree: HtmlElement, blocks: list[Block]) -> list[Block]:
+    if len(blocks) > _RUN_ON_MAX_BLOCKS:
+        return blocks
+    body = tree.find("body")
+    if body is None:
+        return blocks
+    result: list[Block] = []
+    for block in blocks:
+        result.extend(_paragraphs_of_run_on(body, block) or [block])
+    return result
+
+
+def _paragraphs_of_run_on(body: HtmlElement, block: Block) -> list[Block] | None:
+    words = _key(block.text).split()
+    if block.kind != "p" or len(words) < _RUN_ON_MIN_WORDS:
+        return None
+    first, last = " ".join(words[:_RUN_ON_ENDS]), " ".join(words[-_RUN_ON_ENDS:])
+    # The smallest element holding both ends of the block.
+    container, found = body, True
+    while found:
+        found = False
+        for child in container:
+            if not isinstance(child.tag, str) or child.tag in _SKIP_TAGS:
+                continue
+            key = _key(" ".join(child.xpath(_OWN_TEXT_XPATH)))
+            if first in key and last in key:
+                container, found = child, True
+                break
+    # Its lines from the one the block starts in to the one it ends in.
+    paragraphs = _inline_blocks(container)
+    keys = [_key(p.text) for p in paragraphs]
+    starts, position = [], 0
+    for key in keys:
+        starts.append(position)
+        position += len(key) + 1
+    joined = " ".join(keys)
+    begin, end = joined.find(first), joined.rfind(last)
+    if begin < 0 or end < 0:
+        return None
+    end += len(last)
+    chosen = [
+        p
+        for p, start, key in zip(paragraphs, starts, keys, strict=True)
+        if start + len(key) > begin and start < end
+    ]
+    if len(chosen) < 2:
+        return None
+    # The lines must be the block's own, not a page around it.
+    if len(_key(" ".join(p.text for p in chosen)).split()) > 1.5 * len(words):
+        return None
+    return chosen
+
+
+_OWN_TEXT_XPATH = ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 
 
 def _with_continuations(tree: HtmlElement, blocks: list[Block]) -> list[Block]:
@@ -464,6 +571,341 @@ _SKIP_TAGS = frozenset(
 )
 
 
+# --- the page's own layout: layout tables, loose paragraphs, furniture in the article ----------
+#
+# Three things a reader sees at a glance, read from the markup's structure and the common
+# conventions for naming it (never one site's class names):
+#
+# - a table that lays out the page (the article in one cell, a sidebar in another) is not a
+#   data table: its cells hold paragraphs. Its rows and cells become plain blocks.
+# - text standing directly in a container, between blocks or between double line breaks, is a
+#   paragraph of its own (a browser renders it as one): it is wrapped in a <p>, so that it can
+#   neither run into its neighbours nor be lost as the tail of an element that is dropped.
+# - furniture inside the article (times, counters, share and tool bars, ad slots, newsletter
+#   boxes, related links, author boxes) is marked and left out of the body. Metadata (byline,
+#   dates) is read before it goes.
+
+_CHROME_ATTR = "data-tracker-chrome"
+_CHROME_XPATH = f"//*[@{_CHROME_ATTR}]"
+
+# Containers whose loose text is paragraphs (not phrasing elements, lists, tables or headings).
+_PARAGRAPH_HOLDERS = frozenset(
+    ["article", "blockquote", "body", "center", "div", "font", "form", "main", "section", "span"]
+)
+# Elements that end a run of inline content.
+_RUN_BREAKERS = (_BLOCK_TAGS - {"br"}) | {"iframe", "video", "audio", "object", "embed"}
+# Elements whose text a reader does not see as part of a run.
+_SILENT = frozenset(["script", "style", "noscript", "template", "svg"])
+
+
+# Conventional names (in class, id, role, aria-label, data-component) of furniture, by kind,
+# with the most words such a thing holds: a container holding more is the body, misnamed.
+def _names(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_CHROME_NAMES: dict[str, tuple[frozenset[str], int]] = {
+    "ad": (
+        _names(
+            "ad ads adv advert adverts advertisement advertisements advertising adslot adunit"
+            " adcontainer adwrapper dfp sponsor sponsored"
+        ),
+        12,
+    ),
+    "share": (
+        _names(
+            "share shares sharing sharebar sharetools social socials socialbar toolbar bookmark"
+        ),
+        20,
+    ),
+    "newsletter": (_names("newsletter newsletters subscribe subscription signup optin"), 60),
+    "related": (
+        _names(
+            "related relatedposts recommended recommendations readmore popular mostread trending"
+            " morestories tags topics keywords categories"
+        ),
+        40,
+    ),
+    "bio": (_names("bio bios biography authorbio authorbox authorcard"), 100),
+    "byline": (_names("byline bylines author authors writer contributor"), 15),
+    "meta": (
+        _names(
+            "meta metadata dateline timestamp time date published updated modified posted pubdate"
+            " readtime commentcount comments comment"
+        ),
+        20,
+    ),
+}
+# Two-word names ("sign-up", "read-more", "about-the-author").
+_NAME_PAIRS = {
+    ("sign", "up"): "newsletter",
+    ("read", "more"): "related",
+    ("also", "read"): "related",
+    ("more", "stories"): "related",
+    ("most", "read"): "related",
+    ("most", "popular"): "related",
+    ("more", "on"): "related",
+    ("reading", "time"): "meta",
+    ("read", "time"): "meta",
+    ("about", "author"): "bio",
+    ("author", "bio"): "bio",
+    ("author", "box"): "bio",
+    ("author", "info"): "bio",
+    ("author", "card"): "bio",
+    ("author", "profile"): "bio",
+    ("author", "details"): "bio",
+}
+_NAME_KIND = {name: kind for kind, (names, _) in _CHROME_NAMES.items() for name in names}
+# Related-link and share boxes can be long: any size, when links are most of their words.
+_LINK_BOXES = frozenset(["related", "share"])
+# Roles that are never the article, and tags that are not its text when inside it.
+_CHROME_ROLES = frozenset(["complementary", "navigation", "contentinfo", "search", "toolbar"])
+_CHROME_TAGS = frozenset(["aside", "nav", "footer", "button", "dialog"])
+_NAMED_ATTRS = ("class", "id", "role", "aria-label", "data-component", "itemprop")
+# Inline elements that can hold a stamp or a counter ("<time>", "<span class=...>").
+_INLINE_CHROME_TAGS = frozenset(["time", "span", "small", "a", "b", "strong", "em", "i", "font"])
+# A container holding this share of the page's paragraph words is the body, whatever its name.
+_BODY_SHARE = 0.4
+
+
+def _prepare_layout(tree: HtmlElement) -> None:
+    """Unwrap layout tables, wrap loose paragraphs, mark furniture (see above)."""
+    body = tree.find("body")
+    if body is None:
+        return
+    for table in list(body.iter("table")):
+        if _is_layout_table(table):
+            _unwrap_table(table)
+    for element in list(body.iter(*_PARAGRAPH_HOLDERS)):
+        if next(element.iterancestors("p"), None) is None:
+            _wrap_loose_paragraphs(element)
+    _mark_chrome(body)
+
+
+def _cells(table: HtmlElement) -> list[HtmlElement]:
+    rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+    return [cell for row in rows for cell in row if cell.tag in ("td", "th")]
+
+
+_PROSE_SENTENCE = re.compile(r"\w[^.!?]{40,}[.!?]")
+
+
+def _is_layout_table(table: HtmlElement) -> bool:
+    """A table that lays out a page: a nested table, or a cell holding paragraphs of prose."""
+    if table.get("role") in ("presentation", "none"):
+        return True
+    for cell in _cells(table):
+        if cell.find(".//table") is not None:
+            return True
+        blocks = cell.find(".//p") is not None or cell.find(".//div") is not None
+        if not (blocks or any(_is_double_break(br) for br in cell.iter("br"))):
+            continue
+        if _PROSE_SENTENCE.search(" ".join(cell.text_content().split())):
+            return True
+    return False
+
+
+def _unwrap_table(table: HtmlElement) -> None:
+    rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+    for cell in [cell for row in rows for cell in row if cell.tag in ("td", "th")]:
+        cell.tag = "div"
+    for part in [*rows, *table.xpath("./thead | ./tbody | ./tfoot | ./caption | ./colgroup")]:
+        part.tag = "div"
+    table.tag = "div"
+
+
+def _is_double_break(br: HtmlElement) -> bool:
+    """A <br> followed (after nothing but spaces) by another: the break between two paragraphs."""
+    following = br.getnext()
+    return following is not None and following.tag == "br" and not (br.tail or "").strip()
+
+
+def _has_words(text: str | None, inline: list[HtmlElement]) -> bool:
+    if text and re.search(r"\w", text):
+        return True
+    for child in inline:
+        visible = isinstance(child.tag, str) and child.tag not in _SILENT
+        if visible and re.search(r"\w", child.text_content()):
+            return True
+        if child.tail and re.search(r"\w", child.tail):
+            return True
+    return False
+
+
+def _wrap_loose_paragraphs(element: HtmlElement) -> None:
+    """Wrap each run of inline content that stands between blocks or double breaks in a <p>."""
+    children = list(element)
+    if not children:
+        return
+    breaking = [isinstance(c.tag, str) and c.tag in _RUN_BREAKERS for c in children]
+    double = [c.tag == "br" and _is_double_break(c) for c in children]
+    loose = bool((element.text or "").strip()) or any((c.tail or "").strip() for c in children)
+    if not (any(double) or (loose and any(breaking))):
+        return
+    text = element.text
+    element.text = None
+    for child in children:
+        element.remove(child)  # lxml keeps each child's tail with it
+    rebuilt: list[HtmlElement] = []
+    run: list[HtmlElement] = []
+
+    def flush(lead: str | None) -> None:
+        if _has_words(lead, run):
+            paragraph = lxml.html.Element("p")
+            paragraph.text = lead
+            paragraph.extend(run)
+            paragraph.tail = "\n"
+            rebuilt.append(paragraph)
+        else:
+            rebuilt.extend(run)  # empty anchors, scripts: kept where they were
+        run.clear()
+
+    index = 0
+    while index < len(children):
+        child = children[index]
+        if double[index]:
+            flush(text)
+            text = children[index + 1].tail
+            index += 2
+            continue
+        if breaking[index]:
+            flush(text)
+            text, child.tail = child.tail, "\n"
+            rebuilt.append(child)
+        else:
+            run.append(child)
+        index += 1
+    flush(text)
+    element.extend(rebuilt)
+
+
+def _words_in(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def _named_kind(element: HtmlElement) -> str | None:
+    """The kind of furniture an element's conventional names say it is, if any."""
+    values = [element.get(attr) for attr in _NAMED_ATTRS]
+    named = " ".join(value for value in values if value)
+    if not named:
+        return None
+    tokens = re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", named).casefold())
+    kinds = [_NAME_KIND[token] for token in tokens if token in _NAME_KIND]
+    kinds += [_NAME_PAIRS[pair] for pair in itertools.pairwise(tokens) if pair in _NAME_PAIRS]
+    if not kinds:
+        return None
+    return max(kinds, key=lambda kind: _CHROME_NAMES[kind][1])
+
+
+def _link_word_share(element: HtmlElement, words: int) -> float:
+    linked = sum(_words_in(link.text_content()) for link in element.iter("a"))
+    return linked / words if words else 0.0
+
+
+def _mark_chrome(body: HtmlElement) -> None:
+    """Mark the furniture in the page (see above) with _CHROME_ATTR."""
+    page_words = sum(_words_in(p.text_content()) for p in body.iter("p"))
+    stack = list(reversed(body))
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS - {"button"}:
+            continue
+        if _is_chrome(element, page_words):
+            element.set(_CHROME_ATTR, "")
+            continue
+        stack.extend(reversed(element))
+
+
+def _is_chrome(element: HtmlElement, page_words: int) -> bool:
+    tag = element.tag
+    kind = _named_kind(element)
+    role = (element.get("role") or "").strip().casefold()
+    if kind is None and tag not in _CHROME_TAGS and role not in _CHROME_ROLES:
+        return _is_chrome_line(element)
+    text = element.text_content()
+    words = _words_in(text)
+    if element.find(".//h1") is not None:
+        return False  # the headline's container (a header with the date in it)
+    if page_words and _words_in_paragraphs(element) >= _BODY_SHARE * page_words:
+        return False  # the body, whatever it is called
+    if kind is None:
+        return True  # an aside, a nav, a footer, a button: any size
+    limit = _CHROME_NAMES[kind][1]
+    if words <= limit:
+        return True
+    return kind in _LINK_BOXES and _link_word_share(element, words) >= 0.5
+
+
+def _words_in_paragraphs(element: HtmlElement) -> int:
+    return sum(_words_in(p.text_content()) for p in element.iter("p"))
+
+
+_TABLE_PARTS = frozenset(["table", "thead", "tbody", "tr", "td", "th"])
+
+
+def _is_breaker(node: object) -> bool:
+    return isinstance(node, HtmlElement) and node.tag in _BLOCK_TAGS
+
+
+def _rest_of_line(element: HtmlElement) -> str | None:
+    """The text on the same rendered line as an inline element, without it.
+
+    None in a data table's cell: a figure there is data.
+    """
+    outer = element
+    while (parent := outer.getparent()) is not None and not _is_breaker(parent):
+        outer = parent
+    parent = outer.getparent()
+    if parent is None or parent.tag in _TABLE_PARTS:
+        return None
+    parts = [outer.text_content().replace(element.text_content(), " ", 1), outer.tail or ""]
+    for sibling in outer.itersiblings():
+        if _is_breaker(sibling):
+            break
+        parts += [
+            sibling.text_content() if isinstance(sibling.tag, str) else "",
+            sibling.tail or "",
+        ]
+    for sibling in outer.itersiblings(preceding=True):
+        if _is_breaker(sibling):
+            break
+        parts[:0] = [
+            sibling.text_content() if isinstance(sibling.tag, str) else "",
+            sibling.tail or "",
+        ]
+    else:
+        parts.insert(0, parent.text or "")
+    return " ".join(" ".join(parts).split())
+
+
+def _is_chrome_line(element: HtmlElement) -> bool:
+    """A line of the page that is a time stamp, a counter, an ad label or a share bar.
+
+    A block counts when it is nothing else; a <time>, or a counter's <span> or link, when the
+    rest of its block is not a sentence ("By Ann Lee · <time>5 minutes ago</time>", but not
+    "The meeting ended <time>an hour ago</time>."). A date in other inline text (a quoted
+    post's "— Name (@handle) October 9, 2018") is that text's.
+    """
+    tag = element.tag
+    inline = tag in _INLINE_CHROME_TAGS
+    if not inline and (tag not in _BLOCK_TAGS or tag in _TABLE_PARTS):
+        return False
+    text = element.text_content()
+    if _words_in(text) > 16 or not is_standalone_chrome(text):
+        return False
+    if any(isinstance(el.tag, str) and el.tag in _BLOCK_TAGS for el in element.iterdescendants()):
+        return False
+    if not inline:
+        return True
+    if tag != "time" and is_standalone_chrome(text, stamps=False) is False:
+        return False
+    rest = _rest_of_line(element)
+    if rest is None:
+        return False
+    words = _words_in(rest)
+    return not (words >= 8 or (words >= 3 and rest[-1:] in '.!?…"”’'))
+
+
 def _selected_blocks(tree: HtmlElement, selector: str) -> list[Block]:
     try:
         matches = tree.cssselect(selector)
@@ -474,16 +916,16 @@ def _selected_blocks(tree: HtmlElement, selector: str) -> list[Block]:
 
 def _inline_blocks(element: HtmlElement, kind: str = "p") -> list[Block]:
     """The blocks of an element as a reader sees them: no script text, one per line."""
-    lines: list[tuple[list[str], list[str]]] = [([], [])]
+    lines: list[tuple[list[str], list[str], list[str]]] = [([], [], [])]
     _walk_inline(element, lines, in_link=False)
     blocks = []
     # A heading wrapped in a link (a teaser card) is link text throughout.
     linked = next(element.iterancestors("a"), None) is not None
-    for parts, links in lines:
+    for parts, links, kinds in lines:
         text = normalize_text(" ".join(parts))
         if text:
             links_ = (text,) if linked else tuple(normalize_text(x) for x in links)
-            blocks.append(Block(text=text, links=links_, kind=kind))
+            blocks.append(Block(text=text, links=links_, kind=kinds[0] if kinds else kind))
     return blocks
 
 
@@ -491,14 +933,18 @@ def _visible_key(element: HtmlElement) -> str:
     return _key(" ".join(block.text for block in _inline_blocks(element)))
 
 
+# The kind of block a line opened by these tags is, inside an element read line by line.
+_LINE_KINDS = {**dict.fromkeys(["h1", *_HEADINGS], "head"), "li": "item", "blockquote": "quote"}
+
+
 def _walk_inline(
-    element: HtmlElement, lines: list[tuple[list[str], list[str]]], *, in_link: bool
+    element: HtmlElement, lines: list[tuple[list[str], list[str], list[str]]], *, in_link: bool
 ) -> None:
     tag = element.tag if isinstance(element.tag, str) else ""
     if tag in _SKIP_TAGS or not tag:
         return
     if tag in _BLOCK_TAGS:
-        lines.append(([], []))
+        lines.append(([], [], [_LINE_KINDS[tag]] if tag in _LINE_KINDS else []))
     if tag == "a" and not in_link:
         text = " ".join(element.text_content().split())
         if text:
@@ -511,7 +957,7 @@ def _walk_inline(
         if child.tail:
             lines[-1][0].append(child.tail)
     if tag in _BLOCK_TAGS:
-        lines.append(([], []))
+        lines.append(([], [], []))
 
 
 # --- headline and metadata --------------------------------------------------------------------
@@ -545,6 +991,25 @@ def _headlines(
             seen.add(text.casefold())
             result.append(text)
     return tuple(result)
+
+
+def _with_shown_title_part(
+    headlines: tuple[str, ...], blocks: tuple[Block, ...]
+) -> tuple[str, ...]:
+    """Put first the part of the page title that the body opens with, shown as its headline.
+
+    A page with no headline element shows its headline as the body's first line (a bold line
+    in a table layout); the title around it carries the site's name ("Gazette - Headline").
+    """
+    if not headlines or not blocks:
+        return headlines
+    first = normalize_text(blocks[0].text)
+    if first.casefold() == headlines[0].casefold() or len(first.split()) < 3:
+        return headlines
+    parts = [normalize_text(part) for part in _TITLE_SEPARATORS.split(headlines[0])]
+    if len(parts) < 2 or first.casefold() not in {part.casefold() for part in parts}:
+        return headlines
+    return (first, *(h for h in headlines if h.casefold() != first.casefold()))
 
 
 def _words(text: str | None) -> set[str]:

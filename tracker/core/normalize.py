@@ -8,6 +8,8 @@ container and so survives extraction:
 - bare counters ("42 Comments", "1.2K shares", "5 min read");
 - datelines and "updated 3 minutes ago" / "Updated 10:42 a.m. ET" stamps;
 - copyright lines and ad labels;
+- share and tool bars ("Share this: Facebook Twitter", "Save", "Print");
+- a line that only repeats the byline ("By Ann Lee"), which is fingerprinted on its own;
 - market data and prices inside link text (stock hover cards, "$199 at Amazon").
 
 Every rule is narrow on purpose: the fingerprint must still change when one word or one number
@@ -29,7 +31,9 @@ __all__ = [
     "compile_ignore_patterns",
     "fingerprint",
     "fingerprint_lines",
+    "is_standalone_chrome",
     "normalize_text",
+    "stored_blocks",
     "stored_body",
 ]
 
@@ -145,6 +149,19 @@ _SECTION_LABEL = re.compile(
     r"watch next|more videos|videos|related video|related videos)\W*$",
     re.IGNORECASE,
 )
+# A share or tool bar read as text: only the names of its buttons.
+_SHARE_WORDS = re.compile(
+    r"\b(?:share|shares|sharing|this|article|story|page|on|via|to|save|saved|print|e-?mail|mail|"
+    r"tweet|post|copy|copied|link|url|facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|"
+    r"telegram|messenger|flipboard|bluesky|threads|mastodon|tumblr|sms|gift|send|bookmark|"
+    r"follow|us|listen|font|size|comment|comments|options|more)\b",
+    re.IGNORECASE,
+)
+_SHARE_ACTION = re.compile(
+    r"share|save|print|e-?mail|tweet|copy link|facebook|twitter|whatsapp|linkedin|pinterest|"
+    r"reddit|bookmark",
+    re.IGNORECASE,
+)
 _MASK = "\u2400"  # placeholder kept in the fingerprint where volatile text was
 
 
@@ -197,6 +214,34 @@ def _is_counter(text: str) -> bool:
     return _word_count(rest) == 0
 
 
+def _is_share_bar(text: str) -> bool:
+    """'Share', 'Share this: Facebook Twitter Email', 'ShareSave', 'Print this page'."""
+    if _word_count(text) > 10 or not _SHARE_ACTION.search(text):
+        return False
+    # Buttons rendered side by side run together ("ShareSave"): split at the case change.
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    return not re.search(r"\w", _SHARE_WORDS.sub(" ", spaced).replace("_", " "))
+
+
+def is_standalone_chrome(text: str, *, stamps: bool = True) -> bool:
+    """Whether a line standing on its own is page furniture whatever surrounds it.
+
+    A time stamp (unless `stamps` is false), a counter, an ad label or a share bar: extraction
+    uses it to leave such a line out before the article's paragraphs are found, so that it
+    cannot run into one of them.
+    """
+    text = normalize_text(text)
+    return bool(
+        text
+        and (
+            _AD_LABEL.match(text)
+            or _is_counter(text)
+            or (stamps and _is_time_stamp(text))
+            or _is_share_bar(text)
+        )
+    )
+
+
 def _mask_volatile_inline(text: str, links: Sequence[str]) -> str:
     """Mask the parts of a prose block that move on their own."""
     text = _TICKING_AGO.sub(_MASK, text)
@@ -234,6 +279,8 @@ def _chrome_kind(block: Block, own_host: str | None = None) -> str | None:
         return "counter"
     if _is_time_stamp(text):
         return "time stamp"
+    if _is_share_bar(text):
+        return "share bar"
     if (
         block.links
         and _link_share(text, block.links) >= 0.6
@@ -265,19 +312,36 @@ def fingerprint(article: Article, *, ignore_patterns: Sequence[str] = ()) -> str
 
 
 def stored_body(
-    blocks: Sequence[Block], headline: str | None, canonical_url: str | None = None
+    blocks: Sequence[Block],
+    headline: str | None,
+    canonical_url: str | None = None,
+    byline: str | None = None,
 ) -> str:
     """The body a version stores and diffs show: the blocks the fingerprint reads, as shown.
 
     Chrome inside the article ("Updated 3 minutes ago", "42 comments", related links) is
-    left out, so a diff never shows it, and so is a first block that repeats the headline
-    (the headline is stored, and diffed, on its own).
+    left out, so a diff never shows it, and so are a first block that repeats the headline and
+    blocks that repeat the byline (both are stored, and diffed, on their own).
     """
-    article = Article(None, None, None, None, "", canonical_url, None, blocks=tuple(blocks))
-    lines = [visible for visible, _ in _body_lines(article)]
-    if lines and headline and normalize_text(headline) == lines[0]:
-        lines = lines[1:]
-    return "\n\n".join(lines)
+    kept = stored_blocks(blocks, headline, canonical_url, byline)
+    return "\n\n".join(normalize_text(block.text) for block in kept)
+
+
+def stored_blocks(
+    blocks: Sequence[Block],
+    headline: str | None,
+    canonical_url: str | None = None,
+    byline: str | None = None,
+) -> tuple[Block, ...]:
+    """The blocks of `stored_body`: those that are not chrome, without a repeated headline.
+
+    Their fingerprint is the fingerprint of `blocks`, less the repeated headline.
+    """
+    article = Article(None, byline, None, None, "", canonical_url, None, blocks=tuple(blocks))
+    kept = [block for block, _, _ in _body_entries(article)]
+    if kept and headline and normalize_text(headline) == normalize_text(kept[0].text):
+        kept = kept[1:]
+    return tuple(kept)
 
 
 def _headlines(article: Article) -> Iterable[str]:
@@ -288,11 +352,20 @@ def _headlines(article: Article) -> Iterable[str]:
 
 def _body_lines(article: Article) -> Iterator[tuple[str, str]]:
     """(visible text, fingerprinted text) of each body block that is not chrome."""
+    for _, visible, text in _body_entries(article):
+        yield visible, text
+
+
+def _body_entries(article: Article) -> Iterator[tuple[Block, str, str]]:
+    """Each body block that is not chrome, with its visible and its fingerprinted text."""
     blocks = article.blocks or tuple(
         Block(text=paragraph) for paragraph in re.split(r"\n\s*\n", article.text)
     )
     own_host = _host(article.canonical_url)
-    kept: list[tuple[Block, str | None]] = [(b, _chrome_kind(b, own_host)) for b in blocks]
+    kept: list[tuple[Block, str | None]] = [
+        (b, "byline" if _repeats_byline(b.text, article.byline) else _chrome_kind(b, own_host))
+        for b in blocks
+    ]
     for index, (block, kind) in enumerate(kept):
         if kind == "links" and _is_linked_subheading(block, kept[max(0, index - 1) : index + 2]):
             kind = None
@@ -307,7 +380,19 @@ def _body_lines(article: Article) -> Iterator[tuple[str, str]]:
         else:
             text = normalize_text(_mask_volatile_inline(block.text, block.links))
         if text:
-            yield normalize_text(block.text), text
+            yield block, normalize_text(block.text), text
+
+
+_BYLINE_GLUE = frozenset(["by", "von", "par", "por", "di", "door", "and", "und", "et", "y", "e"])
+
+
+def _repeats_byline(text: str, byline: str | None) -> bool:
+    """'By Ann Lee' in the body of a story whose byline is 'Ann Lee'."""
+    if not byline or _word_count(text) > _word_count(byline) + 3:
+        return False
+    words = set(re.findall(r"\w+", text.casefold()))
+    names = set(re.findall(r"\w+", byline.casefold()))
+    return bool(names) and names <= words <= names | _BYLINE_GLUE
 
 
 def _is_linked_subheading(block: Block, around: Sequence[tuple[Block, str | None]]) -> bool:
@@ -338,6 +423,8 @@ def _is_label_of_chrome(block: Block, following: Sequence[tuple[Block, str | Non
     if _word_count(block.text) > 6 or not following or following[0][1] != "links":
         return False
     text = block.text
+    if ":" in text.rstrip(":"):
+        return False  # "Image credit: Getty" says something; a label only names what follows
     return (
         block.kind == "head"
         or text.endswith(":")
