@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import lxml.html
 import pytest
 from liveblog_pages import (
     NEW_ENTRY,
@@ -24,6 +25,7 @@ from tracker.core.liveblog import (
     diff_entries,
     entries_from_json,
     entries_to_json,
+    live_candidates,
 )
 
 SHAPES = [guardian_like, wordpress_like, json_ld_only, no_ids]
@@ -311,3 +313,15 @@ def test_relative_times_never_make_a_new_version_of_an_entry():
     assert first.text == later.text
     assert [e.key for e in first.entries] == [e.key for e in later.entries]
     assert not diff_entries(first.entries, later.entries).changed
+
+
+def test_dated_teasers_with_blurbs_under_linked_titles_are_not_entries():
+    teasers = "".join(
+        f'<article class="teaser"><h3><a href="/opinion/{n}">Opinion piece number {n} on '
+        f'politics</a></h3><time datetime="2019-11-19T1{n}:00:00Z">Nov 19</time><p>A columnist '
+        f"argues at length that the week in politics has been unusual for reason {n}.</p>"
+        "</article>"
+        for n in range(6)
+    )
+    tree = lxml.html.document_fromstring(_page(f"<section>{teasers}</section>"))
+    assert live_candidates(tree) is None

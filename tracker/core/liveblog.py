@@ -166,6 +166,7 @@ class _Parsed:
     entry: Entry
     paragraphs: tuple[Block, ...]  # the entry's paragraphs with their link texts
     scope: str = ""  # every word of the entry's element (its furniture too), as _key gives it
+    linked_title: bool = False  # its title is a link (a teaser's, not an entry's)
 
 
 @dataclass(frozen=True)
@@ -302,18 +303,22 @@ def _valid_group(members: list[lxml.etree._Element]) -> list[_Parsed]:
     if 2 * len(containers) < len(members):
         return []
     parsed = []
-    words = link_words = 0
+    words = link_words = linked_titles = 0
     for element in members:
         item = _parse_element(element)
         if item is None:
             continue
         parsed.append(item)
+        linked_titles += item.linked_title
         for block in item.paragraphs:
             words += len(_WORD.findall(block.text))
             link_words += sum(len(_WORD.findall(link)) for link in block.links)
     if not parsed or words - link_words < _MIN_ENTRY_WORDS * len(parsed):
         return []
     if link_words >= _MAX_LINK_SHARE * words:
+        return []
+    # Titles that link elsewhere head teasers of other stories (with their dates and blurbs).
+    if 2 * linked_titles > len(parsed):
         return []
     return parsed
 
@@ -424,7 +429,11 @@ def _parse_element(element: lxml.etree._Element) -> _Parsed | None:
     entry = Entry(
         key=key[:200], time=time, headline=headline, text=body, pinned=pinned, label=label
     )
-    return _Parsed(entry, tuple(paragraphs), _key(element.text_content()))
+    linked = headline_element is not None and any(
+        _key(link.text_content()) == _key(headline_element.text_content())
+        for link in headline_element.iter("a")
+    )
+    return _Parsed(entry, tuple(paragraphs), _key(element.text_content()), linked)
 
 
 def _is_clock_only(text: str) -> bool:
