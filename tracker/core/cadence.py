@@ -140,24 +140,34 @@ def _coarse_duration(value: timedelta) -> str:
     return " ".join(format_duration(value).split(" ")[:2])
 
 
+# The longest delay a Retry-After value is read as (far beyond any policy's cap).
+RETRY_AFTER_CEILING = timedelta(days=3650)
+
+
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     """The delay a ``Retry-After`` header asks for (delta-seconds or an HTTP date).
 
-    None when the header is absent or unparseable; a date in the past is a zero delay.
+    None when the header is absent or unparseable; a date in the past is a zero delay. Any
+    delay is at most `RETRY_AFTER_CEILING` (the policy's `max_retry_after` caps it further),
+    so no value, however large, overflows a date.
     """
     _require_aware(now, "now")
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
+    if text.isascii() and text.isdigit():
+        # Compared as text first: int() of a 10,000-digit value is slow by design (and a
+        # ValueError past sys.int_info's limit).
+        if len(text) > 12:
+            return RETRY_AFTER_CEILING
+        return min(timedelta(seconds=int(text)), RETRY_AFTER_CEILING)
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # RFC 9110 dates are GMT; "-0000" parses as naive
         when = when.replace(tzinfo=now.tzinfo)
-    return max(timedelta(0), when - now)
+    return min(max(timedelta(0), when - now), RETRY_AFTER_CEILING)
 
 
 # -- tiers ----------------------------------------------------------------------------------

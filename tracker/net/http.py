@@ -27,7 +27,6 @@ one shared, thread-safe connection pool. So concurrent `fetch()` calls are safe.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import http
 import logging
 import os
@@ -50,6 +49,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
+from tracker.core import cadence
 from tracker.net import netguard
 from tracker.net.charset import (
     HTML_TYPES,
@@ -509,21 +509,12 @@ def _ca_bundle_from_environment() -> str | None:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(int(value))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), or None; read
+    by :func:`tracker.core.cadence.parse_retry_after` (bounded: no value overflows)."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    delay = cadence.parse_retry_after(value, now)
+    return None if delay is None else delay.total_seconds()
 
 
 def _reason_phrase(status: int) -> str:
