@@ -30,9 +30,10 @@ T3 = datetime(2024, 3, 5, 12, 0, tzinfo=UTC)
 class Warc:
     """A WARC file written the way crawlers write them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, gzipped: bool = True) -> None:
         self.buffer = io.BytesIO()
-        self.writer = WARCWriter(self.buffer, gzip=True)
+        self.writer = WARCWriter(self.buffer, gzip=gzipped)
+        self.offsets: list[int] = []  # where each record starts
 
     def response(
         self,
@@ -56,6 +57,7 @@ class Warc:
             http_headers=headers,
             warc_headers_dict={"WARC-Date": when.strftime("%Y-%m-%dT%H:%M:%SZ")},
         )
+        self.offsets.append(self.buffer.tell())
         self.writer.write_record(record)
 
     def revisit(self, url: str, when: datetime) -> None:
@@ -304,3 +306,69 @@ def test_a_capture_dated_in_the_future_makes_no_version(cli, tmp_path: Path):
     later.response(STORY, T3, page(2))
     again = run("import", str(later.save(tmp_path / "later.warc.gz"))).stdout
     assert again.startswith("imported 1 captures: 1 versions, 0 new stories")
+
+
+# -- damaged files: one bad record costs that record only -------------------------------------
+
+THIRD = "http://127.0.0.1:9/world/third-story"
+
+
+def _after_warc_headers(data: bytes, start: int) -> int:
+    return data.index(b"\r\n\r\n", start) + 4
+
+
+DAMAGE = {
+    # name: (gzipped, how the middle record is damaged)
+    "garbage-after-warc-headers": (
+        False,
+        lambda data, start, end: (
+            data[: _after_warc_headers(data, start)]
+            + b"\x00garbage\xff" * 12
+            + data[_after_warc_headers(data, start) :]
+        ),
+    ),
+    "garbage-for-http-headers": (
+        False,
+        lambda data, start, end: (
+            data[: _after_warc_headers(data, start)]
+            + b"\x1b[31m\x00\x00" * 20
+            + data[_after_warc_headers(data, start) + 80 :]
+        ),
+    ),
+    "garbage-between-records": (
+        False,
+        lambda data, start, end: data[:end] + b"not a record at all\r\n" * 5 + data[end:],
+    ),
+    "garbage-inside-a-gzip-member": (
+        True,
+        lambda data, start, end: data[: start + 30] + b"garbage" * 6 + data[start + 30 :],
+    ),
+    "gzip-member-cut-short": (
+        True,
+        lambda data, start, end: data[: start + (end - start) // 2] + data[end:],
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_record_is_skipped_with_a_message_and_the_rest_imported(
+    cli, tmp_path: Path, damage: str
+):
+    gzipped, spoil = DAMAGE[damage]
+    warc = Warc(gzipped=gzipped)
+    warc.response(STORY, T1, page(0))
+    warc.response(OTHER, T2, page(1))
+    warc.response(THIRD, T3, page(2))
+    data = warc.buffer.getvalue()
+    start, end = warc.offsets[1], warc.offsets[2]
+    path = tmp_path / ("damaged.warc.gz" if gzipped else "damaged.warc")
+    path.write_bytes(spoil(data, start, end))
+
+    run = cli()
+    result = run("import", "--format", "warc", str(path))
+    assert result.exit_code == 0
+    assert "damaged, skipped" in result.stderr
+    urls = {s["url"] for s in json.loads(run("list", "--json").stdout)}
+    # The records before and after the damage are imported, whatever became of the middle.
+    assert {STORY, THIRD} <= urls
+    assert urls <= {STORY, OTHER, THIRD}

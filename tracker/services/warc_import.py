@@ -14,14 +14,19 @@ is treated like a check at the record's date: extracted and fingerprinted by the
   it was the current version; those win over the response's own URL and date.
 - ``revisit`` records (the same payload as an earlier capture) cannot change an article.
 - Imported versions raise no alerts: they are history, not news.
+- A damaged record (garbage in or after its headers, a broken gzip member, a body shorter
+  than its Content-Length) is skipped with a message naming its offset; reading goes on at
+  the next record (the next ``WARC/`` line, or the next gzip member), so one bad record never
+  costs the rest of the file.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,7 +70,10 @@ SKIP_REASONS = {
     "undated": "no readable WARC-Date",
     "future": "dated in the future",
     "bad_url": "URL refused (see the message)",
+    "damaged": "damaged record (see the message)",
 }
+# How far past a damaged record the next one is looked for.
+RESYNC_WINDOW = 64 * 1024 * 1024
 
 
 class WarcReadError(ValueError):
@@ -114,16 +122,16 @@ def is_warc(head: bytes) -> bool:
     return False
 
 
-def index_warc(stream: BinaryIO) -> tuple[list[IndexedResponse], Counter[str]]:
-    """First pass: every response record's offset, story and date, oldest first."""
-    from warcio.archiveiterator import ArchiveIterator
-
+def index_warc(
+    stream: BinaryIO, problems: list[str] | None = None
+) -> tuple[list[IndexedResponse], Counter[str]]:
+    """First pass: every response record's offset, story and date, oldest first. Damaged
+    records are counted as skipped, with a line each in `problems`."""
     responses: list[tuple[int, str, str | None, datetime]] = []  # offset, uri, record id, date
     stories_of: dict[str, list[tuple[str, datetime]]] = {}  # response id -> (story, when)
     skipped: Counter[str] = Counter()
     known = 0
-    records = ArchiveIterator(stream)
-    for record in records:
+    for offset, record in _records(stream, skipped, problems if problems is not None else []):
         kind = record.rec_type
         # warcio also reads the legacy ARC format, and reads any gzipped text as one.
         known += kind in WARC_TYPES and record.format.startswith("warc")
@@ -138,7 +146,7 @@ def index_warc(stream: BinaryIO) -> tuple[list[IndexedResponse], Counter[str]]:
                 # (and a first sighting) in 1970, which the schedule would retire at once.
                 skipped["undated"] += 1
             else:
-                responses.append((records.get_record_offset(), uri, record_id, date))
+                responses.append((offset, uri, record_id, date))
         elif kind == "metadata":
             about = _our_metadata(record)
             refers_to = record.rec_headers.get_header("WARC-Refers-To")
@@ -161,6 +169,108 @@ def index_warc(stream: BinaryIO) -> tuple[list[IndexedResponse], Counter[str]]:
     return index, skipped
 
 
+def _records(
+    stream: BinaryIO, skipped: Counter[str], problems: list[str]
+) -> Iterator[tuple[int, Any]]:
+    """(offset, record) for every readable record; a damaged one is reported and skipped,
+    and reading resumes at the next record after it.
+
+    One record at a time, read to its end, so that where each one ends is known exactly: a
+    damaged record is then the one at the position being read, never its neighbour."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    position = stream.tell()
+    size = stream.seek(0, 2)
+    file_format: str | None = None  # "warc" (or "arc"): the first record's
+    while position < size:
+        stream.seek(position)
+        records = ArchiveIterator(stream)
+        try:
+            record = next(iter(records), None)
+            if record is None:
+                return
+            # What the first pass reads, then the rest: damage fails here, in the index.
+            _ = record.rec_type, record.rec_headers, record.http_headers
+            file_format = file_format or record.format
+            if record.format != file_format or (
+                record.format.startswith("warc")
+                and not str(record.rec_headers.protocol or "").startswith("WARC/")
+            ):
+                # warcio reads on where a damaged record left it, in the middle of bytes
+                # that are no record: a header without a WARC line, or an "ARC record" of
+                # garbage in a WARC file.
+                raise ValueError("no record starts here")
+            offset = records.get_record_offset()  # from the start of the file
+            yield offset, record
+            records.read_to_end(record)
+            length = records.get_record_length()
+        except _read_errors() as exc:
+            if not problems and position == 0 and not _looks_like_records(stream):
+                raise  # not a WARC at all: the caller says so
+            problems.append(f"record at offset {position}: damaged, skipped ({_short(exc)})")
+            skipped["damaged"] += 1
+            next_start = _next_record_start(stream, position + 1)
+            if next_start is None:
+                return
+            position = next_start
+            continue
+        if not length:  # nothing was read: look further on for a record
+            length = 1
+        position = _past_blank_lines(stream, offset + length)
+
+
+def _past_blank_lines(stream: BinaryIO, position: int) -> int:
+    """Past the CRLFs that end an uncompressed record (not counted in its length)."""
+    stream.seek(position)
+    head = stream.read(64)
+    return position + len(head) - len(head.lstrip(b"\r\n"))
+
+
+def _looks_like_records(stream: BinaryIO) -> bool:
+    stream.seek(0)
+    return is_warc(stream.read(64 * 1024))
+
+
+def _next_record_start(stream: BinaryIO, start: int) -> int | None:
+    """Where the next record begins after `start`: a line starting "WARC/1." in a plain file,
+    or a gzip member header in a compressed one."""
+    stream.seek(0)
+    gzipped = stream.read(2) == b"\x1f\x8b"
+    stream.seek(start)
+    window = stream.read(RESYNC_WINDOW)
+    if gzipped:
+        found = window.find(b"\x1f\x8b\x08")
+        return None if found < 0 else start + found
+    found = window.find(b"\nWARC/1.")
+    return None if found < 0 else start + found + 1
+
+
+@functools.cache
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged record raises: warcio's own errors, and what its parsers
+    raise on bytes they did not expect (the AttributeError of a record whose headers are
+    garbage, a short read, a broken gzip member)."""
+    from warcio.exceptions import ArchiveLoadFailed
+    from warcio.statusandheaders import StatusAndHeadersParserException
+
+    return (
+        ArchiveLoadFailed,
+        StatusAndHeadersParserException,
+        EOFError,
+        OSError,
+        zlib.error,
+        AttributeError,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+    )
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:160]
+
+
 def import_warc(
     db: Database,
     path: Path,
@@ -175,27 +285,25 @@ def import_warc(
     passes one that applies the usual URL rules) and raises ValueError to refuse it.
     `on_progress(done, total)` is called after each capture."""
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-    from warcio.statusandheaders import StatusAndHeadersParserException
 
     report = WarcImportReport()
     with path.open("rb") as stream:
         try:
-            index, report.skipped = index_warc(stream)
-        except (
-            ArchiveLoadFailed,
-            StatusAndHeadersParserException,
-            EOFError,
-            OSError,
-            zlib.error,
-        ) as exc:
+            index, report.skipped = index_warc(stream, report.problems)
+        except _read_errors() as exc:
             # warcio quotes the offending bytes; a line of them is enough to recognise.
             raise WarcReadError(str(exc)[:120]) from exc
         for done, item in enumerate(index, start=1):
             stream.seek(item.offset)
-            record = next(iter(ArchiveIterator(stream)))
             report.responses += 1
-            outcome = _import_one(db, record, item, add_story, max_body_bytes, report)
+            try:
+                record = next(iter(ArchiveIterator(stream)))
+                outcome = _import_one(db, record, item, add_story, max_body_bytes, report)
+            except _read_errors() as exc:
+                report.problems.append(
+                    f"record at offset {item.offset} ({item.url}): damaged, skipped ({_short(exc)})"
+                )
+                outcome = "damaged"
             if outcome != "version":
                 report.skipped[outcome] += 1
             if on_progress is not None:
