@@ -627,7 +627,7 @@ _CHROME_NAMES: dict[str, tuple[frozenset[str], int]] = {
         40,
     ),
     "bio": (_names("bio bios biography authorbio authorbox authorcard"), 100),
-    "byline": (_names("byline bylines author authors writer contributor"), 15),
+    "byline": (_names("byline bylines author authors writer contributor"), 30),
     "meta": (
         _names(
             "meta metadata dateline timestamp time date published updated modified posted pubdate"
@@ -654,6 +654,10 @@ _NAME_PAIRS = {
     ("author", "card"): "bio",
     ("author", "profile"): "bio",
     ("author", "details"): "bio",
+    ("author", "description"): "bio",
+    ("author", "about"): "bio",
+    ("author", "text"): "bio",
+    ("author", "summary"): "bio",
 }
 _NAME_KIND = {name: kind for kind, (names, _) in _CHROME_NAMES.items() for name in names}
 # Related-link and share boxes can be long: any size, when links are most of their words.
@@ -818,26 +822,67 @@ def _mark_chrome(body: HtmlElement) -> None:
 
 def _is_chrome(element: HtmlElement, page_words: int) -> bool:
     tag = element.tag
-    kind = _named_kind(element)
+    kind = _named_kind(element) or _form_box_kind(element)
     role = (element.get("role") or "").strip().casefold()
     if kind is None and tag not in _CHROME_TAGS and role not in _CHROME_ROLES:
-        return _is_chrome_line(element)
-    text = element.text_content()
-    words = _words_in(text)
+        return _is_chrome_line(element) or _is_share_links(element)
     if element.find(".//h1") is not None:
         return False  # the headline's container (a header with the date in it)
-    if page_words and _words_in_paragraphs(element) >= _BODY_SHARE * page_words:
+    if page_words and _is_body_sized(element, page_words):
         return False  # the body, whatever it is called
     if kind is None:
         return True  # an aside, a nav, a footer, a button: any size
-    limit = _CHROME_NAMES[kind][1]
-    if words <= limit:
+    words = _words_in(element.text_content())
+    if words <= _CHROME_NAMES[kind][1]:
         return True
     return kind in _LINK_BOXES and _link_word_share(element, words) >= 0.5
 
 
-def _words_in_paragraphs(element: HtmlElement) -> int:
-    return sum(_words_in(p.text_content()) for p in element.iter("p"))
+def _is_body_sized(element: HtmlElement, page_words: int) -> bool:
+    """Whether an element holds much of the page's prose in paragraphs of its own.
+
+    A box (a newsletter sign-up, an author's bio) holds one paragraph, or a few words: on a
+    short page that can be much of the page's prose, yet it is no story.
+    """
+    sentences = [
+        words
+        for p in element.iter("p")
+        if (words := _words_in(text := p.text_content())) >= 8 and text.rstrip()[-1:] in _ENDS
+    ]
+    return len(sentences) >= 2 and sum(sentences) >= _BODY_SHARE * page_words
+
+
+_ENDS = '.!?…"”’»)'
+# A small box around a form with a text or e-mail field: a sign-up or a search.
+_FORM_BOX_WORDS = 60
+# Links that share the page: intents of the networks, or a mail with the page as subject.
+_SHARE_LINK = re.compile(
+    r"^(?:mailto:[^@]*\?|whatsapp:|sms:)|/(?:sharer|share|intent/(?:tweet|post)|sharearticle|"
+    r"pin/create|submit)\b|[?&]share=",
+    re.IGNORECASE,
+)
+
+
+def _form_box_kind(element: HtmlElement) -> str | None:
+    if element.tag not in ("div", "section", "form", "aside"):
+        return None
+    field = element.find(".//input")
+    if field is None or (field.get("type") or "text").casefold() not in ("text", "email"):
+        return None
+    if _words_in(element.text_content()) > _FORM_BOX_WORDS:
+        return None
+    return "newsletter"
+
+
+def _is_share_links(element: HtmlElement) -> bool:
+    """A short block whose links all share the page (to a network, by mail)."""
+    if element.tag not in _BLOCK_TAGS or element.tag in _TABLE_PARTS:
+        return False
+    links = [link.get("href") or "" for link in element.iter("a")]
+    if len(links) < 2 or not all(_SHARE_LINK.search(href) for href in links):
+        return False
+    linked = sum(_words_in(link.text_content()) for link in element.iter("a"))
+    return _words_in(element.text_content()) - linked <= 4
 
 
 _TABLE_PARTS = frozenset(["table", "thead", "tbody", "tr", "td", "th"])
