@@ -35,11 +35,20 @@ from tracker.core.liveblog import entries_to_json
 from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
-from tracker.services.stories import check_render
+from tracker.services.stories import StoryError
 from tracker.store.captures import capture_html, decompress
 from tracker.store.db import Database
 from tracker.store.feed_models import Feed
-from tracker.store.models import Capture, Check, Event, Story, StoryStatus, StoryTag, Version
+from tracker.store.models import (
+    Capture,
+    Check,
+    Event,
+    PromiseState,
+    Story,
+    StoryStatus,
+    StoryTag,
+    Version,
+)
 
 FORMAT = "tracker-export"
 FORMAT_VERSION = 1
@@ -228,84 +237,144 @@ def _fields(data: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
 
 def import_json(session: Session, document: dict[str, Any], *, now: datetime) -> ImportReport:
     """Load a :func:`export_json` document. Stories already tracked with versions are skipped
-    (their history here wins); new stories get their versions, checks and events."""
+    (their history here wins); new stories get their versions, checks and events.
+
+    Every record is validated first (:mod:`tracker.services.export_records`: the rules of
+    `tracker add` and `tracker set`, and the stored fields' types and values); a record that
+    fails is refused with its index and the reason, and the rest are imported. Each story is
+    written in a savepoint, so a refused or failing one leaves nothing behind."""
+    from pydantic import ValidationError
+
+    from tracker.services.export_records import StoryRecord, describe_error
     from tracker.services.feeds import add_feed
 
-    if document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ArchiveError('not a tracker export (no "format": "tracker-export")')
-    if int(document.get("format_version", 0)) > FORMAT_VERSION:
-        raise ArchiveError(f"export format {document['format_version']} is newer than this tracker")
+    version = document.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ArchiveError(f"export format {version!r} is not one this tracker reads")
     report = ImportReport()
-    for feed_data in document.get("feeds", []):
-        feed, created = add_feed(
-            session,
-            feed_data["url"],
-            now=now,
-            tags=feed_data.get("tags", []),
-            render=feed_data.get("render") or "default",
-        )
-        feed.include_pattern = feed_data.get("include_pattern")
-        feed.exclude_pattern = feed_data.get("exclude_pattern")
-        feed.interval_seconds = feed_data.get("interval_seconds")
+    for index, feed_data in enumerate(_records(document, "feeds")):
+        where = _where("feeds", index, feed_data)
+        try:
+            interval = feed_data.get("interval_seconds")
+            if interval is not None and (
+                not isinstance(interval, int) or not 1 <= interval <= 3650 * 86400
+            ):
+                raise StoryError("interval_seconds: not a number of seconds from 1 to 10 years")
+            with session.begin_nested():
+                _, created = add_feed(
+                    session,
+                    _string(feed_data.get("url"), "url"),
+                    now=now,
+                    tags=[_string(tag, "tags") for tag in feed_data.get("tags") or []],
+                    include=_string(feed_data.get("include_pattern") or "", "include_pattern"),
+                    exclude=_string(feed_data.get("exclude_pattern") or "", "exclude_pattern"),
+                    interval=f"{interval}s" if interval else None,
+                    render=feed_data.get("render") or "default",
+                )
+        except (StoryError, TypeError, ValueError) as exc:
+            report.skipped.append(f"{where}: {exc}")
+            continue
         report.feeds_added += int(created)
     known_captures: set[str] = set()
-    for data in document.get("stories", []):
-        url = data["url"]
-        story = session.scalar(select(Story).where(Story.url == url))
-        if story is not None and story.version_count:
-            report.skipped.append(f"{url}: already tracked with versions")
+    for index, data in enumerate(_records(document, "stories")):
+        where = _where("stories", index, data)
+        try:
+            record = StoryRecord.model_validate(data)
+        except ValidationError as exc:
+            report.skipped.append(f"{where}: {describe_error(exc)}")
             continue
-        if story is None:
-            story = Story(url=url, consecutive_failures=0, consecutive_gone=0, version_count=0)
-            session.add(story)
-            report.stories_added += 1
-        for name, value in _fields(data, STORY_FIELDS).items():
-            setattr(story, name, value)
-        story.render = check_render(story.render)
-        story.ignore_patterns = story.ignore_patterns or []
-        story.added_at = story.added_at or now
-        story.first_seen_at = story.first_seen_at or story.added_at
-        story.next_check_at = now if story.status == StoryStatus.ACTIVE else None
-        existing_tags = {t.tag for t in story.tags}
-        story.tags.extend(StoryTag(tag=t) for t in data.get("tags", []) if t not in existing_tags)
-        session.flush()
-        ids: dict[int, int] = {}
-        versions = sorted(data.get("versions", []), key=lambda v: v["seq"])
-        for version_data in versions:
-            values = _fields(version_data, VERSION_FIELDS)
-            sha = values.get("capture_sha256")
-            if sha and sha not in known_captures:
-                if session.get(Capture, sha) is None:
-                    values["capture_sha256"] = None  # the raw page did not come along
-                else:
-                    known_captures.add(sha)
-            version = Version(story_id=story.id, **values)
-            session.add(version)
-            session.flush()
-            ids[version.seq] = version.id
-            report.versions_added += 1
-        if versions:
-            last = versions[-1]
-            story.version_count = last["seq"]
-            story.last_fingerprint = last["fingerprint"]
-        for check_data in data.get("checks", []):
-            session.add(
-                Check(
-                    story_id=story.id,
-                    version_id=ids.get(check_data.get("version_seq")),
-                    **_fields(check_data, CHECK_FIELDS),
-                )
-            )
-        for event_data in data.get("events", []):
-            session.add(
-                Event(
-                    story_id=story.id,
-                    version_id=ids.get(event_data.get("version_seq")),
-                    **_fields(event_data, EVENT_FIELDS),
-                )
-            )
-        session.flush()
+        story = session.scalar(select(Story).where(Story.url == record.url))
+        if story is not None and story.version_count:
+            report.skipped.append(f"{record.url}: already tracked with versions")
+            continue
+        with session.begin_nested():
+            _import_story(session, story, record, data, now=now, known_captures=known_captures)
+        report.stories_added += story is None
+        report.versions_added += len(record.versions)
     return report
+
+
+def _records(document: dict[str, Any], key: str) -> list[Any]:
+    records = document.get(key) or []
+    if not isinstance(records, list):
+        raise ArchiveError(f'"{key}" is not a list')
+    return records
+
+
+def _where(key: str, index: int, data: Any) -> str:
+    url = data.get("url") if isinstance(data, dict) else None
+    return f"{key}[{index}]" + (f" ({url[:100]})" if isinstance(url, str) else "")
+
+
+def _string(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise StoryError(f"{name}: not a string")
+    return value
+
+
+def _import_story(
+    session: Session,
+    story: Story | None,
+    record: Any,
+    data: dict[str, Any],
+    *,
+    now: datetime,
+    known_captures: set[str],
+) -> None:
+    if story is None:
+        story = Story(url=record.url, consecutive_failures=0, consecutive_gone=0, version_count=0)
+        session.add(story)
+    # Only the fields the record has: a story tracked here without versions keeps the rest.
+    present = set(data) & set(STORY_FIELDS)
+    for name, value in record.model_dump(include=present).items():
+        setattr(story, name, value)
+    story.url = record.url
+    story.ignore_patterns = story.ignore_patterns or []
+    story.added_at = story.added_at or now
+    story.first_seen_at = story.first_seen_at or story.added_at
+    story.status = story.status or StoryStatus.ACTIVE
+    story.promise_state = story.promise_state or PromiseState.NONE
+    story.developing = bool(story.developing)
+    story.next_check_at = now if story.status == StoryStatus.ACTIVE else None
+    existing_tags = {t.tag for t in story.tags}
+    story.tags.extend(StoryTag(tag=t) for t in dict.fromkeys(record.tags) if t not in existing_tags)
+    session.flush()
+    ids: dict[int, int] = {}
+    versions = sorted(record.versions, key=lambda v: v.seq)
+    for version_record in versions:
+        values = version_record.model_dump(include=set(VERSION_FIELDS))
+        sha = values.get("capture_sha256")
+        if sha and sha not in known_captures:
+            if session.get(Capture, sha) is None:
+                values["capture_sha256"] = None  # the raw page did not come along
+            else:
+                known_captures.add(sha)
+        version = Version(story_id=story.id, **values)
+        session.add(version)
+        session.flush()
+        ids[version.seq] = version.id
+    if versions:
+        story.version_count = versions[-1].seq
+        story.last_fingerprint = versions[-1].fingerprint
+    for check_record in record.checks:
+        session.add(
+            Check(
+                story_id=story.id,
+                version_id=ids.get(check_record.version_seq),
+                **check_record.model_dump(include=set(CHECK_FIELDS)),
+            )
+        )
+    for event_record in record.events:
+        session.add(
+            Event(
+                story_id=story.id,
+                version_id=ids.get(event_record.version_seq),
+                **event_record.model_dump(include=set(EVENT_FIELDS)),
+            )
+        )
+    session.flush()
 
 
 # -- WARC -------------------------------------------------------------------------------------

@@ -299,7 +299,7 @@ def configure_story(
         except ValueError as exc:
             raise StoryError(str(exc)) from None
         for pattern in set(ignore) - set(story.ignore_patterns or []):
-            _refuse_nested_repeats(pattern)  # new ones: the form sends the whole list back
+            refuse_slow_pattern(pattern)  # new ones: the form sends the whole list back
     selector = story.selector
     if change.selector is not None:
         selector = change.selector.strip() or None
@@ -352,7 +352,7 @@ def configure_story(
     ]
 
 
-def _refuse_nested_repeats(pattern: str) -> None:
+def refuse_slow_pattern(pattern: str) -> None:
     """Refuse a pattern with a variable repeat inside a repeat, such as ``(a+)+$``.
 
     Python's ``re`` backtracks without a time limit, and ignore patterns run over every
