@@ -138,3 +138,75 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                     (upstream if sock is self.connection else self.connection).sendall(data)
         finally:
             upstream.close()
+
+
+class RecordingProxy:
+    """A fake HTTP proxy on 127.0.0.1 that records every request target and never forwards.
+
+    It answers absolute-form GETs from `responses` (target URL -> (status, headers, body)),
+    else with a page saying which target it was asked for: a test can then see what the
+    tracker asked for without any connection leaving loopback.
+
+        with RecordingProxy() as proxy:
+            fetch through proxy.url  ->  proxy.targets == ["http://93.184.216.34/x"]
+    """
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self.responses: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingHandler)
+        self._httpd.daemon_threads = True
+        self._httpd.proxy = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> RecordingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        proxy: RecordingProxy = self.server.proxy  # type: ignore[attr-defined]
+        proxy.targets.append(self.path)
+        status, headers, body = proxy.responses.get(
+            self.path,
+            (
+                200,
+                {"Content-Type": "text/html; charset=utf-8"},
+                b"<html><head><title>Proxied</title></head><body><h1>Proxied</h1><p>"
+                + f"The proxy was asked for {self.path}.".encode()
+                + b"</p></body></html>",
+            ),
+        )
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_HEAD = do_POST = _answer
+
+    def do_CONNECT(self) -> None:
+        proxy: RecordingProxy = self.server.proxy  # type: ignore[attr-defined]
+        proxy.targets.append(f"CONNECT {self.path}")
+        self.send_response(502)
+        self.send_header("Content-Length", "0")
+        self.end_headers()

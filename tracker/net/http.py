@@ -50,7 +50,7 @@ from urllib3.exceptions import (
 )
 
 from tracker.core import cadence
-from tracker.net import netguard
+from tracker.net import netguard, urls
 from tracker.net.charset import (
     HTML_TYPES,
     NotHTMLError,
@@ -311,11 +311,11 @@ class HttpFetcher:
         seen: set[tuple[str, str | None]] = set()
         chain: list[str] = []
         while True:
-            current = netguard.validate_url(attempt.current)
+            # Vetted as requests/urllib3 will read it (the same host the proxy is asked for).
+            vetted = netguard.vet(attempt.current)
+            current = vetted.url
             attempt.final_url, attempt.status, attempt.headers = current, None, {}
-            host = urlsplit(current).hostname or ""
-            port = urlsplit(current).port or (443 if current.lower().startswith("https") else 80)
-            netguard.check_host(host, port, self._allowed, resolver=self._resolver)
+            netguard.check_host(vetted.host, vetted.port, self._allowed, resolver=self._resolver)
             connect_timeout, read_timeout = self._timeouts(attempt)
             response = session.get(
                 current,
@@ -346,6 +346,12 @@ class HttpFetcher:
                     f"too many redirects (>{self.options.max_redirects}) from {chain[0]}",
                 )
             attempt.redirects.append(current)
+            if urls.has_controls(location):
+                # urljoin would silently drop tabs and newlines that another parser keeps.
+                raise netguard.BadURLError(
+                    f"malformed URL {urls.escape_controls(location)!r}: control characters "
+                    "are not allowed in a URL"
+                )
             attempt.current = requote_uri(urljoin(current, location))
 
     def _read_body(
@@ -551,7 +557,7 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         return next((e for e in chain if isinstance(e, types)), None)
 
     url = attempt.current
-    host = urlsplit(url).hostname or url
+    host = _netloc_of(url, host_only=True)
     if (refusal := find(netguard.PrivateNetworkError)) is not None:
         return "private_network", str(refusal)
     if (bad := find(netguard.BadURLError)) is not None:
@@ -581,7 +587,7 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         encoding = attempt.headers.get("content-encoding", "compressed")
         return "decode", f"could not decompress the {encoding} body of {url}"
     if find(ConnectionRefusedError) is not None:
-        return "connection", f"connection refused by {urlsplit(url).netloc}"
+        return "connection", f"connection refused by {_netloc_of(url)}"
     if attempt.status is not None:
         return "connection", (
             f"connection lost after {format_size(attempt.bytes_read)} reading {url}"
@@ -590,6 +596,16 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         root = chain[-1]
         return "connection", f"connection to {url} failed: {root}"
     return "internal", f"unexpected error fetching {url}: {type(exc).__name__}: {exc}"
+
+
+def _netloc_of(url: str, *, host_only: bool = False) -> str:
+    """The host (or host:port) of `url` for a message; the URL itself if it has none that
+    urlsplit can read (a refused URL is described, not parsed again into an exception)."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname if host_only else parts.netloc) or url
+    except ValueError:
+        return url
 
 
 def _proxy_reason(chain: list[BaseException]) -> str:

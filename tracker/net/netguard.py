@@ -16,6 +16,11 @@ Two layers:
   cannot reach 127.0.0.1. Through an HTTP proxy (the `proxy_url` setting) this second layer
   cannot apply: the socket goes to the proxy, which resolves the name again. The first layer
   still does, so a host must resolve here, to public addresses, before the proxy is asked.
+
+Both layers judge the host the HTTP client will read in the URL: `validate_url()` / `vet()`
+(`tracker.net.urls`) refuse any URL that Python's and urllib3's parsers read differently
+(a backslash or whitespace in the authority, odd user info, zone ids, numeric host
+spellings, control characters), since through a proxy the first layer is all there is.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ import socket
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -34,6 +38,8 @@ from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameReso
 from urllib3.util import parse_url
 
 from tracker.core.article import MAX_URL_CHARS
+from tracker.net.urls import BadURLError as BadURLError  # re-exported: callers catch it here
+from tracker.net.urls import VettedURL, escape_controls, vet_url
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IPAddress], bool]
@@ -49,10 +55,6 @@ _SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
-class BadURLError(ValueError):
-    """The URL cannot be fetched at all: wrong scheme, no host, malformed host or port."""
-
-
 class PrivateNetworkError(ValueError):
     """The URL's host is (or resolves to) an address outside the public internet."""
 
@@ -61,31 +63,23 @@ class HostLookupError(OSError):
     """The host name did not resolve."""
 
 
-def validate_url(url: str) -> str:
-    """Check that `url` is an absolute http(s) URL with a well-formed host; return it stripped.
+def validate_url(url: str, *, allow_userinfo: bool = False) -> str:
+    """Check that `url` is an absolute http(s) URL that every URL parser involved reads the
+    same way (see `tracker.net.urls`); return it stripped of surrounding whitespace.
 
     Canonicalisation (case, tracking parameters, fragments) is not done here: that is a question
     of story identity, not of safety.
     """
-    url = url.strip()
-    if len(url) > MAX_URL_CHARS:
-        raise BadURLError(f"URL longer than {MAX_URL_CHARS} characters ({len(url)}): {url[:60]}…")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise BadURLError(f"malformed URL {url!r}: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        shown = f"'{parts.scheme}'" if parts.scheme else "no scheme"
-        raise BadURLError(f"unsupported URL {url!r}: {shown}; only http and https can be tracked")
-    host = parts.hostname
-    if not host:
-        raise BadURLError(f"malformed URL {url!r}: no host name")
-    if port == 0:
-        raise BadURLError(f"malformed URL {url!r}: port 0")
-    if not _is_ip_literal(host) and not _is_valid_hostname(host):
-        raise BadURLError(f"malformed URL {url!r}: {host!r} is not a valid host name")
-    return url
+    return vet(url, allow_userinfo=allow_userinfo).url
+
+
+def vet(url: str, *, allow_userinfo: bool = False) -> VettedURL:
+    """`url` read as the HTTP client will read it (scheme, host, port), or BadURLError."""
+    stripped = url.strip()
+    if len(stripped) > MAX_URL_CHARS:
+        shown = escape_controls(stripped[:60])
+        raise BadURLError(f"URL longer than {MAX_URL_CHARS} characters ({len(stripped)}): {shown}…")
+    return vet_url(url, allow_userinfo=allow_userinfo)
 
 
 def is_valid_proxy_url(url: str) -> bool:
@@ -177,12 +171,10 @@ def check_host(
 
 def check_url(url: str, allow_private: bool = False, *, resolver: Resolver = resolve) -> None:
     """Raise BadURLError, HostLookupError or PrivateNetworkError unless `url` may be fetched."""
-    url = validate_url(url)
+    vetted = vet(url)
     if allow_private:
         return
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    check_host(parts.hostname or "", port, is_public_address, resolver=resolver)
+    check_host(vetted.host, vetted.port, is_public_address, resolver=resolver)
 
 
 def refusal_message(host: str, address: IPAddress) -> str:
@@ -339,23 +331,6 @@ def _is_ip_literal(host: str) -> bool:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
-    return True
-
-
-def _is_valid_hostname(host: str) -> bool:
-    try:
-        ascii_host = host.rstrip(".").encode("idna").decode("ascii")
-    except UnicodeError:
-        return False
-    if not ascii_host or len(ascii_host) > 253:
-        return False
-    for label in ascii_host.split("."):
-        if not 1 <= len(label) <= 63:
-            return False
-        # Underscores are not legal in host names but do occur in the wild (e.g. CDN
-        # subdomains), and resolvers accept them, so they are tolerated.
-        if not all(c.isascii() and (c.isalnum() or c in "-_") for c in label):
-            return False
     return True
 
 
