@@ -26,6 +26,7 @@ import requests
 from standardwebhooks.webhooks import Webhook
 
 from tracker import __version__
+from tracker.net.urls import vet_url
 from tracker.notify.kinds import TARGET_MASK, ChannelKind, Destination, register
 from tracker.notify.payload import Alert, webhook_payload
 from tracker.notify.result import SendResult
@@ -54,6 +55,8 @@ def validate_secret(secret: str) -> str:
 def validate_url(url: str) -> str:
     if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"webhook URL must be http:// or https://, not {url!r}")
+    # Read as the HTTP client (and a webhook proxy) will read it: see tracker.net.urls.
+    vet_url(url, allow_userinfo=True)
     return url
 
 
