@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +25,8 @@ from tracker.web.security import (
     SECURITY_HEADERS,
     SESSION_COOKIE,
     Guard,
+    HostPolicy,
+    LoginLimiter,
     new_csrf_cookie,
 )
 from tracker.web.templating import make_templates
@@ -56,6 +58,8 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     app.state.db = db
     app.state.settings = settings
     app.state.guard = guard
+    app.state.hosts = HostPolicy.from_settings(settings)
+    app.state.login_limiter = LoginLimiter()
     app.state.engines = engines
     app.state.templates = make_templates(HERE / "templates", guard)
 
@@ -65,7 +69,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(pages.router)
     _install_error_handlers(app)
-    _install_middleware(app, guard)
+    _install_middleware(app, guard, app.state.hosts)
     return app
 
 
@@ -74,12 +78,16 @@ def _wants_json(request: Request) -> bool:
     return path.startswith(("/api/", "/feeds/", "/metrics", "/healthz"))
 
 
-def _install_middleware(app: FastAPI, guard: Guard) -> None:
+def _install_middleware(app: FastAPI, guard: Guard, hosts: HostPolicy) -> None:
     @app.middleware("http")
     async def guard_and_harden(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        denied = _authenticate(request, guard)
+        denied = (
+            _refuse_host(request, hosts)
+            or _authenticate(request, guard)
+            or _refuse_cross_site_api_write(request, guard, hosts)
+        )
         if denied is not None:
             response = denied
         else:
@@ -101,6 +109,53 @@ def _install_middleware(app: FastAPI, guard: Guard) -> None:
             response.headers.setdefault(name, value)
         response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _refuse_host(request: Request, hosts: HostPolicy) -> Response | None:
+    """DNS rebinding: a hostile name pointed at this address still sends its own Host."""
+    if hosts.host_ok(request.headers.get("host")):
+        return None
+    return PlainTextResponse(
+        "unknown Host: this tracker answers to its web_host, its base_url's host and "
+        "loopback (127.0.0.1, [::1], localhost) only",
+        status_code=421,
+    )
+
+
+def _refuse_cross_site_api_write(
+    request: Request, guard: Guard, hosts: HostPolicy
+) -> Response | None:
+    """An API write needs a JSON body type or the token: a cross-site form or a "simple"
+    request (text/plain, form encoding, no preflight) can send neither."""
+    if request.method not in WRITE_METHODS or not request.url.path.startswith("/api/"):
+        return None
+    if guard.required:
+        return None  # _authenticate let it through: it carries the bearer token
+    content_type = request.headers.get("content-type")
+    if content_type is not None:
+        mime = content_type.partition(";")[0].strip().lower()
+        if mime == "application/json" or (
+            mime.startswith("application/") and mime.endswith("+json")
+        ):
+            return None
+        return JSONResponse(
+            {"detail": "API writes need 'Content-Type: application/json' (or the bearer token)"},
+            status_code=415,
+        )
+    # No body type (a body-less POST or DELETE, as curl sends): fine from a script, but not
+    # from another site's page, which a browser marks with Origin or Sec-Fetch-Site.
+    origin = request.headers.get("origin")
+    site = request.headers.get("sec-fetch-site")
+    if (origin is not None and not hosts.origin_ok(origin, request)) or site not in (
+        None,
+        "same-origin",
+        "none",
+    ):
+        return JSONResponse({"detail": "cross-site API write refused"}, status_code=403)
+    return None
 
 
 def _authenticate(request: Request, guard: Guard) -> Response | None:

@@ -34,7 +34,13 @@ from tracker.web import alerts, queries
 from tracker.web.api import RenderChoice, SafeText
 from tracker.web.charts import ChartPoint, changes_chart
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
-from tracker.web.security import SESSION_COOKIE, SESSION_MAX_AGE, require_csrf, safe_next
+from tracker.web.security import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    LoginLimiter,
+    require_csrf,
+    safe_next,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -625,10 +631,24 @@ def login(
     guard = request.app.state.guard
     if not guard.required:
         return _redirect(safe_next(next))
+    limiter: LoginLimiter = request.app.state.login_limiter
+    client = request.client.host if request.client else "unknown"
+    if wait := limiter.retry_after(client):
+        response = render(
+            request,
+            "login.html",
+            status_code=429,
+            next=safe_next(next),
+            error=f"too many wrong tokens: try again in {wait} s",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     if not guard.token_ok(token):
+        limiter.failed(client)
         return render(
             request, "login.html", status_code=401, next=safe_next(next), error="wrong token"
         )
+    limiter.succeeded(client)
     response = _redirect(safe_next(next))
     response.set_cookie(
         SESSION_COOKIE,

@@ -11,7 +11,16 @@ without a token is refused outright.
 
 Forms are protected from cross-site requests with a signed double-submit token: a random
 cookie (SameSite=Strict) plus a hidden field holding its HMAC, which another origin can
-neither read nor forge.
+neither read nor forge; and their Origin (or, without one, Referer) must be this site's.
+
+DNS rebinding: a hostile page whose name is re-pointed at 127.0.0.1 is "same origin" with
+the UI as far as the browser is concerned. Its requests still carry its own name in `Host`,
+so :class:`HostPolicy` answers only to the names the UI is configured under (`web_host`,
+`base_url`) and loopback literals. JSON API writes need `Content-Type: application/json`
+(which no cross-site form or simple request can send) or the bearer token.
+
+Login: :class:`LoginLimiter` answers 429 (with Retry-After) to a client after
+`LOGIN_MAX_FAILURES` wrong tokens within `LOGIN_WINDOW` seconds.
 """
 
 from __future__ import annotations
@@ -20,9 +29,12 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Final
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
@@ -50,6 +62,16 @@ SECURITY_HEADERS: Final = {
 }
 
 LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+# The Host names a loopback-bound UI answers to whatever the settings say: literals that no
+# hostile page can have a browser send as its own name.
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+WILDCARD_BINDINGS: Final = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+LOGIN_MAX_FAILURES: Final = 5
+LOGIN_WINDOW: Final = 300.0  # seconds
+# Clients remembered at most (the oldest forgotten first): a flood of addresses cannot
+# exhaust memory.
+LOGIN_MAX_CLIENTS: Final = 10_000
 
 
 class WebConfigError(ValueError):
@@ -163,11 +185,13 @@ def safe_next(target: str | None) -> str:
 async def require_csrf(request: Request) -> None:
     """Dependency of every form POST: the hidden field must match the CSRF cookie."""
     guard: Guard = request.app.state.guard
+    hosts: HostPolicy = request.app.state.hosts
     origin = request.headers.get("origin")
-    if origin and origin != "null":
-        expected = f"{request.url.scheme}://{request.url.netloc}"
-        if origin.rstrip("/") != expected:
-            raise HTTPException(403, "cross-origin form submission refused")
+    if origin is None and (referer := request.headers.get("referer")):
+        origin = origin_of(referer) or "null"
+    # "null" (a sandboxed frame, a data: page, a cross-site redirect) is not this site either.
+    if origin is not None and not hosts.origin_ok(origin, request):
+        raise HTTPException(403, "cross-origin form submission refused")
     form = await request.form()
     field = form.get(CSRF_FIELD)
     if not guard.csrf_ok(
@@ -176,3 +200,123 @@ async def require_csrf(request: Request) -> None:
         raise HTTPException(
             403, "the form has expired or did not come from this site; reload the page and retry"
         )
+
+
+# -- Host and Origin ------------------------------------------------------------------------
+
+
+def split_host_header(value: str) -> tuple[str, int | None] | None:
+    """(host, port) of a Host header, host lower-case without brackets or a trailing dot;
+    None when the header is malformed."""
+    value = value.strip()
+    if not value or any(c.isspace() or c in "/\\@?#" for c in value):
+        return None
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            return None
+        host, rest = value[1:end], value[end + 1 :]
+    else:
+        host, colon, port_text = value.rpartition(":")
+        if not colon:
+            host, rest = value, ""
+        else:
+            rest = ":" + port_text
+    if rest and (not rest.startswith(":") or not rest[1:].isdigit()):
+        return None
+    port = int(rest[1:]) if rest else None
+    return host.lower().rstrip("."), port
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """Which `Host` headers the UI answers to, and which origins its forms accept."""
+
+    names: frozenset[str]  # host names (any port)
+    any_host: bool  # bound to all interfaces with a token and no base_url: no name to check
+    base_origin: str | None  # scheme://host[:port] of base_url
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HostPolicy:
+        names = set(LOOPBACK_HOSTS)
+        bind = settings.web_host.strip().lower()
+        if bind not in WILDCARD_BINDINGS:
+            names.add(bind.strip("[]").rstrip("."))
+        base_origin = None
+        if settings.base_url:
+            parts = urlsplit(settings.base_url.strip())
+            if parts.hostname:
+                names.add(parts.hostname.lower().rstrip("."))
+                base_origin = f"{parts.scheme.lower()}://{parts.netloc.rpartition('@')[2]}"
+        any_host = bind in WILDCARD_BINDINGS and not settings.base_url and bool(settings.web_token)
+        return cls(frozenset(names), any_host, base_origin.lower() if base_origin else None)
+
+    def host_ok(self, header: str | None) -> bool:
+        if header is None:
+            return self.any_host
+        parsed = split_host_header(header)
+        if parsed is None:
+            return False
+        return self.any_host or parsed[0] in self.names
+
+    def origin_ok(self, origin: str, request: Request) -> bool:
+        """Is `origin` (scheme://host[:port]) this site: the request's own (vetted) Host, or
+        base_url's origin (behind a TLS-terminating reverse proxy the two differ)?"""
+        origin = origin.strip().rstrip("/").lower()
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+        return origin in (own, self.base_origin)
+
+
+def origin_of(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# -- login attempts -------------------------------------------------------------------------
+
+
+@dataclass
+class LoginLimiter:
+    """Failed logins per client: after `max_failures` within `window` seconds, the client
+    waits until the oldest of them leaves the window. In memory, per process."""
+
+    max_failures: int = LOGIN_MAX_FAILURES
+    window: float = LOGIN_WINDOW
+    max_clients: int = LOGIN_MAX_CLIENTS
+    _failures: dict[str, deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def retry_after(self, client: str, now: float | None = None) -> int:
+        """Seconds the client must wait before trying again; 0 if it may try now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._recent(client, now)
+            if len(times) < self.max_failures:
+                return 0
+            return max(1, int(times[0] + self.window - now + 0.999))
+
+    def failed(self, client: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            times = self._recent(client, now)
+            times.append(now)
+            self._failures[client] = times
+            while len(self._failures) > self.max_clients:
+                del self._failures[next(iter(self._failures))]
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.pop(client, None) or deque(maxlen=self.max_failures)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if times:
+            self._failures[client] = times  # re-inserted: most recently seen last
+        return times
