@@ -6,6 +6,7 @@ Errors are one readable line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -37,6 +38,75 @@ def one_line(message: str) -> str:
     return "; ".join(kept) or "unknown error"
 
 
+# Characters a terminal acts on instead of showing: C0 controls (but newline and tab), DEL,
+# C1 controls (0x9b is a one-byte CSI on some terminals), and the bidirectional overrides
+# that make text display in another order than it reads ("Trojan source").
+_TERMINAL_UNSAFE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_LINE_BREAKS = re.compile(r"[\n\t]")
+# The colour and style sequences the tracker's own output uses (click.style, the diff
+# renderer): bold, dim, italic, underline, strike-through, foreground colours, resets.
+# Nothing that hides text, moves the cursor, sets a title or opens a link.
+_OWN_SGR = re.compile(r"\x1b\[((?:(?:[0-4]|9|2[2-49]|3[0-79]|9[0-7])(?:;(?=\d)|(?=m)))*)m")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(value: object, *, one_line: bool = False) -> str:
+    """`value` as text a terminal shows rather than obeys: control characters as visible
+    escapes (``\\x1b``); with `one_line`, newlines and tabs too (a table cell, a field).
+
+    Every string that came from a page, a feed, a URL or a user goes through this (or
+    through the stream filter :class:`TerminalSafeStream`) before it reaches a terminal."""
+    text = _TERMINAL_UNSAFE.sub(_escape, str(value))
+    return _LINE_BREAKS.sub(_escape, text) if one_line else text
+
+
+def rich_text(value: object, *, one_line: bool = False) -> Any:
+    """A rich `Text` of `value`, made terminal-safe and never parsed as rich markup (a
+    headline holding "[link=…]" or "[/b]" is shown as written)."""
+    from rich.text import Text
+
+    return Text(terminal_safe(value, one_line=one_line))
+
+
+class TerminalSafeStream:
+    """Wraps stdout/stderr for the whole command: whatever is written through click.echo
+    (listings, messages, errors, usage errors quoting arguments) has its control characters
+    escaped, except the tracker's own colour sequences. Rich consoles, which write cursor
+    movements of their own, get the raw stream (:func:`raw_stream`) and safe `Text`."""
+
+    def __init__(self, stream: Any) -> None:
+        self.raw = stream
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError("a text stream")  # click probes with b"" for binary streams
+        kept = _OWN_SGR.split(text)
+        # split() with one group: text, sequence parameters, text, … - rebuild the sequences.
+        safe = "".join(
+            terminal_safe(part) if i % 2 == 0 else f"\x1b[{part}m" for i, part in enumerate(kept)
+        )
+        self.raw.write(safe)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer":
+            # Without it click writes through this wrapper instead of around it.
+            raise AttributeError(name)
+        return getattr(self.raw, name)
+
+
+def raw_stream(err: bool = False) -> Any:
+    """The stream under :class:`TerminalSafeStream`, for rich consoles."""
+    stream = sys.stderr if err else sys.stdout
+    return stream.raw if isinstance(stream, TerminalSafeStream) else stream
+
+
 class CLIError(click.ClickException):
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {one_line(self.format_message())}", err=True)
@@ -57,7 +127,15 @@ class TrackerGroup(click.Group):
             if reconfigure is not None:
                 with suppress(ValueError, OSError):  # a closed or unusual stream
                     reconfigure(errors="replace")
-        return super().main(*args, **kwargs)
+        saved = sys.stdout, sys.stderr
+        if not isinstance(sys.stdout, TerminalSafeStream):
+            sys.stdout = TerminalSafeStream(sys.stdout)
+        if not isinstance(sys.stderr, TerminalSafeStream):
+            sys.stderr = TerminalSafeStream(sys.stderr)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            sys.stdout, sys.stderr = saved
 
     def invoke(self, ctx: click.Context) -> Any:
         import os
@@ -174,7 +252,10 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 def json_out(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    # json escapes C0 controls itself, not DEL, C1 or bidi overrides: escape those the JSON
+    # way (\u009b), so that the terminal filter leaves them alone and the JSON stays valid.
+    click.echo(_TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 @click.group(

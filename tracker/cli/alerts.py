@@ -6,7 +6,6 @@ main group's application context as ``ctx.obj`` (settings and database, opened l
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from tracker.cli._app import json_out
 from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
 from tracker.notify.spec import DEFAULT_MIN_KIND, KIND_NAMES, digest_seconds
 
@@ -57,10 +57,6 @@ def _now() -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def json_out(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def _sync(app: Any) -> None:

@@ -22,6 +22,8 @@ from tracker.cli._app import (
     json_out,
     limit_option,
     pass_app,
+    raw_stream,
+    rich_text,
 )
 
 # -- checking ---------------------------------------------------------------------------
@@ -137,7 +139,7 @@ def _run_checks(
     if len(ids) <= 2:
         # Starting extraction processes costs more than it saves for a couple of pages.
         settings = settings.model_copy(update={"extract_processes": 0})
-    console = Console(stderr=True)
+    console = Console(file=raw_stream(err=True))
     reports: list[Any] = []
     interrupted = False
     worker = None
@@ -161,7 +163,7 @@ def _run_checks(
                 reports.append(report)
                 progress.advance(task)
                 if show_progress:
-                    console.print(_report_line(report), highlight=False, soft_wrap=True)
+                    console.print(rich_text(_report_line(report)), highlight=False, soft_wrap=True)
 
             try:
                 engine.check_now(ids, on_report=on_report)

@@ -18,6 +18,7 @@ from tracker.cli._app import (
     iso,
     json_out,
     pass_app,
+    raw_stream,
     render_option,
     utcnow,
 )
@@ -313,7 +314,7 @@ def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
         story_ids[url] = (story.id, story.url)
         return story, added.created
 
-    console = Console(stderr=True)
+    console = Console(file=raw_stream(err=True))
     with Progress(
         TextColumn("importing"),
         BarColumn(),

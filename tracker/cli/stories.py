@@ -23,10 +23,13 @@ from tracker.cli._app import (
     friendly_errors,
     json_out,
     pass_app,
+    raw_stream,
     read_url_file,
     refuse,
     render_option,
+    rich_text,
     story_row,
+    terminal_safe,
     utcnow,
 )
 
@@ -135,9 +138,11 @@ def list_command(
             str(row["versions"]),
             relative_time(_parse(row["last_changed_at"]), now),
             relative_time(_parse(row["next_check_at"]), now),
-            (row["title"] or "") + f"\n{row['url']}",
+            # Page-derived: shown, never obeyed (no control characters, no rich markup).
+            rich_text(row["title"] or "", one_line=True)
+            + rich_text("\n" + terminal_safe(row["url"], one_line=True)),
         )
-    Console().print(table)
+    Console(file=raw_stream()).print(table)
 
 
 def _parse(value: str | None) -> datetime | None:
