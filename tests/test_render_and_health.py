@@ -391,3 +391,59 @@ def test_deliveries_table_is_untouched_by_healthy_first_versions(
     with tracker.db.session() as session:
         assert session.scalars(select(Delivery)).all() == []
     assert EventKind.EXTRACTION_SUSPECT not in tracker.events(story_id)
+
+
+# -- screenshots: evidence of what the browser showed -----------------------------------------
+
+
+@needs_chromium
+def test_a_rendered_version_keeps_a_screenshot_as_evidence_when_asked(
+    tmp_path: Path, database_url: str, server: LocalServer
+):
+    from datetime import UTC, datetime, timedelta
+
+    from tracker.store.captures import load_body, prune_captures
+
+    rig = Tracker(
+        tmp_path, database_url, browser_executable=str(CHROMIUM), browser_screenshots=True
+    )
+    try:
+        server.set("/storm", client_rendered(PARAGRAPHS[:2]))
+        story_id = rig.add(server.url("/storm"), render_mode="browser")
+        assert rig.check(story_id).outcome == "changed"
+        server.set("/storm", client_rendered(PARAGRAPHS))
+        assert rig.check(story_id).outcome == "changed"
+        first, second = rig.versions(story_id)
+        assert first.screenshot_sha256 and second.screenshot_sha256
+        assert first.screenshot_sha256 != second.screenshot_sha256  # the page looked different
+        with rig.db.session() as session:
+            png = load_body(session, second.screenshot_sha256)
+        assert png is not None and png.startswith(b"\x89PNG\r\n\x1a\n")
+
+        with make_client(rig.db, rig.settings) as client:
+            shot = client.get(f"/stories/{story_id}/versions/2/screenshot.png")
+            assert shot.status_code == 200
+            assert shot.headers["content-type"] == "image/png"
+            assert shot.content == png
+            assert "screenshot.png" in client.get(f"/stories/{story_id}/versions/2").text
+            [api] = client.get(f"/api/v1/stories/{story_id}/versions").json()["items"][:1]
+            assert api["screenshot_sha256"] == second.screenshot_sha256
+
+        # Retention treats screenshots like raw pages: the latest version's stays.
+        with rig.db.session() as session:
+            assert prune_captures(session, datetime.now(UTC) + timedelta(days=1)) == 2
+        first, second = rig.versions(story_id)
+        assert first.screenshot_sha256 is None
+        assert second.screenshot_sha256 is not None
+    finally:
+        rig.close()
+
+
+def test_plain_fetches_and_browser_fetches_without_the_setting_keep_no_screenshot(
+    tracker: Tracker, server: LocalServer
+):
+    server.set("/council", article_page("Council budget", LONG_ARTICLE))
+    story_id = tracker.add(server.url("/council"), render_mode="http")
+    tracker.check(story_id)
+    [version] = tracker.versions(story_id)
+    assert version.screenshot_sha256 is None

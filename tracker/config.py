@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     browser_max_pages_per_launch: int = Field(
         default=200, ge=1, description="The browser is restarted after rendering this many pages."
     )
+    browser_screenshots: bool = Field(
+        default=False,
+        description="Keep a PNG screenshot of each version fetched with the browser, as "
+        "evidence of what the page showed (stored with the raw captures; about 100-500 kB each).",
+    )
     browser_max_memory_mb: int = Field(
         default=1024,
         ge=0,

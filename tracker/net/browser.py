@@ -82,7 +82,7 @@ from tracker.net.fetcher import (
 from tracker.net.http import HttpFetcher
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Playwright, Request, Route
+    from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request, Route
 
 logger = logging.getLogger("tracker.fetch.browser")
 
@@ -121,6 +121,8 @@ MARKER_SWITCH = "--tracker-browser-launch"
 BLOCKED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
 # After the load event, wait at most this long for the page's scripts to finish fetching...
 SETTLE_SECONDS = 3.0
+# A screenshot (browser_screenshots) shows at most this many pixels of the page from its top.
+SCREENSHOT_MAX_HEIGHT = 8000
 # ...which is when no request has been in flight for this long (as Playwright's networkidle).
 IDLE_SECONDS = 0.5
 # Subresource fetches run on threads (the HTTP stack blocks); a browser opens up to six
@@ -424,6 +426,10 @@ class BrowserFetcher:
             await page_state.settle(loop, settle_limit)
             step[0] = "reading the rendered page"
             html = await page.content()
+            screenshot = None
+            if self.options.browser_screenshots:
+                step[0] = "taking the screenshot"
+                screenshot = await _screenshot(page)
         finally:
             if context is not None:
                 with contextlib.suppress(Exception):  # the browser may be gone
@@ -436,7 +442,8 @@ class BrowserFetcher:
             page_state.fetched,
             page_state.refused,
         )
-        return self._rendered(document, html, started, page_state.bytes_read)
+        rendered = self._rendered(document, html, started, page_state.bytes_read)
+        return dataclasses.replace(rendered, screenshot=screenshot) if screenshot else rendered
 
     def _rendered(
         self, document: FetchResult, html: str, started: float, subresource_bytes: int
@@ -681,6 +688,23 @@ class _PageState:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+async def _screenshot(page: Page) -> bytes:
+    """A PNG of the page from its top, at most `SCREENSHOT_MAX_HEIGHT` pixels tall (a long live
+    blog would otherwise make an image of tens of megabytes)."""
+    height = await page.evaluate(
+        "Math.max(document.documentElement.scrollHeight, "
+        "document.body ? document.body.scrollHeight : 0)"
+    )
+    width = page.viewport_size["width"] if page.viewport_size else 1280
+    clip_height = max(1, min(int(height or 0), SCREENSHOT_MAX_HEIGHT))
+    return await page.screenshot(
+        type="png",
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": width, "height": clip_height},
+        animations="disabled",
+    )
 
 
 async def _launch(

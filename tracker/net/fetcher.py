@@ -65,6 +65,7 @@ class FetchOptions:
     browser_pages: int = 2
     browser_max_pages_per_launch: int = 200
     browser_max_memory_mb: int = 1024
+    browser_screenshots: bool = False  # a PNG of each rendered page (FetchResult.screenshot)
 
 
 class Outcome(StrEnum):
@@ -91,6 +92,7 @@ class FetchResult:
     elapsed: float  # seconds
     bytes_read: int  # decompressed body bytes received (what max_bytes limits)
     redirects: tuple[str, ...] = ()  # URLs that answered with a redirect, in order
+    screenshot: bytes | None = field(default=None, repr=False)  # PNG, rendered pages only
 
     @property
     def ok(self) -> bool:

@@ -537,6 +537,17 @@ def store_version(
             sha256=capture.sha256 if capture else None,
             compressed=capture.compressed if capture else None,
         )
+    screenshot_sha = None
+    if fetched.screenshot is not None:
+        screenshot_sha = store_capture(
+            session,
+            fetched.screenshot,
+            url=fetched.final_url or fetched.url,
+            status=None,
+            headers={"content-type": "image/png"},
+            encoding=None,
+            now=now,
+        )
     version = Version(
         story_id=story.id,
         seq=story.version_count + 1,
@@ -557,6 +568,7 @@ def store_version(
         chars_removed=comparison.stats.chars_removed,
         diff_coarse=comparison.coarse,
         capture_sha256=capture_sha,
+        screenshot_sha256=screenshot_sha,
         text_source=article.source,
         fetcher=fetcher,
         health=verdict.verdict if verdict else None,

@@ -110,6 +110,7 @@ def fetch_options(settings: Settings) -> FetchOptions:
         browser_pages=settings.browser_pages,
         browser_max_pages_per_launch=settings.browser_max_pages_per_launch,
         browser_max_memory_mb=settings.browser_max_memory_mb,
+        browser_screenshots=settings.browser_screenshots,
     )
 
 

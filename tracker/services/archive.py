@@ -101,6 +101,7 @@ VERSION_FIELDS = (
     "fetcher",
     "health",
     "health_reasons",
+    "screenshot_sha256",
     "entries",
 )
 CHECK_FIELDS = (
@@ -345,12 +346,13 @@ def _import_story(
     versions = sorted(record.versions, key=lambda v: v.seq)
     for version_record in versions:
         values = version_record.model_dump(include=set(VERSION_FIELDS))
-        sha = values.get("capture_sha256")
-        if sha and sha not in known_captures:
-            if session.get(Capture, sha) is None:
-                values["capture_sha256"] = None  # the raw page did not come along
-            else:
-                known_captures.add(sha)
+        for key in ("capture_sha256", "screenshot_sha256"):
+            sha = values.get(key)
+            if sha and sha not in known_captures:
+                if session.get(Capture, sha) is None:
+                    values[key] = None  # the raw page (or image) did not come along
+                else:
+                    known_captures.add(sha)
         version = Version(story_id=story.id, **values)
         session.add(version)
         session.flush()
@@ -538,7 +540,7 @@ _REBUILT_FIELDS = tuple(
     name
     for name in VERSION_FIELDS
     # The fetcher is a fact of the capture, not of its reading.
-    if name not in ("seq", "captured_at", "capture_sha256", "fetcher")
+    if name not in ("seq", "captured_at", "capture_sha256", "fetcher", "screenshot_sha256")
 )
 
 

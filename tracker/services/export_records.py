@@ -83,6 +83,7 @@ class VersionRecord(_Record):
     chars_removed: Count = 0
     diff_coarse: bool = False
     capture_sha256: Sha256 | None = None
+    screenshot_sha256: Sha256 | None = None
     text_source: Annotated[Line, Field(max_length=32)] | None = None
     fetcher: Annotated[Line, Field(max_length=16)] | None = None
     health: Literal["ok", "suspect"] | None = None

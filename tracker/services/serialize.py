@@ -58,6 +58,7 @@ def version_summary_fields(version: Version) -> dict[str, Any]:
         "health_reasons": list(version.health_reasons or []),
         "text_source": version.text_source,
         "fetcher": version.fetcher,
+        "screenshot_sha256": version.screenshot_sha256,
     }
 
 

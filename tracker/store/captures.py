@@ -79,24 +79,24 @@ def capture_html(capture: Capture) -> str:
 
 
 def prune_captures(session: Session, older_than: datetime) -> int:
-    """Delete raw captures first stored before ``older_than``; return how many.
+    """Delete raw captures (pages and screenshots) first stored before ``older_than``; return
+    how many.
 
-    Versions are kept (their ``capture_sha256`` becomes NULL). Kept regardless: a capture a
-    newer version still uses, and the capture of each story's latest version (so a new
-    selector can still be tried on the current page).
+    Versions are kept (their ``capture_sha256`` / ``screenshot_sha256`` become NULL). Kept
+    regardless: a capture a newer version still uses, and those of each story's latest version
+    (so a new selector can still be tried on the current page).
     """
-    recent = select(Version.capture_sha256).where(
-        Version.captured_at >= older_than, Version.capture_sha256.is_not(None)
-    )
-    latest = (
-        select(Version.capture_sha256)
-        .join(Story, Story.id == Version.story_id)
-        .where(Version.seq == Story.version_count, Version.capture_sha256.is_not(None))
-    )
+    kept = []
+    for column in (Version.capture_sha256, Version.screenshot_sha256):
+        kept.append(select(column).where(Version.captured_at >= older_than, column.is_not(None)))
+        kept.append(
+            select(column)
+            .join(Story, Story.id == Version.story_id)
+            .where(Version.seq == Story.version_count, column.is_not(None))
+        )
     doomed = select(Capture.sha256).where(
         Capture.first_captured_at < older_than,
-        Capture.sha256.not_in(recent),
-        Capture.sha256.not_in(latest),
+        *(Capture.sha256.not_in(query) for query in kept),
     )
     shas = list(session.scalars(doomed))
     for start in range(0, len(shas), 500):
@@ -106,6 +106,12 @@ def prune_captures(session: Session, older_than: datetime) -> int:
             update(Version)
             .where(Version.capture_sha256.in_(batch))
             .values(capture_sha256=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Version)
+            .where(Version.screenshot_sha256.in_(batch))
+            .values(screenshot_sha256=None)
             .execution_options(synchronize_session=False)
         )
         session.execute(delete(Capture).where(Capture.sha256.in_(batch)))

@@ -183,6 +183,10 @@ class Version(Base):
     capture_sha256: Mapped[str | None] = mapped_column(
         ForeignKey("captures.sha256", ondelete="SET NULL")
     )
+    # A PNG of the rendered page (browser_screenshots), content-addressed in captures.
+    screenshot_sha256: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("captures.sha256", ondelete="SET NULL")
+    )
     # Where the text came from ("html", "selector", or embedded data such as "json-ld") and
     # which fetcher got the page ("http", "browser"); NULL on versions stored before.
     text_source: Mapped[str | None] = mapped_column(String(32))

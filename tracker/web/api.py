@@ -192,6 +192,10 @@ class VersionSummary(BaseModel):
         "(json-ld, next-data, nuxt, ...)."
     )
     fetcher: str | None = Field(description="The fetcher that got the page: http, browser.")
+    screenshot_sha256: str | None = Field(
+        description="The PNG screenshot of the rendered page (browser_screenshots), if kept: "
+        "GET /stories/{id}/versions/{seq}/screenshot.png."
+    )
 
 
 class VersionList(Pagination):

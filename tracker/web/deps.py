@@ -96,3 +96,22 @@ def raw_capture_response(
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return Response(body, media_type="application/octet-stream", headers=headers)
     return Response(text, media_type="text/plain; charset=utf-8", headers=headers)
+
+
+def screenshot_response(request: Request, story_id: int, seq: int) -> Response:
+    """The PNG screenshot of a version rendered in the browser (browser_screenshots)."""
+    with database(request).read_session() as session:
+        story = queries.get_story(session, story_id)
+        version = get_version(session, story, seq)
+        if version.screenshot_sha256 is None:
+            raise HTTPException(404, f"version {version.seq} has no screenshot")
+        body = load_body(session, version.screenshot_sha256)
+        number = version.seq
+    if body is None:
+        raise HTTPException(404, f"the screenshot of version {number} is no longer stored")
+    headers = {
+        "Content-Security-Policy": RAW_CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=86400",
+    }
+    return Response(body, media_type="image/png", headers=headers)

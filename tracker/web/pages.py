@@ -33,7 +33,13 @@ from tracker.store.models import StoryStatus
 from tracker.web import alerts, queries
 from tracker.web.api import RenderChoice, SafeText
 from tracker.web.charts import ChartPoint, changes_chart
-from tracker.web.deps import database, raw_capture_response, run_check, settings_of
+from tracker.web.deps import (
+    database,
+    raw_capture_response,
+    run_check,
+    screenshot_response,
+    settings_of,
+)
 from tracker.web.security import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
@@ -465,6 +471,11 @@ def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
         session.expunge_all()
     paragraphs = [p.strip() for p in version.text.split("\n\n") if p.strip()]
     return render(request, "version.html", story=story, version=version, paragraphs=paragraphs)
+
+
+@router.get("/stories/{story_id}/versions/{seq}/screenshot.png")
+def version_screenshot(request: Request, story_id: StoryId, seq: Seq) -> Response:
+    return screenshot_response(request, story_id, seq)
 
 
 @router.get("/stories/{story_id}/versions/{seq}/raw")

@@ -55,6 +55,7 @@ VERSION_SUMMARY_COLUMNS: Final = (
     Version.health_reasons,
     Version.text_source,
     Version.fetcher,
+    Version.screenshot_sha256,
 )
 
 
