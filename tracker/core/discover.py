@@ -9,18 +9,26 @@ No network, database or clock here: :mod:`tracker.services.feeds` fetches and st
 - One article must be one story, so URLs are canonicalised before they are compared or
   stored: scheme and host lower-cased, default port and fragment dropped, and the
   tracking parameters newsletters and social sites add (``utm_*``, ``fbclid``, …) removed.
+- A site speaks only for itself: a page's ``<link rel=canonical>`` and a feed's entries
+  count only within the site they came from (:func:`same_site`, by registrable domain).
 """
 
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 # Query parameters that identify a campaign, click or share, never the article. Names are
 # compared case-insensitively; an entry ending in "*" is a prefix.
@@ -182,6 +190,116 @@ def canonicalise_url(url: str, tracking: TrackingParameters | None = None) -> st
         if len(kept) != len(pairs):
             query = urlencode(kept, doseq=True)
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+# -- sites ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    """Who answers for a URL: its scheme, port and registrable domain (or IP address).
+
+    ``domain`` is the registrable domain ("eTLD+1" by the Public Suffix List, private
+    suffixes such as ``github.io`` included, so ``a.github.io`` and ``b.github.io`` are two
+    sites), IDNA-encoded; a host that is itself a public suffix or a single label stands for
+    itself only; an IP address is its own site (``ip:`` + its one spelling)."""
+
+    scheme: str
+    domain: str
+    port: int
+
+
+# Characters that parsers disagree about (or that no real URL has): refused outright.
+_UNSAFE_URL_CHARACTERS = re.compile(r"[\x00-\x20\x7f\\]")
+# Hosts a resolver may read as an IPv4 address in another spelling (127.1, 0x7f.1, 2130706433).
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+_HOST_NAME = re.compile(r"^[a-z0-9_.-]+$")
+
+
+@cache
+def _public_suffixes() -> PublicSuffixList:
+    # The list bundled with the package (no network fetch); private suffixes included.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def site_of(url: str | None) -> Site | None:
+    """The :class:`Site` of an http(s) URL, or None when it has none we can vouch for.
+
+    None for: other schemes; userinfo (``https://victim.example@evil.example/``);
+    backslashes, whitespace or control characters (URL parsers disagree on those); an
+    unreadable port; a host that is no valid name (IDNA) and no plain IP address, including
+    numeric spellings of IPv4 addresses other than the dotted quad."""
+    if not url or _UNSAFE_URL_CHARACTERS.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or "@" in parts.netloc:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return None
+    port = port if port is not None else _DEFAULT_PORTS[scheme]
+    try:
+        return Site(scheme, f"ip:{ipaddress.ip_address(host).compressed}", port)
+    except ValueError:
+        pass
+    if not host.isascii():
+        import idna
+
+        try:  # the same encoding HTTP clients use: lookalike letters stay distinct
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
+    host = host.lower()
+    labels = host.split(".")
+    if (
+        not _HOST_NAME.match(host)
+        or any(not label for label in labels)
+        or _NUMERIC_HOST.match(labels[-1])
+    ):
+        return None
+    domain = _public_suffixes().privatesuffix(host) or host
+    return Site(scheme, domain, port)
+
+
+def same_site(origin: str | None, other: str | None) -> bool:
+    """Whether `other` belongs to the site `origin` is on (see :class:`Site`).
+
+    Same registrable domain (or the same IP address) and the same scheme and port; the one
+    exception is an upgrade from plain http to https on the default ports. A downgrade from
+    https to http is another site: a page read over TLS cannot vouch for a URL that anyone
+    on the network path can answer for."""
+    mine, theirs = site_of(origin), site_of(other)
+    if mine is None or theirs is None or mine.domain != theirs.domain:
+        return False
+    if (mine.scheme, mine.port) == (theirs.scheme, theirs.port):
+        return True
+    return (mine.scheme, mine.port, theirs.scheme, theirs.port) == ("http", 80, "https", 443)
+
+
+def canonical_within_site(
+    page_url: str,
+    canonical: str | None,
+    *also: str | None,
+    tracking: TrackingParameters | None = None,
+) -> str | None:
+    """A page's declared canonical URL (canonicalised), if the page's site may declare it.
+
+    None when there is none, or when it is on another site than `page_url` (or than any
+    of `also`, e.g. the URL the page was finally fetched from after redirects): a page
+    speaks for its own site only, so it cannot make a story of another site's article."""
+    if not canonical:
+        return None
+    canonical = canonical.strip()
+    if not all(same_site(url, canonical) for url in (page_url, *also) if url):
+        return None
+    return canonicalise_url(canonical, tracking)
 
 
 def compile_filter(include: str | None, exclude: str | None) -> EntryFilter:
