@@ -259,11 +259,16 @@ def test_stories_declaring_the_same_canonical_url_are_merged(
     server.set("/amp/x", page(main, "The storm reached the coast."))
     # Same article by its canonical link, but the mobile page shows an older text.
     server.set("/m/x", page(main + "?utm_source=m", "The storm is approaching the coast."))
+    # The main URL added by hand, the copies found by feeds.
+    server.set("/amp.xml", rss(("AMP", amp)), content_type=RSS_TYPE)
+    server.set("/mobile.xml", rss(("M", mobile)), content_type=RSS_TYPE)
     now = datetime.now(UTC)
     with db.session() as session:
         add_stories(session, [main], now=now, allow_private_networks=True, tags=["a"])
-        add_stories(session, [amp], now=now, allow_private_networks=True, tags=["b"])
-        add_stories(session, [mobile], now=now, allow_private_networks=True, tags=["c"])
+        add_feed(session, server.url("/amp.xml"), now=now, tags=["b"])
+        add_feed(session, server.url("/mobile.xml"), now=now, tags=["c"])
+    with FeedPoller(db, settings, clock=lambda: now) as poller:
+        poller.poll_due()
     check_all(db, settings)
 
     with db.session() as session:
@@ -277,6 +282,7 @@ def test_stories_declaring_the_same_canonical_url_are_merged(
     assert story(db, mobile).status == StoryStatus.RETIRED
     assert story(db, mobile).version_count == 1
     assert story(db, main).tag_names == ["a", "b", "c"]
+    assert feeds_of(db, main) == {server.url("/amp.xml"), server.url("/mobile.xml")}
 
     with db.session() as session:  # idempotent
         assert merge_canonical_duplicates(session) == []

@@ -169,6 +169,23 @@ class Settings(BaseSettings):
     feed_poll_interval: str = Field(
         default="15m", description="How often each feed or sitemap is polled (conditional GET)."
     )
+    feed_max_new_per_poll: int = Field(
+        default=100,
+        ge=1,
+        description="Most new stories one poll of one feed adds (newest entries first); the "
+        "rest wait for the next polls. Bounds what one huge or hostile feed can start.",
+    )
+    feed_max_stories: int = Field(
+        default=5000,
+        ge=1,
+        description="Most active stories one feed may have at once (stories it lists that are "
+        "still being checked); past that its new entries are held back and reported.",
+    )
+    feed_new_stories_spread: str = Field(
+        default="5m",
+        description="The first checks of the stories one poll adds are spread evenly over "
+        "this long, not all due at once.",
+    )
     tracking_parameters: list[str] = Field(
         default=[],
         description="Query parameters to strip from story URLs besides the built-in list "

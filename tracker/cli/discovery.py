@@ -39,6 +39,8 @@ def feed_row(feed: Any) -> dict[str, Any]:
         "next_poll_at": iso(feed.next_poll_at),
         "last_status": feed.last_status,
         "last_error": feed.last_error,
+        "last_warning": feed.last_warning,
+        "any_site": feed.any_site,
         "stories_added": feed.stories_added,
     }
 
@@ -55,6 +57,9 @@ def poll_row(report: Any) -> dict[str, Any]:
         "linked": report.linked,
         "rejected": report.rejected,
         "error": report.error,
+        "held_back": report.held_back,
+        "off_site": report.off_site,
+        "warning": report.warning,
     }
 
 
@@ -70,6 +75,13 @@ def feed() -> None:
 @click.option("--exclude", help="Skip entries whose URL matches this regular expression.")
 @click.option("--interval", help="Poll interval, e.g. 5m (default: feed_poll_interval).")
 @render_option("How the stories it adds are fetched (see `tracker set --render`).")
+@click.option(
+    "--any-site/--same-site",
+    "any_site",
+    default=None,
+    help="Also follow entries on other sites than the feed's own (default: its own site "
+    "only, by registrable domain; an aggregator's feed needs --any-site).",
+)
 @pass_app
 @friendly_errors
 def feed_add(
@@ -80,6 +92,7 @@ def feed_add(
     exclude: str | None,
     interval: str | None,
     render: str | None,
+    any_site: bool | None,
 ) -> None:
     """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`)."""
     from tracker.net import netguard
@@ -102,6 +115,7 @@ def feed_add(
             exclude=exclude,
             interval=interval,
             render=render,
+            any_site=any_site,
         )
         shown = added.url
     click.echo(f"{'following' if created else 'updated'}: {shown}")
@@ -126,8 +140,10 @@ def feed_list(app: AppContext, as_json: bool) -> None:
         status = row["last_error"] or (f"HTTP {row['last_status']}" if row["last_status"] else "")
         click.echo(
             f"{row['id']:>4}  {row['kind'] or '?':<13} {row['stories_added']:>5} stories  "
-            f"{row['url']}  {status}"
+            f"{row['url']}  {status}" + ("  (any site)" if row["any_site"] else "")
         )
+        if row["last_warning"]:
+            click.echo(f"      warning: {row['last_warning']}")
 
 
 @feed.command("remove")
@@ -187,6 +203,8 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
         if report.error:
             line += f" — {report.error}"
         click.echo(line)
+        if report.warning:
+            click.echo(f"  warning: {report.warning}")
     for merge in merges:
         click.echo(f"merged: {merge.duplicate_url} is {merge.kept_url} ({merge.action})")
 

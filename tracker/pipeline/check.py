@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.core import cadence, changes, diffing, health, liveblog
+from tracker.core import cadence, changes, diffing, discover, health, liveblog
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
@@ -585,8 +585,10 @@ def store_version(
         story.last_fetcher = fetcher
     if article.title:
         story.title = article.title
-    if article.canonical_url:
-        story.canonical_url = article.canonical_url
+    # A page speaks for its own site only: another site's URL as its canonical is ignored.
+    canonical = discover.canonical_within_site(story.url, article.canonical_url, fetched.final_url)
+    if canonical:
+        story.canonical_url = canonical
     if comparison.substantive:
         story.last_substantive_at = now
     return version

@@ -30,6 +30,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker import __version__
+from tracker.core.discover import canonical_within_site
 from tracker.core.extract import Article
 from tracker.core.liveblog import entries_to_json
 from tracker.core.normalize import fingerprint
@@ -126,6 +127,7 @@ FEED_FIELDS = (
     "exclude_pattern",
     "interval_seconds",
     "render",
+    "any_site",
 )
 
 
@@ -273,6 +275,7 @@ def import_json(session: Session, document: dict[str, Any], *, now: datetime) ->
                     exclude=_string(feed_data.get("exclude_pattern") or "", "exclude_pattern"),
                     interval=f"{interval}s" if interval else None,
                     render=feed_data.get("render") or "default",
+                    any_site=True if feed_data.get("any_site") is True else None,
                 )
         except (StoryError, TypeError, ValueError) as exc:
             report.skipped.append(f"{where}: {exc}")
@@ -332,6 +335,8 @@ def _import_story(
     for name, value in record.model_dump(include=present).items():
         setattr(story, name, value)
     story.url = record.url
+    # As from a live check: a canonical URL on another site is not this story's.
+    story.canonical_url = canonical_within_site(record.url, story.canonical_url)
     story.ignore_patterns = story.ignore_patterns or []
     story.added_at = story.added_at or now
     story.first_seen_at = story.first_seen_at or story.added_at
@@ -661,7 +666,9 @@ def reextract_story(
     if last_version is not None:
         story.last_changed_at = last_version.captured_at
         story.title = last_values["title"] or story.title
-        story.canonical_url = last_values["canonical_url"] or story.canonical_url
+        story.canonical_url = (
+            canonical_within_site(story.url, last_values["canonical_url"]) or story.canonical_url
+        )
     session.flush()
     return report
 

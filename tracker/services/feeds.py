@@ -7,6 +7,14 @@ atomic UPDATE before it is fetched, so several workers sharing a database never 
 same feed twice. Fetching and parsing happen outside any transaction; what a poll learnt
 is written in one short transaction.
 
+A feed is not trusted to say what the tracker fetches: only entries on the feed's own site
+(registrable domain, :func:`tracker.core.discover.same_site`) become stories unless the
+user allowed any site (``--any-site``); one poll adds at most ``feed_max_new_per_poll`` new
+stories (newest first, the rest on later polls) and a feed has at most ``feed_max_stories``
+active ones; what was left out is reported (the poll's report, the feed's ``last_warning``,
+a log line). The first checks of a poll's new stories are spread over
+``feed_new_stories_spread``.
+
 :func:`merge_canonical_duplicates` makes one article one story when two stories turn out to
 be the same page (a story's page declares ``<link rel=canonical>`` naming another story).
 """
@@ -18,8 +26,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -38,7 +47,7 @@ from tracker.net.politeness import RobotsCache
 from tracker.services.stories import StoryError, add_stories, check_render
 from tracker.store.db import Database
 from tracker.store.feed_models import Feed, FeedStory
-from tracker.store.models import Story, StoryStatus, StoryTag, Version
+from tracker.store.models import Story, StoryOrigin, StoryStatus, StoryTag, Version
 
 log = logging.getLogger("tracker.feeds")
 
@@ -67,6 +76,9 @@ class PollReport:
     linked: int = 0  # entries newly listed by this feed (new stories or known ones)
     rejected: list[str] = field(default_factory=list)  # "url: reason"
     error: str | None = None
+    held_back: int = 0  # new entries left for later polls (the caps)
+    off_site: int = 0  # entries on other sites, skipped (the feed may not list them)
+    warning: str | None = None  # what was left out and why, in words
 
 
 # -- managing feeds -------------------------------------------------------------------------
@@ -82,10 +94,12 @@ def add_feed(
     exclude: str | None = None,
     interval: str | None = None,
     render: str | None = None,
+    any_site: bool | None = None,
 ) -> tuple[Feed, bool]:
     """Add a feed (due at once) or update the tags/patterns of an existing one.
 
-    `render` is the render mode of the stories it adds (see ``tracker set --render``)."""
+    `render` is the render mode of the stories it adds (see ``tracker set --render``);
+    `any_site` lets its entries on other sites than its own become stories (default no)."""
     from tracker.net import netguard
 
     try:
@@ -105,6 +119,7 @@ def add_feed(
             next_poll_at=now,
             consecutive_failures=0,
             stories_added=0,
+            any_site=False,
         )
         session.add(feed)
     feed.tags = sorted(set(feed.tags or ()) | {t for t in tags if t})
@@ -116,6 +131,8 @@ def add_feed(
         feed.interval_seconds = interval_seconds
     if render is not None:
         feed.render = render_mode
+    if any_site is not None:
+        feed.any_site = any_site
     session.flush()
     return feed, created
 
@@ -188,6 +205,7 @@ class FeedPoller:
             )
         self.robots = robots if settings.respect_robots_txt else None
         self.interval = parse_duration(settings.feed_poll_interval)
+        self.new_stories_spread = parse_duration(settings.feed_new_stories_spread)
         self.tracking = discover.tracking_parameters(settings.tracking_parameters)
 
     def close(self) -> None:
@@ -227,6 +245,7 @@ class FeedPoller:
             if feed is None:
                 return PollReport(feed_id, "", "error", error="no such feed")
             url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+            any_site = feed.any_site
             claim = update(Feed).where(Feed.id == feed_id)
             if due_only:
                 claim = claim.where(Feed.next_poll_at <= now)
@@ -247,7 +266,7 @@ class FeedPoller:
         if fetched.outcome is Outcome.OK and fetched.body is not None:
             parsed = discover.parse_feed(fetched.body, fetched.final_url or url)
             if parsed.kind == "sitemap-index":
-                parsed = self._read_children(parsed)
+                parsed = self._read_children(parsed, url, any_site=any_site)
             if not parsed.ok:
                 report.outcome, report.error = "error", parsed.problem
         elif fetched.outcome is Outcome.ERROR:
@@ -266,10 +285,17 @@ class FeedPoller:
                 return not_fetched(url, error=decision.reason, error_kind="robots")
         return fetch_feed(self.fetcher, url, etag=etag, last_modified=last_modified)
 
-    def _read_children(self, index: discover.ParsedFeed) -> discover.ParsedFeed:
+    def _read_children(
+        self, index: discover.ParsedFeed, index_url: str, *, any_site: bool
+    ) -> discover.ParsedFeed:
         entries: list[discover.Entry] = []
         problems = []
-        for child_url in index.sitemaps[:MAX_CHILD_SITEMAPS]:
+        children = [
+            child
+            for child in index.sitemaps
+            if any_site or discover.same_site(index_url, child)  # its own site's sitemaps only
+        ]
+        for child_url in children[:MAX_CHILD_SITEMAPS]:
             child = self._fetch(child_url)
             if child.outcome is not Outcome.OK or child.body is None:
                 problems.append(f"{child_url}: {child.error}")
@@ -316,6 +342,10 @@ class FeedPoller:
         report.kind = parsed.kind
         report.entries = len(parsed.entries)
         self._add_entries(session, feed, parsed.entries, report, now=now)
+        feed.last_warning = report.warning
+        if report.held_back:
+            # Read it all again next time (no 304): the entries held back are still due.
+            feed.etag = feed.last_modified = None
 
     def _add_entries(
         self,
@@ -335,11 +365,46 @@ class FeedPoller:
         )
         entry_filter = discover.compile_filter(feed.include_pattern, feed.exclude_pattern)
         fresh = discover.new_entries(entries, known, entry_filter, self.tracking)
+        warnings: list[str] = []
+        if not feed.any_site:
+            on_site = [entry for entry in fresh if discover.same_site(feed.url, entry.url)]
+            report.off_site = len(fresh) - len(on_site)
+            if report.off_site:
+                example = next(e.url for e in fresh if not discover.same_site(feed.url, e.url))
+                warnings.append(
+                    f"{report.off_site} entries on other sites skipped (e.g. "
+                    f"{urlsplit(example).hostname}): only the feed's own site is followed "
+                    "unless it was added with --any-site"
+                )
+            fresh = on_site
+        # Newest first: when a cap leaves entries for later, the news comes first.
+        fresh.sort(key=lambda entry: entry.published or _UNDATED, reverse=True)
+        active = (
+            session.scalar(
+                select(func.count())
+                .select_from(FeedStory)
+                .join(Story, Story.id == FeedStory.story_id)
+                .where(FeedStory.feed_id == feed.id, Story.status == StoryStatus.ACTIVE)
+            )
+            or 0
+        )
+        per_poll = self.settings.feed_max_new_per_poll
+        room = max(0, self.settings.feed_max_stories - active)
+        budget = min(per_poll, room)
+        # A feed of junk the tracker refuses costs lookups too: as many refusals as additions.
+        refusals_left = per_poll
         linked = set(
             session.scalars(select(FeedStory.story_id).where(FeedStory.feed_id == feed.id))
         )
-        for entry in fresh:
+        created = 0
+        for position, entry in enumerate(fresh):
+            if created >= budget or refusals_left <= 0:
+                report.held_back = len(fresh) - position
+                break
             first_seen = min(entry.published, now) if entry.published else now
+            # Spread the first checks: the n-th of this poll's new stories is due a share of
+            # feed_new_stories_spread later, so a poll never makes them all due at once.
+            due_at = now + self.new_stories_spread * created / max(1, min(len(fresh), budget))
             try:  # add_stories validates before it writes anything
                 [result] = add_stories(
                     session,
@@ -349,18 +414,40 @@ class FeedPoller:
                     allow_private_networks=self.settings.allow_private_networks,
                     first_seen_at=first_seen,
                     render=feed.render,
+                    added_by=StoryOrigin.FEED,
+                    due_at=due_at,
                 )
             except StoryError as exc:
                 report.rejected.append(f"{entry.url}: {exc}")
+                refusals_left -= 1
                 continue
             if result.created:
                 report.added.append(result.url)
                 feed.stories_added += 1
+                created += 1
             if result.story_id not in linked:
                 session.add(FeedStory(feed_id=feed.id, story_id=result.story_id, seen_at=now))
                 linked.add(result.story_id)
                 report.linked += 1
+        if report.held_back:
+            if refusals_left <= 0:
+                why = f"{per_poll} entries refused this poll"
+            elif created >= per_poll:
+                why = f"at most {per_poll} new stories a poll (feed_max_new_per_poll)"
+            else:
+                why = (
+                    f"the feed has {active + created} active stories, its limit "
+                    f"(feed_max_stories {self.settings.feed_max_stories})"
+                )
+            warnings.insert(0, f"{report.held_back} new entries held back for later polls: {why}")
+        report.warning = "; ".join(warnings) or None
+        if report.warning:
+            log.warning("feed %s: %s", feed.url, report.warning)
         session.flush()
+
+
+# Entries without a date sort after every dated one.
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 # -- one article, one story -----------------------------------------------------------------
@@ -383,21 +470,24 @@ def merge_canonical_duplicates(
     """Merge stories that are the same article by their pages' ``<link rel=canonical>``.
 
     Two stories are the same when one's canonical URL (canonicalised) is the other's URL, or
-    both declare the same canonical URL. The story kept is the one whose URL *is* the
-    canonical URL, else the one with most versions, else the oldest. The other one gives
-    its tags and feed links to the kept story and is then deleted if every version it has
-    is also a version of the kept story (same fingerprint) - nothing is lost - or else
-    retired with its versions kept as evidence, so it is never checked again.
+    both declare the same canonical URL - a canonical URL on another site than the story's
+    own never counts (a page cannot claim another site's article). The story kept is the
+    one whose URL *is* the canonical URL, else the one with most versions (among the ones
+    added by hand, if any), else the oldest. The others give their tags and feed
+    links to the kept story and are then deleted if every version they have is also a
+    version of the kept story (same fingerprint) - nothing is lost - or else retired with
+    their versions kept as evidence, so they are never checked again. A story the user
+    added by hand is never removed or retired this way: only the ones feeds added are.
     """
     rows = session.execute(
-        select(Story.id, Story.url, Story.canonical_url, Story.version_count)
+        select(Story.id, Story.url, Story.canonical_url, Story.version_count, Story.added_by)
         .where(Story.status != StoryStatus.RETIRED)
         .order_by(Story.id)
     ).all()
     by_url = {row.url: row for row in rows}
     groups: dict[str, list[Any]] = {}
     for row in rows:
-        key = discover.canonicalise_url(row.canonical_url, tracking) if row.canonical_url else None
+        key = discover.canonical_within_site(row.url, row.canonical_url, tracking=tracking)
         if key and key != row.url:
             groups.setdefault(key, []).append(row)
     merges: list[Merge] = []
@@ -406,9 +496,13 @@ def merge_canonical_duplicates(
             members = [by_url[key], *members]
         if len(members) < 2:
             continue
-        kept = members[0] if members[0].url == key else _most_versions(members)
+        if members[0].url == key:
+            kept = members[0]
+        else:
+            by_hand = [row for row in members if row.added_by == StoryOrigin.USER]
+            kept = _most_versions(by_hand or members)
         for duplicate in members:
-            if duplicate.id != kept.id:
+            if duplicate.id != kept.id and duplicate.added_by != StoryOrigin.USER:
                 merges.append(_merge(session, kept, duplicate))
     return merges
 

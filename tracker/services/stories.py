@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.core.article import MAX_URL_CHARS
 from tracker.net import netguard
 from tracker.net.fetcher import RENDER_MODES
-from tracker.store.models import Story, StoryStatus, StoryTag, Version
+from tracker.store.models import Story, StoryOrigin, StoryStatus, StoryTag, Version
 
 if TYPE_CHECKING:
     from tracker.core.cadence import CadencePolicy
@@ -58,8 +58,15 @@ def add_stories(
     first_seen_at: datetime | None = None,
     tracking: TrackingParameters | None = None,
     render: str | None = None,
+    added_by: str = StoryOrigin.USER,
+    due_at: datetime | None = None,
 ) -> list[AddResult]:
-    """Add stories (due at once). Existing URLs gain the tags; nothing else changes.
+    """Add stories (due at `due_at`, default at once). Existing URLs gain the tags; nothing
+    else changes, except that a story a feed added becomes the user's when the user adds it
+    (`added_by` "user"): from then on no merge of duplicates removes or retires it.
+
+    A URL that a tracked page of the same site declared its canonical one is that story
+    already (a page's canonical link on another site is never honoured).
 
     URLs are stored as :func:`normalise_url` spells them, with `tracking` parameters dropped.
 
@@ -94,18 +101,18 @@ def add_stories(
 
     results: list[AddResult] = []
     for url in cleaned:
-        # A page that declared this URL its canonical one is already this story.
-        story = session.scalar(select(Story).where(Story.url == url)) or session.scalar(
-            select(Story).where(Story.canonical_url == url).order_by(Story.id).limit(1)
+        story = session.scalar(select(Story).where(Story.url == url)) or story_declaring(
+            session, url
         )
         created = story is None
         if story is None:
             story = Story(
                 url=url,
                 status=StoryStatus.ACTIVE,
+                added_by=added_by,
                 added_at=now,
                 first_seen_at=first_seen_at or now,
-                next_check_at=now,
+                next_check_at=due_at or now,
                 selector=selector,
                 render=render,
                 ignore_patterns=[],
@@ -116,6 +123,8 @@ def add_stories(
             )
             session.add(story)
             session.flush()
+        elif added_by == StoryOrigin.USER:
+            story.added_by = StoryOrigin.USER
         existing = {t.tag for t in story.tags}
         for tag in tags:
             if tag and tag not in existing:
@@ -125,10 +134,24 @@ def add_stories(
     return results
 
 
+def story_declaring(session: Session, url: str) -> Story | None:
+    """The story whose page declared `url` (canonicalised) its canonical URL, if that page is
+    on the same site as `url`: one article, one story. Stories whose stored canonical URL is
+    on another site (recorded before such links were refused) never answer."""
+    from tracker.core.discover import same_site
+
+    candidates = session.scalars(
+        select(Story).where(Story.canonical_url == url).order_by(Story.id).limit(20)
+    )
+    return next((story for story in candidates if same_site(story.url, url)), None)
+
+
 def find_story(
     session: Session, ref: str | int, *, tracking: TrackingParameters | None = None
 ) -> Story:
-    """A story by id or URL (as given or normalised, with `tracking` parameters dropped)."""
+    """A story by id or URL (as given or normalised, with `tracking` parameters dropped),
+    or the story whose page on the same site declared that URL its canonical one (which is
+    what adding that URL answers)."""
     story: Story | None = None
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
         # Ids are 32-bit: a larger number is no story (not a driver's overflow error).
@@ -137,11 +160,12 @@ def find_story(
         story = session.scalar(select(Story).where(Story.url == ref))
         if story is None:
             try:
-                story = session.scalar(
-                    select(Story).where(Story.url == normalise_url(ref, tracking))
-                )
+                url = normalise_url(ref, tracking)
             except netguard.BadURLError:
                 story = None
+            else:
+                story = session.scalar(select(Story).where(Story.url == url))
+                story = story or story_declaring(session, url)
     if story is None:
         raise StoryNotFound(
             f"no story {ref!r} is tracked (see `tracker list`; `tracker add URL` tracks one)"

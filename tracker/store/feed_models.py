@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.store.base import Base, UTCDateTime
@@ -25,6 +25,9 @@ class Feed(Base):
     interval_seconds: Mapped[int | None] = mapped_column(Integer)  # None: the setting
     # The render mode given to the stories this feed adds (None: the `render` setting).
     render: Mapped[str | None] = mapped_column(String(16))
+    # Entries on other sites than the feed's own become stories only when the user said so
+    # (`tracker feed add --any-site`): else a feed could send the tracker anywhere.
+    any_site: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
@@ -34,6 +37,8 @@ class Feed(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     stories_added: Mapped[int] = mapped_column(Integer, default=0)
+    # What the last poll left out and why (caps reached, entries on other sites), or None.
+    last_warning: Mapped[str | None] = mapped_column(Text)
 
 
 class FeedStory(Base):

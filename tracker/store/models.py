@@ -29,6 +29,11 @@ class StoryStatus(StrEnum):
     GONE = "gone"
 
 
+class StoryOrigin(StrEnum):
+    USER = "user"
+    FEED = "feed"
+
+
 class PromiseState(StrEnum):
     NONE = "none"
     PENDING = "pending"
@@ -68,6 +73,11 @@ class Story(Base):
     canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
     title: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=StoryStatus.ACTIVE)
+    # Who asked for it: "user" (by hand: add, import, web, API) or "feed" (a feed listed
+    # it). A merge of canonical duplicates never removes or retires a user's story.
+    added_by: Mapped[str] = mapped_column(
+        String(16), default=StoryOrigin.USER, server_default=StoryOrigin.USER
+    )
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
