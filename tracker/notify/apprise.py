@@ -18,6 +18,7 @@ from tracker.notify.email import render_bodies
 from tracker.notify.kinds import TARGET_MASK, ChannelKind, Destination, register
 from tracker.notify.payload import Alert, digest_subject
 from tracker.notify.result import SendResult
+from tracker.notify.sanitize import header_text, multi_line
 
 INSTALL_HINT = "Apprise is not installed: pip install 'tracker[apprise]'"
 
@@ -71,4 +72,5 @@ class AppriseChannel(ChannelKind):
         self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
     ) -> SendResult:
         text, _ = render_bodies(alerts, channel=destination.name, key=key)
-        return send(destination.target, digest_subject(alerts), text)
+        # Apprise puts the title in e-mail subjects and chat headers: one clean line.
+        return send(destination.target, header_text(digest_subject(alerts)), multi_line(text))

@@ -19,6 +19,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from functools import cache
 from typing import Any, Final, Literal
@@ -31,6 +32,7 @@ from tracker.core.article import Entry
 from tracker.notify.kinds import ChannelKind, Destination, register
 from tracker.notify.payload import Alert, digest_subject, subject
 from tracker.notify.result import SendResult
+from tracker.notify.sanitize import check_header_block, header_name, header_text, single_line
 
 INS_STYLE: Final = "background-color:#d7f5d7;color:#0a400a;text-decoration:underline;"
 DEL_STYLE: Final = "background-color:#fbd9d9;color:#6e0c0c;text-decoration:line-through;"
@@ -215,17 +217,49 @@ def build_message(
     Message-ID, so a resend after a crash is recognisably the same message."""
     text, html = render_bodies(alerts, channel=channel, key=key)
     message = EmailMessage(policy=email.policy.SMTP)
-    message["Subject"] = digest_subject(alerts)
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Date"] = email.utils.format_datetime(now)
-    domain = sender.rpartition("@")[2] or "tracker.invalid"
-    message["Message-ID"] = f"<{key}@{domain}>"
-    message["X-Tracker-Idempotency-Key"] = key
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "tracker.invalid"
+    set_headers(
+        message,
+        {
+            "Subject": digest_subject(alerts),
+            "From": sender,
+            "To": ", ".join(recipients),
+            "Date": email.utils.format_datetime(now),
+            "Message-ID": f"<{key}@{domain}>",
+            "X-Tracker-Idempotency-Key": key,
+            "Auto-Submitted": "auto-generated",  # RFC 3834: no out-of-office replies
+        },
+    )
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+ADDRESS_HEADERS: Final = frozenset({"from", "to", "cc", "reply-to", "sender"})
+
+
+def set_headers(message: EmailMessage, headers: dict[str, str]) -> None:
+    """Set every header of an alert: the one place header values are written, so each is
+    sanitised (see :mod:`tracker.notify.sanitize`) whatever it holds and whoever wrote it
+    (a page's headline in the Subject, the operator's From, a recipient's display name)."""
+    for name, value in headers.items():
+        name = header_name(name)
+        if name.lower() in ADDRESS_HEADERS:
+            message[name] = _mailboxes(value)
+        else:
+            message[name] = header_text(value)
+
+
+def _mailboxes(value: str) -> tuple[Address, ...]:
+    """An address list with clean display names; ValueError for an unusable address."""
+    mailboxes = []
+    for display_name, address in email.utils.getaddresses([single_line(value)]):
+        if not address or "=?" in address or any(c.isspace() for c in address):
+            raise ValueError(f"not an email address: {address!r}")
+        mailboxes.append(Address(display_name=header_text(display_name), addr_spec=address))
+    if not mailboxes:
+        raise ValueError(f"no email address in {value!r}")
+    return tuple(mailboxes)
 
 
 def recipients_of(target: str) -> list[str]:
@@ -248,6 +282,12 @@ def send_message(
     message: EmailMessage, recipients: Sequence[str], config: SmtpConfig
 ) -> SendResult:
     """Send over SMTP and report exactly what the server answered."""
+    raw = message.as_bytes()
+    try:
+        # As a receiver will read it: exactly the headers set, whatever the e-mail library.
+        check_header_block(raw, message.keys())
+    except ValueError as exc:
+        return SendResult(False, error=str(exc))
     try:
         smtp = _connect(config)
     except (OSError, smtplib.SMTPException) as exc:
@@ -272,7 +312,7 @@ def send_message(
             if len(refused) == len(recipients):
                 smtp.rset()
                 return SendResult(False, code, _text(reply), f"all recipients refused: {refused}")
-            code, reply = smtp.data(message.as_bytes())
+            code, reply = smtp.data(raw)
             response = _text(reply)
             if refused:
                 response += f" (refused: {refused})"

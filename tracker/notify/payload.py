@@ -14,6 +14,7 @@ from typing import Any, Final, Protocol
 
 from tracker.core import diffing, liveblog
 from tracker.core.article import Entry
+from tracker.notify.sanitize import clean_payload
 
 # What a channel can subscribe to. "new" (the first version of a story) is opt-in: adding
 # a hundred stories from a feed should not send a hundred alerts.
@@ -334,7 +335,13 @@ def webhook_payload(alerts: Sequence[Alert], message_id: str) -> dict[str, Any]:
 
     One alert: ``data`` describes it. A digest: ``data.alerts`` lists them. The body does
     not depend on when it is sent, so every retry of a delivery sends identical bytes.
+    Every string is cleaned of control characters (:func:`clean_payload`): receivers log
+    titles and URLs, and a CR/LF from a page must not start a line of their log.
     """
+    return clean_payload(_payload(alerts, message_id))
+
+
+def _payload(alerts: Sequence[Alert], message_id: str) -> dict[str, Any]:
     first = alerts[0]
     if len(alerts) == 1:
         return {
