@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -242,11 +242,16 @@ def site_of(url: str | None) -> Site | None:
     if scheme not in _DEFAULT_PORTS or "@" in parts.netloc:
         return None
     host = (parts.hostname or "").rstrip(".")
-    if not host:
+    domain = _registrable_domain(host) if host else None
+    if domain is None:
         return None
-    port = port if port is not None else _DEFAULT_PORTS[scheme]
+    return Site(scheme, domain, port if port is not None else _DEFAULT_PORTS[scheme])
+
+
+@lru_cache(maxsize=4096)  # a feed's entries share a few hosts; the list lookup is not free
+def _registrable_domain(host: str) -> str | None:
     try:
-        return Site(scheme, f"ip:{ipaddress.ip_address(host).compressed}", port)
+        return f"ip:{ipaddress.ip_address(host).compressed}"
     except ValueError:
         pass
     if not host.isascii():
@@ -264,8 +269,11 @@ def site_of(url: str | None) -> Site | None:
         or _NUMERIC_HOST.match(labels[-1])
     ):
         return None
-    domain = _public_suffixes().privatesuffix(host) or host
-    return Site(scheme, domain, port)
+    return _public_suffixes().privatesuffix(host) or host
+
+
+# The origin (a feed, a story) is the same for many calls in a row.
+_origin_site = lru_cache(maxsize=256)(site_of)
 
 
 def same_site(origin: str | None, other: str | None) -> bool:
@@ -275,7 +283,7 @@ def same_site(origin: str | None, other: str | None) -> bool:
     exception is an upgrade from plain http to https on the default ports. A downgrade from
     https to http is another site: a page read over TLS cannot vouch for a URL that anyone
     on the network path can answer for."""
-    mine, theirs = site_of(origin), site_of(other)
+    mine, theirs = _origin_site(origin), site_of(other)
     if mine is None or theirs is None or mine.domain != theirs.domain:
         return False
     if (mine.scheme, mine.port) == (theirs.scheme, theirs.port):
