@@ -244,7 +244,7 @@ def channel_secret() -> None:
 @_errors
 def channel_test(app: Any, name: str) -> None:
     """Send a real test alert now and print exactly what happened (exit 1 on failure)."""
-    from tracker.notify.kinds import Destination, kinds
+    from tracker.notify.kinds import Destination, kinds, mask_target
     from tracker.notify.payload import sample_alert
     from tracker.notify.senders import Senders
     from tracker.store.channels import find_channel
@@ -254,7 +254,8 @@ def channel_test(app: Any, name: str) -> None:
         destination = Destination.of(find_channel(session, name))
     now = _now()
     key = f"trk_{destination.uid}_test{int(now.timestamp())}"
-    click.echo(f"sending a test alert to {name} ({destination.kind} → {destination.target})")
+    shown = mask_target(destination.kind, destination.target)
+    click.echo(f"sending a test alert to {name} ({destination.kind} → {shown})")
     senders = Senders(app.settings)
     try:
         result = senders.send(destination, [sample_alert(now, app.settings.base_url)], key, now)
@@ -304,13 +305,23 @@ def deliveries(
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
+    from tracker.pipeline.outbox import channel_redactor
     from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
     from tracker.store.channels import find_channel
     from tracker.store.models import Story, Version
 
+    redactors: dict[int, Any] = {}
+
+    def masked(text: str | None, channel: Any) -> str | None:
+        # Errors are masked when recorded; rows from before that are masked here.
+        redact = redactors.get(channel.id)
+        if redact is None:
+            redact = redactors[channel.id] = channel_redactor(channel, app.settings)
+        return redact(text)
+
     with app.session() as session:
         query = (
-            select(Delivery, Story.url, Version.seq, Channel.name)
+            select(Delivery, Story.url, Version.seq, Channel)
             .join(Story, Story.id == Delivery.story_id)
             .join(Channel, Channel.id == Delivery.channel_id)
             .outerjoin(Version, Version.id == Delivery.version_id)
@@ -325,7 +336,7 @@ def deliveries(
         rows = [
             {
                 "id": d.id,
-                "channel": name,
+                "channel": channel.name,
                 "story": url,
                 "version": seq,
                 "trigger": d.trigger,
@@ -335,7 +346,7 @@ def deliveries(
                 "created_at": _iso(d.created_at),
                 "next_attempt_at": _iso(d.next_attempt_at),
                 "sent_at": _iso(d.sent_at),
-                "last_error": d.last_error,
+                "last_error": masked(d.last_error, channel),
                 "idempotency_key": d.idempotency_key,
                 "attempt_log": [
                     {
@@ -344,13 +355,13 @@ def deliveries(
                         "duration_ms": a.duration_ms,
                         "ok": a.ok,
                         "status_code": a.status_code,
-                        "response": a.response,
-                        "error": a.error,
+                        "response": masked(a.response, channel),
+                        "error": masked(a.error, channel),
                     }
                     for a in d.attempt_log
                 ],
             }
-            for d, url, seq, name in session.execute(query)
+            for d, url, seq, channel in session.execute(query)
         ]
     if as_json:
         json_out(rows)

@@ -358,6 +358,10 @@ class EmailChannel(ChannelKind):
     def mask(cls, target: str) -> str:
         return target
 
+    @classmethod
+    def secrets(cls, target: str) -> list[str]:
+        return []  # addresses are shown; the SMTP password is the settings' secret
+
     def send(
         self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
     ) -> SendResult:

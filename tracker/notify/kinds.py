@@ -17,15 +17,17 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar
+
+from tracker.notify.redact import Redactor, pieces, url_secrets
+from tracker.notify.result import SendResult
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from tracker.notify.payload import Alert
-    from tracker.notify.result import SendResult
     from tracker.store.alert_models import Channel
 
 # The modules that define (and register) the kinds, loaded by :func:`kinds` on first use.
@@ -96,6 +98,12 @@ class ChannelKind:
         or query value it carries. By default nothing at all."""
         return TARGET_MASK
 
+    @classmethod
+    def secrets(cls, target: str) -> list[str]:
+        """The parts of ``target`` that :meth:`mask` hides, which no recorded error or reply
+        may show either (see :mod:`tracker.notify.redact`). By default all of it."""
+        return pieces(target)
+
     def send(
         self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
     ) -> SendResult:
@@ -157,6 +165,43 @@ def kind_named(name: str) -> type[ChannelKind]:
 def a_channel(name: str) -> str:
     """'an email channel', 'a webhook channel': a kind named in a sentence."""
     return f"{'an' if name[:1] in 'aeiou' else 'a'} {name} channel"
+
+
+def settings_secrets(settings: Any) -> list[str]:
+    """The credentials in the settings that a delivery sends with: the SMTP password, the
+    webhook proxy's URL."""
+    found: list[str] = []
+    password = getattr(settings, "smtp_password", None)
+    if password is not None:
+        found.append(_secret_value(password))
+    proxy = getattr(settings, "webhook_proxy_url", None)
+    if proxy is not None:
+        found += url_secrets(_secret_value(proxy))
+    return found
+
+
+def _secret_value(value: Any) -> str:
+    return str(value.get_secret_value() if hasattr(value, "get_secret_value") else value)
+
+
+def redactor(kind: str, target: str, secret: str | None = None, settings: Any = None) -> Redactor:
+    """What masks this channel's secrets in any text: the parts of its target its kind
+    hides (all of it for an unknown kind), its signing secret, the settings' credentials."""
+    try:
+        kind_class = kinds().get(kind)
+        found = kind_class.secrets(target) if kind_class is not None else pieces(target)
+    except Exception:  # noqa: BLE001 -- masking must never fail: then hide every piece
+        found = pieces(target)
+    if secret:
+        found += [secret, secret.partition("_")[2]]
+    if settings is not None:
+        found += settings_secrets(settings)
+    return Redactor.of(found)
+
+
+def redact_result(result: SendResult, redact: Redactor) -> SendResult:
+    """``result`` with its reply and error masked."""
+    return replace(result, response=redact(result.response), error=redact(result.error))
 
 
 def mask_target(kind: str, target: str) -> str:

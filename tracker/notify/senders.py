@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tracker.notify.kinds import ChannelKind, Destination, kinds
+from tracker.notify.kinds import ChannelKind, Destination, kinds, redact_result, redactor
 from tracker.notify.payload import Alert
 from tracker.notify.result import SendResult
 
@@ -22,6 +22,14 @@ class Senders:
         self._lock = threading.Lock()
 
     def send(
+        self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
+    ) -> SendResult:
+        """Send, and mask the channel's secrets in what the result says (see
+        :mod:`tracker.notify.redact`): it is recorded, logged and shown."""
+        redact = redactor(destination.kind, destination.target, destination.secret, self.settings)
+        return redact_result(self._send(destination, alerts, key, now), redact)
+
+    def _send(
         self, destination: Destination, alerts: Sequence[Alert], key: str, now: datetime
     ) -> SendResult:
         kind_class = kinds().get(destination.kind)

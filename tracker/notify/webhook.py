@@ -20,15 +20,15 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from standardwebhooks.webhooks import Webhook
 
 from tracker import __version__
 from tracker.net.urls import vet_url
-from tracker.notify.kinds import TARGET_MASK, ChannelKind, Destination, register
+from tracker.notify.kinds import ChannelKind, Destination, register
 from tracker.notify.payload import Alert, webhook_payload
+from tracker.notify.redact import mask_url, url_secrets
 from tracker.notify.result import SendResult
 
 SECRET_PREFIX: Final = "whsec_"
@@ -104,36 +104,6 @@ def post(
         return SendResult(False, error=f"{type(exc).__name__}: {exc}")
 
 
-def mask_url(url: str) -> str:
-    """The URL with its scheme, host and the words of its path, but no password, no query
-    value and no path segment that may be a token."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return TARGET_MASK
-    netloc = host if ":" not in host else f"[{host}]"
-    if port is not None:
-        netloc += f":{port}"
-    if parts.username:
-        netloc = f"{TARGET_MASK}@{netloc}"
-    query = urlencode(
-        [(name, TARGET_MASK) for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
-    )
-    path = "/".join(
-        TARGET_MASK if _looks_like_token(segment) else segment for segment in parts.path.split("/")
-    )
-    return urlunsplit((parts.scheme, netloc, path, query, ""))
-
-
-def _looks_like_token(segment: str) -> bool:
-    """A path segment that may be a credential: Slack, Discord and Teams webhook URLs carry
-    their secret (and ids) in the path (``/services/T0AB12CD3/B0EF45GH6/Xk3v…``), while
-    words like ``hooks`` or ``IncomingWebhook`` are not secrets."""
-    return len(segment) >= 16 or (len(segment) >= 6 and any(c.isdigit() for c in segment))
-
-
 @register
 class WebhookChannel(ChannelKind):
     name = "webhook"
@@ -155,6 +125,10 @@ class WebhookChannel(ChannelKind):
     @classmethod
     def mask(cls, target: str) -> str:
         return mask_url(target)
+
+    @classmethod
+    def secrets(cls, target: str) -> list[str]:
+        return url_secrets(target)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)

@@ -32,8 +32,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.core.cadence import parse_duration
-from tracker.notify.kinds import ChannelError, Destination
+from tracker.notify.kinds import ChannelError, Destination, redact_result, redactor
 from tracker.notify.payload import Alert, StoryInfo, describe_change, make_links
+from tracker.notify.redact import Redactor
 from tracker.notify.result import SendResult
 from tracker.notify.senders import Senders
 from tracker.notify.spec import Filters, StoryFacts
@@ -361,14 +362,22 @@ def record_attempt(
     now: datetime,
     worker: str | None,
     policy: DeliveryPolicy,
+    settings: Any = None,
 ) -> list[Delivery]:
-    """Keep the attempt and move each delivery on (sent, retry later, or dead)."""
+    """Keep the attempt and move each delivery on (sent, retry later, or dead). The result's
+    error and reply are kept masked (:func:`mask_delivery_text`)."""
     statement = select(Delivery).where(Delivery.id.in_(list(delivery_ids)))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(of=Delivery)
     deliveries = session.scalars(statement).all()
     duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
+    masked: dict[int, SendResult] = {}
     for delivery in deliveries:
+        # Masked here, where errors are stored, with the channel's own secrets: whatever
+        # sent the alert, no page, API or CLI reading the row later can show them.
+        shown = masked.get(delivery.channel_id)
+        if shown is None:
+            shown = masked[delivery.channel_id] = _masked(result, delivery.channel, settings)
         number = delivery.attempts + 1
         session.add(
             DeliveryAttempt(
@@ -376,10 +385,10 @@ def record_attempt(
                 number=number,
                 started_at=started_at,
                 duration_ms=duration_ms,
-                ok=result.ok,
-                status_code=result.status_code,
-                response=result.response,
-                error=result.error,
+                ok=shown.ok,
+                status_code=shown.status_code,
+                response=shown.response,
+                error=shown.error,
                 worker=worker,
             )
         )
@@ -389,12 +398,29 @@ def record_attempt(
             delivery.lease_expires_at = None
         if delivery.status == DeliveryStatus.SENT:
             continue  # another worker got there after our lease ran out: keep its success
-        outcome = after_attempt(number, result, policy, now)
+        outcome = after_attempt(number, shown, policy, now)
         delivery.status = outcome.status
         delivery.next_attempt_at = outcome.next_attempt_at
         delivery.sent_at = outcome.sent_at
         delivery.last_error = outcome.last_error
     return list(deliveries)
+
+
+def _masked(result: SendResult, channel: Channel | None, settings: Any) -> SendResult:
+    if channel is None:
+        return result
+    return redact_result(result, channel_redactor(channel, settings))
+
+
+def channel_redactor(channel: Channel, settings: Any = None) -> Redactor:
+    """What masks ``channel``'s secrets (and the settings' delivery credentials)."""
+    return redactor(channel.kind, channel.target, channel.secret, settings)
+
+
+def mask_delivery_text(text: str | None, channel: Channel, settings: Any = None) -> str | None:
+    """A delivery's stored error or reply as it may be shown: rows stored before errors
+    were masked when recorded are masked again on the way out."""
+    return channel_redactor(channel, settings)(text)
 
 
 # -- the delivery tick --------------------------------------------------------------------
@@ -492,12 +518,16 @@ class DeliveryRunner:
         if self.stopping.is_set():
             return job.delivery_ids  # hand back: the next daemon sends it
         started_at = self.clock()
+        destination = job.destination
         if job.error is not None:
             result = SendResult(False, error=job.error)
         else:
             # Signatures and Date headers carry wall-clock time: receivers reject stale ones
             # (the clock above is the scheduler's, which tests simulate).
-            result = self.senders.send(job.destination, job.alerts, job.key, utcnow())
+            result = self.senders.send(destination, job.alerts, job.key, utcnow())
+        # Before it is logged or stored: no channel secret in an error (see notify.redact).
+        redact = redactor(destination.kind, destination.target, destination.secret, self.settings)
+        result = redact_result(result, redact)
         try:
             with self.db.session() as session:
                 deliveries = record_attempt(
@@ -508,6 +538,7 @@ class DeliveryRunner:
                     now=self.clock(),
                     worker=self.worker,
                     policy=self.policy,
+                    settings=self.settings,
                 )
                 statuses = [d.status for d in deliveries]
                 attempts = max((d.attempts for d in deliveries), default=0)

@@ -8,12 +8,14 @@ returns ``Channel.secret``, and a target shows no credential it may carry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from datetime import datetime
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.notify.kinds import mask_target
+from tracker.notify.kinds import mask_target, redactor
+from tracker.notify.redact import Redactor
 from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
 from tracker.store.models import Story, Version
 from tracker.web.queries import Page, _page
@@ -33,11 +35,29 @@ class ChannelRow:
 
 
 @dataclass(frozen=True)
+class AttemptRow:
+    """One attempt as it may be shown: its reply and error masked."""
+
+    number: int
+    started_at: datetime
+    duration_ms: int
+    ok: bool
+    status_code: int | None
+    response: str | None
+    error: str | None
+    worker: str | None
+
+
+@dataclass(frozen=True)
 class DeliveryRow:
     delivery: Delivery
     channel: str
     url: str
     version: int | None
+    # Show these, never ``delivery.last_error`` or its attempt log: masked with the
+    # channel's secrets (rows recorded before errors were masked when stored included).
+    last_error: str | None = None
+    attempts: tuple[AttemptRow, ...] = ()
 
 
 def find_channel(session: Session, name_or_id: str) -> Channel:
@@ -81,7 +101,7 @@ def channel_page(session: Session, *, limit: int, offset: int) -> Page[ChannelRo
 
 def _delivery_query():
     return (
-        select(Delivery, Channel.name, Story.url, Version.seq)
+        select(Delivery, Channel, Story.url, Version.seq)
         .join(Channel, Channel.id == Delivery.channel_id)
         .join(Story, Story.id == Delivery.story_id)
         .outerjoin(Version, Version.id == Delivery.version_id)
@@ -95,6 +115,7 @@ def delivery_page(
     offset: int,
     status: str | None = None,
     channel: str | None = None,
+    settings: Any = None,
 ) -> Page[DeliveryRow]:
     """The delivery log, newest first (the CLI's ``tracker deliveries`` order)."""
     query = _delivery_query().order_by(Delivery.created_at.desc(), Delivery.id.desc())
@@ -103,10 +124,12 @@ def delivery_page(
     if channel is not None:
         query = query.where(Delivery.channel_id == find_channel(session, channel).id)
     rows, total = _page(session, query, limit, offset)
-    return Page([DeliveryRow(*row) for row in rows], total, limit, offset)
+    redactors: dict[int, Redactor] = {}
+    items = [_delivery_row(*row, redactors=redactors, settings=settings) for row in rows]
+    return Page(items, total, limit, offset)
 
 
-def get_delivery(session: Session, delivery_id: int) -> DeliveryRow:
+def get_delivery(session: Session, delivery_id: int, settings: Any = None) -> DeliveryRow:
     """One delivery with its attempts loaded, oldest attempt first."""
     query = (
         _delivery_query()
@@ -116,4 +139,35 @@ def get_delivery(session: Session, delivery_id: int) -> DeliveryRow:
     row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no delivery {delivery_id}")
-    return DeliveryRow(*row)
+    return _delivery_row(*row, redactors={}, settings=settings, attempts=True)
+
+
+def _delivery_row(
+    delivery: Delivery,
+    channel: Channel,
+    url: str,
+    version: int | None,
+    *,
+    redactors: dict[int, Redactor],
+    settings: Any,
+    attempts: bool = False,
+) -> DeliveryRow:
+    redact = redactors.get(channel.id)
+    if redact is None:
+        redact = redactors[channel.id] = redactor(
+            channel.kind, channel.target, channel.secret, settings
+        )
+    log = tuple(
+        AttemptRow(
+            number=a.number,
+            started_at=a.started_at,
+            duration_ms=a.duration_ms,
+            ok=a.ok,
+            status_code=a.status_code,
+            response=redact(a.response),
+            error=redact(a.error),
+            worker=a.worker,
+        )
+        for a in (delivery.attempt_log if attempts else ())
+    )
+    return DeliveryRow(delivery, channel.name, url, version, redact(delivery.last_error), log)

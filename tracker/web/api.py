@@ -735,7 +735,7 @@ def delivery_out(row: alerts.DeliveryRow) -> dict[str, Any]:
         "created_at": delivery.created_at,
         "next_attempt_at": delivery.next_attempt_at,
         "sent_at": delivery.sent_at,
-        "last_error": delivery.last_error,
+        "last_error": row.last_error,  # masked
         "idempotency_key": delivery.idempotency_key,
     }
 
@@ -765,7 +765,12 @@ def list_deliveries(
 ) -> dict[str, Any]:
     with database(request).read_session() as session:
         page = alerts.delivery_page(
-            session, limit=limit, offset=offset, status=status, channel=channel or None
+            session,
+            limit=limit,
+            offset=offset,
+            status=status,
+            channel=channel or None,
+            settings=settings_of(request),
         )
         return {"items": [delivery_out(row) for row in page.items], **_pagination(page)}
 
@@ -775,7 +780,7 @@ def list_deliveries(
 )
 def get_delivery(request: Request, delivery_id: DeliveryId) -> dict[str, Any]:
     with database(request).read_session() as session:
-        row = alerts.get_delivery(session, delivery_id)
+        row = alerts.get_delivery(session, delivery_id, settings_of(request))
         attempts = [
             AttemptOut(
                 number=a.number,
@@ -787,6 +792,6 @@ def get_delivery(request: Request, delivery_id: DeliveryId) -> dict[str, Any]:
                 error=a.error,
                 worker=a.worker,
             )
-            for a in row.delivery.attempt_log
+            for a in row.attempts  # masked
         ]
         return {**delivery_out(row), "attempt_log": attempts}

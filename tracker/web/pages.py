@@ -602,6 +602,7 @@ def deliveries_page(
             offset=offset,
             status=status or None,
             channel=channel or None,
+            settings=settings_of(request),
         )
         channels = list(session.scalars(select(Channel.name).order_by(Channel.name).limit(200)))
         session.expunge_all()
@@ -619,8 +620,8 @@ def deliveries_page(
 @router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
 def delivery_page(request: Request, delivery_id: DeliveryId) -> Response:
     with database(request).read_session() as session:
-        row = alerts.get_delivery(session, delivery_id)
-        attempts = list(row.delivery.attempt_log)
+        row = alerts.get_delivery(session, delivery_id, settings_of(request))
+        attempts = list(row.attempts)  # errors and replies masked
         session.expunge_all()
     return render(request, "delivery.html", row=row, attempts=attempts)
 
