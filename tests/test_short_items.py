@@ -238,3 +238,12 @@ a spokesman said on Saturday.</p>
 <p>No one was hurt, and the cause of the fire is under investigation, the spokesman said.</p>
 </article></body></html>"""
     assert "an hour ago" in extract(html).text
+
+
+def test_a_short_closing_line_before_a_related_link_is_the_storys() -> None:
+    html = """<html><head><title>Power cut</title></head><body><article><h1>Power cut</h1>
+<div class="entry-content"><p>Crews would work through the night, the utility company said.</p>
+<p>More to follow.</p>
+<p><strong>READ MORE:</strong> <a href="/nurses">Nurses begin 4-day strike over pay</a></p>
+</div></article></body></html>"""
+    assert extract(html).text.split("\n\n")[-1] == "More to follow."

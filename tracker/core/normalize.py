@@ -423,8 +423,9 @@ def _is_label_of_chrome(block: Block, following: Sequence[tuple[Block, str | Non
     if _word_count(block.text) > 6 or not following or following[0][1] != "links":
         return False
     text = block.text
-    if ":" in text.rstrip(":"):
-        return False  # "Image credit: Getty" says something; a label only names what follows
+    if ":" in text.rstrip(":") or re.search(r"[.!?…][\"'”’)]*$", text):
+        # "Image credit: Getty" or "More to follow." says something; a label names what follows
+        return False
     return (
         block.kind == "head"
         or text.endswith(":")
