@@ -293,3 +293,27 @@ def test_a_previous_capture_larger_than_a_page_may_be_is_not_re_read(
         [after_upgrade] = engine.check_now([story_id])
     assert reread == []
     assert str(after_upgrade.outcome) == "unchanged"  # the stored version is the same page
+
+
+def test_a_republish_that_moves_only_the_modified_time_is_no_change():
+    """A CMS re-publishing moves its "Updated" stamp and dateModified and nothing else: when the
+    fingerprint moved for a reason no reader sees (new rules, a new ignore pattern), that must
+    not become a version either."""
+    from dataclasses import replace as replaced
+
+    from tracker.core.article import Article
+    from tracker.pipeline.check import compare
+
+    before = Article(
+        "Storm hits coast",
+        "Ann Lee",
+        "2026-12-04T08:00",
+        "2026-12-04T08:10",
+        "The storm reached the coast.",
+        None,
+        "en",
+        ("Storm hits coast",),
+    )
+    assert compare(before, replaced(before, modified="2026-12-04T09:45")).identical
+    assert not compare(before, replaced(before, text="The storm reached the city.")).identical
+    assert not compare(before, replaced(before, byline="Bo Chen")).identical

@@ -239,13 +239,14 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
 
 
 def _stored_fields(article: Article) -> tuple[object, ...]:
-    """What a version keeps of an article, i.e. everything a reader can be shown."""
+    """What a version keeps of an article that a reader would call a change. Not the modified
+    time: a CMS re-publishing (moving its "Updated" stamp and dateModified) changed nothing
+    a reader can see; the new time is stored with the next real version."""
     return (
         article.title,
         tuple(article.headlines),
         article.byline,
         article.published,
-        article.modified,
         article.canonical_url,
         article.text,
         tuple(article.entries),
