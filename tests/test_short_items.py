@@ -247,3 +247,20 @@ def test_a_short_closing_line_before_a_related_link_is_the_storys() -> None:
 <p><strong>READ MORE:</strong> <a href="/nurses">Nurses begin 4-day strike over pay</a></p>
 </div></article></body></html>"""
     assert extract(html).text.split("\n\n")[-1] == "More to follow."
+
+
+@pytest.mark.parametrize(
+    ("shown", "byline"),
+    [
+        ("Jane Whitfield 5", "Jane Whitfield"),
+        ("Ann Lee 5,120 followers", "Ann Lee"),
+        ("Ann Lee · 12k followers", "Ann Lee"),
+        ("Ann Lee, 2 comments", "Ann Lee"),
+        ("By Ann Lee and Bo Chen", "By Ann Lee and Bo Chen"),
+        ("By Ann Lee, Dec 4 2026", "By Ann Lee, Dec 4 2026"),  # a date stays whole
+    ],
+)
+def test_a_byline_never_carries_a_ticking_counter(shown: str, byline: str):
+    from tracker.core.extract import _clean_byline
+
+    assert _clean_byline(shown) == byline

@@ -111,7 +111,7 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
     headlines = _with_shown_title_part(headlines, kept)
     if len(meta.get("canonical_url") or "") > MAX_URL_CHARS:  # junk, and too long to store
         meta.pop("canonical_url")
-    byline = normalize_text(byline) or None if byline else None
+    byline = _clean_byline(byline)
     # The body as stored: no chrome, no repeated headline or byline (tracker.core.normalize).
     kept = stored_blocks(
         kept, headlines[0] if headlines else None, meta.get("canonical_url"), byline
@@ -129,6 +129,30 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
         source=source,
         entries=live.entries if live else (),
     )
+
+
+# Counters and follower counts an author box puts after the name ("Ann Lee 5,120 followers",
+# "Ann Lee 5"): they tick on every request, and a name never ends in a number.
+_BYLINE_COUNTER = re.compile(
+    r"(?:[\s·|,;:-]+\d[\d.,\u202f\u00a0 ]*[kKmM]?\b(?:\s*(?:followers?|subscribers?|articles?|"
+    r"stories|posts|reads|views|comments?|likes?|shares?)\b)?)+\s*$",
+    re.IGNORECASE,
+)
+
+
+_ENDS_WITH_MONTH = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.IGNORECASE
+)
+
+
+def _clean_byline(byline: str | None) -> str | None:
+    if not byline:
+        return None
+    text = normalize_text(byline)
+    cleaned = _BYLINE_COUNTER.sub("", text).strip(" ·|,;:-")
+    if _ENDS_WITH_MONTH.search(cleaned):  # "Ann Lee, Dec 4 2026": a date, kept whole
+        return text
+    return cleaned or text or None
 
 
 def visible_text(page: str | HtmlElement) -> str:
