@@ -174,11 +174,24 @@ def _page_text(tree: HtmlElement) -> str:
     return " ".join(" ".join(str(text) for text in tree.xpath(_VISIBLE_TEXT_XPATH)).split())
 
 
+# Characters XML 1.0 does not allow (C0 controls but tab, LF, CR; lone surrogates; U+FFFE,
+# U+FFFF), and DEL. One of them anywhere in a page made trafilatura, which serialises the tree
+# as XML, return nothing: an "empty" page, and the real edit in the same update lost.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(html: str) -> str:
+    """`html` with the characters XML cannot hold as spaces (a form feed or vertical tab reads
+    as the space it stands for; an ESC or U+FFFE is noise either way)."""
+    return _NOT_XML.sub(" ", html)
+
+
 def _parse(html: str) -> HtmlElement | None:
     if not html or not html.strip():
         return None
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
+    html = xml_safe(html)
     # lxml refuses str input that declares an encoding; strip the XML declaration.
     html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
     try:

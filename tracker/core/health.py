@@ -33,7 +33,7 @@ import lxml.html
 from lxml.html import HtmlElement
 
 from tracker.core.article import Article, Block
-from tracker.core.extract import visible_text
+from tracker.core.extract import visible_text, xml_safe
 
 __all__ = [
     "CODES",
@@ -375,7 +375,7 @@ class _Page:
 def _parse(html: str | bytes) -> HtmlElement | None:
     if isinstance(html, bytes):
         html = html.decode("utf-8", "replace")
-    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", xml_safe(html))
     if not html.strip():
         return None
     try:
