@@ -25,6 +25,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import regex
+
 from tracker.core.article import Article, Block
 
 __all__ = [
@@ -435,14 +437,46 @@ def _is_label_of_chrome(block: Block, following: Sequence[tuple[Block, str | Non
     )
 
 
+# How long one ignore pattern may take over one line. Patterns are the user's (and any API
+# token holder's): one that backtracks for ever on an unlucky line must cost a fraction of a
+# second, not a worker. Catastrophic backtracking takes far longer than this on any line it
+# hits, so the outcome does not depend on the machine's speed in practice.
+IGNORE_MATCH_SECONDS = 0.05
+
+
+class IgnorePattern:
+    """A compiled ignore pattern whose matching has a time budget (the `regex` module's
+    timeout; the syntax is the standard `re` module's, which validates it)."""
+
+    def __init__(self, pattern: str) -> None:
+        try:
+            re.compile(pattern)
+            self._compiled = regex.compile(pattern, flags=regex.VERSION0)
+        except (re.error, regex.error) as error:
+            raise ValueError(f"invalid ignore pattern {pattern!r}: {error}") from error
+        self.pattern = pattern
+
+    def search(self, text: str, *, timeout: float = IGNORE_MATCH_SECONDS) -> bool:
+        """Whether the pattern matches in `text`; False when it runs out of time."""
+        try:
+            return self._compiled.search(text, timeout=timeout) is not None
+        except TimeoutError:
+            return False
+
+    def runs_away(self, text: str, *, timeout: float = IGNORE_MATCH_SECONDS) -> bool:
+        """Whether matching `text` takes longer than `timeout`."""
+        try:
+            self._compiled.search(text, timeout=timeout)
+        except TimeoutError:
+            return True
+        return False
+
+
 @lru_cache(maxsize=256)
-def _compile(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"invalid ignore pattern {pattern!r}: {error}") from error
+def _compile(pattern: str) -> IgnorePattern:
+    return IgnorePattern(pattern)
 
 
-def compile_ignore_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
+def compile_ignore_patterns(patterns: Iterable[str]) -> list[IgnorePattern]:
     """Compile per-story ignore patterns; ValueError names the first invalid one."""
     return [_compile(pattern) for pattern in patterns if pattern]

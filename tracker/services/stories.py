@@ -5,7 +5,7 @@ The CLI and the web API both go through these functions, so they behave the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -376,6 +376,25 @@ def configure_story(
     ]
 
 
+# Lines that make backtracking patterns run away: long runs of one kind of character, ended by
+# one that fails the match.
+_RUNS = ("a", "1", " ", "a1", "-", ".")
+_RUNAWAY_PROBES = tuple(run * 3000 + end for run in _RUNS for end in ("!", "\n", ""))
+
+
+def _flatten(items: Any) -> Iterator[tuple[Any, Any]]:
+    """Every (op, argument) of a parsed pattern, nested ones included."""
+    for op, arg in items:
+        yield op, arg
+        for value in arg if isinstance(arg, tuple | list) else ():
+            if hasattr(value, "data"):  # a SubPattern
+                yield from _flatten(value)
+            elif isinstance(value, list):
+                for branch in value:
+                    if hasattr(branch, "data"):
+                        yield from _flatten(branch)
+
+
 def refuse_slow_pattern(pattern: str) -> None:
     """Refuse a pattern with a variable repeat inside a repeat, such as ``(a+)+$``.
 
@@ -416,6 +435,26 @@ def refuse_slow_pattern(pattern: str) -> None:
             f"ignore pattern {pattern!r}: a repeat inside a repeat (like (a+)+) can take "
             "for ever to match; make the inner one possessive (a++) or write it without"
         )
+    # What the shape check cannot see (alternatives that overlap, as in (\w|\w\w)+): try it
+    # on lines built to make backtracking patterns run away. Matching has a time budget in
+    # any case (normalize.IGNORE_MATCH_SECONDS); this says so when the pattern is saved.
+    from tracker.core.normalize import compile_ignore_patterns
+
+    [compiled] = compile_ignore_patterns([pattern])
+    # The pattern's own literal characters too: a line that lacks one a match needs is
+    # rejected at once, so the runaway line has it in the wrong place.
+    literals = [chr(arg) for op, arg in _flatten(parser.parse(pattern)) if op == sre.LITERAL][:6]
+    probes = [
+        *_RUNAWAY_PROBES,
+        *(run * 3000 + "\x00" + literal for run in _RUNS for literal in literals),
+        *(literal + run * 3000 for run in _RUNS for literal in literals),
+    ]
+    for probe in probes:
+        if compiled.runs_away(probe):
+            raise StoryError(
+                f"ignore pattern {pattern!r}: takes too long to match some lines (it backtracks "
+                "without end); write it without overlapping alternatives inside a repeat"
+            )
 
 
 def _latest_fingerprint(
