@@ -63,3 +63,18 @@ def test_the_edit_beside_a_control_character_is_a_version(
     [report] = json.loads(cli("check", url, "--json").stdout)
     assert report["outcome"] == "changed"
     assert "summer" in cli("show", url).stdout
+
+
+@pytest.mark.parametrize("reference", ["&#0;", "&#11;", "&#xb;", "&#x1B;", "&#12", "&#xFFFE;"])
+def test_a_character_reference_to_such_a_character_is_cleaned_too(reference: str):
+    dirty = [PARAGRAPHS[0], f"Members of the finance{reference} committee argued.", PARAGRAPHS[2]]
+    article = extract(page(dirty), "http://127.0.0.1/story")
+    assert PARAGRAPHS[0] in article.text and "committee argued" in article.text
+
+
+@pytest.mark.parametrize("depth", [256, 300, 1000, 2000])
+def test_an_article_nested_deeper_than_the_parser_allows_by_default_is_read(depth: int):
+    body = "<div>" * depth + "".join(f"<p>{text}</p>" for text in PARAGRAPHS) + "</div>" * depth
+    html = f"<html><body><article><h1>Road repairs</h1>{body}</article></body></html>"
+    article = extract(html, "http://127.0.0.1/story")
+    assert all(text in article.text for text in PARAGRAPHS)

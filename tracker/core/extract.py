@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from configparser import ConfigParser
@@ -180,10 +181,76 @@ def _page_text(tree: HtmlElement) -> str:
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
+_HTML_PARSER = threading.local()
+
+
+def html_parser() -> lxml.html.HTMLParser:
+    """The parser for pages: libxml2's, without its nesting limit. By default it silently
+    drops everything nested deeper than 255 elements, so a page (hostile, or a CMS gone wrong)
+    could hide its whole article from the tracker. The body size is capped before this
+    (max_body_bytes), which is the protection huge_tree lifts. One parser per thread."""
+    parser = getattr(_HTML_PARSER, "parser", None)
+    if parser is None:
+        parser = _HTML_PARSER.parser = lxml.html.HTMLParser(huge_tree=True)
+    return parser
+
+
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+
+
+def _safe_reference(match: re.Match[str]) -> str:
+    hex_digits, digits = match.groups()
+    code = int(hex_digits, 16) if hex_digits else int(digits)
+    if code > 0x10FFFF or _NOT_XML.match(chr(code)):
+        return " "
+    return match.group(0)
+
+
 def xml_safe(html: str) -> str:
-    """`html` with the characters XML cannot hold as spaces (a form feed or vertical tab reads
-    as the space it stands for; an ESC or U+FFFE is noise either way)."""
-    return _NOT_XML.sub(" ", html)
+    """`html` with the characters XML cannot hold as spaces, written out or as character
+    references ("&#11;"), which the parser would turn into them (a form feed or vertical tab
+    reads as the space it stands for; an ESC or U+FFFE is noise either way)."""
+    html = _NOT_XML.sub(" ", html)
+    if "&#" in html:
+        html = _CHARACTER_REFERENCE.sub(_safe_reference, html)
+    return html
+
+
+# Nesting deeper than this is flattened: the extraction's tree walks (ours, trafilatura's)
+# recurse, and a page nested thousands deep would exhaust Python's recursion limit.
+MAX_NESTING = 150
+
+
+def _flatten_deep_nesting(tree: HtmlElement) -> None:
+    """Unwrap the pure wrappers (no text of their own, one child) below `MAX_NESTING` levels;
+    if the page is still nested deeper, unwrap every element there but the leaves' parents.
+    A document of ordinary depth is left untouched (one pass to measure it)."""
+    depth: dict[HtmlElement, int] = {}
+    deepest = 0
+    for element in tree.iter():
+        parent = element.getparent()
+        level = depth[parent] + 1 if parent is not None else 0
+        depth[element] = level
+        deepest = max(deepest, level)
+    if deepest <= MAX_NESTING:
+        return
+    for only_wrappers in (True, False):
+        deep = [el for el, level in depth.items() if level > MAX_NESTING // 2]
+        for element in reversed(deep):
+            if not isinstance(element.tag, str) or element.getparent() is None:
+                continue
+            wrapper = len(element) == 1 and not (element.text or "").strip()
+            if (wrapper or not only_wrappers) and len(element):
+                element.drop_tag()
+        depth = {}
+        deepest = 0
+        for element in tree.iter():
+            parent = element.getparent()
+            level = depth[parent] + 1 if parent is not None else 0
+            depth[element] = level
+            deepest = max(deepest, level)
+        if deepest <= MAX_NESTING:
+            return
 
 
 def _parse(html: str) -> HtmlElement | None:
@@ -195,9 +262,10 @@ def _parse(html: str) -> HtmlElement | None:
     # lxml refuses str input that declares an encoding; strip the XML declaration.
     html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(html, parser=html_parser())
     except (lxml.etree.ParserError, ValueError):
         return None
+    _flatten_deep_nesting(tree)
     return tree if tree is not None and tree.tag == "html" else None
 
 

@@ -33,7 +33,7 @@ import lxml.html
 from lxml.html import HtmlElement
 
 from tracker.core.article import Article, Block
-from tracker.core.extract import visible_text, xml_safe
+from tracker.core.extract import html_parser, visible_text, xml_safe
 
 __all__ = [
     "CODES",
@@ -379,7 +379,7 @@ def _parse(html: str | bytes) -> HtmlElement | None:
     if not html.strip():
         return None
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(html, parser=html_parser())
     except (lxml.etree.ParserError, ValueError):
         return None
 
