@@ -172,3 +172,31 @@ def test_extraction_processes_die_with_a_killed_tracker(tmp_path: Path):
     while time.monotonic() < deadline and any(alive(pid) for pid in helpers):
         time.sleep(0.2)
     assert [pid for pid in helpers if alive(pid)] == []
+
+
+def test_closing_with_kill_ends_a_running_extraction_and_its_caller_hears_of_it():
+    """What SIGTERM does after the grace period: the engine closes its pool with kill, and a
+    check waiting on a stuck extraction gets an error (and gives its story back) instead of
+    holding the daemon's exit for as long as the page takes."""
+    import threading
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ExtractionPool(1, budget=600)
+    assert pool.run(answer) == 42
+    outcome: list[BaseException | None] = []
+
+    def caller() -> None:
+        try:
+            pool.run(block_without_cpu)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 -- recorded for the assertion
+            outcome.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    time.sleep(0.5)  # the job reaches the worker
+    pool.close(kill=True)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    [error] = outcome
+    assert isinstance(error, BrokenProcessPool)
