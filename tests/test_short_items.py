@@ -264,3 +264,45 @@ def test_a_byline_never_carries_a_ticking_counter(shown: str, byline: str):
     from tracker.core.extract import _clean_byline
 
     assert _clean_byline(shown) == byline
+
+
+def _article_page(inner: str) -> str:
+    return (
+        "<html><head><title>Storm hits coast</title></head><body><main><article>"
+        "<h1>Storm hits coast</h1>"
+        "<p>The storm reached the northern coast early on Tuesday, bringing heavy rain to "
+        "towns that had been evacuated overnight, officials said.</p>"
+        f"{inner}"
+        "<p>Emergency services said 14 people had been taken to hospital with minor injuries "
+        "and that power had been cut to about 30,000 homes.</p>"
+        "</article></main></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        # Another story's headline under a label, ending like a sentence.
+        '<p><strong>READ MORE:</strong> <a href="/q">Quiz: how well do you know the news?</a></p>',
+        '<p>Related: <a href="/w">What we know so far?</a></p>',
+        # A list of links whose one question-shaped item reads like a sentence.
+        '<div><h2>More on this story</h2><ul><li><a href="/a">Council sets new budget</a></li>'
+        '<li><a href="/b">Who will pay for the repairs?</a></li></ul></div>',
+        # An appeal for money, with a counter that ticks.
+        '<div class="contributions__epic"><p>810,412 readers supported our journalism this '
+        'year. Will you join them?</p><a href="/support">Support us</a></div>',
+        # A photo caption: in or out by the extractor's whim, so never kept.
+        '<figure><img src="/a.jpg" alt=""><figcaption>The scene earlier today. (Staff photo)'
+        "</figcaption></figure>",
+    ],
+)
+def test_in_article_furniture_that_reads_like_a_sentence_stays_out(furniture: str):
+    from tracker.core.extract import extract
+
+    article = extract(_article_page(furniture), "http://127.0.0.1/storm")
+    assert article.text.split("\n\n") == [
+        "The storm reached the northern coast early on Tuesday, bringing heavy rain to towns "
+        "that had been evacuated overnight, officials said.",
+        "Emergency services said 14 people had been taken to hospital with minor injuries and "
+        "that power had been cut to about 30,000 homes.",
+    ]

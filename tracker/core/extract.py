@@ -723,7 +723,14 @@ _CHROME_NAMES: dict[str, tuple[frozenset[str], int]] = {
         ),
         20,
     ),
-    "newsletter": (_names("newsletter newsletters subscribe subscription signup optin"), 60),
+    # Sign-up boxes, and appeals for money or membership ("1.2M readers supported us...").
+    "newsletter": (
+        _names(
+            "newsletter newsletters subscribe subscription signup optin donate donation"
+            " donations contribute contributions membership"
+        ),
+        60,
+    ),
     "related": (
         _names(
             "related relatedposts recommended recommendations readmore popular mostread trending"
@@ -769,7 +776,7 @@ _NAME_KIND = {name: kind for kind, (names, _) in _CHROME_NAMES.items() for name 
 _LINK_BOXES = frozenset(["related", "share"])
 # Roles that are never the article, and tags that are not its text when inside it.
 _CHROME_ROLES = frozenset(["complementary", "navigation", "contentinfo", "search", "toolbar"])
-_CHROME_TAGS = frozenset(["aside", "nav", "footer", "button", "dialog"])
+_CHROME_TAGS = frozenset(["aside", "nav", "footer", "button", "dialog", "figure", "figcaption"])
 _NAMED_ATTRS = ("class", "id", "role", "aria-label", "data-component", "itemprop")
 # Inline elements that can hold a stamp or a counter ("<time>", "<span class=...>").
 _INLINE_CHROME_TAGS = frozenset(["time", "span", "small", "a", "b", "strong", "em", "i", "font"])

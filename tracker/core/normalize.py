@@ -264,6 +264,14 @@ def _host(url: str | None) -> str | None:
     return host.removeprefix("www.") or None
 
 
+# The labels of an inline link to another story.
+_RELATED_LABEL = re.compile(
+    r"^\s*(?:read more|read also|also read|related|see also|more on this(?: story)?|more from"
+    r"|recommended|watch|listen|explore more|more coverage|latest)\s*[:>»|–—-]\s*",
+    re.IGNORECASE,
+)
+
+
 def _chrome_kind(block: Block, own_host: str | None = None) -> str | None:
     text = block.text
     if _BARE_URL.match(text):
@@ -290,6 +298,11 @@ def _chrome_kind(block: Block, own_host: str | None = None) -> str | None:
         and not _REFERENCE.match(text)
     ):
         return "links"  # headlines of other stories; linked prose ends like a sentence
+    label = _RELATED_LABEL.match(text)
+    if label and block.links and _link_share(text[label.end() :], block.links) >= 0.8:
+        # "READ MORE: <a>Quiz: how well do you know the week's news?</a>": another story's
+        # headline under a label, even when it ends like a sentence.
+        return "links"
     if _SECTION_LABEL.match(text):
         return "section label"
     return None
@@ -368,6 +381,7 @@ def _body_entries(article: Article) -> Iterator[tuple[Block, str, str]]:
         (b, "byline" if _repeats_byline(b.text, article.byline) else _chrome_kind(b, own_host))
         for b in blocks
     ]
+    _mark_link_list_items(kept)
     for index, (block, kind) in enumerate(kept):
         if kind == "links" and _is_linked_subheading(block, kept[max(0, index - 1) : index + 2]):
             kind = None
@@ -415,6 +429,19 @@ def _is_linked_subheading(block: Block, around: Sequence[tuple[Block, str | None
         return False
     following, kind = after[0]
     return kind is None and following.kind == "p" and _is_sentence(following.text)
+
+
+def _mark_link_list_items(kept: list[tuple[Block, str | None]]) -> None:
+    """A list item that is only a link, in a list of links, is one of them: a headline of
+    another story that happens to end like a sentence ("Quiz: how well do you know...?")."""
+    for index, (block, kind) in enumerate(kept):
+        if kind is not None or block.kind != "item" or not block.links:
+            continue
+        if _link_share(block.text, block.links) < 0.9:
+            continue
+        neighbours = kept[max(0, index - 1) : index] + kept[index + 1 : index + 2]
+        if any(other.kind == "item" and other_kind == "links" for other, other_kind in neighbours):
+            kept[index] = (block, "links")
 
 
 def _is_label_of_chrome(block: Block, following: Sequence[tuple[Block, str | None]]) -> bool:
