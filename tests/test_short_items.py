@@ -253,6 +253,7 @@ def test_a_short_closing_line_before_a_related_link_is_the_storys() -> None:
     ("shown", "byline"),
     [
         ("Jane Whitfield 5", "Jane Whitfield"),
+        ("Sofia Marquez 5", "Sofia Marquez"),  # not "Mar(ch)"
         ("Ann Lee 5,120 followers", "Ann Lee"),
         ("Ann Lee · 12k followers", "Ann Lee"),
         ("Ann Lee, 2 comments", "Ann Lee"),
@@ -306,3 +307,14 @@ def test_in_article_furniture_that_reads_like_a_sentence_stays_out(furniture: st
         "Emergency services said 14 people had been taken to hospital with minor injuries and "
         "that power had been cut to about 30,000 homes.",
     ]
+
+
+def test_a_credit_line_shown_on_the_page_is_the_byline_when_metadata_names_none():
+    from tracker.core.extract import extract
+
+    page = _article_page("").replace(
+        "<h1>Storm hits coast</h1>",
+        "<h1>Storm hits coast</h1><div><span>By Ann Lee and Bo Chen</span>"
+        "<span>Local news reporters</span></div>",
+    )
+    assert extract(page, "http://127.0.0.1/storm").byline == "Ann Lee and Bo Chen"
