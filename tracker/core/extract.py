@@ -351,10 +351,10 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + 3]) for i in range(max(0, len(words) - 2))}
 
 
-# A page of more elements than this is read in trafilatura's fast mode, without comparing its
-# reading with readability's and jusText's: those comparisons grow with the square of the
-# page (a page of 200,000 tiny paragraphs took 9 minutes, 60,000 took 15 s). News articles
-# have a few thousand elements; only generated or hostile pages reach this.
+# A page of more elements than this is not given to trafilatura, whose work grows with the
+# square of the page (200,000 tiny paragraphs took 9 minutes, 60,000 took 15 s): its body is
+# read from the element holding the most paragraphs (`_large_page_blocks`). News articles have
+# a few thousand elements; only generated or hostile pages reach this.
 LARGE_PAGE_ELEMENTS = 20_000
 
 
@@ -362,13 +362,16 @@ def _trafilatura_blocks(
     tree: HtmlElement, url: str | None
 ) -> tuple[list[Block], str | None, str | None, dict[str, str]]:
     _prepare_layout(tree)
-    fast = sum(1 for _ in tree.iter()) > LARGE_PAGE_ELEMENTS
+    if sum(1 for _ in tree.iter()) > LARGE_PAGE_ELEMENTS:
+        heading = tree.find(".//h1")
+        title = " ".join(heading.text_content().split()) if heading is not None else None
+        return _large_page_blocks(tree), None, title or None, {}
     # trafilatura reads the metadata (byline, dates) first, then prunes the furniture.
-    document = _bare_extraction(tree, url, prune=True, fast=fast)
+    document = _bare_extraction(tree, url, prune=True)
     if not isinstance(document, Document) or document.body is None or not len(document.body):
         # Nothing but furniture on the page (an app shell's nav): read what there is, as
         # before, so that the extraction's health can say what the page is.
-        document = _bare_extraction(tree, url, prune=False, fast=fast)
+        document = _bare_extraction(tree, url, prune=False)
     else:
         for element in tree.xpath(_CHROME_XPATH):
             if element.getparent() is not None:
@@ -383,11 +386,24 @@ def _trafilatura_blocks(
     return blocks, document.author, document.title, extra
 
 
-def _bare_extraction(tree: HtmlElement, url: str | None, *, prune: bool, fast: bool) -> object:
+def _large_page_blocks(tree: HtmlElement) -> list[Block]:
+    """The body of a page too large for trafilatura: the blocks of the element holding the
+    most paragraphs, furniture left out. Linear in the page, where trafilatura is not."""
+    for element in tree.xpath(_CHROME_XPATH):
+        if element.getparent() is not None:
+            element.drop_tree()
+    parents = Counter(p.getparent() for p in tree.iter("p") if p.getparent() is not None)
+    if not parents:
+        body = tree.find("body")
+        return _inline_blocks(body) if body is not None else []
+    container, _ = parents.most_common(1)[0]
+    return _inline_blocks(container)
+
+
+def _bare_extraction(tree: HtmlElement, url: str | None, *, prune: bool) -> object:
     return trafilatura.bare_extraction(
         tree,
         url=url,
-        fast=fast,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
