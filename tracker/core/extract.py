@@ -250,16 +250,10 @@ def _flatten_deep_nesting(tree: HtmlElement) -> None:
     """Unwrap the pure wrappers (no text of their own, one child) below `MAX_NESTING` levels;
     if the page is still nested deeper, unwrap every element there but the leaves' parents.
     A document of ordinary depth is left untouched (one pass to measure it)."""
-    depth: dict[HtmlElement, int] = {}
-    deepest = 0
-    for element in tree.iter():
-        parent = element.getparent()
-        level = depth[parent] + 1 if parent is not None else 0
-        depth[element] = level
-        deepest = max(deepest, level)
-    if deepest <= MAX_NESTING:
-        return
+    depth = _depths(tree)
     for only_wrappers in (True, False):
+        if max(depth.values(), default=0) <= MAX_NESTING:
+            return
         deep = [el for el, level in depth.items() if level > MAX_NESTING // 2]
         for element in reversed(deep):
             if not isinstance(element.tag, str) or element.getparent() is None:
@@ -267,15 +261,16 @@ def _flatten_deep_nesting(tree: HtmlElement) -> None:
             wrapper = len(element) == 1 and not (element.text or "").strip()
             if (wrapper or not only_wrappers) and len(element):
                 element.drop_tag()
-        depth = {}
-        deepest = 0
-        for element in tree.iter():
-            parent = element.getparent()
-            level = depth[parent] + 1 if parent is not None else 0
-            depth[element] = level
-            deepest = max(deepest, level)
-        if deepest <= MAX_NESTING:
-            return
+        depth = _depths(tree)
+
+
+def _depths(tree: HtmlElement) -> dict[HtmlElement, int]:
+    """Each element's nesting level (the root's is 0), in document order."""
+    depth: dict[HtmlElement, int] = {}
+    for element in tree.iter():
+        parent = element.getparent()
+        depth[element] = depth[parent] + 1 if parent is not None else 0
+    return depth
 
 
 def _parse(html: str) -> HtmlElement | None:
