@@ -281,11 +281,8 @@ class CheckEngine:
                 self._fetchers[name] = fetcher
             return fetcher
 
-    def fetcher_name_for(self, state: StoryState) -> str:
-        """Which fetcher a check of the story starts with (its render mode's choice)."""
-        return self.fetch_plan(state).fetcher
-
     def fetch_plan(self, state: StoryState) -> render.FetchPlan:
+        """Which fetcher a check of the story starts with, and whether it may escalate."""
         return render.plan_fetch(state.render or self.settings.render, state.last_fetcher)
 
     @property
