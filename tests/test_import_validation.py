@@ -44,6 +44,8 @@ BAD_STORIES = {
     "zero-interval": story(min_interval_seconds=0),
     "interval-past-ten-years": story(max_interval_seconds=10**12),
     "min-over-max": story(min_interval_seconds=7200, max_interval_seconds=60),
+    "interval-as-text": story(fixed_interval_seconds="60"),
+    "flag-as-text": story(developing="true"),
     "unknown-status": story(status="sleeping"),
     "unknown-render": story(render="lynx"),
     "tag-not-text": story(tags=[{"name": "x"}]),
@@ -116,9 +118,11 @@ def test_an_imported_record_is_stored_as_add_would_store_it(cli, tmp_path: Path)
         {"url": "http://127.0.0.1:9/feed.xml", "interval_seconds": -5},
         {"url": "http://127.0.0.1:9/feed.xml", "tags": [7]},
         {"url": None},
+        {"url": "http://127.0.0.1:9/feed.xml", "interval_seconds": "3600"},
+        "http://127.0.0.1:9/feed.xml",
     ],
 )
-def test_a_bad_feed_record_is_refused_and_the_rest_imported(cli, tmp_path: Path, feed: dict):
+def test_a_bad_feed_record_is_refused_and_the_rest_imported(cli, tmp_path: Path, feed: object):
     good_feed = {"url": "http://127.0.0.1:9/good.xml", "tags": ["world"]}
     result = cli("import", str(export(tmp_path, [story()], feeds=[feed, good_feed])))
     assert result.stdout.startswith("imported 1 stories, 0 versions, 1 feeds")

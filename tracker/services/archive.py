@@ -248,7 +248,7 @@ def import_json(session: Session, document: dict[str, Any], *, now: datetime) ->
     written in a savepoint, so a refused or failing one leaves nothing behind."""
     from pydantic import ValidationError
 
-    from tracker.services.export_records import StoryRecord, describe_error
+    from tracker.services.export_records import FeedRecord, StoryRecord, describe_error
     from tracker.services.feeds import add_feed
 
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -260,24 +260,23 @@ def import_json(session: Session, document: dict[str, Any], *, now: datetime) ->
     for index, feed_data in enumerate(_records(document, "feeds")):
         where = _where("feeds", index, feed_data)
         try:
-            interval = feed_data.get("interval_seconds")
-            if interval is not None and (
-                not isinstance(interval, int) or not 1 <= interval <= 3650 * 86400
-            ):
-                raise StoryError("interval_seconds: not a number of seconds from 1 to 10 years")
+            feed = FeedRecord.model_validate(feed_data)
             with session.begin_nested():
                 _, created = add_feed(
                     session,
-                    _string(feed_data.get("url"), "url"),
+                    feed.url,
                     now=now,
-                    tags=[_string(tag, "tags") for tag in feed_data.get("tags") or []],
-                    include=_string(feed_data.get("include_pattern") or "", "include_pattern"),
-                    exclude=_string(feed_data.get("exclude_pattern") or "", "exclude_pattern"),
-                    interval=f"{interval}s" if interval else None,
-                    render=feed_data.get("render") or "default",
-                    any_site=True if feed_data.get("any_site") is True else None,
+                    tags=feed.tags,
+                    include=feed.include_pattern or "",
+                    exclude=feed.exclude_pattern or "",
+                    interval=f"{feed.interval_seconds}s" if feed.interval_seconds else None,
+                    render=feed.render or "default",
+                    any_site=True if feed.any_site else None,
                 )
-        except (StoryError, TypeError, ValueError) as exc:
+        except ValidationError as exc:
+            report.skipped.append(f"{where}: {describe_error(exc)}")
+            continue
+        except StoryError as exc:
             report.skipped.append(f"{where}: {exc}")
             continue
         report.feeds_added += int(created)
@@ -310,12 +309,6 @@ def _records(document: dict[str, Any], key: str) -> list[Any]:
 def _where(key: str, index: int, data: Any) -> str:
     url = data.get("url") if isinstance(data, dict) else None
     return f"{key}[{index}]" + (f" ({url[:100]})" if isinstance(url, str) else "")
-
-
-def _string(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise StoryError(f"{name}: not a string")
-    return value
 
 
 def _import_story(

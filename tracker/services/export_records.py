@@ -18,17 +18,20 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from tracker.core.article import MAX_URL_CHARS
+from tracker.services.stories import MAX_STORY_INTERVAL
 from tracker.store.models import CheckOutcome, EventKind, PromiseState, StoryStatus
 
-__all__ = ["StoryRecord", "describe_error"]
+__all__ = ["FeedRecord", "StoryRecord", "describe_error"]
 
-MAX_INTERVAL_SECONDS = 3650 * 86400  # MAX_STORY_INTERVAL: the columns are 32-bit integers
+# MAX_STORY_INTERVAL: the interval columns are 32-bit integers on PostgreSQL.
+MAX_INTERVAL_SECONDS = int(MAX_STORY_INTERVAL.total_seconds())
 
 
 def _no_nul(value: str) -> str:
@@ -53,19 +56,23 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 Line = Annotated[str, AfterValidator(_plain_line)]
 Tag = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_plain_line)]
 When = Annotated[datetime, AfterValidator(_aware)]
-Seconds = Annotated[int, Field(ge=1, le=MAX_INTERVAL_SECONDS)]
-Count = Annotated[int, Field(ge=0)]
+# Numbers and flags are taken as JSON numbers and booleans only: "1" and "true" are refused.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+Seconds = Annotated[int, Strict(), Field(ge=1, le=MAX_INTERVAL_SECONDS)]
+Count = Annotated[int, Strict(), Field(ge=0)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 class _Record(BaseModel):
-    # Fields this tracker does not know (a newer export) are ignored; types are not coerced
-    # from strings ("1" is not an integer here), so a damaged file does not half-work.
-    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+    # Fields this tracker does not know (a newer export) are ignored. Numbers and flags are
+    # not coerced from strings (Int, Bool), so a damaged file does not half-work; times are
+    # read from their ISO strings.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class VersionRecord(_Record):
-    seq: int = Field(ge=1)
+    seq: Int = Field(ge=1)
     captured_at: When
     fingerprint: Annotated[str, Field(min_length=1, max_length=64)]
     title: Text | None = None
@@ -81,7 +88,7 @@ class VersionRecord(_Record):
     words_removed: Count = 0
     chars_added: Count = 0
     chars_removed: Count = 0
-    diff_coarse: bool = False
+    diff_coarse: Bool = False
     capture_sha256: Sha256 | None = None
     screenshot_sha256: Sha256 | None = None
     text_source: Annotated[Line, Field(max_length=32)] | None = None
@@ -95,7 +102,7 @@ class CheckRecord(_Record):
     started_at: When
     duration_ms: Count = 0
     outcome: Literal[tuple(o.value for o in CheckOutcome if o is not CheckOutcome.SKIPPED)]  # type: ignore[valid-type]
-    http_status: Annotated[int, Field(ge=100, le=999)] | None = None
+    http_status: Annotated[int, Strict(), Field(ge=100, le=999)] | None = None
     error_kind: Annotated[Line, Field(max_length=64)] | None = None
     error: Text | None = None
     bytes: Count | None = None
@@ -103,14 +110,27 @@ class CheckRecord(_Record):
     worker: Annotated[Line, Field(max_length=200)] | None = None
     fetcher: Annotated[Line, Field(max_length=16)] | None = None
     render_reason: Text | None = None
-    version_seq: int | None = None
+    version_seq: Int | None = None
 
 
 class EventRecord(_Record):
     kind: Literal[tuple(k.value for k in EventKind)]  # type: ignore[valid-type]
     created_at: When
     detail: Text | None = None
-    version_seq: int | None = None
+    version_seq: Int | None = None
+
+
+class FeedRecord(_Record):
+    """A followed feed; `tracker feed add`'s own rules (URL, patterns, render) are applied
+    when it is added."""
+
+    url: Line
+    tags: list[Tag] = []
+    include_pattern: Annotated[Line, Field(max_length=1000)] | None = None
+    exclude_pattern: Annotated[Line, Field(max_length=1000)] | None = None
+    interval_seconds: Seconds | None = None
+    render: Literal["auto", "http", "browser"] | None = None
+    any_site: Bool = False
 
 
 class StoryRecord(_Record):
@@ -123,7 +143,7 @@ class StoryRecord(_Record):
     last_checked_at: When | None = None
     last_changed_at: When | None = None
     last_substantive_at: When | None = None
-    developing: bool = False
+    developing: Bool = False
     promise_text: Text | None = None
     promised_at: When | None = None
     promise_state: Literal[tuple(p.value for p in PromiseState)] = "none"  # type: ignore[valid-type]
@@ -132,7 +152,7 @@ class StoryRecord(_Record):
     fixed_interval_seconds: Seconds | None = None
     min_interval_seconds: Seconds | None = None
     max_interval_seconds: Seconds | None = None
-    respect_robots_txt: bool | None = None
+    respect_robots_txt: Bool | None = None
     render: Literal["auto", "http", "browser"] | None = None
     extraction_health: Literal["ok", "suspect"] | None = None
     last_fetcher: Annotated[Line, Field(max_length=16)] | None = None
