@@ -71,17 +71,7 @@ def raw_capture_response(
     Served as text/plain (nosniff, so no browser second-guesses it) with a sandbox CSP; with
     `download`, as an attachment.
     """
-    with database(request).read_session() as session:
-        story = queries.get_story(session, story_id)
-        version = get_version(session, story, seq)
-        if version.capture_sha256 is None:
-            raise HTTPException(404, f"version {version.seq} has no raw capture stored")
-        body = load_body(session, version.capture_sha256)
-        capture = session.get(Capture, version.capture_sha256)
-        encoding = capture.encoding if capture is not None else None
-        number = version.seq
-    if body is None:
-        raise HTTPException(404, f"the raw capture of version {number} is no longer stored")
+    body, encoding, number = _stored_capture(request, story_id, seq, screenshot=False)
     try:
         text = body.decode(encoding or "utf-8", errors="replace")
     except LookupError:
@@ -100,18 +90,32 @@ def raw_capture_response(
 
 def screenshot_response(request: Request, story_id: int, seq: int) -> Response:
     """The PNG screenshot of a version rendered in the browser (browser_screenshots)."""
-    with database(request).read_session() as session:
-        story = queries.get_story(session, story_id)
-        version = get_version(session, story, seq)
-        if version.screenshot_sha256 is None:
-            raise HTTPException(404, f"version {version.seq} has no screenshot")
-        body = load_body(session, version.screenshot_sha256)
-        number = version.seq
-    if body is None:
-        raise HTTPException(404, f"the screenshot of version {number} is no longer stored")
+    body, _, _ = _stored_capture(request, story_id, seq, screenshot=True)
     headers = {
         "Content-Security-Policy": RAW_CSP,
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=86400",
     }
     return Response(body, media_type="image/png", headers=headers)
+
+
+def _stored_capture(
+    request: Request, story_id: int, seq: int, *, screenshot: bool
+) -> tuple[bytes, str | None, int]:
+    """A version's raw capture (or its screenshot), the capture's encoding and the version's
+    number (`seq` may count back from the latest); 404 when it was never stored or has been
+    pruned."""
+    what = "screenshot" if screenshot else "raw capture"
+    with database(request).read_session() as session:
+        story = queries.get_story(session, story_id)
+        version = get_version(session, story, seq)
+        sha = version.screenshot_sha256 if screenshot else version.capture_sha256
+        if sha is None:
+            raise HTTPException(404, f"version {version.seq} has no {what} stored")
+        body = load_body(session, sha)
+        capture = session.get(Capture, sha)
+        encoding = capture.encoding if capture is not None else None
+        number = version.seq
+    if body is None:
+        raise HTTPException(404, f"the {what} of version {number} is no longer stored")
+    return body, encoding, number
