@@ -471,13 +471,17 @@ def lock_stories(session: Session, story_ids: list[int]) -> None:
     statement = select(Story).where(Story.id.in_(story_ids))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
-    locked = session.info.setdefault(_LOCKED_KEY, set())
-    locked.update(story.id for story in session.scalars(statement))
+    # Keyed by id and holding the objects: the session's identity map keeps only weak
+    # references, so stories nobody holds would be dropped and each record would load its
+    # story again, one SELECT per check.
+    locked = session.info.setdefault(_LOCKED_KEY, {})
+    locked.update((story.id, story) for story in session.scalars(statement))
 
 
 def _lock_story(session: Session, story_id: int) -> Story | None:
-    if story_id in session.info.get(_LOCKED_KEY, ()):
-        return session.get(Story, story_id)  # loaded and locked by lock_stories
+    locked = session.info.get(_LOCKED_KEY, {})
+    if story_id in locked:
+        return locked[story_id]  # loaded and locked by lock_stories
     statement = select(Story).where(Story.id == story_id)
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
