@@ -289,6 +289,16 @@ def _parse(html: str) -> HtmlElement | None:
     return tree if tree is not None and tree.tag == "html" else None
 
 
+def parse_page(html: str) -> HtmlElement | None:
+    """The page's tree as extraction parses it; None when there is no HTML document."""
+    return _parse(html)
+
+
+def drop_hidden(tree: HtmlElement) -> None:
+    """Drop what the page does not show, as extraction does before reading it."""
+    _drop_hidden(tree)
+
+
 def _drop_hidden(tree: HtmlElement) -> None:
     for element in tree.xpath(_HIDDEN_XPATH):
         if element.getparent() is not None and element.tag not in ("html", "body"):
@@ -714,6 +724,8 @@ _BLOCK_TAGS = frozenset(
         "br",
     ]
 )
+# The tags that start a line of their own (tracker.core.region reads a page's lines too).
+BLOCK_TAGS = _BLOCK_TAGS
 _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 _NOT_PROSE = _BLOCK_TAGS | {"a", "img"}
 _SKIP_TAGS = frozenset(

@@ -23,10 +23,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.core import cadence, changes, diffing, discover, health, liveblog
+from tracker import __version__
+from tracker.core import cadence, changes, diffing, discover, health, liveblog, region
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
+from tracker.core.region import Region
 from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
+from tracker.pipeline import stages
 from tracker.pipeline.outbox import enqueue_alerts
 from tracker.store.captures import body_sha256, compress, store_capture
 from tracker.store.models import (
@@ -71,6 +74,7 @@ class StoryState:
     analysis_version: int | None = ANALYSIS_VERSION
     render: str | None = None  # the story's render mode; None: the `render` setting
     last_fetcher: str | None = None  # the fetcher that got the latest version
+    region: Region | None = None  # the article's region as of the latest full read
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,17 @@ class Analysis:
     # Whether the article is plausibly what the page shows (None: not assessed, because the
     # fingerprint was the one already stored: nothing new to judge).
     health: health.Health | None = None
+    # Where the article sits in the page (tracker.core.region); None: it cannot be drawn.
+    region: Region | None = None
+    # The page's region was as last read, so it was not read again: no `article`, and the
+    # `fingerprint` is the one stored then.
+    same_region: bool = False
+    # CPU seconds spent by stage (tracker.pipeline.stages): parse, extract, fingerprint.
+    cpu: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def empty(self) -> bool:
-        return self.article is None or not self.article.text
+        return not self.same_region and (self.article is None or not self.article.text)
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,8 @@ STATE_COLUMNS = (
     Story.analysis_version,
     Story.render,
     Story.last_fetcher,
+    Story.region_path,
+    Story.region_digest,
 )
 
 
@@ -155,6 +168,9 @@ def state_from_row(row: Any) -> StoryState:
         analysis_version=row.analysis_version,
         render=row.render,
         last_fetcher=row.last_fetcher,
+        region=Region(row.region_path, row.region_digest)
+        if row.region_path and row.region_digest
+        else None,
     )
 
 
@@ -170,24 +186,49 @@ def analyse(
     ignore_patterns: tuple[str, ...],
     *,
     known_fingerprint: str | None = None,
+    known_region: Region | None = None,
     rendered: bool = False,
 ) -> Analysis:
     """Extract the article, its fingerprint and its health. Pure; safe to run in a worker
     process. The health verdict is skipped when the fingerprint is `known_fingerprint` (the
     story's latest: that article was judged when it was stored); `rendered` says a browser
-    rendered `html` (see `health.assess`)."""
-    article = extract(html, url, selector=selector)
-    if not article.text:
-        return Analysis(article, None, None, health.assess(article, html, rendered=rendered))
-    print_ = fingerprint(article, ignore_patterns=ignore_patterns)
-    return Analysis(
-        article=article,
-        fingerprint=print_,
-        promise=changes.detect_promise(article),
-        health=None
-        if print_ == known_fingerprint
-        else health.assess(article, html, rendered=rendered),
-    )
+    rendered `html` (see `health.assess`).
+
+    With `known_region` (where the article read as `known_fingerprint` sat, and its digest),
+    a page whose region has that digest still is not read again (see tracker.core.region)."""
+    cpu: dict[str, float] = {}
+    salt = region_salt(selector, ignore_patterns, rendered=rendered)
+    page: Any = None  # the page as the region test reads it, parsed once for both uses
+    if known_region is not None and known_fingerprint is not None:
+        with stages.measure(cpu, "parse"):
+            page = region.prepare(html)
+            same = region.digest_at(page, known_region.path, salt=salt) == known_region.digest
+        if same:
+            return Analysis(
+                None, known_fingerprint, None, region=known_region, same_region=True, cpu=cpu
+            )
+    with stages.measure(cpu, "extract"):
+        article = extract(html, url, selector=selector)
+    with stages.measure(cpu, "fingerprint"):
+        if not article.text:
+            return Analysis(
+                article, None, None, health.assess(article, html, rendered=rendered), cpu=cpu
+            )
+        print_ = fingerprint(article, ignore_patterns=ignore_patterns)
+        promise = changes.detect_promise(article)
+        verdict = (
+            None if print_ == known_fingerprint else health.assess(article, html, rendered=rendered)
+        )
+    with stages.measure(cpu, "parse"):
+        page = page if page is not None else region.prepare(html)
+        found = region.locate(page, article, salt=salt)
+    return Analysis(article, print_, promise, verdict, region=found, cpu=cpu)
+
+
+def region_salt(selector: str | None, ignore_patterns: tuple[str, ...], *, rendered: bool) -> str:
+    """What decides an article besides its page: a region digest taken by another release or
+    rules, another fetcher, or for other story settings is not the same digest."""
+    return repr((__version__, ANALYSIS_VERSION, rendered, selector, tuple(ignore_patterns)))
 
 
 def version_as_article(version: Version) -> Article:
@@ -390,6 +431,7 @@ def record(
         check.outcome = CheckOutcome.NOT_MODIFIED
         _succeeded(story)
     elif analysis is None or analysis.empty:
+        story.region_path = story.region_digest = None
         check.outcome = CheckOutcome.EMPTY
         check.error_kind = "empty"
         check.error = EMPTY_ARTICLE_ERROR
@@ -403,7 +445,15 @@ def record(
         # shell fetches, so a 304 for the shell would say nothing about the article.
         story.etag = fetched.etag if fetcher != BROWSER_FETCHER else None
         story.last_modified = fetched.last_modified if fetcher != BROWSER_FETCHER else None
-        if analysis.fingerprint == story.last_fingerprint:
+        if analysis.same_region:
+            # The article was not read again: it is the one read last time, whose promise
+            # (if any) is already recorded.
+            check.outcome = CheckOutcome.UNCHANGED
+            if analysis.fingerprint != story.last_fingerprint:  # a version came meanwhile
+                report.error = "story changed meanwhile; result discarded"
+                report.lease_lost = True
+                return report
+        elif analysis.fingerprint == story.last_fingerprint:
             check.outcome = CheckOutcome.UNCHANGED
             _update_promise(session, story, analysis, None, substantive=False, now=now)
         elif comparison is None or compared_against != story.last_fingerprint:
@@ -438,6 +488,10 @@ def record(
             _update_promise(
                 session, story, analysis, version, substantive=comparison.substantive, now=now
             )
+        if not analysis.same_region:  # where the article just read sits, for the next check
+            found = analysis.region
+            story.region_path = found.path if found else None
+            story.region_digest = found.digest if found else None
 
     schedule = reschedule(story, policy, now, retry_after=retry_after)
     if story.status == StoryStatus.GONE:

@@ -35,6 +35,7 @@ from tracker.config import Settings
 from tracker.core.cadence import CadencePolicy
 from tracker.core.extract import Article
 from tracker.core.health import word_count
+from tracker.core.region import Region
 from tracker.net.fetcher import (
     BROWSER_FETCHER,
     DEFAULT_FETCHER,
@@ -46,7 +47,7 @@ from tracker.net.fetcher import (
     not_fetched,
 )
 from tracker.net.politeness import HostThrottle, RobotsCache
-from tracker.pipeline import claims, render
+from tracker.pipeline import claims, render, stages
 from tracker.pipeline.check import (
     ANALYSIS_VERSION,
     Analysis,
@@ -166,10 +167,13 @@ class CheckEngine:
         # database refused every write: disk full). Handed back by release_stranded().
         self._stranded: set[int] = set()
         self._stranded_lock = threading.Lock()
+        # CPU seconds by stage of the checks this engine ran (tracker.pipeline.stages).
+        self.stage_cpu = stages.StageClock()
         self._writer: GroupWriter[CheckReport] = GroupWriter(
             # The writer's keys are the story ids its jobs record.
             db,
             prepare=lambda session, ids: lock_stories(session, cast(list[int], ids)),
+            on_cpu=lambda seconds: self.stage_cpu.add({"write": seconds}),
         )
 
     # -- public -----------------------------------------------------------------------
@@ -316,6 +320,7 @@ class CheckEngine:
 
     def _check(self, state: StoryState, started_at: datetime) -> CheckReport:
         story_id = state.id
+        cpu: dict[str, float] = {}  # by stage (tracker.pipeline.stages)
         plan = self.fetch_plan(state)
         respect_robots = (
             self.settings.respect_robots_txt
@@ -326,7 +331,9 @@ class CheckEngine:
             decision = self.robots.decide(state.url)
             if not decision.allowed:
                 fetched = not_fetched(state.url, error=decision.reason, error_kind="robots")
-                return self._record(story_id, fetched, None, None, started_at, state, blocked=True)
+                return self._record(
+                    story_id, fetched, None, None, started_at, state, blocked=True, cpu=cpu
+                )
             crawl_delay = self.robots.crawl_delay(state.url)
             if crawl_delay:
                 # Honour Crawl-delay when it asks for more than our default, within reason.
@@ -334,7 +341,8 @@ class CheckEngine:
                 self.throttle.set_delay(state.url, delay)
 
         fetcher_name, render_reason = plan.fetcher, plan.reason
-        first = self._fetch(state, fetcher_name)
+        with stages.measure(cpu, "fetch"):
+            first = self._fetch(state, fetcher_name)
         if first is None:
             return self._skip(state, "not checked: shutting down")
         fetched = first
@@ -348,15 +356,21 @@ class CheckEngine:
                     state.selector,
                     state.ignore_patterns,
                     known_fingerprint=state.last_fingerprint,
+                    # The region test only vouches for an article read by these rules.
+                    known_region=state.region
+                    if state.analysis_version == ANALYSIS_VERSION
+                    else None,
                     rendered=fetcher_name == BROWSER_FETCHER,
                 )
                 reason = render.escalation(
                     plan, analysis.article.source if analysis.article else None, analysis.health
                 )
+                _add(cpu, analysis.cpu)
                 if reason is not None:
-                    rendered, rendered_analysis, render_reason = self._render(
-                        state, analysis, reason
-                    )
+                    with stages.measure(cpu, "fetch"):
+                        rendered, rendered_analysis, render_reason = self._render(
+                            state, analysis, reason
+                        )
                     if rendered is not None and rendered_analysis is not None:
                         fetched, analysis, fetcher_name = (
                             rendered,
@@ -364,11 +378,12 @@ class CheckEngine:
                             BROWSER_FETCHER,
                         )
                 if not analysis.empty and analysis.fingerprint != state.last_fingerprint:
-                    previous_article = self._previous_article(state)
-                    assert analysis.article is not None
-                    comparison = compare(previous_article, analysis.article)
-                    if fetched.body is not None:
-                        capture = prepare_capture(fetched.body)
+                    with stages.measure(cpu, "diff"):
+                        previous_article = self._previous_article(state)
+                        assert analysis.article is not None
+                        comparison = compare(previous_article, analysis.article)
+                        if fetched.body is not None:
+                            capture = prepare_capture(fetched.body)
         except ExtractionTimeout as exc:
             # A page built to be slow to read costs its own check, recorded, and no more.
             fetched = replace(
@@ -389,6 +404,7 @@ class CheckEngine:
             capture=capture,
             fetcher=fetcher_name,
             render_reason=render_reason,
+            cpu=cpu,
         )
 
     def _fetch(self, state: StoryState, fetcher_name: str) -> FetchResult | None:
@@ -478,7 +494,10 @@ class CheckEngine:
         blocked: bool = False,
         fetcher: str | None = None,
         render_reason: str | None = None,
+        cpu: dict[str, float] | None = None,
     ) -> CheckReport:
+        # The write stage is added by the writer itself (see __init__).
+        self.stage_cpu.add(cpu or {}, checks=1)
         return self._writer.write(
             lambda session: record(
                 session,
@@ -507,6 +526,7 @@ class CheckEngine:
         ignore_patterns: tuple[str, ...],
         *,
         known_fingerprint: str | None = None,
+        known_region: Region | None = None,
         rendered: bool = False,
     ) -> Analysis:
         """Extract in an extraction process (raises ExtractionTimeout past the budget)."""
@@ -517,6 +537,7 @@ class CheckEngine:
             selector,
             ignore_patterns,
             known_fingerprint=known_fingerprint,
+            known_region=known_region,
             rendered=rendered,
         )
         if self._extraction is None:
@@ -558,3 +579,8 @@ class CheckEngine:
             with self._stranded_lock:
                 self._stranded.add(story_id)
         return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)
+
+
+def _add(totals: dict[str, float], more: dict[str, float]) -> None:
+    for stage, seconds in more.items():
+        totals[stage] = totals.get(stage, 0.0) + seconds

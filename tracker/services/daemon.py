@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -26,7 +27,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from tracker.config import Settings
-from tracker.pipeline import claims
+from tracker.pipeline import claims, stages
 from tracker.pipeline.check import CheckReport, StoryState
 from tracker.pipeline.engine import CheckEngine, utcnow
 from tracker.pipeline.housekeeping import run_housekeeping
@@ -74,6 +75,7 @@ class Daemon:
         self._reclaimed_at: datetime | None = None
         self._on_report = on_report
         self.deliveries: DeliveryRunner | None = None
+        self._started = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -248,16 +250,27 @@ class Daemon:
             lag = float("nan")
         stats = self.stats
         errors = sum(stats[o] for o in (CheckOutcome.ERROR, CheckOutcome.EMPTY, "blocked"))
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        per_check = self.engine.stage_cpu.per_check()
         log.info(
             "summary: %d checked, %d changed, %d unchanged, %d not modified, %d errors; "
-            "queue lag %.1f s",
+            "%.1f checks/s since start; queue lag %.1f s; CPU per check: %s",
             stats["checked"],
             stats[CheckOutcome.CHANGED],
             stats[CheckOutcome.UNCHANGED],
             stats[CheckOutcome.NOT_MODIFIED],
             errors,
+            stats["checked"] / elapsed,
             lag,
-            extra={"summary": {**stats, "queue_lag_seconds": lag}},
+            stages.describe(per_check),
+            extra={
+                "summary": {
+                    **stats,
+                    "checks_per_second": stats["checked"] / elapsed,
+                    "queue_lag_seconds": lag,
+                    "cpu_seconds_per_check": per_check,
+                }
+            },
         )
 
     @property

@@ -124,6 +124,11 @@ class Story(Base):
     # needed the browser goes straight to it (its plain HTML is a shell that may not
     # change, or answer 304, while the article does).
     last_fetcher: Mapped[str | None] = mapped_column(String(16))
+    # Where the article sits in the page and a digest of what it was read from, as of the
+    # latest full read (tracker.core.region): a check whose page has the same digest there
+    # skips extraction. NULL: not known (no read yet, or the region cannot be drawn).
+    region_path: Mapped[str | None] = mapped_column(String(1000))
+    region_digest: Mapped[str | None] = mapped_column(String(64))
 
     # Loaded on access: the check path never needs them; listings use selectinload.
     tags: Mapped[list[StoryTag]] = relationship(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -31,11 +32,18 @@ Prepare = Callable[[Session, list[Hashable]], None]
 
 class GroupWriter(Generic[T]):
     def __init__(
-        self, db: Database, *, max_batch: int = 64, prepare: Prepare | None = None
+        self,
+        db: Database,
+        *,
+        max_batch: int = 64,
+        prepare: Prepare | None = None,
+        on_cpu: Callable[[float], None] | None = None,
     ) -> None:
+        """`on_cpu`: told the CPU seconds of the writer thread's every batch, commit included."""
         self.db = db
         self.max_batch = max_batch
         self.prepare = prepare
+        self.on_cpu = on_cpu
         self._queue: queue.SimpleQueue[_Item[T] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="record-writer", daemon=True)
         self._thread.start()
@@ -66,7 +74,10 @@ class GroupWriter(Generic[T]):
                     stop = True
                     break
                 batch.append(more)
+            started = time.thread_time()
             self._write(batch)
+            if self.on_cpu is not None:
+                self.on_cpu(time.thread_time() - started)
             if stop:
                 return
 
