@@ -718,8 +718,27 @@ def _body_sentences(text: str) -> Iterator[str]:
                 yield from sentences(line.strip())
 
 
+def _one_pattern(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern that matches wherever any of `patterns` does (their flags kept)."""
+    scoped = []
+    for pattern in patterns:
+        flags = "".join(
+            letter
+            for flag, letter in ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
+            if pattern.flags & flag
+        )
+        scoped.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
+    return re.compile("|".join(scoped))
+
+
+# Most sentences promise nothing: one search says so, instead of one per marker.
+_ANY_PROMISE_MARKER = _one_pattern(pattern for _, pattern in _PROMISE_MARKERS)
+
+
 def _promise_marker(sentence: str) -> str | None:
-    for marker, pattern in _PROMISE_MARKERS:
+    if not _ANY_PROMISE_MARKER.search(sentence):
+        return None
+    for marker, pattern in _PROMISE_MARKERS:  # the first marker in order names it
         if pattern.search(sentence):
             return marker
     return None

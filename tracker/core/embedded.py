@@ -174,6 +174,9 @@ _ASSIGNED_SOURCE = {
     "__NUXT__": "nuxt",
     "__NEXT_DATA__": "next-data",  # older Next.js versions assigned it in a script
 }
+# Words every _ASSIGNMENT holds: most scripts have none, and looking for them is much
+# cheaper than trying the pattern at every character of the page's code.
+_ASSIGNED_NAMES = (*(name for name in _ASSIGNED_SOURCE), "globalContent")
 _JSON_PARSE = re.compile(r"JSON\s*\.\s*parse\s*\(\s*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _JS_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
@@ -212,7 +215,7 @@ def _scan(tree: lxml.etree._Element, budget: list[int]) -> Iterator[EmbeddedArti
             yield from _best_of("next-data", _loads(text), budget)
         elif ident == "__NUXT_DATA__":
             yield from _best_of("nuxt", _devalue(_loads(text), budget), budget)
-        elif "json" not in kind:
+        elif "json" not in kind and any(name in text for name in _ASSIGNED_NAMES):
             for match in _ASSIGNMENT.finditer(text):
                 name = re.sub(r"\s+", "", match.group(1))
                 source = _ASSIGNED_SOURCE.get(name, "fusion")

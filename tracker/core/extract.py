@@ -200,6 +200,11 @@ def _page_text(tree: HtmlElement) -> str:
     return " ".join(" ".join(str(text) for text in tree.xpath(_VISIBLE_TEXT_XPATH)).split())
 
 
+def page_text(shown: HtmlElement) -> str:
+    """`visible_text` of a page already parsed with its hidden elements dropped."""
+    return _page_text(shown)
+
+
 # Characters XML 1.0 does not allow (C0 controls but tab, LF, CR; lone surrogates; U+FFFE,
 # U+FFFF), and DEL. One of them anywhere in a page made trafilatura, which serialises the tree
 # as XML, return nothing: an "empty" page, and the real edit in the same update lost.
@@ -952,6 +957,12 @@ def _wrap_loose_paragraphs(element: HtmlElement) -> None:
     element.extend(rebuilt)
 
 
+# Matches where _words_in would count more than 16, reading no further than the 17th word:
+# asked of every element, counting all of a container's words was a tenth of extraction.
+# (Possessive, so that a long run of word characters cannot make it backtrack.)
+_MORE_THAN_16_WORDS = re.compile(r"\b(?:\w++\W++){16}\w")
+
+
 def _words_in(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
@@ -1105,7 +1116,7 @@ def _is_chrome_line(element: HtmlElement) -> bool:
     if not inline and (tag not in _BLOCK_TAGS or tag in _TABLE_PARTS):
         return False
     text = element.text_content()
-    if _words_in(text) > 16 or not is_standalone_chrome(text):
+    if _MORE_THAN_16_WORDS.search(text) or not is_standalone_chrome(text):
         return False
     if any(isinstance(el.tag, str) and el.tag in _BLOCK_TAGS for el in element.iterdescendants()):
         return False

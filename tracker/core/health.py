@@ -33,7 +33,7 @@ import lxml.html
 from lxml.html import HtmlElement
 
 from tracker.core.article import Article, Block
-from tracker.core.extract import html_parser, visible_text, xml_safe
+from tracker.core.extract import html_parser, page_text, visible_text, xml_safe
 
 __all__ = [
     "CODES",
@@ -170,14 +170,18 @@ def assess(
     *,
     previous_words: int | None = None,
     rendered: bool = False,
+    shown: HtmlElement | None = None,
 ) -> Health:
     """The verdict on `article`, extracted from `html`. Pure; never raises on hostile input.
 
     `rendered`: `html` is a page a browser rendered. Its scripts have run, so what they left
     behind (a ``noscript`` message, a mount point, the code) is no sign that the article
-    needs JavaScript; only the article itself is judged."""
+    needs JavaScript; only the article itself is judged.
+
+    `shown`: the page already parsed with its hidden elements dropped (as
+    tracker.core.region.prepare makes it), read instead of a copy made here."""
     words = word_count(article.text)
-    page = _Page.read(html)
+    page = _Page.read(html, shown=shown)
     reasons: list[Reason] = []
     from_html = article.source in _HTML_SOURCES and not rendered
     if words == 0:
@@ -325,7 +329,7 @@ class _Page:
     navigation_key: str = " "  # " home world politics about us ": words of nav, header, footer
 
     @classmethod
-    def read(cls, html: str | HtmlElement) -> _Page:
+    def read(cls, html: str | HtmlElement, *, shown: HtmlElement | None = None) -> _Page:
         empty = cls(0, 0, 0, (), None)
         try:
             # Only read here (visible_text works on a copy), so a tree passed in is not changed.
@@ -340,7 +344,7 @@ class _Page:
                 and _SCRIPT_KINDS.match((script.get("type") or "").strip().lower())
             )
             noscript = " ".join(" ".join(el.itertext()) for el in tree.iter("noscript"))
-            text = visible_text(tree)
+            text = visible_text(tree) if shown is None else page_text(shown)
             mounts = tuple(
                 f"{el.tag}#{el.get('id')}" if el.get("id") else str(el.tag)
                 for el in tree.xpath(_MOUNT_XPATH)

@@ -41,7 +41,7 @@ from lxml.html import HtmlElement
 
 from tracker.core.article import Article
 from tracker.core.extract import BLOCK_TAGS, drop_hidden, parse_page
-from tracker.core.normalize import normalize_text
+from tracker.core.normalize import single_line
 
 # Bump when what the digest reads changes, so that digests stored by older rules miss.
 REGION_RULES = 1
@@ -181,43 +181,41 @@ def _text_with_breaks(region: HtmlElement) -> Iterable[str]:
 
 
 def _shown_text(body: HtmlElement) -> tuple[str, dict[HtmlElement, tuple[int, int]]]:
-    """The body's shown text, whitespace collapsed, and where each element's text lies in it."""
+    """The body's shown text on one line (see `single_line`), and where each element's text
+    lies in it."""
     parts: list[str] = []
     length = 0
+    spaced = True  # the text so far ends with a space (or there is none yet)
     spans: dict[HtmlElement, tuple[int, int]] = {}
     starts: list[int] = []
-    hidden_depth = 0
-
-    def add(piece: str | None) -> None:
-        nonlocal length
-        if not piece:
-            return
-        words = " ".join(normalize_text(piece).split())
-        spaced = bool(parts) and parts[-1].endswith(" ")
-        if piece[:1].isspace() and length and not spaced:
-            words = " " + words
-        if piece[-1:].isspace() and words and not words.endswith(" "):
-            words += " "
-        parts.append(words)
-        length += len(words)
-
+    hidden_depth = 0  # inside a script, style, noscript, template or comment
     for event, element in lxml.etree.iterwalk(body, events=("start", "end")):
-        shown = isinstance(element.tag, str) and element.tag not in _NOT_SHOWN
         if event == "start":
-            if hidden_depth or not shown:
+            tag = element.tag
+            if hidden_depth or not isinstance(tag, str) or tag in _NOT_SHOWN:
                 hidden_depth += 1
                 continue
             starts.append(length)
-            add(element.text)
-            continue
-        if hidden_depth:
+            piece = element.text
+        elif hidden_depth:
             hidden_depth -= 1
+            piece = None if hidden_depth else element.tail  # its tail is shown
         else:
             spans[element] = (starts.pop(), length)
-        if element is not body:
-            add(element.tail)
+            piece = None if element is body else element.tail
+        if not piece:
+            continue
+        words = single_line(piece)
+        if not spaced and piece[0].isspace():
+            words = " " + words
+        if words and not words.endswith(" ") and piece[-1].isspace():
+            words += " "
+        if words:
+            parts.append(words)
+            length += len(words)
+            spaced = words.endswith(" ")
     return "".join(parts), spans
 
 
 def _needle(text: str) -> str:
-    return " ".join(normalize_text(text).split())[:_NEEDLE_CHARS]
+    return single_line(text)[:_NEEDLE_CHARS]

@@ -209,18 +209,18 @@ def analyse(
             )
     with stages.measure(cpu, "extract"):
         article = extract(html, url, selector=selector)
-    with stages.measure(cpu, "fingerprint"):
-        if not article.text:
-            return Analysis(
-                article, None, None, health.assess(article, html, rendered=rendered), cpu=cpu
-            )
-        print_ = fingerprint(article, ignore_patterns=ignore_patterns)
-        promise = changes.detect_promise(article)
-        verdict = (
-            None if print_ == known_fingerprint else health.assess(article, html, rendered=rendered)
-        )
     with stages.measure(cpu, "parse"):
         page = page if page is not None else region.prepare(html)
+    with stages.measure(cpu, "fingerprint"):
+        verdict: health.Health | None = None
+        if not article.text:
+            verdict = health.assess(article, html, rendered=rendered, shown=page)
+            return Analysis(article, None, None, verdict, cpu=cpu)
+        print_ = fingerprint(article, ignore_patterns=ignore_patterns)
+        promise = changes.detect_promise(article)
+        if print_ != known_fingerprint:  # a known article was judged when it was stored
+            verdict = health.assess(article, html, rendered=rendered, shown=page)
+    with stages.measure(cpu, "parse"):
         found = region.locate(page, article, salt=salt)
     return Analysis(article, print_, promise, verdict, region=found, cpu=cpu)
 
