@@ -197,7 +197,31 @@ def visible_text(page: str | HtmlElement) -> str:
 
 
 def _page_text(tree: HtmlElement) -> str:
-    return " ".join(" ".join(str(text) for text in tree.xpath(_VISIBLE_TEXT_XPATH)).split())
+    body = next(tree.iter("body"), None)
+    return "" if body is None else " ".join(" ".join(shown_text_nodes(body)).split())
+
+
+_NOT_SHOWN = frozenset(["script", "style", "noscript", "template"])
+
+
+def shown_text_nodes(element: HtmlElement) -> Iterator[str]:
+    """The text nodes inside `element` in document order, but those in a script, style,
+    noscript or template: what the XPath ``.//text()[not(ancestor::script or ...)]`` selects,
+    read in one walk instead of one look up the ancestors per node."""
+    hidden_depth = 0  # inside an element whose text is not shown
+    for event, node in lxml.etree.iterwalk(element, events=("start", "end")):
+        if event == "start":
+            if hidden_depth or node.tag in _NOT_SHOWN:
+                hidden_depth += 1
+            elif isinstance(node.tag, str) and node.text:
+                yield node.text  # a comment's text is no text node
+            continue
+        if hidden_depth:
+            hidden_depth -= 1
+            if hidden_depth:
+                continue
+        if node is not element and node.tail:
+            yield node.tail
 
 
 def page_text(shown: HtmlElement) -> str:
@@ -323,10 +347,6 @@ _SHELL_MAX_SHOWN = 0.5
 # nav, a cookie notice, a copyright line).
 _SHELL_MIN_SAME = 0.5
 _SHELL_MAX_PROSE_WORDS = 50
-_VISIBLE_TEXT_XPATH = (
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template)]"
-)
 
 
 def _is_shell_of(tree: HtmlElement, blocks: tuple[Block, ...], embedded: EmbeddedArticle) -> bool:

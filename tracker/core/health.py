@@ -33,7 +33,13 @@ import lxml.html
 from lxml.html import HtmlElement
 
 from tracker.core.article import Article, Block
-from tracker.core.extract import html_parser, page_text, visible_text, xml_safe
+from tracker.core.extract import (
+    html_parser,
+    page_text,
+    shown_text_nodes,
+    visible_text,
+    xml_safe,
+)
 
 __all__ = [
     "CODES",
@@ -117,10 +123,6 @@ _MOUNT_XPATH = (
 _NAVIGATION_XPATH = (
     "//nav | //header | //footer | //menu | //*[@role='navigation' or @role='banner'"
     " or @role='contentinfo' or @role='menu' or @role='menubar']"
-)
-_TEXT_XPATH = (
-    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template)]"
 )
 _SCRIPT_KINDS = re.compile(r"^(?:|text/javascript|application/javascript|module|.*json.*)$")
 
@@ -351,8 +353,7 @@ class _Page:
                 if isinstance(el.tag, str) and _visible_words(el) < EMPTY_MOUNT_WORDS
             )
             navigation = (
-                _key(" ".join(str(t) for t in el.xpath(_TEXT_XPATH)))
-                for el in tree.xpath(_NAVIGATION_XPATH)
+                _key(" ".join(shown_text_nodes(el))) for el in tree.xpath(_NAVIGATION_XPATH)
             )
             return cls(
                 navigation_key=" " + " ".join(key for key in navigation if key) + " ",
@@ -389,11 +390,13 @@ def _parse(html: str | bytes) -> HtmlElement | None:
 
 
 def _visible_words(element: HtmlElement) -> int:
-    return sum(word_count(str(text)) for text in element.xpath(_TEXT_XPATH))
+    return sum(word_count(text) for text in shown_text_nodes(element))
 
 
 def _javascript_message(text: str) -> str | None:
     """The first "enable JavaScript" sentence that is about the page, not about one widget."""
+    if "javascript" not in text.casefold():  # in every message; most pages have none
+        return None
     for match in _JAVASCRIPT_REQUIRED.finditer(text):
         start = max(text.rfind(".", 0, match.start()), text.rfind("\n", 0, match.start())) + 1
         ends = [i for i in (text.find(".", match.end()), text.find("\n", match.end())) if i >= 0]
