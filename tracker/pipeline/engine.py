@@ -61,7 +61,11 @@ from tracker.pipeline.check import (
     record,
     version_as_article,
 )
-from tracker.pipeline.extraction_pool import ExtractionPool, ExtractionTimeout
+from tracker.pipeline.extraction_pool import (
+    ANALYSIS_MODULES,
+    ExtractionPool,
+    ExtractionTimeout,
+)
 from tracker.store.captures import capture_html
 from tracker.store.db import Database
 from tracker.store.models import Capture, Check, CheckOutcome, Story
@@ -156,9 +160,7 @@ class CheckEngine:
         processes = settings.extract_processes
         count = (os.cpu_count() or 1) if processes < 0 else processes
         self._extraction = (
-            ExtractionPool(
-                count, budget=settings.extract_timeout, preload=("tracker.pipeline.check",)
-            )
+            ExtractionPool(count, budget=settings.extract_timeout, preload=ANALYSIS_MODULES)
             if count > 0
             else None
         )

@@ -46,6 +46,19 @@ T = TypeVar("T")
 WALL_MARGIN_SECONDS = 5.0
 _PR_SET_PDEATHSIG = 1
 FORKSERVER_GUARD = "tracker.pipeline.forkserver_guard"
+# What the engine's extraction processes import before work arrives: the analysis and its
+# libraries (trafilatura, lxml, ...), about a second of imports.
+ANALYSIS_MODULES = ("tracker.pipeline.check",)
+
+
+def start_server(preload: tuple[str, ...] = ANALYSIS_MODULES) -> None:
+    """Start the processes' server now, so that it imports `preload` on another core while
+    the caller does other work (its own imports, claims, the first fetches). Without it, a
+    pass's first page waits for those imports. Pools made later in this process use it."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([FORKSERVER_GUARD, *preload])
+    forkserver.ensure_running()
 
 
 class ExtractionTimeout(BaseException):

@@ -30,6 +30,7 @@ from tracker.config import Settings
 from tracker.pipeline import claims, stages
 from tracker.pipeline.check import CheckReport, StoryState
 from tracker.pipeline.engine import CheckEngine, utcnow
+from tracker.pipeline.extraction_pool import start_server
 from tracker.pipeline.housekeeping import run_housekeeping
 from tracker.pipeline.outbox import DeliveryRunner
 from tracker.store.db import Database
@@ -80,6 +81,8 @@ class Daemon:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.settings.extract_processes != 0:
+            start_server()  # its imports overlap the first claims and fetches
         add = self.scheduler.add_job
         common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
         add(
