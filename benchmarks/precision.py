@@ -21,6 +21,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from tracker.core import region
 from tracker.core.extract import extract
 from tracker.core.normalize import fingerprint, fingerprint_lines
 
@@ -40,6 +41,8 @@ def run_page(job: tuple[str, str, str, int, int, bool]) -> dict:
         "caught": Counter(),
         "examples": [],
         "extractions": 0,
+        "region_settled": 0,  # chrome rounds the region test settled without extraction
+        "region_hid": Counter(),  # edits the region test would have let through unread
     }
     page = LivePage.from_html(html, body, seed=seed)
     if not page.usable():
@@ -52,17 +55,33 @@ def run_page(job: tuple[str, str, str, int, int, bool]) -> dict:
         result["extractions"] += 1
         return extract(p.html(), None)
 
+    # The check pipeline's region test (tracker.core.region): after each full read it keeps
+    # where the article sat; a page whose region digest is unchanged is not read again.
+    def region_of(p: LivePage, article) -> region.Region | None:
+        return region.locate(region.prepare(p.html()), article, salt="")
+
+    def region_same(p: LivePage) -> bool:
+        if known_region is None:
+            return False
+        digest = region.digest_at(region.prepare(p.html()), known_region.path, salt="")
+        return digest == known_region.digest
+
     stored = article_of(page)
     if not stored.text:
         result["skipped"] = True
         return result
     stored_fp = fingerprint(stored)
+    known_region = region_of(page, stored)
     for round_no in range(rounds):
         names = rng.sample(sorted(CHROME_MUTATIONS), rng.randint(1, 3))
         applied = [name for name in names if CHROME_MUTATIONS[name](page)]
         current = article_of(page)
         result["chrome_rounds"] += 1
         fp = fingerprint(current)
+        if region_same(page):
+            result["region_settled"] += 1
+        else:
+            known_region = region_of(page, current)  # a full read places the region again
         if fp != stored_fp:
             result["false_versions"] += 1
             for name in applied:
@@ -81,6 +100,8 @@ def run_page(job: tuple[str, str, str, int, int, bool]) -> dict:
             result["tried"][name] += 1
             if fingerprint(article_of(trial)) != stored_fp:
                 result["caught"][name] += 1
+                if region_same(trial):
+                    result["region_hid"][name] += 1
             elif verbose and len(result["examples"]) < 6:
                 result["examples"].append((["MISSED " + name], _edited(page, trial), []))
             edited_pages[name] = trial
@@ -89,6 +110,7 @@ def run_page(job: tuple[str, str, str, int, int, bool]) -> dict:
             page = edited_pages[name]
             stored = article_of(page)
             stored_fp = fingerprint(stored)
+            known_region = region_of(page, stored)
     return result
 
 
@@ -132,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         tried.update(r["tried"])
         caught.update(r["caught"])
     extractions = sum(r["extractions"] for r in results)
+    settled = sum(r["region_settled"] for r in results)
+    hid: Counter[str] = Counter()
+    for r in results:
+        hid.update(r["region_hid"])
 
     print(
         f"pages: {len(results) - len(skipped)} used, {len(skipped)} skipped "
@@ -153,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  {name:<20} {caught[name]:>5}/{tried[name]:<5} {caught[name] / tried[name]:.2%}"
             )
+    settled_share = settled / chrome_rounds if chrome_rounds else 0.0
+    print(
+        f"region test: chrome-only rounds settled without extraction: {settled}/{chrome_rounds}"
+        f" ({settled_share:.2%}); caught edits it would have let through unread: "
+        f"{sum(hid.values())}  [target 0]"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in hid.most_common()) + ")" if hid else "")
+    )
     print(
         f"{extractions} extractions in {elapsed:.1f} s with {args.workers} workers "
         f"({extractions / elapsed:.1f} pages/s)"
