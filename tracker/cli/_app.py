@@ -5,10 +5,11 @@ Errors are one readable line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import wraps
@@ -112,7 +113,85 @@ class CLIError(click.ClickException):
         click.echo(f"error: {one_line(self.format_message())}", err=True)
 
 
-class TrackerGroup(click.Group):
+class LazyGroup(click.Group):
+    """A group whose commands are imported when first used ("lazy loading subcommands" in
+    click's documentation): `tracker list` imports the module of `list` and no other, so a
+    command starts without paying for the imports of every other one.
+
+    Each module is registered with the names of its commands (:meth:`register_lazily`), so
+    the names are known without importing anything; `tracker --help` and :attr:`commands`
+    (the docs, the tests that walk every command) import every module."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._lazy: dict[str, str] = {}  # command name -> module not imported yet
+        self._declared: dict[str, tuple[str, ...]] = {}  # module -> its command names
+        super().__init__(*args, **kwargs)
+
+    def register_lazily(self, module: str, names: Sequence[str]) -> None:
+        """Commands `names`, defined in `module`'s ``COMMANDS``, imported on first use."""
+        self._declared[module] = tuple(names)
+        for name in names:
+            self._lazy[name] = module
+
+    # click.Group keeps its commands in `self.commands`; here that mapping holds the
+    # commands imported so far, and reading it from outside imports the rest first.
+    @property
+    def commands(self) -> MutableMapping[str, click.Command]:
+        """Every command of the group (importing every module not imported yet)."""
+        for module in dict.fromkeys(self._lazy.values()):
+            self._load(module)
+        return self._loaded
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self._loaded = value
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
+        self._lazy.pop(name, None)
+        self._loaded[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = self._lazy.get(cmd_name)
+        if module is not None:
+            self._load(module)
+        return self._loaded.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self._loaded, *self._lazy})
+
+    def _load(self, module_name: str) -> None:
+        import importlib
+
+        module = importlib.import_module(module_name)
+        commands = list(module.COMMANDS)
+        declared = self._declared[module_name]
+        if sorted(c.name or "" for c in commands) != sorted(declared):
+            raise RuntimeError(
+                f"{module_name} defines the commands {[c.name for c in commands]} but is "
+                f"registered with {list(declared)}: make the two lists agree"
+            )
+        for command in commands:
+            whole_first_sentences(command)
+            self.add_command(command)
+
+
+def whole_first_sentences(command: click.Command) -> None:
+    """Command lists show each command's whole first sentence, wrapped, instead of click's
+    cut to the terminal width ("Track one or more stories (checked at once by the daemon
+    or..."), which hid what half the commands do."""
+    if not command.short_help and command.help:
+        paragraph = inspect.cleandoc(command.help).split("\n\n")[0].replace("\n", " ")
+        end = paragraph.find(". ")
+        command.short_help = paragraph if end == -1 else paragraph[: end + 1]
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            whole_first_sentences(subcommand)
+
+
+class TrackerGroup(LazyGroup):
     """The command group, with two safety nets a user should never have to think about:
 
     - a terminal that cannot encode a character (``LANG=C`` on an old system, a Windows code
