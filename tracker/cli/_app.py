@@ -17,14 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
 from tracker import __version__
-from tracker.config import Settings, load_settings
-from tracker.store.db import Database, DatabaseError
 
+# Start-up time: this module is imported by every command, `tracker --version` included, so
+# it imports only click and the standard library. Settings (pydantic), the database
+# (SQLAlchemy, Alembic) and everything else are imported where a command uses them;
+# tests/test_startup.py checks that `tracker --version` and `tracker list` stay light.
 if TYPE_CHECKING:
+    from tracker.config import Settings
     from tracker.core.discover import TrackingParameters
+    from tracker.store.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -106,6 +109,13 @@ def raw_stream(err: bool = False) -> Any:
     """The stream under :class:`TerminalSafeStream`, for rich consoles."""
     stream = sys.stderr if err else sys.stdout
     return stream.raw if isinstance(stream, TerminalSafeStream) else stream
+
+
+def raised(exc: BaseException, module: str, name: str) -> bool:
+    """Whether `exc` is an instance of the class `name` of `module`, without importing it: if
+    the module was never imported, nothing can have raised its exceptions."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
 
 
 class CLIError(click.ClickException):
@@ -240,12 +250,10 @@ class TrackerGroup(LazyGroup):
         except Exception as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
-            if isinstance(exc, DBAPIError) and exc.orig is not None:
+            if raised(exc, "sqlalchemy.exc", "DBAPIError") and exc.orig is not None:  # type: ignore[attr-defined]
                 # The driver's words, without the SQL statement and its parameters.
-                raise CLIError(f"database error: {exc.orig}") from exc
-            if isinstance(exc, SQLAlchemyError):
+                raise CLIError(f"database error: {exc.orig}") from exc  # type: ignore[attr-defined]
+            if raised(exc, "sqlalchemy.exc", "SQLAlchemyError"):
                 raise CLIError(f"database error: {exc}") from exc
             raise CLIError(
                 f"unexpected {type(exc).__name__}: {exc} "
@@ -266,21 +274,26 @@ def friendly_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tracker.services.stories import StoryError
-
         try:
             return func(*args, **kwargs)
-        except (StoryError, DatabaseError) as exc:
-            raise CLIError(str(exc)) from exc
-        except OSError as exc:  # a file to read or write: say which and why, in one line
-            if exc.filename is None or exc.strerror is None:
+        except Exception as exc:
+            # Looked up by module, so that a command that never imported the services or the
+            # database does not import them here (see `raised`).
+            if raised(exc, "tracker.services.stories", "StoryError") or raised(
+                exc, "tracker.store.db", "DatabaseError"
+            ):
                 raise CLIError(str(exc)) from exc
-            raise CLIError(f"{exc.filename}: {exc.strerror}") from exc
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            raise CLIError(f"invalid settings: {problems}") from exc
+            if isinstance(exc, OSError):  # a file to read or write: say which and why
+                if exc.filename is None or exc.strerror is None:
+                    raise CLIError(str(exc)) from exc
+                raise CLIError(f"{exc.filename}: {exc.strerror}") from exc
+            if raised(exc, "pydantic_core", "ValidationError"):  # pydantic's ValidationError
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                    for err in exc.errors()  # type: ignore[attr-defined]
+                )
+                raise CLIError(f"invalid settings: {problems}") from exc
+            raise
 
     return wrapper  # type: ignore[return-value]
 
@@ -298,7 +311,7 @@ class AppContext:
         if self._settings is None:
             import tomllib
 
-            from tracker.config import _config_file
+            from tracker.config import _config_file, load_settings
 
             overrides = {"home": self._home} if self._home is not None else {}
             try:
@@ -311,6 +324,8 @@ class AppContext:
     @property
     def db(self) -> Database:
         if self._db is None:
+            from tracker.store.db import Database
+
             self._db = Database(self.settings)
         return self._db
 
