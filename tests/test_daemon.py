@@ -7,6 +7,7 @@ APScheduler wiring, and one the real `tracker run` process with SIGTERM.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,7 +21,9 @@ from conftest import make_settings
 from servers import LocalServer
 from sqlalchemy import func, select
 
-from tracker.demo.site import STAGES, render_page
+from tracker.demo.site import STAGES as DEMO_STAGES
+from tracker.demo.site import render_page
+from tracker.pipeline.stages import STAGES
 from tracker.services.daemon import Daemon
 from tracker.services.stories import add_stories
 from tracker.store.db import Database
@@ -72,7 +75,7 @@ def test_each_change_is_captured_and_pages_are_not_fetched_more_than_the_policy_
     settings = make_settings(tmp_path / "home", database_url, jitter=0.0)
     db = Database(settings)
     server.set("/settled", plain_page("Budget approved", PARAGRAPHS))
-    server.set("/developing", render_page(STAGES[0], 0))
+    server.set("/developing", render_page(DEMO_STAGES[0], 0))
     with db.session() as session:
         add_stories(
             session,
@@ -86,9 +89,9 @@ def test_each_change_is_captured_and_pages_are_not_fetched_more_than_the_policy_
             if minute == 30:  # the settled story gets a real edit half an hour in
                 server.set("/settled", plain_page("Budget approved", [*PARAGRAPHS, "New."]))
             if minute == 45:  # the developing story delivers its promised update
-                server.set("/developing", render_page(STAGES[1], minute))
+                server.set("/developing", render_page(DEMO_STAGES[1], minute))
             elif minute % 7 == 0:  # chrome churn on the developing page
-                server.set("/developing", render_page(STAGES[0 if minute < 45 else 1], minute))
+                server.set("/developing", render_page(DEMO_STAGES[0 if minute < 45 else 1], minute))
             daemon.dispatch_tick()
             settle(daemon)
             clock.advance(minutes=1)
@@ -212,6 +215,14 @@ def test_tracker_run_shuts_down_cleanly_on_sigterm(tmp_path: Path, server: Local
     assert '"outcome": "changed"' in stderr
     assert "summary: 1 checked, 1 changed" in stderr
     assert "stopped" in stderr
+    # The last summary says where the check's CPU time went, stage by stage.
+    [*_, summary] = [
+        json.loads(line)["summary"] for line in stderr.splitlines() if '"summary"' in line
+    ]
+    cpu = summary["cpu_seconds_per_check"]
+    assert set(cpu) == set(STAGES)
+    assert cpu["fetch"] > 0 and cpu["extract"] > 0  # a new page: fetched and read in full
+    assert summary["checks_per_second"] > 0
     db = Database(make_settings(tmp_path / "home"))
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Check)) == 1
