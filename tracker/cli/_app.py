@@ -369,12 +369,6 @@ def main(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = AppContext(home)
 
 
-def story_row(story: Any) -> dict[str, Any]:
-    from tracker.services.serialize import jsonable, story_fields
-
-    return jsonable(story_fields(story))
-
-
 def read_url_file(path: Path) -> list[str]:
     """The URLs of a text file: one a line; blank lines and ``#`` comments skipped.
 
