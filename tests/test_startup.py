@@ -1,0 +1,74 @@
+"""Start-up: `tracker --version` and `tracker list` import only what they use (issue 14).
+
+Importing SQLAlchemy alone takes about as long as these commands may take in all, and
+Alembic, trafilatura, httpx and FastAPI are heavier still; CONTRIBUTING.md ("CLI start-up")
+says how to keep them out. Checked in a fresh interpreter with ``-X importtime``, which
+names every module imported: a list, not a timing, so it holds on a busy machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tracker.cli import COMMAND_MODULES
+from tracker.config import Settings
+from tracker.services.stories import add_stories
+from tracker.store.db import Database
+
+HEAVY = ("sqlalchemy", "alembic", "trafilatura", "httpx", "fastapi", "uvicorn")
+
+
+def imported_by(*args: str, home: Path) -> set[str]:
+    """The modules `tracker ARGS` imports, run as a user runs it (its own process)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env["TRACKER_HOME"] = str(home)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tracker", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home.parent,
+        timeout=120,
+        check=True,
+    )
+    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[1].strip() for line in lines[1:]}  # [0]: the header
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A home with the default SQLite database, at the head revision, tracking a story."""
+    home = tmp_path / "home"
+    database = Database(Settings(home=home))
+    try:
+        with database.session() as session:
+            add_stories(session, ["https://example.com/news/a"], now=datetime.now(UTC))
+    finally:
+        database.dispose()
+    return home
+
+
+def test_version_imports_the_command_line_and_nothing_else(home: Path) -> None:
+    modules = imported_by("--version", home=home)
+    assert heavy(modules) == []
+    # Not even the settings: a version needs no configuration.
+    assert "tracker.config" not in modules and "pydantic" not in modules
+    assert sorted(m for m in modules if m.startswith("tracker.cli.")) == ["tracker.cli._app"]
+
+
+def test_list_imports_no_database_library_and_no_other_command(home: Path) -> None:
+    for args in (("list",), ("list", "--json")):
+        modules = imported_by(*args, home=home)
+        assert heavy(modules) == [], args
+        others = {f"tracker.cli.{name}" for name in COMMAND_MODULES} - {"tracker.cli.stories"}
+        assert sorted(modules & others) == [], args
