@@ -408,7 +408,7 @@ def test_an_unexpected_failure_is_one_line_unless_debugging(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr("tracker.services.stories.list_stories", broken)
+    monkeypatch.setattr("tracker.cli._story_list.story_rows", broken)
     result = cli("list", code=1)
     assert "unexpected RuntimeError: something broke" in result.stderr
     assert "TRACKER_DEBUG=1" in result.stderr
