@@ -487,10 +487,13 @@ def install_urlwatch(venv: Path) -> tuple[str, int]:
     if found is None or found.returncode or found.stdout.split()[0] != URLWATCH_VERSION:
         print(f"installing urlwatch=={URLWATCH_VERSION} into {venv} …", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", f"urlwatch=={URLWATCH_VERSION}"],
-            check=True,
+        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        installed = subprocess.run(
+            [*pip, f"urlwatch=={URLWATCH_VERSION}"], capture_output=True, text=True
         )
+        if installed.returncode:  # pip's output only when it failed
+            sys.stderr.write(installed.stdout + installed.stderr)
+            raise SystemExit(f"could not install urlwatch=={URLWATCH_VERSION} into {venv}")
         found = subprocess.run(probe, capture_output=True, text=True, check=True)
     version, threads = found.stdout.split()
     return version, int(threads)
