@@ -644,7 +644,7 @@ def test_ctrl_c_in_any_command_exits_130_without_a_traceback(
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("tracker.services.stories.list_stories", interrupted)
+    monkeypatch.setattr("tracker.cli._story_list.story_rows", interrupted)
     result = CliRunner().invoke(main, ["list"], env=cli.env)
     assert result.exit_code == 130
     assert result.stderr.strip() == "interrupted"
