@@ -250,9 +250,10 @@ class TrackerGroup(LazyGroup):
         except Exception as exc:
             if os.environ.get("TRACKER_DEBUG"):
                 raise
-            if raised(exc, "sqlalchemy.exc", "DBAPIError") and exc.orig is not None:  # type: ignore[attr-defined]
+            driver_error = getattr(exc, "orig", None)
+            if raised(exc, "sqlalchemy.exc", "DBAPIError") and driver_error is not None:
                 # The driver's words, without the SQL statement and its parameters.
-                raise CLIError(f"database error: {exc.orig}") from exc  # type: ignore[attr-defined]
+                raise CLIError(f"database error: {driver_error}") from exc
             if raised(exc, "sqlalchemy.exc", "SQLAlchemyError"):
                 raise CLIError(f"database error: {exc}") from exc
             raise CLIError(
