@@ -10,8 +10,9 @@ If-None-Match:
 2. changed: one round over the corpus pages (181 real news pages), each page once. Warm-up
    (not timed): both tools see every page once. Timed round: every page is served with a new
    ETag and a 200; about 2/3 carry an article edit (a word changed and a sentence added in
-   the page's longest <p>), the rest only a chrome change (a new counter element in the
-   footer and a new script nonce). Figure: wall time of one whole command each.
+   the longest <p> of the article, which the corpus' ground truth tells), the rest only a
+   chrome change (a new counter element in the footer and a new script nonce). Figure: wall
+   time of one whole command each; the tracker must make versions for the edited pages only.
 
 Before every timed repetition both tools' data are reset to the post-warm-up snapshot; each
 repetition alternates which tool goes first, so machine noise hits both.
