@@ -18,7 +18,7 @@ kind needs (``to`` or ``url``, a secret) is asked of the kind in :mod:`tracker.n
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -27,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from tracker.core.cadence import parse_duration
 from tracker.core.changes import KIND_ORDER, ChangeKind, meets_minimum
 from tracker.notify.kinds import ChannelError, a_channel, kind_named
-from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
 
 if TYPE_CHECKING:
     from tracker.store.alert_models import Channel
@@ -37,7 +36,20 @@ DEFAULT_MIN_KIND: Final = ChangeKind.TEXT_EDITED
 KIND_NAMES: Final = tuple(str(kind) for kind in KIND_ORDER)
 
 
+# tracker.notify.payload (and the live-blog and diff code it imports) is imported where its
+# event names are used, not with this module: the settings import this module, and every
+# command loads the settings (see "CLI start-up" in CONTRIBUTING.md).
+
+
+def default_events() -> list[str]:
+    from tracker.notify.payload import DEFAULT_EVENTS
+
+    return list(DEFAULT_EVENTS)
+
+
 def check_events(events: Iterable[str]) -> list[str]:
+    from tracker.notify.payload import ALERT_EVENTS
+
     events = list(dict.fromkeys(events))
     unknown = [e for e in events if e not in ALERT_EVENTS]
     if unknown:
@@ -76,7 +88,7 @@ class ChannelSettings(BaseModel):
     tags: list[str] = Field(default_factory=list)
     stories: list[str] = Field(default_factory=list)
     min_kind: str | None = DEFAULT_MIN_KIND.value
-    events: list[str] = Field(default_factory=lambda: list(DEFAULT_EVENTS))
+    events: list[str] = Field(default_factory=default_events)
     digest: str | None = None
     enabled: bool = True
 
@@ -142,7 +154,7 @@ class Filters:
     tags: frozenset[str] = frozenset()
     stories: frozenset[str] = frozenset()
     min_kind: str | None = DEFAULT_MIN_KIND.value
-    events: frozenset[str] = frozenset(DEFAULT_EVENTS)
+    events: frozenset[str] = field(default_factory=lambda: frozenset(default_events()))
 
     @classmethod
     def of(cls, channel: Channel) -> Filters:
