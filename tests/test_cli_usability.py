@@ -269,6 +269,19 @@ def test_check_json_is_one_document_on_stdout_and_the_summary_goes_to_stderr(
     assert result.stderr.strip() == "checked 1: 1 changed, 0 unchanged, 0 not modified, 0 errors"
 
 
+def test_check_timings_say_where_each_check_spent_its_cpu_time(cli, server: LocalServer) -> None:
+    cli("add", page(server, "/news/good"))
+    result = cli("check", "--all", "--timings")
+    *_, summary, timings = result.stdout.strip().splitlines()
+    assert summary.startswith("checked 1: 1 changed")
+    assert timings.startswith("CPU per check: fetch ")
+    stages = dict(part.rsplit(" ", 2)[:2] for part in timings.split(": ", 1)[1].split(", "))
+    assert list(stages) == ["fetch", "parse", "extract", "fingerprint", "diff", "write"]
+    assert float(stages["extract"]) > 0  # a new page is read in full
+    # The progress lines went to stderr, one per story.
+    assert result.stderr.splitlines()[-1].startswith("changed")
+
+
 @pytest.mark.slow
 def test_ctrl_c_during_check_all_finishes_in_flight_checks_and_gives_back_the_rest(
     tmp_path: Path, database_url: str, server: LocalServer

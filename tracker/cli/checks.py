@@ -62,10 +62,21 @@ def check_exit_status(counts: Counter[str], total: int, *, strict: bool) -> int:
 @click.option("--all", "check_all", is_flag=True, help="Check every active story.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any check fails (default: if all do).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report per story.")
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Also print the CPU time per check spent in each stage "
+    "(fetch, parse, extract, fingerprint, diff, write).",
+)
 @pass_app
 @friendly_errors
 def check(
-    app: AppContext, refs: tuple[str, ...], check_all: bool, strict: bool, as_json: bool
+    app: AppContext,
+    refs: tuple[str, ...],
+    check_all: bool,
+    strict: bool,
+    as_json: bool,
+    timings: bool,
 ) -> None:
     """Check stories now (one pass), whether due or not, and print a summary line.
 
@@ -102,7 +113,7 @@ def check(
         click.echo("no active stories to check (see `tracker list`)", err=True)
         return
 
-    reports, interrupted = _run_checks(app, ids, show_progress=not as_json)
+    reports, interrupted, cpu = _run_checks(app, ids, show_progress=not as_json)
     counts = Counter(str(report.outcome) for report in reports)
     if as_json:
         json_out([_report_json(report) for report in reports])
@@ -111,6 +122,10 @@ def check(
         line += f" (interrupted: {len(ids) - len(reports)} not checked)"
     # With --json the summary goes to stderr so that stdout stays one JSON document.
     click.echo(line, err=as_json)
+    if timings:
+        from tracker.pipeline.stages import describe
+
+        click.echo(f"CPU per check: {describe(cpu)}", err=as_json)
     if interrupted:
         sys.exit(EXIT_INTERRUPTED)
     status = check_exit_status(counts, len(reports), strict=strict)
@@ -120,8 +135,9 @@ def check(
 
 def _run_checks(
     app: AppContext, ids: Sequence[int], *, show_progress: bool
-) -> tuple[list[Any], bool]:
-    """Check the stories; returns the reports and whether Ctrl-C cut the pass short.
+) -> tuple[list[Any], bool, dict[str, float]]:
+    """Check the stories; returns the reports, whether Ctrl-C cut the pass short, and the
+    mean CPU seconds per check by stage (tracker.pipeline.stages).
 
     On Ctrl-C no new check starts, the ones in flight finish (their versions are stored),
     and the leases of the stories not checked are given back at once, so that the daemon
@@ -129,20 +145,26 @@ def _run_checks(
     """
     import os
 
+    settings = app.settings
+    if len(ids) <= 2:
+        # Starting extraction processes costs more than it saves for a couple of pages.
+        settings = settings.model_copy(update={"extract_processes": 0})
+    elif settings.extract_processes != 0:
+        from tracker.pipeline.extraction_pool import start_server
+
+        start_server()  # its imports run on another core while this process imports its own
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from tracker.pipeline import claims
     from tracker.pipeline.engine import CheckEngine
 
-    settings = app.settings
-    if len(ids) <= 2:
-        # Starting extraction processes costs more than it saves for a couple of pages.
-        settings = settings.model_copy(update={"extract_processes": 0})
     console = Console(file=raw_stream(err=True))
     reports: list[Any] = []
     interrupted = False
     worker = None
+    cpu: dict[str, float] = {}
     try:
         with (
             CheckEngine(app.db, settings) as engine,
@@ -158,15 +180,21 @@ def _run_checks(
         ):
             worker = engine.worker_id
             task = progress.add_task("", total=len(ids))
+            live = console.is_terminal  # a progress bar to print above; else plain lines
 
             def on_report(report: Any) -> None:
                 reports.append(report)
                 progress.advance(task)
-                if show_progress:
+                if not show_progress:
+                    return
+                if live:
                     console.print(rich_text(_report_line(report)), highlight=False, soft_wrap=True)
+                else:  # a log or a pipe: one write (made safe by the stream), not a render
+                    click.echo(_report_line(report), err=True)
 
             try:
                 engine.check_now(ids, on_report=on_report)
+                cpu = engine.stage_cpu.per_check()
             except KeyboardInterrupt:
                 interrupted = True
                 console.print(
@@ -180,7 +208,7 @@ def _run_checks(
         done = {report.story_id for report in reports}
         with app.session() as session:
             claims.release(session, [i for i in ids if i not in done], worker=worker)
-    return reports, interrupted
+    return reports, interrupted, cpu
 
 
 def _report_line(report: Any) -> str:
