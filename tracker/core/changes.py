@@ -25,6 +25,7 @@ Decisions, documented once here:
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -731,12 +732,15 @@ def _one_pattern(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
     return re.compile("|".join(scoped))
 
 
-# Most sentences promise nothing: one search says so, instead of one per marker.
-_ANY_PROMISE_MARKER = _one_pattern(pattern for _, pattern in _PROMISE_MARKERS)
+@functools.cache
+def _any_promise_marker() -> re.Pattern[str]:
+    # Most sentences promise nothing: one search says so, instead of one per marker.
+    # Compiled on first use: it takes ~60 ms, which commands that read no page never pay.
+    return _one_pattern(pattern for _, pattern in _PROMISE_MARKERS)
 
 
 def _promise_marker(sentence: str) -> str | None:
-    if not _ANY_PROMISE_MARKER.search(sentence):
+    if not _any_promise_marker().search(sentence):
         return None
     for marker, pattern in _PROMISE_MARKERS:  # the first marker in order names it
         if pattern.search(sentence):
