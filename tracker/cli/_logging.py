@@ -29,6 +29,11 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class _NotOverlappingTicks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 def configure_logging(log_format: str = "text", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
@@ -42,5 +47,9 @@ def configure_logging(log_format: str = "text", level: int = logging.INFO) -> No
     root.setLevel(level)
     # APScheduler logs every job run at INFO; only its problems interest an operator.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # A tick still working through a backlog when the next is due is how the daemon works
+    # (the tick claims until the queue is empty), not a problem: a warning every second of
+    # a backlog said otherwise.
+    logging.getLogger("apscheduler.scheduler").addFilter(_NotOverlappingTicks())
     # Alembic narrates every migration step; the daemon says what matters itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
