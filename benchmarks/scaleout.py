@@ -11,18 +11,19 @@
    - 5%:  200, article changed (each request serves the next stage of a developing story).
 
    A warm-up round stores every story's first version and ETag, so the measured rounds see
-   the mix above. Before each round every story is made due (and its lease cleared); then
-   K real `tracker worker` processes (the command users run, default settings otherwise)
-   check them until the checks table holds a check of every story; then SIGTERM, and each
-   worker must exit 0 having logged its clean stop, with no lease left behind. Every story
+   the mix above. Each round starts K real `tracker worker` processes (the command users
+   run, default settings otherwise), waits until each has started and gone idle, makes every
+   story due at once (leases cleared), and waits until the checks table holds a check of
+   every story; then SIGTERM, and each worker must exit 0 having logged its clean stop, with
+   no lease left behind. Every story
    has a fixed one-day interval (`tracker set --interval 1d`), so a story checked twice in a
    round can only be two workers holding it at once: "duplicates" must be 0, counted both
    in the checks table and as repeated GETs at the server.
 
    checks/s is the stories of the round over the time from its first check's start to its
-   last check's end (from the checks table); "wall" adds the workers' start-up. CPU/check is
-   the CPU time of the workers and their extraction processes from the first check seen to
-   the last, per check (start-up left out; the total with it is printed below the table).
+   last check's end (from the checks table). CPU/check is the CPU time of the workers and
+   their extraction processes over the round, per check (start-up left out; the total with
+   it is printed below the table, with the server's and PostgreSQL's CPU per check).
 
 2. Claims. The stories table filled with 100,000 and then 1,000,000 stories in one
    INSERT … SELECT FROM generate_series (75% active with next checks spread over a month,
@@ -89,6 +90,7 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scaleout"
 SCHEMA = "scaleout_bench"
 CHANGED, UNCHANGED, NOT_MODIFIED = "200 changed", "200 unchanged", "304"
 DAY = 86_400
+nan = float("nan")
 BATCH = 64  # the default dispatch_batch
 ERROR_OUTCOMES = ("error", "empty", "blocked")
 DUE_NOW, LEASED_NOW = 1000, 128  # in the claims part: stories due, and leased among them
@@ -271,20 +273,39 @@ def add_the_stories(db: Database, base_url: str, count: int) -> None:
         session.execute(text("UPDATE stories SET fixed_interval_seconds = :day"), {"day": DAY})
 
 
-def make_all_due(db: Database) -> datetime:
-    now = datetime.now(UTC)
+def schedule_all(db: Database, when: datetime) -> None:
+    """Every story's next check at `when`, its lease (if any) cleared."""
     with db.session() as session:
         session.execute(
             text(
-                "UPDATE stories SET next_check_at = :now, lease_owner = NULL, "
+                "UPDATE stories SET next_check_at = :when, lease_owner = NULL, "
                 "lease_expires_at = NULL"
             ),
-            {"now": now},
+            {"when": when},
         )
-    return now
 
 
-def tree_cpu(pids: list[int]) -> float:
+def wait_until_started(
+    pids: list[int], log_paths: list[Path], timeout: float = 120.0
+) -> float | None:
+    """Seconds until every worker has logged its start and its processes (the extraction
+    processes' server included) have gone idle: nothing due, start-up CPU spent. None if a
+    worker exited or the time ran out."""
+    started = time.monotonic()
+    previous = tree_cpu(pids)
+    while time.monotonic() - started < timeout:
+        time.sleep(1.0)
+        current = tree_cpu(pids)
+        logged = all(" started" in path.read_text(errors="replace") for path in log_paths)
+        if logged and current - previous < 0.05 * len(pids):
+            return time.monotonic() - started
+        if any(not Path(f"/proc/{pid}").exists() for pid in pids):
+            return None
+        previous = current
+    return None
+
+
+def tree_cpu(pids: list[int], *, children: bool = True) -> float:
     """CPU seconds used so far by these processes and their descendants (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
@@ -292,13 +313,45 @@ def tree_cpu(pids: list[int]) -> float:
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-            children = [
-                int(c)
-                for task in Path(f"/proc/{pid}/task").iterdir()
-                for c in (task / "children").read_text().split()
-            ]
-            total += round(tree_cpu(children) * ticks)
+            if children:
+                descendants = [
+                    int(c)
+                    for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()
+                ]
+                total += round(tree_cpu(descendants) * ticks)
     return total / ticks
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL processes on this machine (Linux /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                pids.append(int(entry.name))
+    return sum(tree_cpu([pid], children=False) for pid in pids)
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, summed over its CPUs."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    total = sum(fields[:8])  # user … steal (guest time is already in user)
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / ticks, total / ticks
+
+
+def cpu_sample(checked: int, workers: list[int], server: int) -> dict[str, float]:
+    busy, total = machine_cpu()
+    return {
+        "checked": checked,
+        "workers": tree_cpu(workers),
+        "server": tree_cpu([server]),
+        "postgres": postgres_cpu(),
+        "busy": busy,
+        "total": total,
+    }
 
 
 def children_cpu() -> float:
@@ -312,15 +365,14 @@ def run_round(
     *,
     db: Database,
     base_url: str,
+    server_pid: int,
     env: dict[str, str],
     logs: Path,
     stories: int,
     timeout: float,
 ) -> dict[str, Any]:
-    round_started = make_all_due(db)
-    server_get(base_url, "/_reset")
+    schedule_all(db, datetime.now(UTC) + timedelta(days=1))  # nothing due while they start
     cpu_before = children_cpu()
-    launched = time.monotonic()
     log_paths = [logs / f"{label.replace(' ', '-')}-{i}.log" for i in range(workers)]
     processes = []
     for path in log_paths:
@@ -330,6 +382,12 @@ def run_round(
                     tracker_command(), env=env, stdout=log_file, stderr=subprocess.STDOUT
                 )
             )
+    pids = [p.pid for p in processes]
+    startup = wait_until_started(pids, log_paths)
+    server_get(base_url, "/_reset")
+    round_started = datetime.now(UTC)
+    schedule_all(db, round_started)  # every story due at once
+    launched = time.monotonic()
 
     def checked() -> int:
         with db.read_session() as session:
@@ -339,18 +397,17 @@ def run_round(
             )
 
     done = False
-    pids = [p.pid for p in processes]
-    first_seen: tuple[int, float] | None = None  # (stories checked, workers' CPU seconds)
-    last_seen = (0, 0.0)
+    first_seen: dict[str, float] | None = None  # CPU used when the first checks were seen
+    last_seen: dict[str, float] | None = None  # … and when all were
     try:
         deadline = launched + timeout
-        while time.monotonic() < deadline:
+        while startup is not None and time.monotonic() < deadline:
             count = checked()
-            if first_seen is None and count:
-                first_seen = (count, tree_cpu(pids))
+            if first_seen is None:
+                first_seen = cpu_sample(count, pids, server_pid)
             if count >= stories:
                 done = True
-                last_seen = (count, tree_cpu(pids))
+                last_seen = cpu_sample(count, pids, server_pid)
                 break
             if any(p.poll() is not None for p in processes):
                 break
@@ -368,9 +425,13 @@ def run_round(
                 process.kill()
                 exit_codes.append(process.wait())
     cpu = children_cpu() - cpu_before
-    steady_cpu = float("nan")
-    if done and first_seen and last_seen[0] > first_seen[0]:
-        steady_cpu = (last_seen[1] - first_seen[1]) / (last_seen[0] - first_seen[0])
+    steady: dict[str, float] = dict.fromkeys(("workers", "server", "postgres", "busy"), nan)
+    if first_seen and last_seen and last_seen["checked"] > first_seen["checked"]:
+        checks = last_seen["checked"] - first_seen["checked"]
+        steady = {k: (last_seen[k] - first_seen[k]) / checks for k in steady}
+        steady["busy"] = (last_seen["busy"] - first_seen["busy"]) / (
+            last_seen["total"] - first_seen["total"]
+        )
     texts = [path.read_text(errors="replace") for path in log_paths]
     clean = all(
         code == 0 and "stopped" in log and "Traceback" not in log
@@ -416,15 +477,16 @@ def run_round(
         "checks": total,
         "stories": distinct,
         "rate": distinct / span if span else float("nan"),
-        "wall_rate": distinct / wall,
         "span": span,
         "wall": wall,
+        "startup": startup if startup is not None else nan,
         "duplicates": total - distinct,
         "server_duplicates": sum(1 for n in hits.values() if n > 1),
         "errors": sum(outcomes[o] for o in ERROR_OUTCOMES),
         "outcomes": dict(outcomes),
         "per_worker": per_worker,
-        "cpu_per_check": steady_cpu,
+        "cpu_per_check": steady["workers"],
+        "steady_cpu": steady,
         "cpu_seconds": cpu,
         "clean": clean and leases_left == 0,
         "exit_codes": exit_codes,
@@ -435,20 +497,24 @@ def run_round(
 
 def print_rounds(results: list[dict[str, Any]]) -> None:
     print(
-        f"{'workers':<12} {'checks/s':>8}  {'wall (start-up incl.)':>21}  {'duplicates':>10}  "
+        f"{'workers':<12} {'checks/s':>8}  {'round':>7}  {'start-up':>8}  {'duplicates':>10}  "
         f"{'errors':>6}  {'CPU/check':>9}  {'clean exit':>10}  checks per worker"
     )
     for r in results:
         print(
-            f"{r['label']:<12} {r['rate']:8.1f}  {r['wall']:7.1f} s = {r['wall_rate']:6.1f}/s  "
+            f"{r['label']:<12} {r['rate']:8.1f}  {r['wall']:5.1f} s  {r['startup']:6.1f} s  "
             f"{r['duplicates']:>5} / {r['server_duplicates']:<2}  {r['errors']:>6}  "
             f"{r['cpu_per_check'] * 1000:6.1f} ms  {'yes' if r['clean'] else 'NO':>10}  "
             f"{r['per_worker']}"
         )
     for r in results:
+        cpu = r["steady_cpu"]
         print(
-            f"  {r['label']}: {r['outcomes']}; {r['cpu_seconds']:.1f} CPU s in all "
-            "(start-up and shutdown included)"
+            f"  {r['label']}: {r['outcomes']}; CPU per check: workers "
+            f"{cpu['workers'] * 1000:.1f} ms, server {cpu['server'] * 1000:.1f} ms, PostgreSQL "
+            f"{cpu['postgres'] * 1000:.1f} ms; the machine's CPUs {cpu['busy']:.0%} busy "
+            f"(anything else running included); the workers' CPU in all, start-up and "
+            f"shutdown included: {r['cpu_seconds']:.1f} s"
         )
         if not r["done"]:
             print(f"  {r['label']}: NOT every story was checked ({r['stories']} of them)")
@@ -481,6 +547,7 @@ def workers_part(args: argparse.Namespace, home: Path) -> None:
         common = {
             "db": db,
             "base_url": base_url,
+            "server_pid": server.pid,
             "env": env,
             "logs": logs,
             "stories": args.stories,
@@ -492,11 +559,13 @@ def workers_part(args: argparse.Namespace, home: Path) -> None:
             results.append(run_round(f"×{count}", count, **common))
         print_rounds(results)
         print(
-            "warm-up: every story's first version and ETag, not a measure. checks/s: stories / "
-            "(last check's end - first check's start); wall: from launching the workers to "
-            "the last check seen; duplicates: stories checked twice in the round (checks "
-            "table / GETs at the server); CPU/check: the workers' and their extraction "
-            "processes' CPU from the first check seen to the last, per check"
+            "warm-up: every story's first version and ETag, not a measure. The workers are "
+            "started (start-up: until each has logged its start and gone idle) before the "
+            "stories are made due. checks/s: stories / (last check's end - first check's "
+            "start); round: from making them due to seeing the last check; duplicates: "
+            "stories checked twice in the round (checks table / GETs at the server); "
+            "CPU/check: the workers' and their extraction processes' CPU over the round, "
+            "per check"
         )
         db.dispose()
     finally:
