@@ -166,6 +166,14 @@ def test_a_block_repeated_in_a_pull_quote_keeps_both_in_the_region():
     assert found.path == "/html/body/main"  # the region holds both places
 
 
+def test_a_headline_repeated_around_the_page_does_not_widen_the_region():
+    # Breadcrumbs and share links repeat the headline; the digest reads it from the h1,
+    # the <title> and the meta tags, wherever else it appears.
+    crumbs = page().replace("<nav>", "<nav><span>World › Storm cuts power to thousands</span>", 1)
+    _, found = first_read(crumbs)
+    assert found.path == "/html/body/main/article"
+
+
 # -- through the engine ------------------------------------------------------------------
 
 

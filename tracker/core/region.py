@@ -86,9 +86,14 @@ def locate(tree: HtmlElement | None, article: Article, *, salt: str) -> Region |
     if not needles or not all(needle in text for needle in needles):
         return None  # blocks not found as written: extraction joined or rewrote them
     # Where the page shows its headline and byline, the region holds them too: a byline
-    # shown above the body is read from there.
-    for shown in (article.title, article.byline):
-        needle = _needle(shown or "")
+    # shown above the body is read from there. Not a headline the digest reads anyway (an
+    # h1, the <title>, a meta tag): breadcrumbs and share links repeat it all over a page,
+    # and holding every copy would make the region the whole body.
+    covered = _digested_texts(tree)
+    headlines = article.headlines or ((article.title,) if article.title else ())
+    shown = [] if all(_is_covered(h, covered) for h in headlines) else [article.title]
+    for value in (*shown, article.byline):
+        needle = _needle(value or "")
         if needle and needle in text:
             needles.append(needle)
     # Every place any of them appears, not only the first: a pull quote repeats a sentence,
@@ -215,6 +220,19 @@ def _shown_text(body: HtmlElement) -> tuple[str, dict[HtmlElement, tuple[int, in
             length += len(words)
             spaced = words.endswith(" ")
     return "".join(parts), spans
+
+
+def _digested_texts(tree: HtmlElement) -> list[str]:
+    """The texts outside the region that the digest reads: h1s, the title, meta contents."""
+    texts = [single_line(element.text_content()) for element in tree.iter("h1", "title")]
+    texts += [single_line(element.get("content") or "") for element in tree.iter("meta")]
+    return [text for text in texts if text]
+
+
+def _is_covered(headline: str, covered: list[str]) -> bool:
+    # A <title> adds the site's name ("Headline | The Daily"): a headline inside one counts.
+    line = single_line(headline)
+    return bool(line) and any(line == text or line in text for text in covered)
 
 
 def _needle(text: str) -> str:
