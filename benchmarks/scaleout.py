@@ -346,7 +346,9 @@ def cpu_sample(checked: int, workers: list[int], server: int) -> dict[str, float
     busy, total = machine_cpu()
     return {
         "checked": checked,
+        "at": time.monotonic(),
         "workers": tree_cpu(workers),
+        "mains": tree_cpu(workers, children=False),
         "server": tree_cpu([server]),
         "postgres": postgres_cpu(),
         "busy": busy,
@@ -425,12 +427,17 @@ def run_round(
                 process.kill()
                 exit_codes.append(process.wait())
     cpu = children_cpu() - cpu_before
-    steady: dict[str, float] = dict.fromkeys(("workers", "server", "postgres", "busy"), nan)
+    steady = dict.fromkeys(("workers", "mains", "server", "postgres", "busy", "main_cores"), nan)
     if first_seen and last_seen and last_seen["checked"] > first_seen["checked"]:
         checks = last_seen["checked"] - first_seen["checked"]
-        steady = {k: (last_seen[k] - first_seen[k]) / checks for k in steady}
+        steady = {k: (last_seen[k] - first_seen[k]) / checks for k in steady if k in last_seen}
         steady["busy"] = (last_seen["busy"] - first_seen["busy"]) / (
             last_seen["total"] - first_seen["total"]
+        )
+        # A worker's own process (fetching, scheduling, writing) is one Python process: it
+        # cannot use much more than one core whatever the machine has.
+        steady["main_cores"] = (last_seen["mains"] - first_seen["mains"]) / (
+            (last_seen["at"] - first_seen["at"]) * workers
         )
     texts = [path.read_text(errors="replace") for path in log_paths]
     clean = all(
@@ -511,7 +518,9 @@ def print_rounds(results: list[dict[str, Any]]) -> None:
         cpu = r["steady_cpu"]
         print(
             f"  {r['label']}: {r['outcomes']}; CPU per check: workers "
-            f"{cpu['workers'] * 1000:.1f} ms, server {cpu['server'] * 1000:.1f} ms, PostgreSQL "
+            f"{cpu['workers'] * 1000:.1f} ms (their own processes "
+            f"{cpu['mains'] * 1000:.1f} ms, each {cpu['main_cores']:.2f} cores busy; the rest "
+            f"in extraction), server {cpu['server'] * 1000:.1f} ms, PostgreSQL "
             f"{cpu['postgres'] * 1000:.1f} ms; the machine's CPUs {cpu['busy']:.0%} busy "
             f"(anything else running included); the workers' CPU in all, start-up and "
             f"shutdown included: {r['cpu_seconds']:.1f} s"
