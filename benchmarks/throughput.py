@@ -35,8 +35,8 @@ from sqlalchemy import insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tracker import claims  # noqa: E402
 from tracker.config import Settings  # noqa: E402
+from tracker.pipeline import claims  # noqa: E402
 from tracker.pipeline.engine import CheckEngine  # noqa: E402
 from tracker.store.db import Database  # noqa: E402
 from tracker.store.models import Story, StoryStatus  # noqa: E402
