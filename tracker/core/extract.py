@@ -201,7 +201,8 @@ def _page_text(tree: HtmlElement) -> str:
     return "" if body is None else " ".join(" ".join(shown_text_nodes(body)).split())
 
 
-_NOT_SHOWN = frozenset(["script", "style", "noscript", "template"])
+# Elements whose text a reader never sees (tracker.core.region reads pages the same way).
+NOT_SHOWN = frozenset(["script", "style", "noscript", "template"])
 
 
 def shown_text_nodes(element: HtmlElement) -> Iterator[str]:
@@ -211,7 +212,7 @@ def shown_text_nodes(element: HtmlElement) -> Iterator[str]:
     hidden_depth = 0  # inside an element whose text is not shown
     for event, node in lxml.etree.iterwalk(element, events=("start", "end")):
         if event == "start":
-            if hidden_depth or node.tag in _NOT_SHOWN:
+            if hidden_depth or node.tag in NOT_SHOWN:
                 hidden_depth += 1
             elif isinstance(node.tag, str) and node.text:
                 yield node.text  # a comment's text is no text node

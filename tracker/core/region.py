@@ -40,7 +40,7 @@ import lxml.etree
 from lxml.html import HtmlElement
 
 from tracker.core.article import Article
-from tracker.core.extract import BLOCK_TAGS, drop_hidden, parse_page
+from tracker.core.extract import BLOCK_TAGS, NOT_SHOWN, drop_hidden, parse_page
 from tracker.core.normalize import single_line
 
 # Bump when what the digest reads changes, so that digests stored by older rules miss.
@@ -49,7 +49,6 @@ REGION_RULES = 1
 # enough not to cross the points where extraction joins text the markup splits.
 _NEEDLE_CHARS = 48
 MAX_PATH_CHARS = 1000  # the width of the column that keeps it
-_NOT_SHOWN = ("script", "style", "noscript", "template")
 _DATA_SCRIPTS = (
     "//script[contains(@type, 'json')]"  # application/ld+json, application/json
     " | //script[@id='__NEXT_DATA__' or @id='__NUXT_DATA__']"
@@ -167,7 +166,7 @@ def _text_with_breaks(region: HtmlElement) -> Iterable[str]:
     for event, element in lxml.etree.iterwalk(region, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else None
         if event == "start":
-            if tag in _NOT_SHOWN or hidden_depth:
+            if tag in NOT_SHOWN or hidden_depth:
                 hidden_depth += 1
                 continue
             if tag in BLOCK_TAGS:  # <br> among them
@@ -197,7 +196,7 @@ def _shown_text(body: HtmlElement) -> tuple[str, dict[HtmlElement, tuple[int, in
     for event, element in lxml.etree.iterwalk(body, events=("start", "end")):
         if event == "start":
             tag = element.tag
-            if hidden_depth or not isinstance(tag, str) or tag in _NOT_SHOWN:
+            if hidden_depth or not isinstance(tag, str) or tag in NOT_SHOWN:
                 hidden_depth += 1
                 continue
             starts.append(length)
