@@ -1,76 +1,18 @@
 """A real headless Chromium drives the web UI: add, check, read a diff, toggle, stay safe.
 
-Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser build).
-Screenshots land in test-artifacts/ (gitignored) for a person to look at.
+Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser build);
+the fixtures are in browser_support.py.
 """
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
+from browser_support import NEEDS_CHROMIUM
+from browser_support import screenshot as _screenshot
 from test_web_support import insert_story
 
 from tracker.demo.site import STAGES, render_page
-from tracker.web import start_in_thread
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"browser tests need Chromium at {CHROMIUM} (apt install chromium)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield instance
-        instance.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def site(db, settings) -> Iterator[str]:
-    port = _free_port()
-    server = start_in_thread(db, settings.model_copy(update={"web_port": port}))
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    tab = context.new_page()
-    dialogs: list[str] = []
-    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    tab.dialogs = dialogs
-    yield tab
-    context.close()
-
-
-def _screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+pytestmark = NEEDS_CHROMIUM
 
 
 def test_add_check_and_read_a_diff_in_a_real_browser(site, page, server, database_url):
