@@ -66,6 +66,28 @@ class ChangeKind(StrEnum):
     ENTRY_REMOVED = "entry_removed"
 
 
+# Each kind in words, for people (web pages, the CLI, e-mail, feeds); machines get the value.
+KIND_LABELS: Final[dict[str, str]] = {
+    ChangeKind.FIRST: "first version",
+    ChangeKind.HEADLINE: "headline",
+    ChangeKind.PARAGRAPHS_ADDED: "paragraphs added",
+    ChangeKind.PARAGRAPHS_REMOVED: "paragraphs removed",
+    ChangeKind.TEXT_EDITED: "text edited",
+    ChangeKind.BYLINE: "byline",
+    ChangeKind.DATES: "dates",
+    ChangeKind.CORRECTION: "correction",
+    ChangeKind.MINOR: "minor",
+    ChangeKind.ENTRY_ADDED: "live entry added",
+    ChangeKind.ENTRY_EDITED: "live entry edited",
+    ChangeKind.ENTRY_REMOVED: "live entry removed",
+}
+
+
+def kind_label(kind: ChangeKind | str) -> str:
+    """A kind in words ("paragraphs removed"); an unknown value as it is."""
+    return KIND_LABELS.get(str(kind), str(kind))
+
+
 # Least to most significant, for "alert me from kind X up" filters. Removals rank above
 # additions: a quietly deleted paragraph is the stealth edit readers most want to know of.
 # FIRST ranks top so a "minimum kind" filter never drops the first version of a new story;

@@ -10,20 +10,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from tracker.core.changes import kind_label
 from tracker.core.timefmt import relative_time
 from tracker.web.security import CSRF_FIELD, Guard
-
-KIND_LABELS = {
-    "first": "first version",
-    "headline": "headline",
-    "paragraphs_added": "paragraphs added",
-    "paragraphs_removed": "paragraphs removed",
-    "text_edited": "text edited",
-    "byline": "byline",
-    "dates": "dates",
-    "correction": "correction",
-    "minor": "minor",
-}
 
 
 def timestamp(value: datetime | None) -> str:
@@ -36,7 +25,7 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
     env.autoescape = True  # every template, whatever its extension: page text is hostile
     env.filters["ago"] = relative_time
     env.filters["timestamp"] = timestamp
-    env.filters["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind)
+    env.filters["kind_label"] = kind_label
 
     def csrf_field(request: Request) -> Markup:
         token = guard.csrf_token(request.state.csrf_cookie)
