@@ -294,6 +294,8 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
             )
             for line in report.skipped:
                 click.echo(f"skipped: {line}", err=True)
+            for line in report.unverified:
+                click.echo(f"warning: the export's hash chain does not verify: {line}", err=True)
 
 
 def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
@@ -441,7 +443,7 @@ def reextract_command(
             else list(session.scalars(select(Story.id).where(Story.version_count > 0)))
         )
     try:
-        reports = reextract(app.db, ids, selector=selector, apply=not dry_run)
+        reports = reextract(app.db, ids, selector=selector, apply=not dry_run, now=utcnow())
     except ValueError as exc:  # a bad selector
         raise CLIError(str(exc)) from exc
     if as_json:

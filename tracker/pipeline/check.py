@@ -32,6 +32,7 @@ from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
 from tracker.pipeline import stages
 from tracker.pipeline.outbox import enqueue_alerts
 from tracker.store.captures import body_sha256, compress, store_capture
+from tracker.store.chain import link_new_version
 from tracker.store.models import (
     Check,
     CheckOutcome,
@@ -633,7 +634,9 @@ def store_version(
         health=verdict.verdict if verdict else None,
         health_reasons=verdict.reasons_json() if verdict else None,
         entries=liveblog.entries_to_json(article.entries) or None,
+        raw_sha256=capture_sha,
     )
+    link_new_version(session, story, version)
     session.add(version)
     session.flush()
     story.version_count = version.seq
