@@ -49,9 +49,7 @@ def verify_command(
                 "stories": report.stories,
                 "versions": report.versions,
                 "seconds": round(elapsed, 3),
-                "broken": [
-                    {"url": b.url, "seq": b.seq, "reason": b.reason} for b in report.broken
-                ],
+                "broken": [{"url": b.url, "seq": b.seq, "reason": b.reason} for b in report.broken],
                 "heads": report.heads,
             }
         )
