@@ -24,14 +24,14 @@ def verify_command(
     Every version carries a digest of its article, of the raw page it was read from, and a
     link to the version before it (docs/evidence.md). Exit status 1 when a chain is broken.
     """
-    from tracker.services.archive import story_ids_for
+    from tracker.services.stories import find_story
     from tracker.services.verify import verify_chains
 
     if stories and all_stories:
         raise CLIError("give story URLs or --all, not both")
     started = time.perf_counter()
     with app.session() as session:
-        ids = story_ids_for(session, stories) if stories else None
+        ids = [find_story(session, ref).id for ref in stories] if stories else None
         show_progress = not as_json and sys.stderr.isatty()
 
         def progress(done: int) -> None:
