@@ -264,3 +264,17 @@ def test_the_export_refuses_a_missing_or_file_output(
     a_file.write_text("x")
     refused = cli("export", "--format", "csv", "-o", str(a_file), ok=False)
     assert refused.exit_code != 0 and "is a file" in refused.output
+
+
+def test_a_name_moving_to_another_sentence_is_not_a_name_added_or_removed():
+    before = ["Jane Doe chairs the committee.", "The committee met on Monday."]
+    after = ["The committee met on Monday with its chair, Jane Doe, presiding."]
+    old, new = " ".join(before), " ".join(after)
+    found = {
+        t
+        for edit in align(before, after)
+        for t in edit_types(edit, before_text=old, after_text=new).types
+    }
+    assert "name_added" not in found and "name_removed" not in found
+    without_context = {t for edit in align(before, after) for t in edit_types(edit).types}
+    assert {"name_added", "name_removed"} <= without_context

@@ -168,9 +168,13 @@ def _changed_numbers(before: str, after: str) -> tuple[tuple[str, str], ...]:
     )
 
 
-def edit_types(edit: SentenceEdit) -> EditTypes:
+def edit_types(
+    edit: SentenceEdit, *, before_text: str | None = None, after_text: str | None = None
+) -> EditTypes:
     """The types of one sentence edit (see the module docstring); a moved sentence has
-    none."""
+    none. With the whole texts of the two versions, a name counts as added only if the old
+    version never mentions it, and as removed only if the new one no longer does: a name
+    moving from one sentence to another is not news."""
     before, after = edit.before or "", edit.after or ""
     if edit.operation is Operation.MOVED:
         return EditTypes(())
@@ -191,9 +195,11 @@ def edit_types(edit: SentenceEdit) -> EditTypes:
         else:
             types.append(QUOTE_CHANGED)
     old_names, new_names = _names(before), _names(after)
-    if new_names - old_names:
+    added_names = {n for n in new_names - old_names if before_text is None or n not in before_text}
+    gone_names = {n for n in old_names - new_names if after_text is None or n not in after_text}
+    if added_names:
         types.append(NAME_ADDED)
-    if old_names - new_names:
+    if gone_names:
         types.append(NAME_REMOVED)
     if edit.operation is not Operation.REMOVED and is_correction_note(after):
         types.insert(0, CORRECTION_NOTE)

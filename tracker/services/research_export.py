@@ -125,7 +125,14 @@ def _rows(
         for version in versions:
             sentences = split_sentences(version["text"] or "")
             edits = align(previous_sentences, sentences) if previous is not None else []
-            typed = [edit_types(edit) for edit in edits]
+            typed = [
+                edit_types(
+                    edit,
+                    before_text=previous["text"] if previous is not None else None,
+                    after_text=version["text"],
+                )
+                for edit in edits
+            ]
             counts = {op: 0 for op in ("added", "removed", "changed", "moved")}
             for edit, types in zip(edits, typed, strict=True):
                 counts[edit.operation.value] += 1
