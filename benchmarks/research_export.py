@@ -73,8 +73,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=6, help="edit rounds after the first")
+    parser.add_argument(
+        "--home", type=Path, help="keep the history here; reused (not rebuilt) when present"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as scratch:
+        home = str(args.home or scratch)
+        reuse = args.home is not None and (args.home / "tracker.db").exists()
         settings = Settings(
             home=Path(home),
             allow_private_networks=True,
@@ -82,14 +87,15 @@ def main() -> None:
             per_host_concurrency=16,
             respect_robots_txt=False,
         )
-        db = Database(settings)
-        began = time.perf_counter()
-        stories = build_history(db, settings, args.corpus, args.rounds)
-        db.dispose()
-        print(
-            f"history: {stories} corpus pages, {args.rounds} edit rounds, built in "
-            f"{time.perf_counter() - began:.0f} s"
-        )
+        if not reuse:
+            db = Database(settings)
+            began = time.perf_counter()
+            stories = build_history(db, settings, args.corpus, args.rounds)
+            db.dispose()
+            print(
+                f"history: {stories} corpus pages, {args.rounds} edit rounds, built in "
+                f"{time.perf_counter() - began:.0f} s"
+            )
         env = {**os.environ, "TRACKER_HOME": home}
         for file_format in ("parquet", "csv", "parquet", "csv"):
             out = Path(home) / f"out-{file_format}"

@@ -388,11 +388,11 @@ def export_command(
 ) -> None:
     """Export stories as JSON, their raw captures as a WARC file, or their history as
     research tables (Parquet or CSV; docs/research-export.md)."""
-    from tracker.services.archive import export_json, export_warc, story_ids_for
-
     if file_format in ("parquet", "csv"):
         _export_research(app, file_format, stories, output)
         return
+    from tracker.services.archive import export_json, export_warc, story_ids_for
+
     if output is not None and output.is_dir():
         raise CLIError(f"{output} is a directory: -o names the {file_format} file to write")
     with app.session() as session:
@@ -431,8 +431,8 @@ def _export_research(
 ) -> None:
     import time
 
-    from tracker.services.archive import story_ids_for
     from tracker.services.research_export import ResearchExport, export_research
+    from tracker.services.stories import find_story
 
     if output is None:
         raise CLIError(f"--format {file_format} writes two files: give -o DIRECTORY")
@@ -451,7 +451,7 @@ def _export_research(
 
     started = time.perf_counter()
     with app.session() as session:
-        ids = story_ids_for(session, stories) if stories else None
+        ids = [find_story(session, ref).id for ref in stories] if stories else None
         try:
             report = export_research(session, output, file_format, story_ids=ids, progress=progress)
         except RuntimeError as exc:  # pyarrow missing
