@@ -41,6 +41,7 @@ def feed_row(feed: Any) -> dict[str, Any]:
         "last_error": feed.last_error,
         "last_warning": feed.last_warning,
         "any_site": feed.any_site,
+        "paused": feed.paused,
         "stories_added": feed.stories_added,
     }
 
@@ -95,21 +96,14 @@ def feed_add(
     any_site: bool | None,
 ) -> None:
     """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`)."""
-    from tracker.net import netguard
-    from tracker.services.feeds import add_feed
-    from tracker.services.stories import StoryError
+    from tracker.services.feeds import follow_feed
 
-    try:
-        netguard.check_url(url.strip(), allow_private=app.settings.allow_private_networks)
-    except (netguard.BadURLError, netguard.PrivateNetworkError) as exc:
-        raise StoryError(str(exc)) from exc
-    except netguard.HostLookupError:
-        pass  # may resolve later
     with app.session() as session:
-        added, created = add_feed(
+        added, created = follow_feed(
             session,
             url,
             now=utcnow(),
+            allow_private_networks=app.settings.allow_private_networks,
             tags=tags,
             include=include,
             exclude=exclude,
@@ -140,7 +134,9 @@ def feed_list(app: AppContext, as_json: bool) -> None:
         status = row["last_error"] or (f"HTTP {row['last_status']}" if row["last_status"] else "")
         click.echo(
             f"{row['id']:>4}  {row['kind'] or '?':<13} {row['stories_added']:>5} stories  "
-            f"{row['url']}  {status}" + ("  (any site)" if row["any_site"] else "")
+            f"{row['url']}  {status}"
+            + ("  (any site)" if row["any_site"] else "")
+            + ("  [paused]" if row["paused"] else "")
         )
         if row["last_warning"]:
             click.echo(f"      warning: {row['last_warning']}")
@@ -163,6 +159,36 @@ def feed_remove(app: AppContext, refs: tuple[str, ...]) -> None:
             remove_feed(session, one)
     for url in removed:
         click.echo(f"removed: {url}")
+
+
+def _set_paused(app: AppContext, refs: tuple[str, ...], paused: bool) -> None:
+    from tracker.services.feeds import find_feed, set_feed_paused
+
+    with app.session() as session:
+        found = [find_feed(session, ref) for ref in refs]  # all found, or none changed
+        urls = [f.url for f in found]
+        for one in found:
+            set_feed_paused(session, one, paused, now=utcnow())
+    for url in urls:
+        click.echo(f"{'paused' if paused else 'resumed'}: {url}")
+
+
+@feed.command("pause")
+@click.argument("refs", nargs=-1, required=True)
+@pass_app
+@friendly_errors
+def feed_pause(app: AppContext, refs: tuple[str, ...]) -> None:
+    """Stop polling feeds (URL or id) until resumed; they stay followed."""
+    _set_paused(app, refs, True)
+
+
+@feed.command("resume")
+@click.argument("refs", nargs=-1, required=True)
+@pass_app
+@friendly_errors
+def feed_resume(app: AppContext, refs: tuple[str, ...]) -> None:
+    """Poll paused feeds again (due at once)."""
+    _set_paused(app, refs, False)
 
 
 @feed.command("poll")

@@ -130,6 +130,7 @@ class CheckReport:
     schedule_reason: str | None = None
     status: str = StoryStatus.ACTIVE
     duration_ms: int = 0
+    wait_ms: int | None = None  # of duration_ms, waiting for the host's politeness slot
     events: list[str] = field(default_factory=list)
     lease_lost: bool = False
     fetcher: str | None = None  # the fetcher that got the page
@@ -376,8 +377,11 @@ def record(
     robots_blocked: bool = False,
     fetcher: str | None = None,
     render_reason: str | None = None,
+    wait_ms: int | None = None,
 ) -> CheckReport:
     """Write the result of one check in the caller's transaction.
+
+    `wait_ms` is how much of the check was spent waiting for the host's politeness slot.
 
     `fetcher` names the fetcher that got the page (stored with the check and its version) and
     `render_reason` says why that one, when the story's render mode chose.
@@ -393,7 +397,9 @@ def record(
     duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
     if story is None:
         return CheckReport(story_id, fetched.url, CheckOutcome.ERROR, error="story was removed")
-    report = CheckReport(story.id, story.url, CheckOutcome.ERROR, duration_ms=duration_ms)
+    report = CheckReport(
+        story.id, story.url, CheckOutcome.ERROR, duration_ms=duration_ms, wait_ms=wait_ms
+    )
     if worker is not None and story.lease_owner not in (None, worker):
         report.lease_lost = True
         report.error = f"lease lost to {story.lease_owner}; result discarded"
@@ -408,6 +414,7 @@ def record(
         worker=worker,
         fetcher=fetcher,
         render_reason=render_reason[:2000] if render_reason else None,
+        wait_ms=None if wait_ms is None else min(wait_ms, duration_ms),
     )
     story.last_checked_at = now
     retry_after: timedelta | None = None

@@ -120,6 +120,7 @@ def add_feed(
             consecutive_failures=0,
             stories_added=0,
             any_site=False,
+            paused=False,
         )
         session.add(feed)
     feed.tags = sorted(set(feed.tags or ()) | {t for t in tags if t})
@@ -135,6 +136,51 @@ def add_feed(
         feed.any_site = any_site
     session.flush()
     return feed, created
+
+
+def follow_feed(
+    session: Session,
+    url: str,
+    *,
+    now: datetime,
+    allow_private_networks: bool,
+    tags: Sequence[str] = (),
+    include: str | None = None,
+    exclude: str | None = None,
+    interval: str | None = None,
+    render: str | None = None,
+    any_site: bool | None = None,
+) -> tuple[Feed, bool]:
+    """:func:`add_feed` behind the private-network refusal that every interface applies
+    (`tracker feed add`, the web UI): a feed on a private address is refused unless
+    ``allow_private_networks``; a host that does not resolve yet is accepted (it may later)."""
+    from tracker.net import netguard
+
+    try:
+        netguard.check_url(url.strip(), allow_private=allow_private_networks)
+    except (netguard.BadURLError, netguard.PrivateNetworkError) as exc:
+        raise StoryError(str(exc)) from exc
+    except netguard.HostLookupError:
+        pass  # may resolve later
+    return add_feed(
+        session,
+        url,
+        now=now,
+        tags=tags,
+        include=include,
+        exclude=exclude,
+        interval=interval,
+        render=render,
+        any_site=any_site,
+    )
+
+
+def set_feed_paused(session: Session, feed: Feed, paused: bool, *, now: datetime) -> None:
+    """Pause a feed (not polled until resumed) or resume it (due at once)."""
+    feed.paused = paused
+    if not paused:
+        feed.next_poll_at = now
+    session.flush()
 
 
 def find_feed(session: Session, ref: str | int) -> Feed:
@@ -223,7 +269,9 @@ class FeedPoller:
         with self.db.session() as session:
             ids = list(
                 session.scalars(
-                    select(Feed.id).where(Feed.next_poll_at <= now).order_by(Feed.next_poll_at)
+                    select(Feed.id)
+                    .where(Feed.next_poll_at <= now, Feed.paused.is_(False))
+                    .order_by(Feed.next_poll_at)
                 )
             )
         return self.poll(ids, due_only=True)

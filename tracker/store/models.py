@@ -252,6 +252,10 @@ class Check(Base):
     # page is an app shell: rendered in the browser").
     fetcher: Mapped[str | None] = mapped_column(String(16))
     render_reason: Mapped[str | None] = mapped_column(Text)
+    # Of duration_ms, how long the check waited for its host's slot (per-host politeness)
+    # before fetching: a slow check may be a busy host queue, not a slow site. None: checks
+    # recorded before this was measured.
+    wait_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class Event(Base):
@@ -265,3 +269,20 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Worker(Base):
+    """A running daemon or worker (`tracker run`, `tracker worker`): its heartbeat.
+
+    Each writes its row at start and every ``HEARTBEAT_SECONDS`` and deletes it on a clean
+    stop, so the web UI can say honestly whether anything is checking stories
+    (:func:`tracker.core.health.daemon_alive`); a crashed one's row simply goes stale.
+    """
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
