@@ -279,6 +279,7 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
                 "url": url,
                 "started_at": iso(check_row.started_at),
                 "duration_ms": check_row.duration_ms,
+                "wait_ms": check_row.wait_ms,
                 "outcome": check_row.outcome,
                 "http_status": check_row.http_status,
                 "error_kind": check_row.error_kind,
@@ -296,10 +297,17 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
     for row in rows:
         status = row["http_status"] or "—"
         when = row["started_at"][:19].replace("T", " ")
-        line = f"{when}  {row['outcome']:<12} {status!s:<4} {row['url']}"
+        line = f"{when}  {row['outcome']:<12} {status!s:<4} {_times(row)}  {row['url']}"
         if row["error"]:
             line += f"\n    {row['error']}"
         click.echo(line)
+
+
+def _times(row: dict[str, Any]) -> str:
+    """The fetch's own time, and apart from it the wait for the host's politeness slot."""
+    wait = row["wait_ms"] or 0
+    text = f"{row['duration_ms'] - wait:>6} ms"
+    return f"{text} (+{wait} ms waiting for the host)" if wait else text
 
 
 @click.command()

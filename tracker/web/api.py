@@ -282,6 +282,9 @@ class CheckOut(BaseModel):
     url: str
     started_at: datetime
     duration_ms: int
+    wait_ms: int | None = Field(
+        default=None, description="Of duration_ms, the wait for the host's politeness slot."
+    )
     outcome: str
     http_status: int | None
     error_kind: str | None
@@ -572,6 +575,7 @@ def check_out(check: Check, url: str) -> CheckOut:
         url=url,
         started_at=check.started_at,
         duration_ms=check.duration_ms,
+        wait_ms=check.wait_ms,
         outcome=check.outcome,
         http_status=check.http_status,
         error_kind=check.error_kind,

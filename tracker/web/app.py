@@ -17,7 +17,7 @@ from tracker import __version__
 from tracker.config import Settings
 from tracker.services.stories import StoryError, StoryNotFound
 from tracker.store.db import Database
-from tracker.web import alerts, api, feeds, metrics, pages
+from tracker.web import alerts, api, feeds, manage, metrics, pages
 from tracker.web.deps import EngineHolder
 from tracker.web.security import (
     CSRF_COOKIE,
@@ -68,6 +68,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(metrics.router)
     app.include_router(pages.router)
+    app.include_router(manage.router)
     _install_error_handlers(app)
     _install_middleware(app, guard, app.state.hosts)
     return app

@@ -565,27 +565,21 @@ def checks_page(
         page = queries.check_page(
             session, limit=PageSize, offset=offset, story_id=story, errors_only=errors
         )
+        titles = queries.story_titles(session, [check.story_id for check, _ in page.items])
         session.expunge_all()
-    return render(request, "checks.html", page=page, errors=errors, story=story)
+    return render(request, "checks.html", page=page, errors=errors, story=story, titles=titles)
 
 
 @router.get("/events", response_class=HTMLResponse)
 def events_page(request: Request, offset: Offset = 0) -> Response:
     with database(request).read_session() as session:
         page = queries.event_page(session, limit=PageSize, offset=offset)
+        titles = queries.story_titles(session, [event.story_id for event, _ in page.items])
         session.expunge_all()
-    return render(request, "events.html", page=page)
+    return render(request, "events.html", page=page, titles=titles)
 
 
-# -- alerts (read-only: channels are managed with `tracker channel` or the settings file) --
-
-
-@router.get("/channels", response_class=HTMLResponse)
-def channels_page(request: Request, offset: Offset = 0) -> Response:
-    with database(request).read_session() as session:
-        page = alerts.channel_page(session, limit=PageSize, offset=offset)
-        session.expunge_all()
-    return render(request, "channels.html", page=page)
+# -- alerts (channels are managed in tracker.web.manage) ----------------------------------
 
 
 @router.get("/deliveries", response_class=HTMLResponse)
@@ -605,6 +599,7 @@ def deliveries_page(
             settings=settings_of(request),
         )
         channels = list(session.scalars(select(Channel.name).order_by(Channel.name).limit(200)))
+        titles = queries.story_titles(session, [row.delivery.story_id for row in page.items])
         session.expunge_all()
     return render(
         request,
@@ -614,6 +609,7 @@ def deliveries_page(
         channel=channel,
         channels=channels,
         statuses=alerts.STATUSES,
+        titles=titles,
     )
 
 

@@ -170,6 +170,16 @@ def event_page(
     return Page([(row[0], row[1]) for row in rows], total, limit, offset)
 
 
+def story_titles(session: Session, story_ids: Sequence[int]) -> dict[int, str]:
+    """The headline of each story that has one, by id (one query), for logs that name
+    stories by headline first."""
+    ids = sorted(set(story_ids))
+    if not ids:
+        return {}
+    query = select(Story.id, Story.title).where(Story.id.in_(ids), Story.title.is_not(None))
+    return {story_id: title for story_id, title in session.execute(query) if title}
+
+
 def all_tags(session: Session, limit: int = 200) -> list[str]:
     return list(
         session.scalars(select(StoryTag.tag).distinct().order_by(StoryTag.tag).limit(limit))

@@ -11,8 +11,10 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from tracker.core.changes import kind_label
+from tracker.core.liveness import next_check_text
 from tracker.core.timefmt import relative_time
 from tracker.web.security import CSRF_FIELD, Guard
+from tracker.web.status import daemon_checking
 
 
 def timestamp(value: datetime | None) -> str:
@@ -45,7 +47,14 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
         query = urlencode(params)
         return request.url.path + (f"?{query}" if query else "")
 
+    def next_check(request: Request, value: datetime | None, now: datetime) -> str:
+        """A story's next check in words: "overdue: no daemon is checking" when it is due
+        and no worker is running."""
+        return next_check_text(value, now, checking=daemon_checking(request) is not False)
+
     env.globals.update(
+        daemon_checking=daemon_checking,
+        next_check=next_check,
         csrf_field=csrf_field,
         feed_url=feed_url,
         with_query=with_query,
