@@ -38,7 +38,8 @@ RSS = "application/rss+xml"
 
 def rss(*links: str) -> str:
     items = "".join(f"<item><title>{link}</title><link>{link}</link></item>" for link in links)
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Desk feed</title>{items}</channel></rss>'
+    channel = f"<channel><title>Desk feed</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
 
 
 @pytest.fixture
