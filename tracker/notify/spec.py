@@ -100,7 +100,11 @@ class ChannelSettings(BaseModel):
     tags: list[str] = Field(default_factory=list)
     stories: list[str] = Field(default_factory=list)
     min_kind: str | None = DEFAULT_MIN_KIND.value
-    kinds: list[str] = Field(default_factory=list, description="Only these change kinds.")
+    kinds: list[str] = Field(
+        default_factory=list,
+        description="Only versions with one of these change kinds, e.g. "
+        '`["headline", "correction"]` (empty: any kind that meets `min_kind`).',
+    )
     events: list[str] = Field(default_factory=default_events)
     digest: str | None = None
     enabled: bool = True
