@@ -8,6 +8,7 @@ are polled from a local HTTP server.
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -390,3 +391,46 @@ def test_a_feed_the_cli_would_refuse_is_refused_in_the_form_with_the_input_kept(
             assert session.scalar(select(Feed.id)) is None
     finally:
         rig.close()
+
+
+def test_the_pages_need_the_login_when_a_token_is_set(rig: Rig):
+    guarded = rig.settings.model_copy(update={"web_token": "s3cret-token-for-the-desk"})
+    with make_client(rig.db, guarded) as client:
+        for path in ("/channels", "/followed", "/channels/1/remove", "/followed/1/remove"):
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == 303 and "/login" in response.headers["location"], path
+        refused = client.post(
+            "/channels",
+            data={"name": "x", "kind": "email", "targets": "x@example.org"},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 401  # not logged in: nothing is added
+    assert channel(rig, "x") is None
+
+
+def test_the_cli_manages_the_same_filters_and_pauses(tmp_path, database_url, server):
+    from conftest import cli_runner
+
+    run = cli_runner(tmp_path / "home", database_url)
+    run(
+        "channel", "add", "edits", "webhook", "https://hooks.example.org/edits",
+        "--min-kind", "any", "--kind", "headline", "--kind", "correction",
+    )  # fmt: skip
+    [listed] = json.loads(run("channel", "list", "--json").output)
+    assert listed["kinds"] == ["headline", "correction"] and listed["min_kind"] is None
+    assert "only: headline, correction" in run("channel", "list").output
+    run("channel", "pause", "edits")
+    assert "[disabled]" in run("channel", "list").output
+    run("channel", "resume", "edits")
+    assert "[disabled]" not in run("channel", "list").output
+    refused = run("channel", "add", "bad", "email", "x@example.org", "--kind", "gossip", ok=False)
+    assert refused.exit_code == 2 and "gossip" in refused.output + refused.stderr
+
+    server.set("/rss", rss(server.url("/a")), headers={"Content-Type": RSS})
+    run("feed", "add", server.url("/rss"))
+    run("feed", "pause", server.url("/rss"))
+    [feed] = json.loads(run("feed", "list", "--json").output)
+    assert feed["paused"] is True and "[paused]" in run("feed", "list").output
+    run("feed", "resume", "1")
+    [feed] = json.loads(run("feed", "list", "--json").output)
+    assert feed["paused"] is False
