@@ -47,7 +47,6 @@ ChannelId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FeedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Short = Annotated[SafeText, Form(max_length=200)]
 Long = Annotated[SafeText, Form(max_length=20_000)]
-Choices = Annotated[list[Annotated[SafeText, Form(max_length=50)]], Form(max_length=50)]
 # Kinds most to least significant, as a reader would pick them ("headline", "correction" first).
 KIND_CHOICES = tuple((name, kind_label(name)) for name in reversed(KIND_NAMES))
 NO_STORE = {"Cache-Control": "no-store"}
