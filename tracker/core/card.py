@@ -306,6 +306,8 @@ def excerpt(diff: WordDiff, budget: int = EXCERPT_BUDGET) -> tuple[list[Piece], 
             if paragraph_end or rest.endswith("…"):
                 break
         else:
+            if not in_run and shown_runs and _PARAGRAPH_BREAK.match(text):
+                break  # the next change starts a paragraph of its own: the card has one
             if not in_run:
                 shown_runs += 1
                 in_run = True
@@ -396,8 +398,19 @@ class _Phrase:
 
 def _kind_phrase(kind: ChangeKind, facts: CardFacts, hunks: list[Hunk], limit: int) -> _Phrase:
     """What one kind of change did."""
-    whole_removed = [h for h in hunks if h.whole_paragraphs and h.removed and not h.added]
-    whole_added = [h for h in hunks if h.whole_paragraphs and h.added and not h.removed]
+    # Whole paragraphs struck or inserted, one by one (adjacent ones are one hunk).
+    whole_removed = [
+        p
+        for h in hunks
+        if h.whole_paragraphs and h.removed and not h.added
+        for p in _split(h.removed)
+    ]
+    whole_added = [
+        p
+        for h in hunks
+        if h.whole_paragraphs and h.added and not h.removed
+        for p in _split(h.added)
+    ]
     if kind is ChangeKind.HEADLINE:
         pair = _headline_pair(facts)
         detail = f" from {_quote(pair[0], limit)} to {_quote(pair[1], limit)}" if pair else ""
@@ -413,19 +426,17 @@ def _kind_phrase(kind: ChangeKind, facts: CardFacts, hunks: list[Hunk], limit: i
         if len(whole_removed) > 1 and kind is ChangeKind.PARAGRAPHS_REMOVED:
             what = f"{len(whole_removed)} paragraphs"
             return _Phrase(
-                f"removed {what}", "from", f", the first: {_quote(whole_removed[0].removed, limit)}"
+                f"removed {what}", "from", f", the first: {_quote(whole_removed[0], limit)}"
             )
-        return _Phrase(f"removed {what}", "from", f": {_quote(whole_removed[0].removed, limit)}")
+        return _Phrase(f"removed {what}", "from", f": {_quote(whole_removed[0], limit)}")
     if kind in (ChangeKind.PARAGRAPHS_ADDED, ChangeKind.ENTRY_ADDED):
         what = "a live entry" if kind is ChangeKind.ENTRY_ADDED else "a paragraph"
         if not whole_added:
             return _Phrase(f"added {what}", "to")
         if len(whole_added) > 1 and kind is ChangeKind.PARAGRAPHS_ADDED:
             what = f"{len(whole_added)} paragraphs"
-            return _Phrase(
-                f"added {what}", "to", f", the first: {_quote(whole_added[0].added, limit)}"
-            )
-        return _Phrase(f"added {what}", "to", f": {_quote(whole_added[0].added, limit)}")
+            return _Phrase(f"added {what}", "to", f", the first: {_quote(whole_added[0], limit)}")
+        return _Phrase(f"added {what}", "to", f": {_quote(whole_added[0], limit)}")
     if kind in (ChangeKind.TEXT_EDITED, ChangeKind.ENTRY_EDITED, ChangeKind.MINOR):
         edits = [h for h in hunks if not h.whole_paragraphs] or hunks
         action, preposition = {
@@ -445,6 +456,10 @@ def _kind_phrase(kind: ChangeKind, facts: CardFacts, hunks: list[Hunk], limit: i
     if kind is ChangeKind.DATES:
         return _Phrase("changed the dates stated", "on")
     return _Phrase(f"made a change ({kind_label(kind)})", "to")  # a kind added later
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in _PARAGRAPH_BREAK.split(text) if part.strip()]
 
 
 _CORRECTION_WORDS: Final = re.compile(r"correct|clarif|earlier version", re.IGNORECASE)

@@ -24,8 +24,12 @@ import asyncio
 import threading
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tracker.net.browser import BrowserUnavailableError, find_browser, launch_chromium
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 __all__ = ["DOCUMENT_CSP", "RenderError", "Rendering", "html_to_png"]
 
@@ -86,6 +90,22 @@ def html_to_png(
     raise RenderError(f"the browser could not draw the image ({path}): {first_line}") from result
 
 
+async def _loaded(page: Page) -> None:
+    """Wait for the document's readyState to be "complete". A navigation the document starts
+    (and the route handler cancels) may destroy the evaluation's context on the way: that
+    is no failure, the document is still there, so look again."""
+    from playwright.async_api import Error
+
+    while True:
+        try:
+            await page.wait_for_function("document.readyState === 'complete'", polling=50)
+            return
+        except Error as exc:
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            await asyncio.sleep(0.05)
+
+
 async def _render(html: str, executable: str, width: int, height: int, timeout: float) -> Rendering:
     from playwright.async_api import Request, Route, async_playwright
 
@@ -107,7 +127,9 @@ async def _render(html: str, executable: str, width: int, height: int, timeout: 
             )
             return
         refused.append(request.url)
-        await route.abort("blockedbyclient")
+        # A navigation (a meta refresh, a link's target) is cancelled quietly, leaving the
+        # document in place; "blockedbyclient" would replace it with an error page.
+        await route.abort("aborted" if request.is_navigation_request() else "blockedbyclient")
 
     async with asyncio.timeout(timeout), async_playwright() as playwright:
         try:
@@ -129,7 +151,13 @@ async def _render(html: str, executable: str, width: int, height: int, timeout: 
             )
             await context.route("**/*", answer)
             page = await context.new_page()
-            await page.goto(DOCUMENT_URL, wait_until="load")
+            context.set_default_timeout(timeout * 1000)
+            # readyState, not Playwright's load event: a navigation the document starts (a
+            # meta refresh) and that is cancelled leaves Playwright waiting for the load
+            # event of a document that never comes, while this one has loaded (as in the
+            # browser fetcher). Playwright's own evaluation runs with page scripts off.
+            await page.goto(DOCUMENT_URL, wait_until="commit")
+            await _loaded(page)
             png = await page.screenshot(
                 type="png",
                 clip={"x": 0, "y": 0, "width": width, "height": height},
