@@ -12,6 +12,7 @@ import struct
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from browser_support import NEEDS_CHROMIUM
 from click.testing import CliRunner
 from test_web_support import insert_story, make_client
@@ -514,3 +515,35 @@ def test_the_diff_page_of_one_change_offers_the_image_and_its_alt_text(db, setti
     # A range of several changes is not one change: no card is offered for it.
     three = insert_story(db, "https://example.com/three", ["One.", "Two.", "Three."])
     assert "Download image" not in client.get(f"/stories/{three}/diff/1/3").text
+
+
+def test_the_web_draws_one_card_at_a_time_and_turns_away_a_crowd():
+    import threading
+
+    from tracker.web.cards import RenderBusy, RenderGate
+
+    gate = RenderGate(queue_max=1)
+    drawing, finish = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def draw(name: str) -> None:
+        with gate.turn():
+            order.append(name)
+            drawing.set()
+            finish.wait()
+
+    first = threading.Thread(target=draw, args=("first",))
+    first.start()
+    drawing.wait()
+    second = threading.Thread(target=draw, args=("second",))
+    second.start()
+    while gate.callers < 2:  # the second is queued behind the first
+        threading.Event().wait(0.01)
+    with pytest.raises(RenderBusy), gate.turn():
+        order.append("third")  # never: one drawing and one waiting is all the gate takes
+    assert order == ["first"]  # the second waits while the first draws
+    finish.set()
+    first.join()
+    second.join()
+    assert order == ["first", "second"]
+    assert gate.callers == 0

@@ -63,6 +63,12 @@ class RenderGate:
         self._callers = 0
         self._limit = queue_max + 1
 
+    @property
+    def callers(self) -> int:
+        """Callers drawing or waiting to draw now."""
+        with self._count:
+            return self._callers
+
     @contextmanager
     def turn(self) -> Iterator[None]:
         with self._count:
