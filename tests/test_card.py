@@ -547,3 +547,45 @@ def test_the_web_draws_one_card_at_a_time_and_turns_away_a_crowd():
     second.join()
     assert order == ["first", "second"]
     assert gate.callers == 0
+
+
+KIND_VALUES = [
+    "headline",
+    "paragraphs_added",
+    "paragraphs_removed",
+    "text_edited",
+    "byline",
+    "dates",
+    "correction",
+    "minor",
+    "entry_added",
+    "entry_edited",
+    "entry_removed",
+    "a-kind-from-a-later-release",
+]
+
+
+def test_any_change_gets_a_card_and_alt_text_within_the_limit():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["212", "284", "Talks", "stall.", "\n\n", " ", "said", "é", "—", "\n"])
+    text = st.lists(words, max_size=80).map("".join)
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    @given(
+        before=text,
+        after=text,
+        title=st.text(max_size=400),
+        kinds=st.lists(st.sampled_from(KIND_VALUES), max_size=4),
+    )
+    def within_limit(before: str, after: str, title: str, kinds: list[str]) -> None:
+        card = build_card(
+            facts(text_before=before, text_after=after, title_after=title, kinds=tuple(kinds))
+        )
+        assert 0 < len(card.alt_text) <= ALT_TEXT_MAX
+        assert card.alt_text.startswith("BBC News ")
+        assert WHEN in card.alt_text
+        assert len("".join(piece.text for piece in card.excerpt)) <= 400
+
+    within_limit()
