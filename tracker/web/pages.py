@@ -30,7 +30,7 @@ from tracker.services.stories import (
 )
 from tracker.store.alert_models import Channel
 from tracker.store.models import StoryStatus
-from tracker.web import alerts, queries
+from tracker.web import alerts, cards, queries
 from tracker.web.api import RenderChoice, SafeText
 from tracker.web.charts import ChartPoint, changes_chart
 from tracker.web.deps import (
@@ -546,6 +546,7 @@ def diff_page(
         previous=previous,
         next=next_,
         seqs=range(count, 0, -1),
+        card=cards.card_share(request, story_id, diff.after.seq) if diff.consecutive else None,
     )
 
 
