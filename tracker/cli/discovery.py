@@ -22,6 +22,7 @@ from tracker.cli._app import (
     render_option,
     utcnow,
 )
+from tracker.core.words import counted
 
 
 def feed_row(feed: Any) -> dict[str, Any]:
@@ -198,7 +199,8 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
         return
     for report in reports:
         line = (
-            f"{report.outcome:<12} {report.url}: {report.entries} entries, {len(report.added)} new"
+            f"{report.outcome:<12} {report.url}: {counted(report.entries, 'entry')}, "
+            f"{len(report.added)} new"
         )
         if report.error:
             line += f" — {report.error}"
@@ -281,7 +283,7 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
                 extra = (category,) if category else ()
                 _, new = add_feed(session, url, now=now, tags=(*tags, *extra))
                 created += new
-            click.echo(f"imported {len(feeds)} feeds: {created} new")
+            click.echo(f"imported {counted(len(feeds), 'feed')}: {created} new")
         else:
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
@@ -289,8 +291,9 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
             except (ValueError, ArchiveError) as exc:
                 raise CLIError(f"{path}: {exc}") from exc
             click.echo(
-                f"imported {report.stories_added} stories, {report.versions_added} versions, "
-                f"{report.feeds_added} feeds"
+                f"imported {counted(report.stories_added, 'story')}, "
+                f"{counted(report.versions_added, 'version')}, "
+                f"{counted(report.feeds_added, 'feed')}"
             )
             for line in report.skipped:
                 click.echo(f"skipped: {line}", err=True)
@@ -393,7 +396,7 @@ def export_command(
             else:
                 with output.open("w", encoding="utf-8") as out:
                     count = export_json(session, out, story_ids=ids, now=utcnow())
-            click.echo(f"exported {count} stories", err=True)
+            click.echo(f"exported {counted(count, 'story')}", err=True)
             return
         if output is None and sys.stdout.isatty():
             raise CLIError("a WARC file is binary: give --output FILE.warc.gz or redirect stdout")
@@ -412,7 +415,9 @@ def export_command(
                     session, out, user_agent=app.settings.user_agent, story_ids=ids, filename=name
                 )
     click.echo(
-        f"exported {summary.responses} captures ({summary.metadata} versions) as WARC", err=True
+        f"exported {counted(summary.responses, 'capture')} "
+        f"({counted(summary.metadata, 'version')}) as WARC",
+        err=True,
     )
 
 
@@ -467,11 +472,11 @@ def reextract_command(
             changed += 1
             click.echo(
                 f"{'would change' if dry_run else 'rebuilt':<11} {report.url}: "
-                f"{report.versions_before} → {report.versions_after} versions"
+                f"{report.versions_before} → {counted(report.versions_after, 'version')}"
             )
             for line in report.changes:
                 click.echo(f"    {line}")
-    click.echo(f"re-extracted {len(reports)} stories: {changed} changed", err=True)
+    click.echo(f"re-extracted {counted(len(reports), 'story')}: {changed} changed", err=True)
 
 
 @click.command("vacuum")
@@ -488,7 +493,10 @@ def vacuum_command(app: AppContext) -> None:
         with app.session() as session:
             pruned = prune_captures(session, utcnow() - timedelta(days=days))
     before, after = vacuum(app.db)
-    click.echo(f"pruned {pruned} captures; database {before / 1e6:.1f} MB → {after / 1e6:.1f} MB")
+    click.echo(
+        f"pruned {counted(pruned, 'capture')}; "
+        f"database {before / 1e6:.1f} MB → {after / 1e6:.1f} MB"
+    )
 
 
 COMMANDS = [feed, import_command, export_command, reextract_command]

@@ -185,7 +185,9 @@ def _confirm_removal(stories: list[Any]) -> None:
     versions = sum(story.version_count for story in stories)
     if versions == 0 or not _interactive():
         return
-    what = f"{len(stories)} stor{'y' if len(stories) == 1 else 'ies'} and {versions} versions"
+    from tracker.core.words import counted
+
+    what = f"{counted(len(stories), 'story')} and {counted(versions, 'version')}"
     if not click.confirm(f"remove {what}? This cannot be undone", default=False, err=True):
         raise CLIError("nothing removed")
 
