@@ -1,0 +1,124 @@
+"""The command line read at a newsroom desk (issue 15): narrow terminals, states in words,
+filters that match, times as the rest of the CLI prints them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from servers import LocalServer
+from sqlalchemy import update
+
+from tracker.cli import main
+from tracker.cli.stories import fold_url
+from tracker.demo.site import STAGES, render_page
+from tracker.store.db import Database
+from tracker.store.models import Story, StoryStatus
+
+LONG_PATH = "/news/world/2026/12/04/live-updates-the-developing-story-in-the-city-centre"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str):
+    env = {
+        "TRACKER_HOME": str(tmp_path / "home"),
+        "TRACKER_DATABASE_URL": database_url,
+        "TRACKER_ALLOW_PRIVATE_NETWORKS": "1",
+        "TRACKER_PER_HOST_MIN_DELAY": "0",
+        "TRACKER_EXTRACT_PROCESSES": "0",
+    }
+
+    def run(*args: str, code: int = 0, columns: int | None = None) -> Result:
+        extra = {"COLUMNS": str(columns)} if columns else {}
+        result = CliRunner().invoke(main, list(args), env={**env, **extra})
+        assert result.exit_code == code, (result.output, result.stderr, result.exception)
+        return result
+
+    return run
+
+
+def story_column(listing: str) -> list[str]:
+    """The text of the story column, line by line, from a `tracker list` table."""
+    header, *lines = listing.splitlines()
+    start = header.index("story")
+    return [line[start:].rstrip() for line in lines]
+
+
+# -- 1. tracker list on a narrow terminal --------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_list_folds_a_long_url_at_slashes_within_the_terminal(cli, server: LocalServer, columns):
+    url = server.url(LONG_PATH)
+    cli("add", url)
+    listing = cli("list", columns=columns).stdout
+    assert all(len(line) <= columns for line in listing.splitlines()), listing
+    url_lines = [line for line in story_column(listing) if line]
+    # The lines put together are the URL, and each but the last ends at a path boundary:
+    # no line ends in the middle of a word of the slug.
+    assert "".join(url_lines) == url
+    assert all(line.endswith(("/", "-")) for line in url_lines[:-1]), url_lines
+    assert json.loads(cli("list", "--json").stdout)[0]["url"] == url
+
+
+def test_list_shows_a_url_whole_on_a_wide_terminal(cli, server: LocalServer):
+    url = server.url(LONG_PATH)
+    cli("add", url)
+    assert url in cli("list", columns=200).stdout.splitlines()[2]
+
+
+@pytest.mark.parametrize("width", [10, 24, 33, 80])
+def test_a_folded_url_is_the_url_in_lines_that_fit(width: int):
+    url = "https://www.example-news.co.uk/news/2026/12/04/police-say-a_very_long_slug?page=2&x=1"
+    lines = fold_url(url, width)
+    assert "".join(lines) == url
+    assert all(len(line) <= width for line in lines)
+
+
+def test_a_url_is_folded_after_a_slash_before_anywhere_else():
+    assert fold_url("https://example.com/news/2026/story-of-the-day", 24) == [
+        "https://example.com/",
+        "news/2026/",
+        "story-of-the-day",
+    ]
+    # A slug that fits a line of its own goes there whole; one longer than a line is
+    # broken between its words.
+    assert fold_url("https://example.com/a-slug-of-six-words", 24) == [
+        "https://example.com/",
+        "a-slug-of-six-words",
+    ]
+    assert fold_url("https://example.com/the-slug-that-is-longer-than-a-line", 24) == [
+        "https://example.com/the-",
+        "slug-that-is-longer-",
+        "than-a-line",
+    ]
+
+
+# -- 2. the next check of a story that is not checked ----------------------------------------
+
+
+def test_list_says_paused_retired_and_gone_instead_of_a_next_check(
+    cli, db: Database, server: LocalServer
+):
+    urls = {status: server.url(f"/news/{status}") for status in ("paused", "retired", "gone")}
+    active = server.url("/news/active")
+    cli("add", active, *urls.values())
+    cli("pause", urls["paused"])
+    later = datetime.now(UTC) + timedelta(minutes=12, seconds=30)
+    with db.session() as session:
+        # A time left in the column (as after a pause) must not read as a coming check.
+        session.execute(update(Story).values(next_check_at=later))
+        for status in (StoryStatus.RETIRED, StoryStatus.GONE):
+            session.execute(update(Story).where(Story.url == urls[status]).values(status=status))
+    listing = cli("list", columns=200).stdout.splitlines()
+    # Each story is two lines: its figures and headline (none yet), then its URL.
+    rows = {url.strip(): line for line, url in zip(listing[1::2], listing[2::2], strict=True)}
+    assert " in 12m " in rows[active]
+    assert rows[urls["paused"]].split()[1:5] == ["paused", "0", "—", "paused"]
+    assert "retired (not checked)" in rows[urls["retired"]]
+    assert "gone (not checked)" in rows[urls["gone"]]
+    for status in ("paused", "retired", "gone"):
+        assert " in " not in rows[urls[status]] and "ago" not in rows[urls[status]]
