@@ -4,6 +4,7 @@ filters that match, times as the rest of the CLI prints them."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from servers import LocalServer
 from sqlalchemy import update
 
 from tracker.cli import main
+from tracker.cli._app import stamp
 from tracker.cli.stories import fold_url
+from tracker.cli.versions import history_lines
 from tracker.demo.site import STAGES, render_page
 from tracker.store.db import Database
 from tracker.store.models import Story, StoryStatus
@@ -122,3 +125,103 @@ def test_list_says_paused_retired_and_gone_instead_of_a_next_check(
     assert "gone (not checked)" in rows[urls["gone"]]
     for status in ("paused", "retired", "gone"):
         assert " in " not in rows[urls[status]] and "ago" not in rows[urls[status]]
+
+
+@pytest.fixture
+def story(cli, server: LocalServer) -> str:
+    """A tracked story with three versions (the demo story's first stages)."""
+    url = server.url("/news/story")
+    for stage in (0, 1, 2):
+        server.set("/news/story", render_page(STAGES[stage], stage))
+        if stage == 0:
+            cli("add", url)
+        cli("check", url)
+    return url
+
+
+# -- 4. tracker history with many kinds -------------------------------------------------------
+
+MANY_KINDS = [
+    "headline",
+    "paragraphs_added",
+    "paragraphs_removed",
+    "text_edited",
+    "byline",
+    "dates",
+    "correction",
+]
+
+
+def history_row(seq: int, kinds: list[str], added: int = 120, removed: int = 45) -> dict:
+    return {
+        "seq": seq,
+        "captured_at": f"2026-12-04T14:0{seq}:07.123456+00:00",
+        "kinds": kinds,
+        "words_added": added,
+        "words_removed": removed,
+    }
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_history_wraps_many_kinds_within_their_column(width: int):
+    rows = [
+        history_row(1, ["first"], 300, 0),
+        history_row(2, MANY_KINDS),
+        history_row(3, ["minor"]),
+    ]
+    lines = history_lines(rows, width)
+    assert all(len(line) <= width for line in lines), lines
+    # Every version's words stats end its first line, aligned; the kinds of version 2 go on
+    # over lines of their own that start under its kinds and hold nothing else.
+    firsts = [line for line in lines if line.startswith("  v")]
+    assert [line.split()[0] for line in firsts] == ["v1", "v2", "v3"]
+    assert len({len(line) for line in firsts}) == 1
+    assert firsts[1].endswith("+120/−45 words")
+    kinds_start = firsts[1].index("headline")
+    continued = lines[lines.index(firsts[1]) + 1 : lines.index(firsts[2])]
+    if width == 80:
+        assert continued
+    for line in continued:
+        assert line[:kinds_start].strip() == "" and line[kinds_start] != " "
+        assert "words" not in line
+    # The kinds are said in words, each whole on one line.
+    kinds_text = " ".join(
+        [firsts[1][kinds_start:].rsplit("+120", 1)[0].strip()]
+        + [line.strip() for line in continued]
+    )
+    assert kinds_text == (
+        "headline, paragraphs added, paragraphs removed, text edited, byline, dates, correction"
+    )
+    assert "paragraphs_added" not in "\n".join(lines)
+
+
+def test_history_says_kinds_in_words(cli, story: str):
+    listing = cli("history", story, columns=80).stdout
+    assert "first version" in listing
+    assert "_" not in listing.split(story, 1)[1]
+    assert all(len(line) <= 80 for line in listing.splitlines()[2:])
+
+
+# -- 5. tracker show's times -------------------------------------------------------------------
+
+
+def test_show_prints_the_capture_time_to_the_second_in_utc(cli, story: str):
+    meta = cli("show", story).stdout.splitlines()[1]
+    assert re.match(r"version 3 · captured \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC( · |$)", meta), meta
+    captured = json.loads(cli("show", story, "--json").stdout)["captured_at"]
+    assert stamp(captured) in meta
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2026-03-01T09:05:09.123456+01:00", "2026-03-01 08:05:09 UTC"),
+        ("2026-03-01T08:05:09", "2026-03-01 08:05:09 UTC"),
+        (datetime(2026, 3, 1, 8, 5, 9, 999, tzinfo=UTC), "2026-03-01 08:05:09 UTC"),
+        ("2026-03-01", "2026-03-01"),
+        ("Updated Tuesday morning", "Updated Tuesday morning"),
+        (None, "—"),
+    ],
+)
+def test_a_time_reads_in_utc_to_the_second(value, shown: str):
+    assert stamp(value) == shown

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     pass
 
 
-from tracker.cli._app import AppContext, CLIError, friendly_errors, json_out, pass_app
+from tracker.cli._app import AppContext, CLIError, friendly_errors, json_out, pass_app, stamp
 
 # -- reading versions -------------------------------------------------------------------
 
@@ -43,12 +43,45 @@ def history(app: AppContext, ref: str, as_json: bool) -> None:
     click.echo(f"{title or '(no headline yet)'}\n{url}")
     if not rows:
         click.echo("no versions yet (run `tracker check`; `tracker checks REF` shows why not)")
-    for row in rows:
-        stats = f"+{row['words_added']}/−{row['words_removed']} words"
-        click.echo(
-            f"  v{row['seq']:<3} {row['captured_at'][:19].replace('T', ' ')}  "
-            f"{', '.join(row['kinds']):<32} {stats}"
+        return
+    click.echo("\n".join(history_lines(rows, _terminal_width())))
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns  # COLUMNS, the terminal, or 80
+
+
+# The kinds column never gets narrower than this: a terminal narrower still wraps lines.
+MIN_KINDS_WIDTH = 20
+
+
+def history_lines(rows: list[dict[str, Any]], width: int) -> list[str]:
+    """`tracker history`'s table: version, capture time, kinds of change in words, words
+    added and removed. The kinds column takes what the line leaves and wraps within itself
+    (a kind is never split), so the other columns stay put at any width."""
+    import textwrap
+
+    from tracker.core.changes import kind_label
+
+    stats = [f"+{row['words_added']}/−{row['words_removed']} words" for row in rows]
+    stats_width = max(map(len, stats), default=0)
+    prefix_width = len("  v123 2026-01-01 00:00:00  ")
+    kinds_width = max(MIN_KINDS_WIDTH, width - prefix_width - 1 - stats_width)
+    lines = []
+    for row, figures in zip(rows, stats, strict=True):
+        # A kind's words are held together (no-break spaces) so that wrapping breaks
+        # between kinds: "paragraphs" and "added" never land on two lines.
+        kinds = ", ".join(kind_label(kind).replace(" ", "\u00a0") for kind in row["kinds"])
+        wrapped = textwrap.wrap(kinds, kinds_width, break_long_words=False) or [""]
+        wrapped = [part.replace("\u00a0", " ") for part in wrapped]
+        captured = row["captured_at"][:19].replace("T", " ")
+        lines.append(
+            f"  v{row['seq']:<3} {captured}  {wrapped[0]:<{kinds_width}} {figures:>{stats_width}}"
         )
+        lines += [" " * prefix_width + part for part in wrapped[1:]]
+    return lines
 
 
 # A negative version counts back from the latest (-1 the latest, -2 the one before), so
@@ -74,11 +107,11 @@ def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
         json_out(data)
         return
     click.echo(f"# {data['title'] or '(no headline)'}")
-    meta = [f"version {data['seq']}", f"captured {data['captured_at']}"]
+    meta = [f"version {data['seq']}", f"captured {stamp(data['captured_at'])}"]
     if data["byline"]:
         meta.append(f"by {data['byline']}")
     if data["published"]:
-        meta.append(f"published {data['published']}")
+        meta.append(f"published {stamp(data['published'])}")
     click.echo(" · ".join(meta))
     click.echo(f"{data['url']}\n")
     if data["health"] == "suspect":
