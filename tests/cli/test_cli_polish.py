@@ -19,7 +19,7 @@ from tracker.cli.stories import fold_url
 from tracker.cli.versions import history_lines
 from tracker.demo.site import STAGES, render_page
 from tracker.store.db import Database
-from tracker.store.models import Story, StoryStatus
+from tracker.store.models import Event, Story, StoryStatus
 
 LONG_PATH = "/news/world/2026/12/04/live-updates-the-developing-story-in-the-city-centre"
 
@@ -225,3 +225,37 @@ def test_show_prints_the_capture_time_to_the_second_in_utc(cli, story: str):
 )
 def test_a_time_reads_in_utc_to_the_second(value, shown: str):
     assert stamp(value) == shown
+
+
+# -- 3. tracker events URL ---------------------------------------------------------------------
+
+
+def test_events_of_one_story_as_checks_of_one_story(cli, db: Database):
+    first, second = "https://example.com/news/one", "https://example.com/news/two"
+    cli("add", first, second)
+    at = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)
+    with db.session() as session:
+        ids = {story.url: story.id for story in session.query(Story)}
+        session.add_all(
+            [
+                Event(story_id=ids[first], kind="promise_made", created_at=at, detail="at 3pm"),
+                Event(story_id=ids[second], kind="gone", created_at=at + timedelta(minutes=1)),
+                Event(
+                    story_id=ids[first], kind="promise_overdue", created_at=at + timedelta(hours=1)
+                ),
+            ]
+        )
+    everything = json.loads(cli("events", "--json").stdout)
+    assert [event["kind"] for event in everything] == ["promise_overdue", "gone", "promise_made"]
+    for ref in (first, str(ids[first])):
+        mine = json.loads(cli("events", ref, "--json").stdout)
+        assert [(event["url"], event["kind"]) for event in mine] == [
+            (first, "promise_overdue"),
+            (first, "promise_made"),
+        ]
+    listed = cli("events", second).stdout
+    assert "gone" in listed and "promise" not in listed
+    assert "is tracked" in cli("events", "99", code=1).stderr
+    third = "https://example.com/news/three"
+    cli("add", third)
+    assert cli("events", third).stderr == "no events for this story yet\n"

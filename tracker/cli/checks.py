@@ -303,14 +303,17 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
 
 
 @click.command()
+@click.argument("ref", required=False)
 @limit_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @friendly_errors
-def events(app: AppContext, limit: int, as_json: bool) -> None:
-    """Story events: promises made, fulfilled and overdue; stories gone or retired."""
+def events(app: AppContext, ref: str | None, limit: int, as_json: bool) -> None:
+    """Story events, newest first: promises made, fulfilled and overdue; stories gone or
+    retired. All stories, or the one REF (URL or id)."""
     from sqlalchemy import select
 
+    from tracker.services.stories import find_story
     from tracker.store.models import Event, Story
 
     with app.session() as session:
@@ -320,6 +323,10 @@ def events(app: AppContext, limit: int, as_json: bool) -> None:
             .order_by(Event.created_at.desc(), Event.id.desc())
             .limit(limit)
         )
+        if ref:
+            query = query.where(
+                Event.story_id == find_story(session, ref, tracking=app.tracking).id
+            )
         rows = [
             {
                 "url": url,
@@ -333,7 +340,7 @@ def events(app: AppContext, limit: int, as_json: bool) -> None:
         json_out(rows)
         return
     if not rows:
-        click.echo("no events yet", err=True)
+        click.echo("no events for this story yet" if ref else "no events yet", err=True)
     for row in rows:
         when = row["created_at"][:19].replace("T", " ")
         click.echo(f"{when}  {row['kind']:<18} {row['url']}")
