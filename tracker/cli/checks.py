@@ -25,6 +25,7 @@ from tracker.cli._app import (
     raw_stream,
     rich_text,
 )
+from tracker.core.words import counted
 
 # -- checking ---------------------------------------------------------------------------
 
@@ -37,7 +38,7 @@ def summary_line(counts: Counter[str], total: int) -> str:
         f"{counts['changed']} changed",
         f"{counts['unchanged']} unchanged",
         f"{counts['not_modified']} not modified",
-        f"{sum(counts[outcome] for outcome in FAILED_OUTCOMES)} errors",
+        counted(sum(counts[outcome] for outcome in FAILED_OUTCOMES), "error"),
     ]
     if counts["skipped"]:
         parts.append(f"{counts['skipped']} skipped (being checked by another worker)")
