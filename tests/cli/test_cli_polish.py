@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 from servers import LocalServer
@@ -259,3 +260,35 @@ def test_events_of_one_story_as_checks_of_one_story(cli, db: Database):
     third = "https://example.com/news/three"
     cli("add", third)
     assert cli("events", third).stderr == "no events for this story yet\n"
+
+
+# -- 7. tracker diff --format side-by-side -o FILE -----------------------------------------------
+
+
+def test_a_side_by_side_diff_is_a_standalone_page_written_with_o(cli, story: str, tmp_path: Path):
+    target = tmp_path / "diff.html"
+    result = cli("diff", story, "1", "3", "--format", "side-by-side", "-o", str(target))
+    assert result.stdout == ""
+    assert result.stderr == f"wrote {target}\n"
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>\n") and page.rstrip().endswith("</html>")
+    document = lxml.html.document_fromstring(page)
+    # Its styles are in the file, and nothing in it loads anything from elsewhere.
+    [style] = document.xpath("//head/style")
+    assert "del {" in style.text and "ins {" in style.text
+    assert document.xpath("//link | //script | //img | //iframe | //@src") == []
+    assert "default-src 'none'" in document.xpath("//meta[@http-equiv]/@content")[0]
+    assert document.xpath("//main//a/@href") == [story]
+    assert "version 1" in document.findtext(".//title") and "version 3" in page
+    [table] = document.xpath("//table[contains(@class, 'diff')]")
+    assert [th.text_content() for th in table.xpath("./thead//th")] == ["Version 1", "Version 3"]
+    assert table.xpath(".//del") and table.xpath(".//ins")
+    # Printed, it is the same page.
+    printed = cli("diff", story, "1", "3", "--format", "side-by-side").stdout
+    assert printed == page
+
+
+def test_o_is_refused_for_the_formats_meant_for_a_terminal_or_a_pipe(cli, story: str, tmp_path):
+    result = cli("diff", story, "--format", "unified", "-o", str(tmp_path / "x"), code=1)
+    assert result.stderr.startswith("error: -o writes the HTML formats")
+    assert not (tmp_path / "x").exists()
