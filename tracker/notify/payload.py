@@ -14,6 +14,7 @@ from typing import Any, Final, Protocol
 
 from tracker.core import diffing, liveblog
 from tracker.core.article import Entry
+from tracker.core.changes import kind_label
 from tracker.notify.sanitize import clean_payload
 
 # What a channel can subscribe to. "new" (the first version of a story) is opt-in: adding
@@ -159,7 +160,7 @@ def describe_change(before: VersionLike | None, after: VersionLike) -> Change:
         after.words_added, after.words_removed, after.chars_added, after.chars_removed
     )
     kinds = tuple(after.kinds or ())
-    summary = after.summary or ", ".join(kinds)
+    summary = after.summary or ", ".join(kind_label(kind) for kind in kinds)
     if before is None:
         return Change(
             seq=after.seq,
