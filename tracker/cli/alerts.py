@@ -243,22 +243,40 @@ def channel_secret() -> None:
 @click.pass_obj
 @_errors
 def channel_test(app: Any, name: str) -> None:
-    """Send a real test alert now and print exactly what happened (exit 1 on failure)."""
+    """Send a real test alert now and print exactly what happened (exit 1 on failure).
+
+    The alert is a made-up change to the most recently changed tracked story (a sample
+    story when none is tracked), so its links (with base_url) lead to a real page."""
+    from sqlalchemy import select
+
     from tracker.notify.kinds import Destination, kinds, mask_target
-    from tracker.notify.payload import sample_alert
+    from tracker.notify.payload import StoryInfo, sample_alert
     from tracker.notify.senders import Senders
     from tracker.store.channels import find_channel
+    from tracker.store.models import Story
 
     _sync(app)
     with app.session() as session:
         destination = Destination.of(find_channel(session, name))
+        latest = session.scalar(
+            select(Story).order_by(Story.last_changed_at.desc().nulls_last(), Story.id.desc())
+        )
+        story, versions = (
+            (
+                StoryInfo(latest.id, latest.url, latest.title, tuple(latest.tag_names)),
+                latest.version_count,
+            )
+            if latest is not None
+            else (None, 0)
+        )
     now = _now()
     key = f"trk_{destination.uid}_test{int(now.timestamp())}"
     shown = mask_target(destination.kind, destination.target)
     click.echo(f"sending a test alert to {name} ({destination.kind} → {shown})")
     senders = Senders(app.settings)
     try:
-        result = senders.send(destination, [sample_alert(now, app.settings.base_url)], key, now)
+        alert = sample_alert(now, app.settings.base_url, story=story, versions=versions)
+        result = senders.send(destination, [alert], key, now)
     finally:
         senders.close()
     kind_class = kinds().get(destination.kind)
@@ -270,6 +288,9 @@ def channel_test(app: Any, name: str) -> None:
         click.echo(f"  {label + ':':<12} {' '.join(reply.split())[:500]}")
     if result.error:
         click.echo(f"  error:       {result.error}")
+    click.echo(f"  about:       {alert.story.url}" + ("" if story else " (a sample story)"))
+    if not app.settings.base_url:
+        click.echo("  note:        base_url is not set: alerts carry no links into the web UI")
     if not result.ok:
         raise _Error(f"the test alert to {name} was not delivered")
 
