@@ -83,6 +83,11 @@ def feed() -> None:
     help="Also follow entries on other sites than the feed's own (default: its own site "
     "only, by registrable domain; an aggregator's feed needs --any-site).",
 )
+@click.option(
+    "--no-check",
+    is_flag=True,
+    help="Follow it without fetching it first (a feed that is not up yet).",
+)
 @pass_app
 @friendly_errors
 def feed_add(
@@ -94,10 +99,14 @@ def feed_add(
     interval: str | None,
     render: str | None,
     any_site: bool | None,
+    no_check: bool,
 ) -> None:
-    """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`)."""
+    """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`).
+
+    A new one is fetched first: an HTML page (an article, a section front) is refused, with
+    the feeds it advertises, if any, to follow instead."""
     from tracker.net import netguard
-    from tracker.services.feeds import add_feed
+    from tracker.services.feeds import FeedNotFound, add_feed, find_feed
     from tracker.services.stories import StoryError
 
     try:
@@ -106,6 +115,14 @@ def feed_add(
         raise StoryError(str(exc)) from exc
     except netguard.HostLookupError:
         pass  # may resolve later
+    with app.session() as session:
+        try:
+            find_feed(session, url.strip())
+            known = True  # followed already: only its options change
+        except FeedNotFound:
+            known = False
+    if not known and not no_check:
+        _refuse_what_is_not_a_feed(app, url.strip())
     with app.session() as session:
         added, created = add_feed(
             session,
@@ -120,6 +137,27 @@ def feed_add(
         )
         shown = added.url
     click.echo(f"{'following' if created else 'updated'}: {shown}")
+
+
+def _refuse_what_is_not_a_feed(app: AppContext, url: str) -> None:
+    """Fetch `url` and stop with the reason when it cannot be followed as a feed."""
+    from tracker.services.feeds import FeedPoller
+
+    with FeedPoller(app.db, app.settings) as poller:
+        probe = poller.probe(url)
+    if probe.ok:
+        return
+    if probe.advertised:
+        suggestion = (
+            f"; it advertises a feed: tracker feed add {probe.advertised[0]}"
+            if len(probe.advertised) == 1
+            else f"; it advertises these feeds: {', '.join(probe.advertised)}"
+        )
+    elif probe.problem and probe.problem.startswith("it is an HTML page"):
+        suggestion = "; it advertises no feed (to track this page itself: tracker add URL)"
+    else:
+        suggestion = " (tracker feed add --no-check follows it anyway)"
+    raise CLIError(f"not following {url}: {probe.problem}{suggestion}")
 
 
 @feed.command("list")
@@ -173,7 +211,9 @@ def feed_remove(app: AppContext, refs: tuple[str, ...]) -> None:
 @pass_app
 @friendly_errors
 def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) -> None:
-    """Poll feeds now (all, or those named), then merge stories that are one article."""
+    """Poll feeds now (all, or those named), then merge stories that are one article.
+
+    Exit status 1 when any poll failed (each reason on stderr), 0 otherwise."""
     from tracker.core import discover
     from tracker.services.feeds import FeedPoller, find_feed, list_feeds, merge_canonical_duplicates
 
@@ -196,6 +236,7 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
         )
     if as_json:
         json_out([poll_row(r) for r in reports])
+        _exit_if_a_poll_failed(reports)
         return
     for report in reports:
         line = (
@@ -209,6 +250,19 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
             click.echo(f"  warning: {report.warning}")
     for merge in merges:
         click.echo(f"merged: {merge.duplicate_url} is {merge.kept_url} ({merge.action})")
+    _exit_if_a_poll_failed(reports)
+
+
+def _exit_if_a_poll_failed(reports: list[Any]) -> None:
+    """Exit status 1, each failure's reason on stderr, when any poll failed: a cron job or
+    a script must see a feed that is down (a poll skipped for another worker is no failure)."""
+    failed = [report for report in reports if report.outcome == "error"]
+    for report in failed:
+        click.echo(
+            f"error: polling {report.url or report.feed_id} failed: {report.error}", err=True
+        )
+    if failed:
+        sys.exit(1)
 
 
 # -- import / export --------------------------------------------------------------------------
