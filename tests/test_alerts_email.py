@@ -12,8 +12,8 @@ from servers import LocalServer
 
 from tracker.core import diffing
 from tracker.demo.site import STAGES, render_page
-from tracker.services.stories import add_stories
 from tracker.notify.email import DEL_STYLE, INS_STYLE, html_diff_excerpt
+from tracker.services.stories import add_stories
 from tracker.store.alert_models import DeliveryStatus
 
 
