@@ -68,6 +68,19 @@ def test_list_folds_a_long_url_at_slashes_within_the_terminal(cli, server: Local
     assert json.loads(cli("list", "--json").stdout)[0]["url"] == url
 
 
+def test_a_terminal_too_narrow_for_the_table_lists_each_story_as_a_block(cli, server: LocalServer):
+    url = server.url(LONG_PATH)
+    cli("add", url)
+    cli("pause", url)
+    lines = cli("list", columns=50).stdout.splitlines()
+    assert all(len(line) <= 50 for line in lines), lines
+    assert lines[0].split() == ["1", "paused"]
+    assert lines[1].strip() == "0 versions · last change — · next check paused"
+    url_lines = [line.strip() for line in lines[2:]]
+    assert "".join(url_lines) == url
+    assert all(line.endswith(("/", "-")) for line in url_lines[:-1]), url_lines
+
+
 def test_list_shows_a_url_whole_on_a_wide_terminal(cli, server: LocalServer):
     url = server.url(LONG_PATH)
     cli("add", url)

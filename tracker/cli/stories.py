@@ -149,7 +149,10 @@ def list_command(
         for i, header in enumerate(headers)
     ]
     console = Console(file=raw_stream())
-    story_width = max(MIN_STORY_WIDTH, console.width - sum(widths) - COLUMN_GAP * len(widths))
+    story_width = console.width - sum(widths) - COLUMN_GAP * len(widths)
+    if story_width < MIN_STORY_WIDTH:
+        _print_stacked(console, rows, cells)
+        return
     table = Table(box=None, pad_edge=False)
     for header, width in zip(headers, widths, strict=True):
         table.add_column(header, no_wrap=True, min_width=width)
@@ -165,9 +168,39 @@ def list_command(
     console.print(table)
 
 
+def _print_stacked(console: Any, rows: list[dict[str, Any]], cells: list[list[str]]) -> None:
+    """A terminal too narrow for the table (under about 70 columns): each story as a block,
+    its figures on one line (named), then its headline and its URL folded to the width."""
+    import textwrap
+
+    from rich.text import Text
+
+    from tracker.core.words import counted
+
+    width = max(console.width - STACK_INDENT, MIN_STORY_WIDTH)
+    indent = " " * STACK_INDENT
+    for row, short in zip(rows, cells, strict=True):
+        story_id, status, versions, last_change, next_check = (
+            cell.replace("\n", " ") for cell in short
+        )
+        named = (
+            f"{counted(int(versions), 'version')} · last change {last_change} · "
+            f"next check {next_check}"
+        )
+        lines = [f"{story_id}  {status}", f"{indent}{named}"]
+        title = terminal_safe(row["title"] or "", one_line=True)
+        lines += [indent + line for line in textwrap.wrap(title, width)]
+        url = terminal_safe(row["url"], one_line=True)
+        lines += [indent + line for line in fold_url(url, width)]
+        # Text, not markup: a headline holding "[b]" is shown as written.
+        console.print(Text("\n".join(lines)), soft_wrap=True, highlight=False)
+
+
+# Where a narrow terminal's stacked listing starts a story's second and further lines.
+STACK_INDENT = 4
 # Between two columns of the table: the right padding of one and the left of the next.
 COLUMN_GAP = 2
-# Narrower than this, the story column folds anyway: a terminal that narrow gets long lines.
+# Narrower than this, the story column would be unreadable: the listing is stacked instead.
 MIN_STORY_WIDTH = 24
 # Where a URL may be folded: after a "/" (a path segment), or inside a segment longer than
 # the line, after "-", "_", ".", "?", "&" or "=".
