@@ -276,23 +276,31 @@ def channel_secret() -> None:
 @click.pass_obj
 @_errors
 def channel_test(app: Any, name: str) -> None:
-    """Send a real test alert now and print exactly what happened (exit 1 on failure)."""
-    from tracker.services.channels import destination, send_test_alert
+    """Send a real test alert now and print exactly what happened (exit 1 on failure).
+
+    The alert is a made-up change to the most recently changed tracked story (a sample
+    story when none is tracked), so its links (with base_url) lead to a real page."""
+    from tracker.services.channels import destination, send_test_alert, test_subject
 
     _sync(app)
     with app.session() as session:
         target = destination(session, name)
+        subject = test_subject(session)
     from tracker.notify.kinds import mask_target
 
     shown = mask_target(target.kind, target.target)
     click.echo(f"sending a test alert to {name} ({target.kind} → {shown})")
-    result = send_test_alert(target, app.settings, now=_now())
+    result = send_test_alert(target, app.settings, now=_now(), subject=subject)
     click.echo(f"  result:      {'delivered' if result.ok else 'FAILED'}")
     click.echo(f"  message id:  {result.message_id}")
     if result.reply:
         click.echo(f"  {result.reply_label + ':':<12} {result.reply}")
     if result.error:
         click.echo(f"  error:       {result.error}")
+    sample = " (a sample story)" if result.sample_story else ""
+    click.echo(f"  about:       {result.about}{sample}")
+    if not app.settings.base_url:
+        click.echo("  note:        base_url is not set: alerts carry no links into the web UI")
     if not result.ok:
         raise _Error(f"the test alert to {name} was not delivered")
 

@@ -22,7 +22,7 @@ from tracker.notify.kinds import (
     mask_target,
 )
 from tracker.notify.kinds import kinds as channel_kinds
-from tracker.notify.payload import DEFAULT_EVENTS, sample_alert
+from tracker.notify.payload import DEFAULT_EVENTS, StoryInfo, sample_alert
 from tracker.notify.spec import digest_seconds
 from tracker.services.stories import StoryError, find_story
 from tracker.store.alert_models import Channel
@@ -107,6 +107,31 @@ class TestReport:
     reply_label: str  # what the kind calls the service's answer ("SMTP reply", "response")
     reply: str | None
     error: str | None
+    about: str = ""  # the story URL the made-up change is about
+    sample_story: bool = False  # no story is tracked: the alert is about a sample one
+
+
+@dataclass(frozen=True)
+class TestSubject:
+    """What a test alert is about: the most recently changed tracked story, so its links
+    (with base_url) lead to a real page; None when no story is tracked."""
+
+    story: StoryInfo | None
+    versions: int
+
+
+def test_subject(session: Session) -> TestSubject:
+    from sqlalchemy import select
+
+    from tracker.store.models import Story
+
+    latest = session.scalar(
+        select(Story).order_by(Story.last_changed_at.desc().nulls_last(), Story.id.desc())
+    )
+    if latest is None:
+        return TestSubject(None, 0)
+    info = StoryInfo(latest.id, latest.url, latest.title, tuple(latest.tag_names))
+    return TestSubject(info, latest.version_count)
 
 
 def destination(session: Session, name: str) -> Destination:
@@ -115,15 +140,19 @@ def destination(session: Session, name: str) -> Destination:
     return Destination.of(find_channel(session, name))
 
 
-def send_test_alert(target: Destination, settings: Any, *, now: datetime) -> TestReport:
-    """Send a real test alert (a made-up change) to the channel now, whatever its filters or
-    pause, and say exactly what happened."""
+def send_test_alert(
+    target: Destination, settings: Any, *, now: datetime, subject: TestSubject | None = None
+) -> TestReport:
+    """Send a real test alert (a made-up change to `subject`'s story, or a sample story) to
+    the channel now, whatever its filters or pause, and say exactly what happened."""
     from tracker.notify.senders import Senders
 
+    subject = subject or TestSubject(None, 0)
     key = f"trk_{target.uid}_test{int(now.timestamp())}"
+    alert = sample_alert(now, settings.base_url, story=subject.story, versions=subject.versions)
     senders = Senders(settings)
     try:
-        result = senders.send(target, [sample_alert(now, settings.base_url)], key, now)
+        result = senders.send(target, [alert], key, now)
     finally:
         senders.close()
     kind_class = channel_kinds().get(target.kind)
@@ -137,4 +166,6 @@ def send_test_alert(target: Destination, settings: Any, *, now: datetime) -> Tes
         reply_label=kind_class.reply_label if kind_class is not None else "reply",
         reply=" ".join(reply.split())[:500] or None,
         error=result.error,
+        about=alert.story.url,
+        sample_story=subject.story is None,
     )

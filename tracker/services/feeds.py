@@ -224,6 +224,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class FeedProbe:
+    """What a URL given as a feed turned out to be, fetched once before it is followed."""
+
+    url: str
+    kind: str | None = None  # rss | atom | sitemap | … when it is one
+    problem: str | None = None  # why it cannot be followed, in words
+    advertised: tuple[str, ...] = ()  # an HTML page's own feeds, to suggest instead
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def feed_probe(url: str, fetched: FetchResult) -> FeedProbe:
+    """Whether the fetched `url` is a feed or sitemap the poller can read; an HTML page
+    (an article, a section front) is not, and the feeds it advertises are suggested."""
+    if fetched.outcome is not Outcome.OK or fetched.body is None:
+        return FeedProbe(url, problem=f"could not fetch it: {fetched.error or 'no body'}")
+    base = fetched.final_url or url
+    parsed = discover.parse_feed(fetched.body, base)
+    if parsed.ok:
+        return FeedProbe(url, kind=parsed.kind)
+    if discover.looks_like_html(fetched.body):
+        return FeedProbe(
+            url,
+            problem="it is an HTML page, not an RSS/Atom feed or a sitemap",
+            advertised=tuple(discover.advertised_feeds(fetched.body, base)),
+        )
+    return FeedProbe(url, problem=parsed.problem or "not an RSS/Atom feed or sitemap")
+
+
 class FeedPoller:
     """Polls feeds; used by the daemon's feeds job and by ``tracker feed poll``."""
 
@@ -322,6 +354,11 @@ class FeedPoller:
         with self.db.session() as session:
             self._record(session, feed_id, fetched, parsed, report, now=self.clock())
         return report
+
+    def probe(self, url: str) -> FeedProbe:
+        """Fetch `url` once (robots.txt and the fetcher's guards as for a poll) and say
+        whether it can be followed as a feed: ``tracker feed add`` asks before adding."""
+        return feed_probe(url, self._fetch(url))
 
     def _fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None

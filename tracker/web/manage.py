@@ -20,7 +20,13 @@ from tracker.core.changes import kind_label
 from tracker.notify.kinds import ChannelError, kinds
 from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
 from tracker.notify.spec import DEFAULT_MIN_KIND, KIND_NAMES
-from tracker.services.channels import TestReport, create_channel, destination, send_test_alert
+from tracker.services.channels import (
+    TestReport,
+    create_channel,
+    destination,
+    send_test_alert,
+    test_subject,
+)
 from tracker.services.feeds import (
     FeedNotFound,
     FeedPoller,
@@ -202,8 +208,9 @@ def channel_test(request: Request, channel_id: ChannelId) -> Response:
     name = _channel_name(request, channel_id)
     with database(request).read_session() as session:
         target = destination(session, name)
+        subject = test_subject(session)
     # Sent outside any transaction: a slow mail server holds no database lock.
-    report = send_test_alert(target, settings_of(request), now=_now())
+    report = send_test_alert(target, settings_of(request), now=_now(), subject=subject)
     return _channels_page(request, status_code=200 if report.ok else 502, test=report)
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from tracker.core.changes import kind_label
 from tracker.core.liveness import next_check_text
 from tracker.core.timefmt import relative_time
+from tracker.core.words import counted
 from tracker.web.security import CSRF_FIELD, Guard
 from tracker.web.status import daemon_checking
 
@@ -28,6 +29,7 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
     env.filters["ago"] = relative_time
     env.filters["timestamp"] = timestamp
     env.filters["kind_label"] = kind_label
+    env.filters["counted"] = counted
 
     def csrf_field(request: Request) -> Markup:
         token = guard.csrf_token(request.state.csrf_cookie)
