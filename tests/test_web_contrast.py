@@ -89,7 +89,10 @@ def palettes() -> dict[str, dict[str, str]]:
             if name.startswith("--") and _HEX.fullmatch(value)
         }
 
-    return {"light": colours(light.group(1)), "dark": colours(light.group(1)) | colours(dark.group(1))}
+    return {
+        "light": colours(light.group(1)),
+        "dark": colours(light.group(1)) | colours(dark.group(1)),
+    }
 
 
 def rules() -> list[tuple[str, dict[str, str]]]:
