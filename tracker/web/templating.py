@@ -45,7 +45,12 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
         query = urlencode(params)
         return request.url.path + (f"?{query}" if query else "")
 
+    def signed_in(request: Request) -> bool:
+        """Whether this reader may follow the app's links (no token set, or a session)."""
+        return not guard.required or guard.has_session(request)
+
     env.globals.update(
+        signed_in=signed_in,
         csrf_field=csrf_field,
         feed_url=feed_url,
         with_query=with_query,
