@@ -181,6 +181,18 @@ def test_every_page_with_content_is_accessible(site, page, newsroom, subtests):
             audit(page, site, audited, newsroom)
 
 
+def test_the_first_tab_shows_a_skip_link_past_the_navigation(site, page):
+    page.goto(f"{site}/add")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.bounding_box()["x"] < 0  # off screen until focused
+    page.keyboard.press("Tab")
+    assert focused(page, "element.textContent") == "Skip to content"
+    assert skip.bounding_box()["x"] >= 0 and skip.bounding_box()["y"] >= 0
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert focused(page, "element.id") == "urls"  # the form's first field: the nav is skipped
+
+
 # -- the chart: keyboard, screen reader, time axis --------------------------------------------
 
 
