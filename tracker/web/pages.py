@@ -206,7 +206,10 @@ def _render_story(
         codes = [reason["code"] for reason in reasons]
         suspect = {"reasons": reasons, "advice": suggestion_for(codes, latest.text_source)}
     chart = changes_chart(
-        [ChartPoint(v.seq, v.captured_at, v.words_added, v.words_removed) for v in versions],
+        [
+            ChartPoint(v.seq, v.captured_at, v.words_added, v.words_removed, tuple(v.kinds or ()))
+            for v in versions
+        ],
         link=f"/stories/{story_id}/versions/{{seq}}",
     )
     return render(

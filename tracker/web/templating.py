@@ -54,9 +54,14 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
         and no worker is running."""
         return next_check_text(value, now, checking=daemon_checking(request) is not False)
 
+    def signed_in(request: Request) -> bool:
+        """Whether this reader may follow the app's links (no token set, or a session)."""
+        return not guard.required or guard.has_session(request)
+
     env.globals.update(
         daemon_checking=daemon_checking,
         next_check=next_check,
+        signed_in=signed_in,
         csrf_field=csrf_field,
         feed_url=feed_url,
         with_query=with_query,
