@@ -19,7 +19,7 @@ from tracker.core.folding import (
 
 
 def flags(pattern: str) -> list[bool]:
-    """"..x.." -> [False, False, True, False, False]: x marks a changed paragraph."""
+    """ "..x.." -> [False, False, True, False, False]: x marks a changed paragraph."""
     return [char == "x" for char in pattern]
 
 

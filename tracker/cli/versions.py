@@ -113,6 +113,14 @@ def suspect_warning(reasons: list[dict[str, str]], source: str | None) -> str:
     default=None,
     help="Colour the text diff (default: on a terminal, unless NO_COLOR is set).",
 )
+@click.option(
+    "--context",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Changes only: keep N unchanged paragraphs around each change and fold the rest "
+    "into one '… 14 unchanged paragraphs …' line (not with json).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @pass_app
 @friendly_errors
@@ -123,6 +131,7 @@ def diff(
     to_seq: int | None,
     output_format: str,
     color: bool | None,
+    context: int | None,
     as_json: bool,
 ) -> None:
     """Show what changed in a story, word by word. REF: its URL or id.
@@ -132,8 +141,11 @@ def diff(
       tracker diff URL N        the change that made version N
       tracker diff URL 1 5      from version 1 to version 5 (the older one first)
       tracker diff URL -2 -1    negative numbers count back from the latest
+      tracker diff URL --context 1   only the changes, one paragraph around each
     """
     from tracker.core import diffing, liveblog
+    from tracker.core.field_changes import field_change_to_json as field_json
+    from tracker.core.field_changes import field_changes
     from tracker.pipeline.check import version_as_article
     from tracker.services.stories import StoryError, find_story, get_version
 
@@ -160,6 +172,9 @@ def diff(
         )
     if as_json:
         output_format = "json"
+    if context is not None and output_format == "json":
+        raise CLIError("--context folds a diff for reading; JSON always has every op")
+    fields = field_changes(before, after)
     title_change = (before.title or "") != (after.title or "")
     word_diff = diffing.word_diff(before.text, after.text)
     title_diff = diffing.word_diff(before.title or "", after.title or "") if title_change else None
@@ -174,6 +189,7 @@ def diff(
                 "kinds": after.kinds if after.seq == before.seq + 1 else None,
                 "diff": diffing.diff_to_json(word_diff),
                 "title_diff": diffing.diff_to_json(title_diff) if title_diff else None,
+                "fields": [field_json(change) for change in fields],
                 "entries": [
                     {
                         "key": unit.key,
@@ -195,23 +211,25 @@ def diff(
                 (after.title or "") + "\n\n" + after.text,
                 from_label=f"{url} v{before.seq}",
                 to_label=f"{url} v{after.seq}",
+                **({"context": context} if context is not None else {}),
             ),
             nl=False,
         )
         return
     if output_format in ("html", "side-by-side"):
-        render = (
-            diffing.render_html_inline
-            if output_format == "html"
-            else diffing.render_html_side_by_side
-        )
+        side = output_format == "side-by-side"
         if title_diff:
             click.echo(f"<h1>{diffing.render_html_inline(title_diff)}</h1>")
+        if fields:
+            lines = [change.labelled() for change in fields]
+            click.echo(diffing.render_html_lines(lines, side_by_side=side), nl=False)
         if units is not None:
-            side = output_format == "side-by-side"
             click.echo(diffing.render_html_units(units, side_by_side=side))
             return
-        click.echo(render(word_diff))
+        if side:
+            click.echo(diffing.render_html_side_by_side(word_diff, context=context))
+        else:
+            click.echo(diffing.render_html_inline(word_diff, context=context))
         return
     use_color = _want_color(color)
     click.echo(f"{url}: v{before.seq} → v{after.seq}")
@@ -221,6 +239,8 @@ def diff(
         click.echo(
             "Headline: " + diffing.render_terminal(title_diff, color=use_color), color=use_color
         )
+    for change in fields:  # "Byline: Jane Doe{+ and John Roe+}"
+        click.echo(diffing.render_terminal(change.labelled(), color=use_color), color=use_color)
     click.echo()
     if units is not None:  # the changed entries, each under its time
         for unit in units:
@@ -230,7 +250,8 @@ def diff(
                 click.echo(text + "\n", color=use_color)
         return
     # click.echo strips ANSI codes off a non-terminal unless told: --color must mean colour.
-    click.echo(diffing.render_terminal(word_diff, color=use_color), color=use_color)
+    text = diffing.render_terminal(word_diff, color=use_color, context=context)
+    click.echo(text, color=use_color)
 
 
 def _want_color(flag: bool | None) -> bool:

@@ -9,7 +9,7 @@ added reads as an insertion), a date whole (half a timestamp struck out reads as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from tracker.core.diffing import (
     DELETE,
@@ -19,6 +19,7 @@ from tracker.core.diffing import (
     Op,
     WordDiff,
     count_words,
+    diff_to_json,
     word_diff,
 )
 
@@ -76,3 +77,14 @@ def _replacement(old: str, new: str) -> WordDiff:
     ops: tuple[Op, ...] = tuple(op for op in ((DELETE, old), (INSERT, new)) if op[1])
     stats = DiffStats(count_words(new), count_words(old), len(new), len(old))
     return WordDiff(ops=ops, stats=stats, coarse=False)
+
+
+def field_change_to_json(change: FieldChange) -> dict[str, Any]:
+    """A JSON-ready dict: the field, its label, both values and the diff's ops."""
+    return {
+        "field": change.field,
+        "label": change.label,
+        "before": change.before,
+        "after": change.after,
+        "diff": diff_to_json(change.diff),
+    }
