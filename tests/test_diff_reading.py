@@ -6,6 +6,8 @@ side-by-side, terminal, feed) follows it, so the rule is specified here once.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tracker.core.folding import (
@@ -39,7 +41,7 @@ def test_a_change_keeps_its_context_paragraphs_and_the_rest_folds():
 def test_the_plan_covers_every_paragraph_once_in_order():
     plan = fold_unchanged(flags("......x.......x......"), 2)
     assert plan[0].start == 0 and plan[-1].stop == 21
-    assert all(a.stop == b.start for a, b in zip(plan, plan[1:], strict=False))
+    assert all(a.stop == b.start for a, b in itertools.pairwise(plan))
     assert [span.folded for span in plan] == [True, False, True, False, True]
 
 
