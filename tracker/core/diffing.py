@@ -55,6 +55,7 @@ _TOKEN_RE: Final = re.compile(rf"{_WORD}|\s+|[^\w\s]")
 _WORD_RE: Final = re.compile(_WORD)
 _LINE_RE: Final = re.compile(r"[^\n]*\n|[^\n]+")
 _PARAGRAPH_BREAK_RE: Final = re.compile(r"\n[^\S\n]*\n\s*")
+_TRAILING_BREAK_RE: Final = re.compile(r"\n[^\S\n]*\n\s*\Z")
 
 # One token per character: Python's chr() stops at U+10FFFF.
 MAX_DISTINCT_TOKENS: Final = sys.maxunicode + 1
@@ -750,12 +751,41 @@ def count_paragraphs(text: str) -> int:
     return sum(1 for part in _PARAGRAPH_BREAK_RE.split(text) if part.strip())
 
 
+def _paragraph_aligned(ops: Sequence[Op]) -> list[Op]:
+    """The ops with each lone edit slid to the paragraph (or sentence) boundary nearest it.
+
+    The word diff may place an added paragraph as "C[+.\n\nNew+]." rather than
+    "C.[+\n\nNew.+]": the same text, but cut into paragraphs the first would show "C"
+    changed and the new paragraph without its full stop. diff-match-patch's lossless
+    cleanup slides an edit between its equal neighbours to the best-scoring boundary
+    (blank line, then line break, sentence end, space); it never changes either text.
+    """
+    aligned = list(ops)
+    if len(aligned) < 3:
+        return aligned
+    diff_match_patch().diff_cleanupSemanticLossless(aligned)
+    # Between two equal places it takes the later: "C.\n\n[+New.\n\n+]D." Side by side
+    # pairs paragraphs between shared breaks, so the edit must open with its break instead:
+    # "C.[+\n\nNew.+]\n\nD.", where "C." is closed on both sides before the new paragraph.
+    for index in range(1, len(aligned) - 1):
+        (before_op, before), (op, edit), (after_op, after) = aligned[index - 1 : index + 2]
+        if op == EQUAL or before_op != EQUAL or after_op != EQUAL:
+            continue
+        trailing = _TRAILING_BREAK_RE.search(edit)
+        if trailing and trailing.start() > 0 and before.endswith(trailing.group()):
+            cut = len(trailing.group())
+            aligned[index - 1] = (EQUAL, before[:-cut])
+            aligned[index] = (op, trailing.group() + edit[:-cut])
+            aligned[index + 1] = (EQUAL, trailing.group() + after)
+    return [(op, text) for op, text in aligned if text]
+
+
 def _paragraph_pieces(diff: WordDiff) -> Iterator[tuple[int, str] | None]:
     """The ops cut at paragraph breaks: (op, text) pieces, None where a paragraph ends.
 
     Single line breaks inside a paragraph stay in the text (rendered as <br>).
     """
-    for op, text in diff.ops:
+    for op, text in _paragraph_aligned(diff.ops):
         position = 0
         for match in _PARAGRAPH_BREAK_RE.finditer(text):
             if match.start() > position:
@@ -899,6 +929,94 @@ def render_html_side_by_side(
     )
 
 
+# Portable HTML (feeds, anywhere our stylesheet is not): marked with inline styles, which
+# set both colours so a dark reader stays legible, and in words a reader that strips styles
+# or tags keeps: "212 → 284", "[removed: …]", "[added: …]".
+PORTABLE_DELETE_STYLE: Final = "background:#fde0e0;color:#8f1414;text-decoration:line-through"
+PORTABLE_INSERT_STYLE: Final = "background:#d7f5dd;color:#0a5c1f;text-decoration:underline"
+
+
+def render_html_portable(
+    diff: WordDiff, *, context: int | None = None, full_href: str | None = None
+) -> str:
+    """The diff as <p> paragraphs that read right without any stylesheet, for feeds.
+
+    A replaced passage reads "old → new" (the old struck, the new underlined, by inline
+    styles), a deleted one "[removed: …]", an inserted one "[added: …]". Only <p>, <del>,
+    <ins>, <br>, <em> and <a>: no block inside a paragraph. With `context`, changes-only as
+    on the diff page, each fold linking `full_href` when given. All text is escaped.
+    """
+    paragraphs: list[tuple[str, bool]] = [
+        (portable_line(ops), any(op != EQUAL for op, _ in ops)) for ops in _paragraph_ops(diff)
+    ]
+    note = diff.coarse_note
+    head = f"<p><em>{html.escape(note)}</em></p>\n" if note else ""
+    return head + _reading_layout(
+        paragraphs,
+        context=context,
+        full_href=full_href,
+        navigate=False,
+        item=lambda text, _changed, _anchor: f"<p>{text}</p>\n",
+        fold=lambda label: f"<p><em>{label}</em></p>\n",
+        change=lambda _number, _links: "",
+    )
+
+
+def portable_line(ops: Sequence[Op]) -> str:
+    """One paragraph's ops as portable inline HTML (see `render_html_portable`)."""
+    out: list[str] = []
+    index = 0
+    while index < len(ops):
+        op, text = ops[index]
+        if op == EQUAL:
+            out.append(_escape_lines(text))
+        elif not text.strip():  # changed whitespace: nothing a reader could see to mark
+            out.append(_escape_lines(text) if op == INSERT else "")
+        elif op == DELETE and index + 1 < len(ops) and ops[index + 1][0] == INSERT:
+            new = ops[index + 1][1]
+            # The spaces either side keep the passage apart from its neighbours' words.
+            lead = " " if text[:1].isspace() or new[:1].isspace() else ""
+            trail = " " if text[-1:].isspace() or new[-1:].isspace() else ""
+            out.append(
+                f'{lead}<del style="{PORTABLE_DELETE_STYLE}">{_escape_lines(text.strip())}</del>'
+                f' → <ins style="{PORTABLE_INSERT_STYLE}">{_escape_lines(new.strip())}</ins>'
+                f"{trail}"
+            )
+            index += 1
+        else:
+            # Spaces around the passage stay outside the brackets: "Doe [added: and Roe]".
+            lead = text[: len(text) - len(text.lstrip())]
+            trail = text[len(text.rstrip()) :]
+            words = _escape_lines(text.strip())
+            if op == DELETE:
+                marked = f'<del style="{PORTABLE_DELETE_STYLE}">[removed: {words}]</del>'
+            else:
+                marked = f'<ins style="{PORTABLE_INSERT_STYLE}">[added: {words}]</ins>'
+            out.append(_escape_lines(lead) + marked + _escape_lines(trail))
+        index += 1
+    return "".join(out)
+
+
+def _escape_lines(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>\n")
+
+
+def _paragraph_ops(diff: WordDiff) -> list[list[Op]]:
+    """The diff's ops cut into paragraphs (a paragraph break ends one, whatever its op)."""
+    paragraphs: list[list[Op]] = []
+    current: list[Op] = []
+    for piece in _paragraph_pieces(diff):
+        if piece is None:
+            if current:
+                paragraphs.append(current)
+            current = []
+        else:
+            current.append(piece)
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
 def render_html_lines(diffs: Sequence[WordDiff], *, side_by_side: bool = False) -> str:
     """Short one-line diffs shown above an article's (its byline and dates, each labelled).
 
@@ -1018,7 +1136,7 @@ def _side_by_side_row_list(diff: WordDiff) -> list[tuple[tuple[str, str], bool]]
             right.append(_html_piece(op, chunk))
             right_changed = right_changed or op == INSERT
 
-    for op, text in diff.ops:
+    for op, text in _paragraph_aligned(diff.ops):
         position = 0
         for match in _PARAGRAPH_BREAK_RE.finditer(text):
             if match.start() > position:
