@@ -106,3 +106,23 @@ def test_long_articles_open_folded_short_ones_whole():
 def test_the_separator_says_how_many_paragraphs_it_hides():
     assert fold_label(14) == "… 14 unchanged paragraphs …"
     assert fold_label(1) == "… 1 unchanged paragraph …"
+
+
+def test_an_added_paragraph_is_its_own_paragraph_in_every_layout():
+    from tracker.core import diffing
+
+    # The word diff finds "C[+.\n\nNew paragraph+]." here; shown that way, "C" would look
+    # edited and the new paragraph would lose its full stop, and side by side would pair
+    # the new paragraph with "D.".
+    diff = diffing.word_diff("A.\n\nC.\n\nD.", "A.\n\nC.\n\nNew paragraph.\n\nD.")
+    inline = diffing.render_html_inline(diff)
+    assert '<p>C.</p>\n<p><ins class="ins">New paragraph.</ins></p>\n<p>D.</p>' in inline
+    side = diffing.render_html_side_by_side(diff)
+    assert (
+        '<tr class="changed"><td class="before"></td>'
+        '<td class="after"><ins class="ins">New paragraph.</ins></td></tr>\n'
+        '<tr class="equal"><td class="before">D.</td><td class="after">D.</td></tr>'
+    ) in side
+    assert diffing.render_terminal(diff, color=False, context=0) == (
+        "… 2 unchanged paragraphs …\n\n{+New paragraph.+}\n\nD."  # a lone "D." is kept
+    )
