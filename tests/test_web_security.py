@@ -132,3 +132,19 @@ def test_tracker_serve_refuses_an_unsafe_binding(tmp_path):
     assert result.exit_code == 1
     assert "set web_token" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_scripts_may_only_be_same_origin_files_and_the_one_there_is_public(db, settings, guarded):
+    csp = guarded.get("/login").headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    # No inline code, no eval, no other origin, no data: URLs; what falls back to
+    # default-src stays 'none'.
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'none'"
+    assert "unsafe" not in csp and "data:" not in directives["script-src"]
+    # The diff page's keys: served without a login (as the stylesheet), as JavaScript,
+    # and nosniff keeps anything else of ours (JSON, raw captures) from running as a script.
+    script = guarded.get("/static/diff-keys.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert guarded.get("/api/v1/stories").headers["x-content-type-options"] == "nosniff"

@@ -1017,6 +1017,11 @@ def _paragraph_ops(diff: WordDiff) -> list[list[Op]]:
     return paragraphs
 
 
+def render_html_phrase(diff: WordDiff) -> str:
+    """A one-line diff (a headline) as inline HTML only, to sit inside a heading or <p>."""
+    return "".join(_html_piece(op, text) for op, text in _paragraph_aligned(diff.ops))
+
+
 def render_html_lines(diffs: Sequence[WordDiff], *, side_by_side: bool = False) -> str:
     """Short one-line diffs shown above an article's (its byline and dates, each labelled).
 
@@ -1033,10 +1038,7 @@ def render_html_lines(diffs: Sequence[WordDiff], *, side_by_side: bool = False) 
             for (old, new), _ in _side_by_side_row_list(diff)
         )
         return f'<table class="diff line-changes">\n<tbody>\n{rows}</tbody>\n</table>\n'
-    lines = "".join(
-        f'<p class="line-change">{"".join(_html_piece(op, text) for op, text in diff.ops)}</p>\n'
-        for diff in diffs
-    )
+    lines = "".join(f'<p class="line-change">{render_html_phrase(diff)}</p>\n' for diff in diffs)
     return f'<div class="line-changes">\n{lines}</div>\n'
 
 

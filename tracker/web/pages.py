@@ -561,7 +561,8 @@ def diff_page(
     fields_html = diffing.render_html_lines(
         [change.labelled() for change in fields], side_by_side=view == "side"
     )
-    title = diffing.render_html_inline(diff.title) if diff.title else None
+    # Inline HTML only: the headline's diff sits inside an <h2>.
+    title = diffing.render_html_phrase(diff.title) if diff.title else None
     count = story.version_count
     step = end - start
     previous = next_ = None
