@@ -126,3 +126,23 @@ def test_an_added_paragraph_is_its_own_paragraph_in_every_layout():
     assert diffing.render_terminal(diff, color=False, context=0) == (
         "… 2 unchanged paragraphs …\n\n{+New paragraph.+}\n\nD."  # a lone "D." is kept
     )
+
+
+def test_a_live_blog_folds_its_unchanged_entries():
+    from tracker.core import diffing
+
+    def unit(number: int, status: str) -> diffing.DiffUnit:
+        text = f"Entry {number}."
+        after = text + " Updated." if status == "edited" else text
+        return diffing.DiffUnit(f"{number}:00", status, diffing.word_diff(text, after))
+
+    units = [unit(n, "edited" if n == 8 else "equal") for n in range(1, 21)]
+    inline = diffing.render_html_units(units, context=1, full_href="/d?show=all", navigate=True)
+    assert inline.count("<section") == 3  # entries 7, 8, 9
+    assert '<a href="/d?show=all#p1">… 6 unchanged entries …</a>' in inline
+    assert '<a href="/d?show=all#p10">… 11 unchanged entries …</a>' in inline
+    assert '<p class="change-nav" id="change-1">' in inline
+    assert '<section class="unit unit-edited" id="p8">' in inline
+    side = diffing.render_html_units(units, side_by_side=True, context=1)
+    assert side.count('class="unit-head') == 3
+    assert side.count('<tr class="fold">') == 2

@@ -866,6 +866,7 @@ def _reading_layout(
     item: Callable[[_Cells, bool, str], str],
     fold: Callable[[str], str],
     change: Callable[[int, str], str],
+    nouns: tuple[str, str] = ("paragraph", "paragraphs"),
 ) -> str:
     """Paragraphs (or rows) laid out for reading.
 
@@ -881,7 +882,7 @@ def _reading_layout(
     out: list[str] = []
     for span in folding.fold_unchanged(changed, context):
         if span.folded:
-            label = html.escape(folding.fold_label(len(span)))
+            label = html.escape(folding.fold_label(len(span), nouns))
             if full_href is not None:
                 label = f'<a href="{html.escape(full_href)}#p{span.start + 1}">{label}</a>'
             out.append(fold(label))
@@ -1062,17 +1063,36 @@ def render_html_units(
     side_by_side: bool = False,
     before_label: str = "Before",
     after_label: str = "After",
+    context: int | None = None,
+    full_href: str | None = None,
+    navigate: bool = False,
 ) -> str:
     """Several diffs, one per unit, each under its caption, in one inline column or in one
     side-by-side table. A unit's paragraphs only ever face its own: an entry added at the
-    top of a live blog never pushes the other entries out of line. All text is escaped."""
-    units = list(units)
+    top of a live blog never pushes the other entries out of line. All text is escaped.
+
+    `context`, `full_href` and `navigate` lay the units out for reading as
+    `_reading_layout` does paragraphs: unchanged entries fold, changed ones get anchors."""
+    items = [(unit, unit.status != "equal") for unit in units]
+    reading: dict[str, Any] = {
+        "context": context,
+        "full_href": full_href,
+        "navigate": navigate,
+        "nouns": ("entry", "entries"),
+    }
     if side_by_side:
-        rows = "".join(
-            f'<tr class="unit-head unit-{html.escape(unit.status)}">'
-            f'<th colspan="2" scope="rowgroup">{html.escape(unit.caption)}</th></tr>\n'
-            f"{_html_note_row(unit.diff)}{_side_by_side_rows(unit.diff)}"
-            for unit in units
+        rows = _reading_layout(
+            items,
+            **reading,
+            item=lambda unit, _changed, anchor: (
+                f'<tr class="unit-head unit-{html.escape(unit.status)}"{anchor}>'
+                f'<th colspan="2" scope="rowgroup">{html.escape(unit.caption)}</th></tr>\n'
+                f"{_html_note_row(unit.diff)}{_side_by_side_rows(unit.diff)}"
+            ),
+            fold=lambda label: f'<tr class="fold"><td colspan="2">{label}</td></tr>\n',
+            change=lambda number, links: (
+                f'<tr class="change-nav" id="change-{number}"><td colspan="2">{links}</td></tr>\n'
+            ),
         )
         return (
             '<div class="diff diff-side-by-side diff-units">\n<table class="diff">\n'
@@ -1080,11 +1100,16 @@ def render_html_units(
             f"<th>{html.escape(after_label)}</th></tr></thead>\n"
             f"<tbody>\n{rows}</tbody>\n</table>\n</div>\n"
         )
-    sections = "".join(
-        f'<section class="unit unit-{html.escape(unit.status)}">\n'
-        f'<h3 class="unit-caption">{html.escape(unit.caption)}</h3>\n'
-        f"{render_html_inline(unit.diff)}</section>\n"
-        for unit in units
+    sections = _reading_layout(
+        items,
+        **reading,
+        item=lambda unit, _changed, anchor: (
+            f'<section class="unit unit-{html.escape(unit.status)}"{anchor}>\n'
+            f'<h3 class="unit-caption">{html.escape(unit.caption)}</h3>\n'
+            f"{render_html_inline(unit.diff)}</section>\n"
+        ),
+        fold=lambda label: f'<p class="fold">{label}</p>\n',
+        change=lambda number, links: f'<p class="change-nav" id="change-{number}">{links}</p>\n',
     )
     return f'<div class="diff diff-units">\n{sections}</div>\n'
 

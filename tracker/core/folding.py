@@ -104,7 +104,7 @@ def folds_by_default(paragraphs: int) -> bool:
     return paragraphs > LONG_ARTICLE_PARAGRAPHS
 
 
-def fold_label(hidden: int) -> str:
-    """The separator's words: "… 14 unchanged paragraphs …"."""
-    noun = "paragraph" if hidden == 1 else "paragraphs"
+def fold_label(hidden: int, nouns: tuple[str, str] = ("paragraph", "paragraphs")) -> str:
+    """The separator's words: "… 14 unchanged paragraphs …" (or entries, for a live blog)."""
+    noun = nouns[0] if hidden == 1 else nouns[1]
     return f"… {hidden} unchanged {noun} …"

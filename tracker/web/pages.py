@@ -534,7 +534,9 @@ def diff_page(
     paragraphs = max(
         diffing.count_paragraphs(diff.before.text), diffing.count_paragraphs(diff.after.text)
     )
-    changes_only = show == "changes" if show is not None else folding.folds_by_default(paragraphs)
+    # A live blog is read entry by entry: its length is its number of entries.
+    length = len(diff.entries) if diff.entries is not None else paragraphs
+    changes_only = show == "changes" if show is not None else folding.folds_by_default(length)
     context = folding.CONTEXT_PARAGRAPHS if changes_only else None
     full_href = _diff_href(story_id, start, end, view, "all")
     if diff.entries is not None:  # a live blog: entry by entry, each aligned with itself
@@ -543,6 +545,9 @@ def diff_page(
             side_by_side=view == "side",
             before_label=f"Version {start}",
             after_label=f"Version {end}",
+            context=context,
+            full_href=full_href,
+            navigate=True,
         )
     elif view == "side":
         body = diffing.render_html_side_by_side(
@@ -581,7 +586,6 @@ def diff_page(
         view=view,
         show=show,
         changes_only=changes_only,
-        foldable=diff.entries is None,
         step=step,
         previous=previous,
         previous_range=(start - 1, end - 1),
