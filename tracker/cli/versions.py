@@ -217,19 +217,22 @@ def diff(
         )
         return
     if output_format in ("html", "side-by-side"):
-        side = output_format == "side-by-side"
+        render = (
+            diffing.render_html_inline
+            if output_format == "html"
+            else diffing.render_html_side_by_side
+        )
         if title_diff:
             click.echo(f"<h1>{diffing.render_html_inline(title_diff)}</h1>")
-        if fields:
+        if fields:  # byline and dates, as lines of the diff
             lines = [change.labelled() for change in fields]
+            side = output_format == "side-by-side"
             click.echo(diffing.render_html_lines(lines, side_by_side=side), nl=False)
         if units is not None:
+            side = output_format == "side-by-side"
             click.echo(diffing.render_html_units(units, side_by_side=side))
             return
-        if side:
-            click.echo(diffing.render_html_side_by_side(word_diff, context=context))
-        else:
-            click.echo(diffing.render_html_inline(word_diff, context=context))
+        click.echo(render(word_diff, context=context))
         return
     use_color = _want_color(color)
     click.echo(f"{url}: v{before.seq} → v{after.seq}")
