@@ -168,6 +168,8 @@ def test_the_api_diff_carries_the_byline_and_date_changes(client, db):
     assert "Byline: Jane Doe{+ and John Roe+}\n" in text
     html = client.get(f"/api/v1/stories/{story}/diff", params={"format": "html"}).text
     assert '<p class="line-change">Byline: Jane Doe<ins class="ins">' in html
+    # The headline's diff is inline HTML inside its <h1>, not a <div> in a heading.
+    assert '<h1>Earthquake kills <del class="del">212</del><ins class="ins">284</ins></h1>' in html
     plain = client.get(f"/api/v1/stories/{long_story(db, paragraphs=5)}/diff").json()
     assert plain["fields"] == []
 

@@ -559,7 +559,7 @@ def get_diff(
         render = (
             diffing.render_html_inline if format == "html" else diffing.render_html_side_by_side
         )
-        head = f"<h1>{diffing.render_html_inline(diff.title)}</h1>\n" if diff.title else ""
+        head = f"<h1>{diffing.render_html_phrase(diff.title)}</h1>\n" if diff.title else ""
         fields = [change.labelled() for change in field_changes(diff.before, diff.after)]
         head += diffing.render_html_lines(fields, side_by_side=format == "side-by-side")
         if diff.entries is not None:  # a live blog: entry by entry
