@@ -323,4 +323,6 @@ def test_the_login_page_offers_a_stranger_no_links_and_no_credentials(guarded_si
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Checks").get_attribute("aria-current") == "page"
     assert nav.get_by_role("button", name="Log out").is_visible()
-    assert f"key={feed_key}" in nav.get_by_role("link", name="Feed", exact=True).get_attribute("href")
+    assert f"key={feed_key}" in nav.get_by_role("link", name="Feed", exact=True).get_attribute(
+        "href"
+    )

@@ -148,3 +148,19 @@ def test_pages_a_stranger_sees_carry_no_feed_key_and_no_app_links(guarded, setti
     guarded.post("/login", data={"csrf_token": token, "token": TOKEN, "next": "/"})
     signed_in = guarded.get("/").text
     assert 'aria-label="Main"' in signed_in and f"key={feed_key}" in signed_in
+
+
+def test_scripts_may_only_be_same_origin_files_and_the_one_there_is_public(db, settings, guarded):
+    csp = guarded.get("/login").headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    # No inline code, no eval, no other origin, no data: URLs; what falls back to
+    # default-src stays 'none'.
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'none'"
+    assert "unsafe" not in csp and "data:" not in directives["script-src"]
+    # The diff page's keys: served without a login (as the stylesheet), as JavaScript,
+    # and nosniff keeps anything else of ours (JSON, raw captures) from running as a script.
+    script = guarded.get("/static/diff-keys.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert guarded.get("/api/v1/stories").headers["x-content-type-options"] == "nosniff"

@@ -147,6 +147,14 @@ def suspect_warning(reasons: list[dict[str, str]], source: str | None) -> str:
     default=None,
     help="Colour the text diff (default: on a terminal, unless NO_COLOR is set).",
 )
+@click.option(
+    "--context",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Changes only: keep N unchanged paragraphs around each change and fold the rest "
+    "into one '… 14 unchanged paragraphs …' line (not with json).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option(
     "-o",
@@ -164,6 +172,7 @@ def diff(
     to_seq: int | None,
     output_format: str,
     color: bool | None,
+    context: int | None,
     as_json: bool,
     output_file: Path | None,
 ) -> None:
@@ -175,8 +184,11 @@ def diff(
       tracker diff URL 1 5      from version 1 to version 5 (the older one first)
       tracker diff URL -2 -1    negative numbers count back from the latest
       tracker diff URL --format side-by-side -o diff.html   a page to open or send
+      tracker diff URL --context 1   only the changes, one paragraph around each
     """
     from tracker.core import diffing, liveblog
+    from tracker.core.field_changes import field_change_to_json as field_json
+    from tracker.core.field_changes import field_changes
     from tracker.pipeline.check import version_as_article
     from tracker.services.stories import StoryError, find_story, get_version
 
@@ -208,6 +220,9 @@ def diff(
             f"FROM (v{before.seq}) is newer than TO (v{after.seq}): give the older version "
             f"first, e.g. `tracker diff {ref} {after.seq} {before.seq}`"
         )
+    if context is not None and output_format == "json":
+        raise CLIError("--context folds a diff for reading; JSON always has every op")
+    fields = field_changes(before, after)
     title_change = (before.title or "") != (after.title or "")
     word_diff = diffing.word_diff(before.text, after.text)
     title_diff = diffing.word_diff(before.title or "", after.title or "") if title_change else None
@@ -222,6 +237,7 @@ def diff(
                 "kinds": after.kinds if after.seq == before.seq + 1 else None,
                 "diff": diffing.diff_to_json(word_diff),
                 "title_diff": diffing.diff_to_json(title_diff) if title_diff else None,
+                "fields": [field_json(change) for change in fields],
                 "entries": [
                     {
                         "key": unit.key,
@@ -243,6 +259,7 @@ def diff(
                 (after.title or "") + "\n\n" + after.text,
                 from_label=f"{url} v{before.seq}",
                 to_label=f"{url} v{after.seq}",
+                **({"context": context} if context is not None else {}),
             ),
             nl=False,
         )
@@ -251,14 +268,19 @@ def diff(
         from tracker.core.diff_document import diff_document
 
         side = output_format == "side-by-side"
+        # Byline and dates first, as lines of the diff; then the article, folded with --context.
+        body = diffing.render_html_lines([c.labelled() for c in fields], side_by_side=side)
         if units is not None:
-            body = diffing.render_html_units(units, side_by_side=side)
+            body += diffing.render_html_units(units, side_by_side=side, context=context)
         elif side:
-            body = diffing.render_html_side_by_side(
-                word_diff, before_label=f"Version {before.seq}", after_label=f"Version {after.seq}"
+            body += diffing.render_html_side_by_side(
+                word_diff,
+                before_label=f"Version {before.seq}",
+                after_label=f"Version {after.seq}",
+                context=context,
             )
         else:
-            body = diffing.render_html_inline(word_diff)
+            body += diffing.render_html_inline(word_diff, context=context)
         page = diff_document(
             body,
             title=after.title or url,
@@ -266,7 +288,7 @@ def diff(
             versions=f"version {before.seq} ({stamp(before.captured_at)}) → "
             f"version {after.seq} ({stamp(after.captured_at)})",
             # The headline's own diff, its words inline (markup of the diff's own making).
-            headline=_inline_words(diffing.render_html_inline(title_diff)) if title_diff else "",
+            headline=diffing.render_html_phrase(title_diff) if title_diff else "",
         )
         if output_file is None:
             click.echo(page, nl=False)
@@ -282,6 +304,8 @@ def diff(
         click.echo(
             "Headline: " + diffing.render_terminal(title_diff, color=use_color), color=use_color
         )
+    for change in fields:  # "Byline: Jane Doe{+ and John Roe+}"
+        click.echo(diffing.render_terminal(change.labelled(), color=use_color), color=use_color)
     click.echo()
     if units is not None:  # the changed entries, each under its time
         for unit in units:
@@ -291,15 +315,8 @@ def diff(
                 click.echo(text + "\n", color=use_color)
         return
     # click.echo strips ANSI codes off a non-terminal unless told: --color must mean colour.
-    click.echo(diffing.render_terminal(word_diff, color=use_color), color=use_color)
-
-
-def _inline_words(rendered: str) -> str:
-    """The words of a one-paragraph inline diff, without its <div> and <p> (for a heading)."""
-    import re
-
-    paragraphs = re.findall(r"<p>(.*?)</p>", rendered, flags=re.S)
-    return " ".join(paragraphs)
+    text = diffing.render_terminal(word_diff, color=use_color, context=context)
+    click.echo(text, color=use_color)
 
 
 def _want_color(flag: bool | None) -> bool:

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from tracker.core import diffing
 from tracker.core.cadence import CadencePolicy
 from tracker.core.discover import tracking_parameters
+from tracker.core.field_changes import field_change_to_json, field_changes
 from tracker.net.fetcher import RenderMode
 from tracker.services.serialize import story_fields, version_fields, version_summary_fields
 from tracker.services.stories import (
@@ -255,6 +256,14 @@ class EntryDiffOut(BaseModel):
     diff: WordDiffOut
 
 
+class FieldChangeOut(BaseModel):
+    field: Literal["byline", "published", "modified"]
+    label: str = Field(description='What a reader calls it: "Byline", "Published", "Updated".')
+    before: str | None
+    after: str | None
+    diff: WordDiffOut
+
+
 class DiffOut(BaseModel):
     url: str
     story_id: int
@@ -266,6 +275,11 @@ class DiffOut(BaseModel):
     summary: str | None
     diff: WordDiffOut
     title_diff: WordDiffOut | None
+    fields: list[FieldChangeOut] = Field(
+        default_factory=list,
+        description="The byline and dates that changed, each with its word diff (dates "
+        "are replaced whole); empty when none did.",
+    )
     entries: list[EntryDiffOut] | None = Field(
         default=None,
         description="A live blog read as entries in both versions: the summary above the "
@@ -356,6 +370,9 @@ def diff_out(diff: queries.VersionDiff) -> DiffOut:
             "summary": diff.after.summary if diff.consecutive else None,
             "diff": diffing.diff_to_json(diff.text),
             "title_diff": diffing.diff_to_json(diff.title) if diff.title else None,
+            "fields": [
+                field_change_to_json(change) for change in field_changes(diff.before, diff.after)
+            ],
             "entries": [
                 {
                     "key": unit.key,
@@ -545,7 +562,9 @@ def get_diff(
         render = (
             diffing.render_html_inline if format == "html" else diffing.render_html_side_by_side
         )
-        head = f"<h1>{diffing.render_html_inline(diff.title)}</h1>\n" if diff.title else ""
+        head = f"<h1>{diffing.render_html_phrase(diff.title)}</h1>\n" if diff.title else ""
+        fields = [change.labelled() for change in field_changes(diff.before, diff.after)]
+        head += diffing.render_html_lines(fields, side_by_side=format == "side-by-side")
         if diff.entries is not None:  # a live blog: entry by entry
             side = format == "side-by-side"
             return HTMLResponse(head + diffing.render_html_units(diff.entries, side_by_side=side))
@@ -562,6 +581,8 @@ def get_diff(
     head = f"{diff.url}: v{diff.before.seq} → v{diff.after.seq}\n"
     if diff.title:
         head += "Headline: " + diffing.render_terminal(diff.title, color=False) + "\n"
+    for change in field_changes(diff.before, diff.after):
+        head += diffing.render_terminal(change.labelled(), color=False) + "\n"
     return PlainTextResponse(head + "\n" + diffing.render_terminal(diff.text, color=False))
 
 

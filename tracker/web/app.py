@@ -51,7 +51,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
         version=__version__,
         description="Live-story update tracker: stories, versions, word-level diffs, checks.",
         openapi_url="/api/v1/openapi.json",
-        docs_url=None,  # Swagger UI needs scripts from a CDN; our CSP allows no scripts
+        docs_url=None,  # Swagger UI needs scripts from a CDN; our CSP allows ours only
         redoc_url=None,
         lifespan=lifespan,
     )
