@@ -31,8 +31,8 @@ from alembic import op
 from tracker.core.excerpt import change_excerpt, excerpt_to_json, previous_headline
 from tracker.store.base import UTCDateTime
 
-revision: str = '0012'
-down_revision: str | None = '0011'
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -41,39 +41,39 @@ STORIES_PER_BATCH = 200
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('previous_title', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('excerpt', sa.JSON(), nullable=True))
-        batch_op.create_index('ix_versions_captured_at_id', ['captured_at', 'id'], unique=False)
+    with op.batch_alter_table("versions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("previous_title", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("excerpt", sa.JSON(), nullable=True))
+        batch_op.create_index("ix_versions_captured_at_id", ["captured_at", "id"], unique=False)
     op.create_table(
-        'version_kinds',
-        sa.Column('version_id', sa.Integer(), nullable=False),
-        sa.Column('kind', sa.String(length=32), nullable=False),
-        sa.Column('captured_at', UTCDateTime(), nullable=False),
+        "version_kinds",
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("captured_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ['version_id'],
-            ['versions.id'],
-            name=op.f('fk_version_kinds_version_id_versions'),
-            ondelete='CASCADE',
+            ["version_id"],
+            ["versions.id"],
+            name=op.f("fk_version_kinds_version_id_versions"),
+            ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint('version_id', 'kind', name=op.f('pk_version_kinds')),
+        sa.PrimaryKeyConstraint("version_id", "kind", name=op.f("pk_version_kinds")),
     )
-    with op.batch_alter_table('version_kinds', schema=None) as batch_op:
+    with op.batch_alter_table("version_kinds", schema=None) as batch_op:
         batch_op.create_index(
-            'ix_version_kinds_kind_captured_at',
-            ['kind', 'captured_at', 'version_id'],
+            "ix_version_kinds_kind_captured_at",
+            ["kind", "captured_at", "version_id"],
             unique=False,
         )
     connection = op.get_bind()
-    if connection.dialect.name == 'postgresql':
-        kinds = 'json_array_elements_text(v.kinds::json)'
+    if connection.dialect.name == "postgresql":
+        kinds = "json_array_elements_text(v.kinds::json)"
     else:
-        kinds = 'json_each(v.kinds)'
-    value = 'k' if connection.dialect.name == 'postgresql' else 'k.value'
+        kinds = "json_each(v.kinds)"
+    value = "k" if connection.dialect.name == "postgresql" else "k.value"
     connection.execute(
         sa.text(
-            'INSERT INTO version_kinds (version_id, kind, captured_at) '
-            f'SELECT DISTINCT v.id, {value}, v.captured_at FROM versions v, {kinds} AS k '
+            "INSERT INTO version_kinds (version_id, kind, captured_at) "
+            f"SELECT DISTINCT v.id, {value}, v.captured_at FROM versions v, {kinds} AS k "
             "WHERE v.kinds IS NOT NULL"
         )
     )
@@ -82,19 +82,19 @@ def upgrade() -> None:
 
 def _backfill_excerpts(connection: sa.Connection) -> None:
     versions = sa.table(
-        'versions',
-        sa.column('id', sa.Integer),
-        sa.column('story_id', sa.Integer),
-        sa.column('seq', sa.Integer),
-        sa.column('title', sa.Text),
-        sa.column('text', sa.Text),
-        sa.column('previous_title', sa.Text),
-        sa.column('excerpt', sa.JSON),
+        "versions",
+        sa.column("id", sa.Integer),
+        sa.column("story_id", sa.Integer),
+        sa.column("seq", sa.Integer),
+        sa.column("title", sa.Text),
+        sa.column("text", sa.Text),
+        sa.column("previous_title", sa.Text),
+        sa.column("excerpt", sa.JSON),
     )
     update = (
         sa.update(versions)
-        .where(versions.c.id == sa.bindparam('version_id'))
-        .values(excerpt=sa.bindparam('new_excerpt'), previous_title=sa.bindparam('replaced'))
+        .where(versions.c.id == sa.bindparam("version_id"))
+        .values(excerpt=sa.bindparam("new_excerpt"), previous_title=sa.bindparam("replaced"))
     )
     story_ids = [
         row[0]
@@ -112,14 +112,16 @@ def _backfill_excerpts(connection: sa.Connection) -> None:
         updates = []
         previous = None
         for row in rows:
-            before = previous if previous is not None and previous.story_id == row.story_id else None
+            before = (
+                previous if previous is not None and previous.story_id == row.story_id else None
+            )
             updates.append(
                 {
-                    'version_id': row.id,
-                    'new_excerpt': excerpt_to_json(
-                        change_excerpt(before.text if before else None, row.text or '')
+                    "version_id": row.id,
+                    "new_excerpt": excerpt_to_json(
+                        change_excerpt(before.text if before else None, row.text or "")
                     ),
-                    'replaced': previous_headline(before.title if before else None, row.title),
+                    "replaced": previous_headline(before.title if before else None, row.title),
                 }
             )
             previous = row
@@ -128,10 +130,10 @@ def _backfill_excerpts(connection: sa.Connection) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('version_kinds', schema=None) as batch_op:
-        batch_op.drop_index('ix_version_kinds_kind_captured_at')
-    op.drop_table('version_kinds')
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.drop_index('ix_versions_captured_at_id')
-        batch_op.drop_column('excerpt')
-        batch_op.drop_column('previous_title')
+    with op.batch_alter_table("version_kinds", schema=None) as batch_op:
+        batch_op.drop_index("ix_version_kinds_kind_captured_at")
+    op.drop_table("version_kinds")
+    with op.batch_alter_table("versions", schema=None) as batch_op:
+        batch_op.drop_index("ix_versions_captured_at_id")
+        batch_op.drop_column("excerpt")
+        batch_op.drop_column("previous_title")

@@ -67,9 +67,7 @@ def change_excerpt(
     while head < len(old) and head < len(new) and old[head] == new[head]:
         head += 1
     tail = 0
-    while (
-        tail < len(old) - head and tail < len(new) - head and old[-1 - tail] == new[-1 - tail]
-    ):
+    while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
     old_middle = old[head : len(old) - tail]
     new_middle = new[head : len(new) - tail]

@@ -17,7 +17,7 @@ from tracker import __version__
 from tracker.config import Settings
 from tracker.services.stories import StoryError, StoryNotFound
 from tracker.store.db import Database
-from tracker.web import alerts, api, feeds, metrics, pages
+from tracker.web import alerts, api, changes, feeds, metrics, pages
 from tracker.web.deps import EngineHolder
 from tracker.web.security import (
     CSRF_COOKIE,
@@ -65,6 +65,8 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(changes.api_router)
+    app.include_router(changes.page_router)
     app.include_router(feeds.router)
     app.include_router(metrics.router)
     app.include_router(pages.router)
