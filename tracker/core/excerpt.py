@@ -146,10 +146,15 @@ def excerpt_plain(segments: Sequence[Segment]) -> str:
     """One line for a terminal or a log: removed words as ``[-…-]``, added as ``{+…+}``."""
     marks = {UNCHANGED: ("", ""), REMOVED: ("[-", "-]"), ADDED: ("{+", "+}")}
     parts = []
+    previous = UNCHANGED
     for op, text in segments:
         if op == UNCHANGED or not text.strip():
             parts.append(text)
+            previous = op
             continue
+        if previous == REMOVED and op == ADDED:
+            parts.append(" ")  # as wdiff prints a replacement: "[-212-] {+284+}"
+        previous = op
         # Spaces outside the markers: "[-old-] {+new+}", never "[-old -]".
         lead = text[: len(text) - len(text.lstrip())]
         trail = text[len(text.rstrip()) :]

@@ -37,6 +37,8 @@ from tracker.store.models import Story, StoryTag, Version, VersionKind
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 KINDS = tuple(KIND_LABELS)
+# A kind may be given in words too ("live entry added" is entry_added).
+_KIND_BY_WORDS = {label.replace(" ", "_"): kind for kind, label in KIND_LABELS.items()}
 # Excerpt segments as the API names diff ops elsewhere (DiffOp).
 _OP_NAMES = {UNCHANGED: "equal", REMOVED: "delete", ADDED: "insert"}
 
@@ -153,6 +155,7 @@ def make_filter(
             kind = kind.strip().lower().replace(" ", "_").replace("-", "_")
             if not kind:
                 continue
+            kind = _KIND_BY_WORDS.get(kind, kind)
             if kind not in KIND_LABELS:
                 known = ", ".join(KINDS)
                 raise ChangesError(f"unknown kind {kind[:40]!r}: expected one of {known}")
