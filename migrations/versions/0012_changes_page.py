@@ -13,7 +13,9 @@ under 100 ms with 100,000 versions. So:
   version is written (tracker.core.excerpt), instead of diffing two article texts per row on
   every page view. Existing versions are back-filled here from their predecessor's text.
 - `versions (captured_at, id)` is indexed: the page's order and its keyset cursor, so a page
-  reads 51 index entries, not the table.
+  reads 51 index entries, not the table. `versions (story_id, captured_at, id)` gives the
+  versions of the stories a tag or site filter allows in the same order, from the index
+  alone (the page's ids are found first, then only their rows are read).
 - Kinds: `versions.kinds` is a JSON list, which no index on either database can search (a
   kind filter would read every version and parse its JSON; a rare kind, every version of
   the table for one page). `version_kinds` holds the same kinds a row each, with the
@@ -45,6 +47,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("previous_title", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("excerpt", sa.JSON(), nullable=True))
         batch_op.create_index("ix_versions_captured_at_id", ["captured_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_versions_story_id_captured_at_id", ["story_id", "captured_at", "id"], unique=False
+        )
     op.create_table(
         "version_kinds",
         sa.Column("version_id", sa.Integer(), nullable=False),
@@ -134,6 +139,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_version_kinds_kind_captured_at")
     op.drop_table("version_kinds")
     with op.batch_alter_table("versions", schema=None) as batch_op:
+        batch_op.drop_index("ix_versions_story_id_captured_at_id")
         batch_op.drop_index("ix_versions_captured_at_id")
         batch_op.drop_column("excerpt")
         batch_op.drop_column("previous_title")

@@ -198,6 +198,11 @@ def changes_page(
     older_than = Cursor.decode(before) if before else None
     newer_than = Cursor.decode(after) if after else None
 
+    # Two steps: the page's version ids from indexes alone (no article row is read), then
+    # those rows. Sorting a few thousand (time, id) pairs from an index is cheap; sorting
+    # as many whole version rows is not.
+    newest_first = newer_than is None
+    ids = _page_ids(session, changes, older_than, newer_than, limit + 1, newest_first)
     query = (
         select(
             Version.id,
@@ -213,28 +218,13 @@ def changes_page(
             Story.title.label("story_title"),
         )
         .join(Story, Story.id == Version.story_id)
-        .where(*_conditions(changes, Version.captured_at, Version.id))
+        .where(Version.id.in_(ids))
     )
-    if changes.kinds:
-        # Through the kind rows' index, in page order (see migration 0012).
-        kind_rows = select(VersionKind.version_id).where(
-            VersionKind.kind.in_(changes.kinds),
-            *_conditions(changes, VersionKind.captured_at, VersionKind.version_id),
-            *_keyset(VersionKind.captured_at, VersionKind.version_id, older_than, newer_than),
-        )
-        query = query.where(Version.id.in_(kind_rows))
-    query = query.where(*_keyset(Version.captured_at, Version.id, older_than, newer_than))
-    if changes.tag:
-        query = query.where(
-            Version.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == changes.tag))
-        )
-    if changes.site:
-        query = query.where(_site_condition(changes.site))
-    if newer_than is not None:
-        query = query.order_by(Version.captured_at, Version.id)
-    else:
+    if newest_first:
         query = query.order_by(Version.captured_at.desc(), Version.id.desc())
-    rows = [_row(row) for row in session.execute(query.limit(limit + 1))]
+    else:
+        query = query.order_by(Version.captured_at, Version.id)
+    rows = [_row(row) for row in session.execute(query)] if ids else []
     more = len(rows) > limit
     rows = rows[:limit]
     older: str | None
@@ -249,12 +239,71 @@ def changes_page(
     return ChangesPage(rows, limit, older=older, newer=newer, filter=changes)
 
 
+def _page_ids(
+    session: Session,
+    changes: ChangeFilter,
+    older_than: Cursor | None,
+    newer_than: Cursor | None,
+    count: int,
+    newest_first: bool,
+) -> list[int]:
+    """The ids of the page's versions, in page order, read from indexes only."""
+    stories = _story_scope(changes)
+    if not changes.kinds:
+        query = select(Version.id, Version.captured_at).where(
+            *_conditions(changes, Version.captured_at),
+            *_keyset(Version.captured_at, Version.id, older_than, newer_than),
+        )
+        if stories is not None:
+            query = query.where(Version.story_id.in_(stories))
+        return [row.id for row in session.execute(_ordered(query, Version, newest_first, count))]
+    # One index range per kind, each in page order and cut at the page's length, then
+    # merged: never a sort of every version of a common kind (see migration 0012).
+    found: dict[int, datetime] = {}
+    for kind in changes.kinds:
+        query = select(VersionKind.version_id.label("id"), VersionKind.captured_at).where(
+            VersionKind.kind == kind,
+            *_conditions(changes, VersionKind.captured_at),
+            *_keyset(VersionKind.captured_at, VersionKind.version_id, older_than, newer_than),
+        )
+        if stories is not None:
+            query = query.where(
+                VersionKind.version_id.in_(select(Version.id).where(Version.story_id.in_(stories)))
+            )
+        ordered = _ordered(query, VersionKind, newest_first, count)
+        found.update((row.id, row.captured_at) for row in session.execute(ordered))
+    merged = sorted(found.items(), key=lambda item: (item[1], item[0]), reverse=newest_first)
+    return [version_id for version_id, _ in merged[:count]]
+
+
+def _ordered(query: Any, table: Any, newest_first: bool, count: int) -> Any:
+    captured_at = table.captured_at
+    version_id = table.id if table is Version else table.version_id
+    if newest_first:
+        return query.order_by(captured_at.desc(), version_id.desc()).limit(count)
+    return query.order_by(captured_at, version_id).limit(count)
+
+
+def _story_scope(changes: ChangeFilter) -> Any:
+    """The stories the tag and site filters allow, as a subquery of ids; None: every story."""
+    if not changes.tag and not changes.site:
+        return None
+    query = select(Story.id)
+    if changes.tag:
+        query = query.where(
+            Story.id.in_(select(StoryTag.story_id).where(StoryTag.tag == changes.tag))
+        )
+    if changes.site:
+        query = query.where(_site_condition(changes.site))
+    return query
+
+
 def before_cursor(cursor: Cursor) -> str:
     """Older than the cursor's own row includes the row itself: one step past it."""
     return Cursor(cursor.captured_at, cursor.version_id + 1).encode()
 
 
-def _conditions(changes: ChangeFilter, captured_at: Any, version_id: Any) -> list[Any]:
+def _conditions(changes: ChangeFilter, captured_at: Any) -> list[Any]:
     out = []
     if changes.since is not None:
         out.append(captured_at >= changes.since)

@@ -243,6 +243,8 @@ class Version(Base):
         UniqueConstraint("story_id", "seq"),
         # The changes page: every version, newest first, a page at a time.
         Index("ix_versions_captured_at_id", "captured_at", "id"),
+        # The changes page filtered by tag or site: those stories' versions in page order.
+        Index("ix_versions_story_id_captured_at_id", "story_id", "captured_at", "id"),
     )
 
     def index_kinds(self) -> None:
