@@ -263,6 +263,7 @@ def test_since_and_until_take_times_ago_and_iso_dates(db, desk):
         ({"since": "yesterday"}, "invalid time 'yesterday'"),
         ({"until": "2026-13-01"}, "invalid time '2026-13-01'"),
         ({"site": "not a site"}, "invalid site"),
+        ({"site": "[::1"}, "invalid site"),
     ],
 )
 def test_filters_that_cannot_be_used_are_refused_with_the_reason(arguments, message):

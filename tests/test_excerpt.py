@@ -1,6 +1,11 @@
-"""A change in one line: the first changed sentence, with its changed words marked."""
+"""A change in one line: the first changed sentence, with its changed words marked; and the
+times people give the changes page's filters."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tracker.core.excerpt import (
     change_excerpt,
@@ -9,6 +14,7 @@ from tracker.core.excerpt import (
     excerpt_to_json,
     previous_headline,
 )
+from tracker.core.when import parse_when
 
 ARTICLE = (
     "Rescuers reached the village on Tuesday. The mayor said 212 people were hurt.\n\n"
@@ -88,3 +94,32 @@ def test_the_previous_headline_is_kept_only_when_it_changed():
     assert previous_headline("Flood hits village", "Flood kills 3") == "Flood hits village"
     assert previous_headline("Flood hits village", " Flood hits village ") is None
     assert previous_headline(None, "First headline") is None
+
+
+# -- times in filters (tracker.core.when) -----------------------------------------------------
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("24h", NOW - timedelta(hours=24)),
+        ("7d", NOW - timedelta(days=7)),
+        ("90m", NOW - timedelta(minutes=90)),
+        ("2026-12-01", datetime(2026, 12, 1, tzinfo=UTC)),
+        ("2026-12-01T10:30", datetime(2026, 12, 1, 10, 30, tzinfo=UTC)),
+        ("2026-12-01T10:30+01:00", datetime(2026, 12, 1, 9, 30, tzinfo=UTC)),
+        ("2026-12-01T10:30Z", datetime(2026, 12, 1, 10, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_time_in_a_filter_is_a_time_ago_or_an_iso_date(value, expected):
+    assert parse_when(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["", "yesterday", "2026-13-01", "99999999999d", "0001-01-01T00:00+01:00"]
+)
+def test_a_time_that_cannot_be_read_is_refused_with_what_to_give(value):
+    with pytest.raises(ValueError, match="invalid time"):
+        parse_when(value, NOW)

@@ -30,5 +30,8 @@ def parse_when(value: str, now: datetime) -> datetime:
     except ValueError:
         raise ValueError(f"invalid time {value!r}: expected {WHEN_HELP}") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00+01:00" is before the first representable time
+        raise ValueError(f"invalid time {value!r}: out of range") from None

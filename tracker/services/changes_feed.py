@@ -135,7 +135,10 @@ class ChangesPage:
 
 def site_of(url: str) -> str:
     """The site a story belongs to, as people name it: the host without "www."."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # "[::1" and the like: not a URL with a host at all
+        return ""
     return host.removeprefix("www.")
 
 
