@@ -447,3 +447,29 @@ def test_tracker_changes_prints_each_change_with_plain_markers(
     assert [item["seq"] for item in older["items"]] == [2, 2]
     refused = run("changes", "--since", "someday", ok=False)
     assert refused.exit_code == 1 and "invalid time 'someday'" in refused.stderr
+
+
+@pytest.mark.parametrize("share", [0.0, 2.0], ids=["walk-every-version", "gather-the-stories"])
+def test_tag_and_site_filters_give_the_same_pages_however_many_stories_they_allow(
+    db, desk, monkeypatch, share
+):
+    """A tag or site shared by many stories is tested version by version, one with few
+    gathers its stories' versions: either way the same rows, in the same order."""
+    monkeypatch.setattr("tracker.services.changes_feed.BROAD_SHARE", share)
+    with db.read_session() as session:
+        weather = changes_page(session, make_filter(tag="weather", now=NOW), limit=2)
+        older = changes_page(session, make_filter(tag="weather", now=NOW), before=weather.older)
+        on_site = changes_page(
+            session, make_filter(site="example.com", kinds=["text_edited", "first"], now=NOW)
+        )
+        both = changes_page(session, make_filter(tag="politics", site="news.example.org", now=NOW))
+        nothing = changes_page(
+            session, make_filter(tag="weather", site="news.example.org", now=NOW)
+        )
+    flood, vote, live = desk["flood"], desk["vote"], desk["live"]
+    assert seqs(weather) + seqs(older) == [
+        (flood, 3), (live, 2), (flood, 2), (live, 1), (flood, 1)
+    ]  # fmt: skip
+    assert seqs(on_site) == [(flood, 2), (live, 1), (flood, 1)]
+    assert seqs(both) == [(vote, 2), (vote, 1)]
+    assert seqs(nothing) == []

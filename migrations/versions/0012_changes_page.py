@@ -12,8 +12,9 @@ under 100 ms with 100,000 versions. So:
   `versions.previous_title` (the headline the version replaced) are decided once, when a
   version is written (tracker.core.excerpt), instead of diffing two article texts per row on
   every page view. Existing versions are back-filled here from their predecessor's text.
-- `versions (captured_at, id)` is indexed: the page's order and its keyset cursor, so a page
-  reads 51 index entries, not the table. `versions (story_id, captured_at, id)` gives the
+- `versions (captured_at, id, story_id)` is indexed: the page's order and its keyset cursor,
+  so a page reads 51 index entries, not the table; with the story, a tag or site shared by
+  many stories is tested version by version from the index alone. `versions (story_id, captured_at, id)` gives the
   versions of the stories a tag or site filter allows in the same order, from the index
   alone (the page's ids are found first, then only their rows are read).
 - Kinds: `versions.kinds` is a JSON list, which no index on either database can search (a
@@ -46,7 +47,9 @@ def upgrade() -> None:
     with op.batch_alter_table("versions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("previous_title", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("excerpt", sa.JSON(), nullable=True))
-        batch_op.create_index("ix_versions_captured_at_id", ["captured_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_versions_captured_at_id_story_id", ["captured_at", "id", "story_id"], unique=False
+        )
         batch_op.create_index(
             "ix_versions_story_id_captured_at_id", ["story_id", "captured_at", "id"], unique=False
         )
@@ -140,6 +143,6 @@ def downgrade() -> None:
     op.drop_table("version_kinds")
     with op.batch_alter_table("versions", schema=None) as batch_op:
         batch_op.drop_index("ix_versions_story_id_captured_at_id")
-        batch_op.drop_index("ix_versions_captured_at_id")
+        batch_op.drop_index("ix_versions_captured_at_id_story_id")
         batch_op.drop_column("excerpt")
         batch_op.drop_column("previous_title")

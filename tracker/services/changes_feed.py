@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from tracker.core.changes import KIND_LABELS, kind_label
 from tracker.core.excerpt import (
@@ -251,14 +251,23 @@ def _page_ids(
     newest_first: bool,
 ) -> list[int]:
     """The ids of the page's versions, in page order, read from indexes only."""
-    stories = _story_scope(changes)
+    narrow = _story_scope(changes)
+    if narrow is not None and _is_broad(session, changes):
+        # Many stories: walking every version in page order finds a page's worth of theirs
+        # within a few hundred; gathering all their versions to sort would read thousands.
+        narrow = None
+        broad = _story_test(changes)
+    else:
+        broad = None
     if not changes.kinds:
         query = select(Version.id, Version.captured_at).where(
             *_conditions(changes, Version.captured_at),
             *_keyset(Version.captured_at, Version.id, older_than, newer_than),
         )
-        if stories is not None:
-            query = query.where(Version.story_id.in_(stories))
+        if narrow is not None:
+            query = query.where(Version.story_id.in_(narrow))
+        if broad is not None:
+            query = query.where(broad)
         return [row.id for row in session.execute(_ordered(query, Version, newest_first, count))]
     # One index range per kind, each in page order and cut at the page's length, then
     # merged: never a sort of every version of a common kind (see migration 0012).
@@ -269,14 +278,49 @@ def _page_ids(
             *_conditions(changes, VersionKind.captured_at),
             *_keyset(VersionKind.captured_at, VersionKind.version_id, older_than, newer_than),
         )
-        if stories is not None:
-            query = query.where(
-                VersionKind.version_id.in_(select(Version.id).where(Version.story_id.in_(stories)))
-            )
+        if narrow is not None or broad is not None:
+            query = query.join(Version, Version.id == VersionKind.version_id)
+        if narrow is not None:
+            query = query.where(Version.story_id.in_(narrow))
+        if broad is not None:
+            query = query.where(broad)
         ordered = _ordered(query, VersionKind, newest_first, count)
         found.update((row.id, row.captured_at) for row in session.execute(ordered))
     merged = sorted(found.items(), key=lambda item: (item[1], item[0]), reverse=newest_first)
     return [version_id for version_id, _ in merged[:count]]
+
+
+# A tag or site whose stories are at least this share of all stories is "broad".
+BROAD_SHARE = 0.05
+
+
+def _is_broad(session: Session, changes: ChangeFilter) -> bool:
+    """Whether each of the tag and site filters allows many stories (counted from indexes)."""
+    # The highest id stands in for the number of stories: an index's last entry, not a count.
+    every = session.scalar(select(func.max(Story.id))) or 0
+    counts = []
+    if changes.tag:
+        tagged = select(func.count()).where(StoryTag.tag == changes.tag)
+        counts.append(session.scalar(tagged) or 0)
+    if changes.site:
+        on_site = select(func.count(Story.id)).where(_site_condition(changes.site))
+        counts.append(session.scalar(on_site) or 0)
+    return all(count >= BROAD_SHARE * every for count in counts)
+
+
+def _story_test(changes: ChangeFilter) -> Any:
+    """The tag and site filters as a test of each version's story (probed per version)."""
+    tests = []
+    if changes.tag:
+        tests.append(
+            exists().where(StoryTag.story_id == Version.story_id, StoryTag.tag == changes.tag)
+        )
+    if changes.site:
+        owner = aliased(Story)
+        tests.append(
+            exists().where(owner.id == Version.story_id, _site_condition(changes.site, owner))
+        )
+    return and_(*tests)
 
 
 def _ordered(query: Any, table: Any, newest_first: bool, count: int) -> Any:
@@ -337,13 +381,13 @@ def _keyset(
     return []
 
 
-def _site_condition(site: str) -> Any:
+def _site_condition(site: str, story: Any = Story) -> Any:
     # The site's stories are ranges of the unique (so indexed) URL column: no scan.
     ranges = []
     for scheme in ("https", "http"):
         for host in (site, f"www.{site}"):
             prefix = f"{scheme}://{host}/"
-            ranges.append(and_(Story.url >= prefix, Story.url < prefix[:-1] + "0"))
+            ranges.append(and_(story.url >= prefix, story.url < prefix[:-1] + "0"))
     return or_(*ranges)
 
 

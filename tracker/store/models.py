@@ -241,8 +241,9 @@ class Version(Base):
 
     __table_args__ = (
         UniqueConstraint("story_id", "seq"),
-        # The changes page: every version, newest first, a page at a time.
-        Index("ix_versions_captured_at_id", "captured_at", "id"),
+        # The changes page: every version, newest first, a page at a time (with the story,
+        # so a tag or site filter tests each version's story from the index alone).
+        Index("ix_versions_captured_at_id_story_id", "captured_at", "id", "story_id"),
         # The changes page filtered by tag or site: those stories' versions in page order.
         Index("ix_versions_story_id_captured_at_id", "story_id", "captured_at", "id"),
     )
