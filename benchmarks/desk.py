@@ -186,15 +186,17 @@ def seed(db: Database, stories: int, versions: int, rng: random.Random) -> None:
         url = f"https://{site}/news/{place.lower().replace(' ', '-')}-{noun}-{story_id}"
         title = headline(rng, noun, place)
         paragraphs = article(rng)
-        # Minutes, not seconds: versions of different stories often share an instant.
-        at = NOW - timedelta(minutes=rng.randint(60, 60 * 24 * 30))
+        # Whole minutes between the story's start and now: versions of different stories
+        # often share an instant, as checks in one dispatch round do.
+        start = rng.randint(0, 60 * 24 * 30)
+        times = sorted(rng.randint(0, start) for _ in range(counts[story_id - 1]))
         previous_text: str | None = None
         previous_title: str | None = None
         kinds = ["first"]
         for seq in range(1, counts[story_id - 1] + 1):
+            at = NOW - timedelta(minutes=start - times[seq - 1])
             if seq > 1:
                 paragraphs, title, kinds = evolve(rng, paragraphs, title, noun, place, live)
-                at = min(NOW, at + timedelta(minutes=rng.choice([2, 5, 15, 30, 60, 180])))
             body = as_text(paragraphs)
             version_id += 1
             version_rows.append(

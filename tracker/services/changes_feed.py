@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from tracker.core.changes import KIND_LABELS, kind_label
@@ -362,22 +362,12 @@ def _conditions(changes: ChangeFilter, captured_at: Any) -> list[Any]:
 def _keyset(
     captured_at: Any, version_id: Any, older_than: Cursor | None, newer_than: Cursor | None
 ) -> list[Any]:
+    # A row comparison: both databases read it as one range of the (captured_at, id) index,
+    # however many versions share the cursor's instant.
     if older_than is not None:
-        return [
-            captured_at <= older_than.captured_at,
-            or_(
-                captured_at < older_than.captured_at,
-                and_(captured_at == older_than.captured_at, version_id < older_than.version_id),
-            ),
-        ]
+        return [tuple_(captured_at, version_id) < (older_than.captured_at, older_than.version_id)]
     if newer_than is not None:
-        return [
-            captured_at >= newer_than.captured_at,
-            or_(
-                captured_at > newer_than.captured_at,
-                and_(captured_at == newer_than.captured_at, version_id > newer_than.version_id),
-            ),
-        ]
+        return [tuple_(captured_at, version_id) > (newer_than.captured_at, newer_than.version_id)]
     return []
 
 
