@@ -339,7 +339,7 @@ def explain(db: Database, run: Callable[[], Any]) -> None:
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM versions" in statement:
+        if statement.lstrip().startswith("SELECT") and "max(stories.id)" not in statement:
             seen.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", capture)
@@ -427,6 +427,14 @@ def main() -> None:
                 ("kind=headline,correction", {"kinds": ["headline", "correction"]}),
                 ("tag=politics", {"tag": "politics"}),
                 ("site=example.com", {"site": "example.com"}),
+                (
+                    "site=news.example.org, kind=headline",
+                    {"site": "news.example.org", "kinds": ["headline"]},
+                ),
+                (
+                    "kind=text_edited, tag=weather, since=7d",
+                    {"kinds": ["text_edited"], "tag": "weather", "since": "7d"},
+                ),
             ):
                 print(f"\n  plan, {label}:")
                 with db.read_session() as session:
