@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "story_settings": ("set",),
     "doctor": ("doctor",),
     "card": ("card",),
+    "changes": ("changes",),
 }
 
 for _module, _names in COMMAND_MODULES.items():

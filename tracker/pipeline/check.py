@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import __version__
-from tracker.core import cadence, changes, diffing, discover, health, liveblog, region
+from tracker.core import cadence, changes, diffing, discover, excerpt, health, liveblog, region
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
 from tracker.core.region import Region
@@ -112,6 +112,9 @@ class Comparison:
     # Nothing a version stores differs: the fingerprint moved for a reason no reader could
     # see (new fingerprint rules after an upgrade, a new ignore pattern). No version then.
     identical: bool = False
+    # The change in one line (tracker.core.excerpt) and the headline it replaced, if any.
+    excerpt: tuple[excerpt.Segment, ...] = ()
+    previous_title: str | None = None
 
 
 @dataclass
@@ -260,7 +263,8 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
             words_added=words, words_removed=0, chars_added=len(current.text), chars_removed=0
         )
         kinds = frozenset({changes.ChangeKind.FIRST})
-        return Comparison(kinds, stats, False, "First version", True)
+        first = excerpt.change_excerpt(None, current.text) or ()
+        return Comparison(kinds, stats, False, "First version", True, excerpt=tuple(first))
     diff = diffing.word_diff(previous.text, current.text, timeout=diff_timeout)
     # A live blog read twice as entries is compared entry by entry.
     live = liveblog.compare_live(previous, current, diff.stats)
@@ -277,6 +281,8 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
         summary=summary,
         substantive=changes.is_substantive(kinds),
         identical=_stored_fields(previous) == _stored_fields(current),
+        excerpt=tuple(excerpt.change_excerpt(previous.text, current.text) or ()),
+        previous_title=excerpt.previous_headline(previous.title, current.title),
     )
 
 
@@ -640,7 +646,10 @@ def store_version(
         health=verdict.verdict if verdict else None,
         health_reasons=verdict.reasons_json() if verdict else None,
         entries=liveblog.entries_to_json(article.entries) or None,
+        previous_title=comparison.previous_title,
+        excerpt=excerpt.excerpt_to_json(comparison.excerpt),
     )
+    version.index_kinds()
     session.add(version)
     session.flush()
     story.version_count = version.seq

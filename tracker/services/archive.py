@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from tracker import __version__
 from tracker.core.discover import canonical_within_site
+from tracker.core.excerpt import change_excerpt, excerpt_to_json, previous_headline
 from tracker.core.extract import Article
 from tracker.core.liveblog import entries_to_json
 from tracker.core.normalize import fingerprint
@@ -342,8 +343,17 @@ def _import_story(
     session.flush()
     ids: dict[int, int] = {}
     versions = sorted(record.versions, key=lambda v: v.seq)
+    previous: Any = None
     for version_record in versions:
         values = version_record.model_dump(include=set(VERSION_FIELDS))
+        # An export does not carry what the changes page shows: decided here as on a check.
+        values["excerpt"] = excerpt_to_json(
+            change_excerpt(previous.text if previous else None, version_record.text)
+        )
+        values["previous_title"] = previous_headline(
+            previous.title if previous else None, version_record.title
+        )
+        previous = version_record
         for key in ("capture_sha256", "screenshot_sha256"):
             sha = values.get(key)
             if sha and sha not in known_captures:
@@ -352,6 +362,7 @@ def _import_story(
                 else:
                     known_captures.add(sha)
         version = Version(story_id=story.id, **values)
+        version.index_kinds()
         session.add(version)
         session.flush()
         ids[version.seq] = version.id
@@ -627,6 +638,8 @@ def reextract_story(
             "chars_removed": comparison.stats.chars_removed,
             "diff_coarse": comparison.coarse,
             "entries": entries_to_json(article.entries) or None,
+            "previous_title": comparison.previous_title,
+            "excerpt": excerpt_to_json(comparison.excerpt),
             **reading[version.id],
         }
         changed = [name for name in _REBUILT_FIELDS if getattr(version, name) != values[name]]
@@ -650,6 +663,7 @@ def reextract_story(
     for new_seq, (version, values) in enumerate(plans, start=1):
         for name, value in values.items():
             setattr(version, name, value)
+        version.index_kinds()
         version.seq = new_seq
         session.flush()  # one at a time: seqs only move down, so (story, seq) stays unique
     last_version, last_values = plans[-1] if plans else (None, {})

@@ -225,10 +225,63 @@ class Version(Base):
     # A live blog's entries ([{"key", "time", "label", "headline", "text", "pinned"}], see
     # tracker.core.liveblog); NULL for other pages and for versions stored before.
     entries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # What the changes page shows of this version, decided once when it is written
+    # (tracker.core.excerpt): the headline it replaced (NULL: the headline did not change)
+    # and its first changed sentence as [[op, text], ...] segments (NULL: the text did not
+    # change).
+    previous_title: Mapped[str | None] = mapped_column(Text)
+    excerpt: Mapped[list[list[str]] | None] = mapped_column(JSON)
 
     story: Mapped[Story] = relationship(back_populates="versions")
+    # `kinds` once more, a row per kind, so that the changes page can filter by kind through
+    # an index (see VersionKind). Kept in step by `index_kinds`.
+    kind_rows: Mapped[list[VersionKind]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
-    __table_args__ = (UniqueConstraint("story_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("story_id", "seq"),
+        # The changes page: every version, newest first, a page at a time (with the story,
+        # so a tag or site filter tests each version's story from the index alone).
+        Index("ix_versions_captured_at_id_story_id", "captured_at", "id", "story_id"),
+        # The changes page filtered by tag or site: those stories' versions in page order.
+        Index("ix_versions_story_id_captured_at_id", "story_id", "captured_at", "id"),
+    )
+
+    def index_kinds(self) -> None:
+        """Make `kind_rows` say what `kinds` and `captured_at` say (call after setting them)."""
+        wanted = set(self.kinds or ())
+        for row in list(self.kind_rows):
+            if row.kind not in wanted:
+                self.kind_rows.remove(row)
+            else:
+                row.captured_at = self.captured_at
+                wanted.discard(row.kind)
+        self.kind_rows.extend(
+            VersionKind(kind=kind, captured_at=self.captured_at) for kind in sorted(wanted)
+        )
+
+
+class VersionKind(Base):
+    """One change kind of one version (a copy of `Version.kinds`, one row per kind).
+
+    A JSON list cannot be searched through an index on either database; these rows can: the
+    index on (kind, captured_at, version_id) hands the changes page a kind's versions newest
+    first without reading any other version.
+    """
+
+    __tablename__ = "version_kinds"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The version's, copied so the index gives a kind's versions in page order.
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_version_kinds_kind_captured_at", "kind", "captured_at", "version_id"),
+    )
 
 
 class Check(Base):

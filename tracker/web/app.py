@@ -17,7 +17,7 @@ from tracker import __version__
 from tracker.config import Settings
 from tracker.services.stories import StoryError, StoryNotFound
 from tracker.store.db import Database
-from tracker.web import alerts, api, cards, feeds, manage, metrics, pages
+from tracker.web import alerts, api, cards, changes, feeds, manage, metrics, pages
 from tracker.web.deps import EngineHolder
 from tracker.web.security import (
     CSRF_COOKIE,
@@ -67,6 +67,8 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(cards.api_router)
     app.include_router(cards.page_router)
+    app.include_router(changes.api_router)
+    app.include_router(changes.page_router)
     app.include_router(feeds.router)
     app.include_router(metrics.router)
     app.include_router(pages.router)

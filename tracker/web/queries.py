@@ -56,6 +56,8 @@ VERSION_SUMMARY_COLUMNS: Final = (
     Version.text_source,
     Version.fetcher,
     Version.screenshot_sha256,
+    Version.previous_title,
+    Version.excerpt,
 )
 
 
