@@ -335,7 +335,7 @@ def test_the_changes_page_shows_each_change_and_is_in_the_nav(client, desk):
     response = client.get("/changes")
     assert response.status_code == 200
     html = response.text
-    assert '<a href="/changes">Changes</a>' in html
+    assert '<a href="/changes" aria-current="page">Changes</a>' in html  # in the nav, current
     assert 'The mayor said <del><span class="visually-hidden">removed: </span>212</del>' in html
     assert '<ins><span class="visually-hidden">added: </span>284</ins>' in html
     assert (

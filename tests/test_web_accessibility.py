@@ -72,6 +72,8 @@ def refuse_settings(page: Any) -> None:
 PAGES = [
     AuditedPage("stories", "/"),
     AuditedPage("stories-filtered", "/?tag=iraq&sort=versions"),
+    AuditedPage("changes", "/changes"),
+    AuditedPage("changes-filtered", "/changes?kind=headline&kind=text_edited&since=7d"),
     AuditedPage("story", "/stories/{story}"),
     AuditedPage("story-live-blog", "/stories/{live}"),
     AuditedPage("story-gone", "/stories/{gone}"),
@@ -81,6 +83,8 @@ PAGES = [
     AuditedPage("version", "/stories/{story}/versions/2"),
     AuditedPage("diff-inline", "/stories/{story}/diff/1/3"),
     AuditedPage("diff-side-by-side", "/stories/{story}/diff/1/3?view=side"),
+    AuditedPage("diff-full-text", "/stories/{story}/diff/1/3?show=all"),
+    AuditedPage("diff-one-change-with-card", "/stories/{story}/diff/2/3"),
     AuditedPage("diff-live-blog", "/stories/{live}/diff/1/2"),
     AuditedPage("diff-live-blog-side-by-side", "/stories/{live}/diff/1/2?view=side"),
     AuditedPage("add", "/add"),
@@ -89,6 +93,7 @@ PAGES = [
     AuditedPage("checks-errors", "/checks?errors=true"),
     AuditedPage("events", "/events"),
     AuditedPage("channels", "/channels"),
+    AuditedPage("followed-feeds", "/followed"),
     AuditedPage("deliveries", "/deliveries"),
     AuditedPage("delivery", "/deliveries/{failed_delivery}"),
     AuditedPage("not-found", "/stories/999999", status=404),
@@ -100,6 +105,8 @@ EMPTY_PAGES = [
     AuditedPage("checks-empty", "/checks"),
     AuditedPage("events-empty", "/events"),
     AuditedPage("channels-empty", "/channels"),
+    AuditedPage("changes-empty", "/changes"),
+    AuditedPage("followed-feeds-empty", "/followed"),
     AuditedPage("deliveries-empty", "/deliveries"),
 ]
 
