@@ -29,6 +29,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "doctor": ("doctor",),
     "card": ("card",),
     "changes": ("changes",),
+    "evidence": ("verify",),
 }
 
 for _module, _names in COMMAND_MODULES.items():

@@ -386,6 +386,8 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
             )
             for line in report.skipped:
                 click.echo(f"skipped: {line}", err=True)
+            for line in report.unverified:
+                click.echo(f"warning: the export's hash chain does not verify: {line}", err=True)
 
 
 def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
@@ -457,26 +459,34 @@ def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(["json", "warc"]),
+    type=click.Choice(["json", "warc", "parquet", "csv"]),
     default="json",
     show_default=True,
-    help="json: stories, versions, checks; warc: WARC 1.1 of the raw captures.",
+    help="json: stories, versions, checks; warc: WARC 1.1 of the raw captures; parquet, "
+    "csv: the research tables (one row per version, one per sentence-level edit) into the "
+    "directory -o names.",
 )
 @click.option("--story", "stories", multiple=True, help="Only this story (URL or id; repeatable).")
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File (default: stdout).",
+    type=click.Path(path_type=Path),
+    help="File (default: stdout); a directory for parquet and csv.",
 )
 @pass_app
 @friendly_errors
 def export_command(
     app: AppContext, file_format: str, stories: tuple[str, ...], output: Path | None
 ) -> None:
-    """Export stories as JSON, or their raw captures as a WARC file."""
+    """Export stories as JSON, their raw captures as a WARC file, or their history as
+    research tables (Parquet or CSV; docs/research-export.md)."""
     from tracker.services.archive import export_json, export_warc, story_ids_for
 
+    if file_format in ("parquet", "csv"):
+        _export_research(app, file_format, stories, output)
+        return
+    if output is not None and output.is_dir():
+        raise CLIError(f"{output} is a directory: -o names the {file_format} file to write")
     with app.session() as session:
         ids = story_ids_for(session, stories) if stories else None
         if file_format == "json":
@@ -510,6 +520,48 @@ def export_command(
     )
 
 
+def _export_research(
+    app: AppContext, file_format: str, stories: tuple[str, ...], output: Path | None
+) -> None:
+    import time
+
+    from tracker.services.archive import story_ids_for
+    from tracker.services.research_export import ResearchExport, export_research
+
+    if output is None:
+        raise CLIError(f"--format {file_format} writes two files: give -o DIRECTORY")
+    if output.exists() and not output.is_dir():
+        raise CLIError(f"{output} is a file: -o names the directory for the {file_format} tables")
+    show_progress = sys.stderr.isatty()
+
+    def progress(report: ResearchExport) -> None:
+        if show_progress:
+            click.echo(
+                f"\r{report.stories:,} stories, {report.versions:,} versions, "
+                f"{report.edits:,} edits",
+                nl=False,
+                err=True,
+            )
+
+    started = time.perf_counter()
+    with app.session() as session:
+        ids = story_ids_for(session, stories) if stories else None
+        try:
+            report = export_research(session, output, file_format, story_ids=ids, progress=progress)
+        except RuntimeError as exc:  # pyarrow missing
+            raise CLIError(str(exc)) from exc
+    elapsed = time.perf_counter() - started
+    if show_progress:
+        click.echo("", err=True)
+    rows = report.versions + report.edits
+    click.echo(
+        f"exported {report.stories:,} stories: {report.versions:,} versions and "
+        f"{report.edits:,} sentence edits to {output}/ ({file_format}, "
+        f"{report.bytes / 1e6:.1f} MB) in {elapsed:.1f} s, {rows / max(elapsed, 1e-9):,.0f} rows/s",
+        err=True,
+    )
+
+
 @click.command("reextract")
 @click.option("--story", "stories", multiple=True, help="Only this story (URL or id; repeatable).")
 @click.option("--selector", help="Set the stories' CSS selector of the article body first.")
@@ -535,7 +587,7 @@ def reextract_command(
             else list(session.scalars(select(Story.id).where(Story.version_count > 0)))
         )
     try:
-        reports = reextract(app.db, ids, selector=selector, apply=not dry_run)
+        reports = reextract(app.db, ids, selector=selector, apply=not dry_run, now=utcnow())
     except ValueError as exc:  # a bad selector
         raise CLIError(str(exc)) from exc
     if as_json:

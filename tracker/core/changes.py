@@ -241,13 +241,15 @@ _CORRECTION_PATTERNS: Final = [
 ]
 
 
-def _is_correction(sentence: str) -> bool:
+def is_correction_note(sentence: str) -> bool:
+    """Is this sentence a correction or clarification note ("Correction: ...", "An earlier
+    version of this story ...")?"""
     return any(pattern.search(sentence) for pattern in _CORRECTION_PATTERNS)
 
 
 def correction_notes(text: str) -> list[str]:
     """The sentences of `text` that are correction or clarification notes."""
-    return [s for p in paragraphs(text) for s in sentences(p) if _is_correction(s)]
+    return [s for p in paragraphs(text) for s in sentences(p) if is_correction_note(s)]
 
 
 # --- classification ----------------------------------------------------------------------

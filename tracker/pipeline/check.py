@@ -32,6 +32,7 @@ from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
 from tracker.pipeline import stages
 from tracker.pipeline.outbox import enqueue_alerts
 from tracker.store.captures import body_sha256, compress, store_capture
+from tracker.store.chain import link_new_version
 from tracker.store.models import (
     Check,
     CheckOutcome,
@@ -648,8 +649,10 @@ def store_version(
         entries=liveblog.entries_to_json(article.entries) or None,
         previous_title=comparison.previous_title,
         excerpt=excerpt.excerpt_to_json(comparison.excerpt),
+        raw_sha256=capture_sha,
     )
     version.index_kinds()
+    link_new_version(session, story, version)
     session.add(version)
     session.flush()
     story.version_count = version.seq

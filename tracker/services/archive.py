@@ -30,6 +30,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker import __version__
+from tracker.core.chain import Break, first_break
 from tracker.core.discover import canonical_within_site
 from tracker.core.excerpt import change_excerpt, excerpt_to_json, previous_headline
 from tracker.core.extract import Article
@@ -39,12 +40,14 @@ from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
 from tracker.services.stories import StoryError
 from tracker.store.captures import capture_html, decompress
+from tracker.store.chain import rechain
 from tracker.store.db import Database
 from tracker.store.feed_models import Feed
 from tracker.store.models import (
     Capture,
     Check,
     Event,
+    EventKind,
     PromiseState,
     Story,
     StoryStatus,
@@ -105,7 +108,12 @@ VERSION_FIELDS = (
     "health_reasons",
     "screenshot_sha256",
     "entries",
+    "content_sha256",
+    "raw_sha256",
+    "chain_sha256",
 )
+# The chain's own digests: recomputed by tracker.store.chain, never by re-extraction.
+CHAIN_FIELDS = ("content_sha256", "raw_sha256", "chain_sha256")
 CHECK_FIELDS = (
     "started_at",
     "duration_ms",
@@ -212,6 +220,8 @@ class ImportReport:
     versions_added: int = 0
     feeds_added: int = 0
     skipped: list[str] = field(default_factory=list)  # "url: reason"
+    # Stories imported whose chain, as exported, does not verify: "url: version N: reason".
+    unverified: list[str] = field(default_factory=list)
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -293,6 +303,9 @@ def import_json(session: Session, document: dict[str, Any], *, now: datetime) ->
         if story is not None and story.version_count:
             report.skipped.append(f"{record.url}: already tracked with versions")
             continue
+        problem = _exported_chain_break(record)
+        if problem is not None:
+            report.unverified.append(f"{record.url}: version {problem.seq}: {problem.reason}")
         with session.begin_nested():
             _import_story(session, story, record, data, now=now, known_captures=known_captures)
         report.stories_added += story is None
@@ -310,6 +323,15 @@ def _records(document: dict[str, Any], key: str) -> list[Any]:
 def _where(key: str, index: int, data: Any) -> str:
     url = data.get("url") if isinstance(data, dict) else None
     return f"{key}[{index}]" + (f" ({url[:100]})" if isinstance(url, str) else "")
+
+
+def _exported_chain_break(record: Any) -> Break | None:
+    """The first broken link of a story's chain as exported; None when it holds or when the
+    export predates the chain (no version carries a link)."""
+    versions = [v.model_dump() for v in sorted(record.versions, key=lambda v: v.seq)]
+    if not any(v.get("chain_sha256") for v in versions):
+        return None
+    return first_break(record.url, versions)
 
 
 def _import_story(
@@ -354,6 +376,8 @@ def _import_story(
             previous.title if previous else None, version_record.title
         )
         previous = version_record
+        # An export from before the chain: the raw digest is the capture it names.
+        values["raw_sha256"] = values.get("raw_sha256") or values.get("capture_sha256")
         for key in ("capture_sha256", "screenshot_sha256"):
             sha = values.get(key)
             if sha and sha not in known_captures:
@@ -369,6 +393,8 @@ def _import_story(
     if versions:
         story.version_count = versions[-1].seq
         story.last_fingerprint = versions[-1].fingerprint
+    # Chained here as if written here; an export whose chain verified gives the same links.
+    rechain(session, story)
     for check_record in record.checks:
         session.add(
             Check(
@@ -550,11 +576,17 @@ _REBUILT_FIELDS = tuple(
     for name in VERSION_FIELDS
     # The fetcher is a fact of the capture, not of its reading.
     if name not in ("seq", "captured_at", "capture_sha256", "fetcher", "screenshot_sha256")
+    and name not in CHAIN_FIELDS
 )
 
 
 def reextract_story(
-    session: Session, story_id: int, *, selector: str | None = None, apply: bool = True
+    session: Session,
+    story_id: int,
+    *,
+    selector: str | None = None,
+    apply: bool = True,
+    now: datetime | None = None,
 ) -> ReextractReport:
     """Rebuild one story's versions from its captures, in the caller's transaction.
 
@@ -565,7 +597,10 @@ def reextract_story(
     change kinds, summaries and stats are recomputed against the rebuilt previous version.
     Version rows are updated in place so alerts, events and checks keep pointing at them.
     If any capture yields no article, nothing is changed and ``error`` says why.
+    A rebuilt story is chained again (tracker.store.chain) and a ``chain_rebuilt`` event,
+    dated ``now``, keeps the old chain head.
     """
+    now = now or datetime.now(UTC)
     story = session.get(Story, story_id)
     if story is None:
         return ReextractReport(story_id, "", 0, 0, error="no such story")
@@ -666,6 +701,22 @@ def reextract_story(
         version.index_kinds()
         version.seq = new_seq
         session.flush()  # one at a time: seqs only move down, so (story, seq) stays unique
+    old_head = next(
+        (v.chain_sha256 for v in reversed(versions) if v.chain_sha256 is not None), None
+    )
+    new_head = rechain(session, story)
+    if old_head != new_head:
+        session.add(
+            Event(
+                story_id=story.id,
+                kind=EventKind.CHAIN_REBUILT,
+                created_at=now,
+                detail=(
+                    f"tracker reextract rebuilt the versions ({len(versions)} → {len(plans)}); "
+                    f"chain head was {old_head or 'none'}, now {new_head}"
+                ),
+            )
+        )
     last_version, last_values = plans[-1] if plans else (None, {})
     story.version_count = len(plans)
     story.last_fingerprint = last_values.get("fingerprint")
@@ -687,13 +738,18 @@ def _stored_article(version: Version) -> Article:
 
 
 def reextract(
-    db: Database, story_ids: Iterable[int], *, selector: str | None = None, apply: bool = True
+    db: Database,
+    story_ids: Iterable[int],
+    *,
+    selector: str | None = None,
+    apply: bool = True,
+    now: datetime | None = None,
 ) -> list[ReextractReport]:
     """Re-extract stories, one transaction each (a failure leaves that story as it was)."""
     reports = []
     for story_id in story_ids:
         with db.session() as session:
-            report = reextract_story(session, story_id, selector=selector, apply=apply)
+            report = reextract_story(session, story_id, selector=selector, apply=apply, now=now)
             if report.error or not apply:  # a dry run keeps even the selector unchanged
                 session.rollback()
         reports.append(report)

@@ -96,6 +96,10 @@ class VersionRecord(_Record):
     health: Literal["ok", "suspect"] | None = None
     health_reasons: list[dict[str, Text]] | None = None
     entries: list[dict[str, Any]] | None = None
+    # The chain (tracker.core.chain); absent from exports made before it existed.
+    content_sha256: Sha256 | None = None
+    raw_sha256: Sha256 | None = None
+    chain_sha256: Sha256 | None = None
 
 
 class CheckRecord(_Record):

@@ -63,6 +63,9 @@ class EventKind(StrEnum):
     CHECKS_FAILING = "checks_failing"
     # The stored text is probably not the article (once, when a story turns suspect).
     EXTRACTION_SUSPECT = "extraction_suspect"
+    # A story's versions were rebuilt on purpose (`tracker reextract`) and chained again;
+    # the detail keeps the old chain head, so the rewrite itself is on the record.
+    CHAIN_REBUILT = "chain_rebuilt"
 
 
 class Story(Base):
@@ -210,6 +213,12 @@ class Version(Base):
     capture_sha256: Mapped[str | None] = mapped_column(
         ForeignKey("captures.sha256", ondelete="SET NULL")
     )
+    # The tamper-evident chain (tracker.core.chain): the article's digest, the raw capture's
+    # digest as captured (kept when the capture itself is pruned), and the link to the
+    # previous version. NULL only between an upgrade and its migration's back-fill.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))
+    chain_sha256: Mapped[str | None] = mapped_column(String(64))
     # A PNG of the rendered page (browser_screenshots), content-addressed in captures.
     screenshot_sha256: Mapped[str | None] = mapped_column(
         String(64), ForeignKey("captures.sha256", ondelete="SET NULL")

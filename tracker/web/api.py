@@ -197,6 +197,18 @@ class VersionSummary(BaseModel):
         description="The PNG screenshot of the rendered page (browser_screenshots), if kept: "
         "GET /stories/{id}/versions/{seq}/screenshot.png."
     )
+    content_sha256: str | None = Field(
+        description="SHA-256 of the article as stored (docs/evidence.md); null only for "
+        "a version not yet back-filled."
+    )
+    raw_sha256: str | None = Field(
+        description="SHA-256 of the raw capture it was read from, kept when the capture "
+        "itself is pruned."
+    )
+    chain_sha256: str | None = Field(
+        description="The link of the story's hash chain: over the previous version's link, "
+        "this version's number, capture time, the story URL and the two digests above."
+    )
 
 
 class VersionList(Pagination):
