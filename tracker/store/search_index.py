@@ -1,0 +1,35 @@
+"""The full-text index of versions, as far as the rest of the store needs to know it.
+
+The index is made and kept by the database (migration 0013): on SQLite an FTS5 table over
+the view ``versions_search_source``, kept by triggers; on PostgreSQL the generated column
+``versions.search_vector`` with a GIN index. Neither can be an ORM model, so Alembic's
+comparison of models and schema must not see them (:func:`include_in_autogenerate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# SQLite: the FTS5 table (and the shadow tables FTS5 keeps its index in).
+SQLITE_INDEX_TABLE = "versions_fts"
+SQLITE_SOURCE_VIEW = "versions_search_source"
+# PostgreSQL: the generated column and its index.
+POSTGRESQL_COLUMN = "search_vector"
+POSTGRESQL_INDEX = "ix_versions_search"
+
+
+def include_in_autogenerate(
+    name: str | None, type_: str, parent_names: Mapping[str, Any] | None = None
+) -> bool:
+    """Alembic's ``include_name`` hook: everything but the search index's own objects."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not (name == SQLITE_INDEX_TABLE or name.startswith(SQLITE_INDEX_TABLE + "_"))
+    if type_ == "column":
+        table = (parent_names or {}).get("table_name")
+        return not (table == "versions" and name == POSTGRESQL_COLUMN)
+    if type_ == "index":
+        return name != POSTGRESQL_INDEX
+    return True
