@@ -1,0 +1,408 @@
+"""Which stories ever said something: full-text search over every version and headline.
+
+The index is the database's own (migration 0013; :mod:`tracker.store.search_index`).
+A search runs in three short steps, so that the costly part (snippets, which re-read a
+version's text) is paid only for what one page shows:
+
+1. the page of stories: every matching version's story, grouped, newest first (by the
+   newest version that said it), with the number of stories in all;
+2. the matching versions of those stories only (number, time, and on SQLite which of the
+   headlines they stated matched);
+3. a snippet with the matches marked for the newest :data:`SNIPPETS_PER_STORY` of them.
+
+What was typed is read by :func:`tracker.core.search.parse_query`: it never reaches FTS5
+or tsquery syntax as it was typed, so no query is an error.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.core.search import SearchQuery, fts5_match, parse_query
+from tracker.store.models import Story, StoryTag, Version
+
+# Marks around a match inside a snippet: private-use characters, which no article contains
+# and which neither FTS5's nor PostgreSQL's option syntax treats specially.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+SNIPPETS_PER_STORY = 3
+SNIPPET_WORDS = 24
+MAX_LIMIT = 100
+
+# (text, is it a match) pieces: how a snippet or headline says what matched, for each
+# interface to render its own way (HTML <mark>, bold in a terminal, JSON).
+Marked = tuple[tuple[str, bool], ...]
+
+
+def split_marks(marked: str) -> Marked:
+    """A string with MARK_START/MARK_END around matches, as (text, matched) pieces."""
+    pieces: list[tuple[str, bool]] = []
+    rest = marked
+    while rest:
+        start = rest.find(MARK_START)
+        if start < 0:
+            pieces.append((rest, False))
+            break
+        if start:
+            pieces.append((rest[:start], False))
+        end = rest.find(MARK_END, start)
+        if end < 0:
+            end = len(rest)
+        match = rest[start + 1 : end]
+        if match:
+            pieces.append((match, True))
+        rest = rest[end + 1 :]
+    return tuple(pieces)
+
+
+def plain(marked: Marked) -> str:
+    return "".join(piece for piece, _ in marked)
+
+
+def has_match(marked: Marked) -> bool:
+    return any(matched for _, matched in marked)
+
+
+@dataclass(frozen=True)
+class VersionHit:
+    """A version that said it: its number, when it was captured, and (for the newest few of
+    a story) a snippet with the matches marked; None beyond those."""
+
+    seq: int
+    captured_at: datetime
+    snippet: Marked | None = None
+
+
+@dataclass(frozen=True)
+class HeadlineHit:
+    """A headline stated by a version that matched, with the matched words marked."""
+
+    headline: Marked
+    current: bool  # is it the story's headline now?
+
+    @property
+    def text(self) -> str:
+        return plain(self.headline)
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    story: Story
+    # Every version of the story that said it, newest first.
+    versions: tuple[VersionHit, ...]
+    headlines: tuple[HeadlineHit, ...]
+
+    @property
+    def newest_at(self) -> datetime:
+        return self.versions[0].captured_at
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: SearchQuery
+    total: int  # stories in all, over every page
+    limit: int
+    offset: int
+    stories: tuple[StoryHit, ...] = field(default_factory=tuple)
+
+    @property
+    def next_offset(self) -> int | None:
+        following = self.offset + len(self.stories)
+        return following if following < self.total and self.stories else None
+
+
+class SearchError(ValueError):
+    """A search that cannot be run as asked (bad paging, a filter out of range)."""
+
+
+def search(
+    session: Session,
+    typed: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    tag: str | None = None,
+    site: str | None = None,
+) -> SearchResults:
+    """The stories whose versions ever said `typed` (words and "quoted phrases", all of
+    them), newest first, `limit` from `offset`; optionally only those with `tag`, or on
+    `site` (a host name: "example.com" also takes "www.example.com")."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
+    if offset < 0:
+        raise SearchError("offset must not be negative")
+    query = parse_query(typed)
+    if query.is_empty:
+        return SearchResults(query, 0, limit, offset)
+    backend: _Backend = (
+        _Sqlite(query) if session.get_bind().dialect.name == "sqlite" else _Postgres(query)
+    )
+
+    # 1. The page of stories.
+    matches = backend.matching_versions()
+    grouped = (
+        select(
+            matches.c.story_id,
+            func.max(matches.c.captured_at).label("newest"),
+            func.count().over().label("total"),
+        )
+        .group_by(matches.c.story_id)
+        .order_by(literal_column("newest").desc(), matches.c.story_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if tag:
+        grouped = grouped.where(
+            matches.c.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == tag))
+        )
+    if site:
+        grouped = grouped.where(matches.c.story_id.in_(_stories_on(site)))
+    page = session.execute(grouped).all()
+    if not page:
+        total = 0 if offset == 0 else _count(session, grouped)
+        return SearchResults(query, total, limit, offset)
+    story_ids = [row.story_id for row in page]
+    total = page[0].total
+
+    # 2. Their versions that said it.
+    hits = session.execute(backend.versions_of(story_ids)).all()
+    by_story: dict[int, list[Any]] = defaultdict(list)
+    for hit in hits:
+        by_story[hit.story_id].append(hit)
+    for rows in by_story.values():
+        rows.sort(key=lambda row: (row.captured_at, row.seq), reverse=True)
+    headlines = backend.headlines(session, [hit.id for hit in hits])
+
+    # 3. Snippets for the newest few of each.
+    shown = [row.id for rows in by_story.values() for row in rows[:SNIPPETS_PER_STORY]]
+    snippets = backend.snippets(session, shown)
+
+    stories = {
+        story.id: story
+        for story in session.scalars(
+            select(Story).where(Story.id.in_(story_ids)).options(selectinload(Story.tags))
+        )
+    }
+    results = []
+    for story_id in story_ids:
+        story = stories[story_id]
+        rows = by_story.get(story_id, [])
+        matched_headlines = _story_headlines(story, [headlines.get(row.id, ()) for row in rows])
+        versions = []
+        for index, row in enumerate(rows):
+            snippet = None
+            if index < SNIPPETS_PER_STORY:
+                snippet = snippets.get(row.id)
+                if (snippet is None or not has_match(snippet)) and matched_headlines:
+                    # It said it in a headline only: show that rather than unmarked text.
+                    snippet = matched_headlines[0].headline
+            versions.append(VersionHit(row.seq, row.captured_at, snippet))
+        if versions:
+            results.append(StoryHit(story, tuple(versions), tuple(matched_headlines)))
+    return SearchResults(query, total, limit, offset, tuple(results))
+
+
+def _story_headlines(story: Story, per_version: Sequence[Sequence[Marked]]) -> list[HeadlineHit]:
+    """The distinct matching headlines of a story's versions, newest first."""
+    seen: set[str] = set()
+    found = []
+    for marked_list in per_version:
+        for marked in marked_list:
+            headline = plain(marked)
+            if headline in seen or not has_match(marked):
+                continue
+            seen.add(headline)
+            found.append(HeadlineHit(marked, current=headline == story.title))
+    return found
+
+
+def _count(session: Session, grouped: Select[Any]) -> int:
+    """The number of stories, when the page asked for lies past the last one."""
+    counted = grouped.limit(None).offset(None).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(counted)) or 0
+
+
+def _stories_on(site: str) -> Select[tuple[int]]:
+    host = site.strip().lower().removeprefix("www.").rstrip("/")
+    if "://" in host:
+        host = host.split("://", 1)[1].split("/", 1)[0]
+    if not host or any(character in host for character in "%_/\\ "):
+        raise SearchError(f"not a site (a host name such as example.com): {site!r}")
+    return select(Story.id).where(
+        Story.url.like(f"http://{host}/%")
+        | Story.url.like(f"https://{host}/%")
+        | Story.url.like(f"http://www.{host}/%")
+        | Story.url.like(f"https://www.{host}/%")
+        | (Story.url == f"https://{host}")
+        | (Story.url == f"http://{host}")
+    )
+
+
+class _Backend:
+    """What differs between the two databases' full-text search."""
+
+    def __init__(self, query: SearchQuery) -> None:
+        self.query = query
+
+    def matching_versions(self) -> Any:
+        """A subquery: (id, story_id, captured_at) of every version that said it."""
+        raise NotImplementedError
+
+    def versions_of(self, story_ids: list[int]) -> Select[Any]:
+        """(id, story_id, seq, captured_at) of the matching versions of these stories."""
+        raise NotImplementedError
+
+    def headlines(self, session: Session, version_ids: list[int]) -> dict[int, list[Marked]]:
+        """For each version, its headlines that contain any of the terms, marked."""
+        raise NotImplementedError
+
+    def snippets(self, session: Session, version_ids: list[int]) -> dict[int, Marked]:
+        raise NotImplementedError
+
+
+_FTS_MATCH = text("versions_fts MATCH :fts_match")
+
+
+class _Sqlite(_Backend):
+    def __init__(self, query: SearchQuery) -> None:
+        super().__init__(query)
+        self.match = fts5_match(query)
+        self.matching_ids = (
+            select(literal_column("rowid"))
+            .select_from(text("versions_fts"))
+            .where(_FTS_MATCH)
+            .params(fts_match=self.match)
+        )
+
+    def _ids(self) -> ColumnElement[bool]:
+        return Version.id.in_(self.matching_ids)
+
+    def matching_versions(self) -> Any:
+        return (
+            select(Version.id, Version.story_id, Version.captured_at)
+            .where(self._ids())
+            .subquery("matches")
+        )
+
+    def versions_of(self, story_ids: list[int]) -> Select[Any]:
+        return select(Version.id, Version.story_id, Version.seq, Version.captured_at).where(
+            Version.story_id.in_(story_ids), self._ids()
+        )
+
+    def _marked(self, session: Session, function: str, version_ids: list[int]) -> dict[int, str]:
+        if not version_ids:
+            return {}
+        statement = text(
+            f"SELECT rowid AS id, {function} AS marked FROM versions_fts "
+            "WHERE versions_fts MATCH :fts_match AND rowid IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        rows = session.execute(
+            statement,
+            {"fts_match": self.match, "ids": version_ids, "start": MARK_START, "end": MARK_END},
+        )
+        return {row.id: row.marked or "" for row in rows}
+
+    def headlines(self, session: Session, version_ids: list[int]) -> dict[int, list[Marked]]:
+        found: dict[int, list[Marked]] = {}
+        # Column 0 holds the title and the other headlines, one a line (migration 0013).
+        for start in range(0, len(version_ids), 500):
+            chunk = version_ids[start : start + 500]
+            marked = self._marked(session, "highlight(versions_fts, 0, :start, :end)", chunk)
+            for version_id, lines in marked.items():
+                found[version_id] = [
+                    split_marks(line) for line in lines.split("\n") if MARK_START in line
+                ]
+        return found
+
+    def snippets(self, session: Session, version_ids: list[int]) -> dict[int, Marked]:
+        function = f"snippet(versions_fts, 1, :start, :end, '…', {SNIPPET_WORDS})"
+        return {
+            version_id: split_marks(marked)
+            for version_id, marked in self._marked(session, function, version_ids).items()
+        }
+
+
+class _Postgres(_Backend):
+    def __init__(self, query: SearchQuery) -> None:
+        super().__init__(query)
+        self.terms = query.terms
+
+    def _tsquery(self, joiner: str) -> ColumnElement[Any]:
+        """Every term as phraseto_tsquery (which parses text, so cannot fail), joined by
+        && (all of them) or || (any)."""
+        parts = [
+            func.phraseto_tsquery(literal_column("'simple'::regconfig"), term)
+            for term in self.terms
+        ]
+        combined: ColumnElement[Any] = parts[0]
+        for part in parts[1:]:
+            combined = combined.op(joiner)(part)
+        return combined
+
+    def _matches(self) -> ColumnElement[bool]:
+        return literal_column("versions.search_vector").op("@@")(self._tsquery("&&"))
+
+    def matching_versions(self) -> Any:
+        return (
+            select(Version.id, Version.story_id, Version.captured_at)
+            .where(self._matches())
+            .subquery("matches")
+        )
+
+    def versions_of(self, story_ids: list[int]) -> Select[Any]:
+        return select(Version.id, Version.story_id, Version.seq, Version.captured_at).where(
+            Version.story_id.in_(story_ids), self._matches()
+        )
+
+    def headlines(self, session: Session, version_ids: list[int]) -> dict[int, list[Marked]]:
+        if not version_ids:
+            return {}
+        # Any term, bound as parameters: phraseto_tsquery parses text, so cannot fail.
+        any_term = " || ".join(
+            f"phraseto_tsquery('simple', :term{index})" for index in range(len(self.terms))
+        )
+        statement = text(
+            "SELECT versions.id AS id,"
+            f" ts_headline('simple', headline.value, {any_term}, :options) AS marked"
+            " FROM versions CROSS JOIN LATERAL ("
+            "  SELECT versions.title AS value WHERE versions.title IS NOT NULL"
+            "  UNION ALL SELECT json_array_elements_text(CASE WHEN"
+            "   json_typeof(versions.headlines) = 'array' THEN versions.headlines"
+            "   ELSE '[]'::json END)"
+            " ) AS headline"
+            f" WHERE versions.id IN :ids AND to_tsvector('simple', headline.value) @@ ({any_term})"
+        ).bindparams(bindparam("ids", expanding=True))
+        parameters: dict[str, Any] = {f"term{index}": term for index, term in enumerate(self.terms)}
+        parameters["ids"] = version_ids
+        parameters["options"] = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
+        found: dict[int, list[Marked]] = defaultdict(list)
+        for row in session.execute(statement, parameters):
+            found[row.id].append(split_marks(row.marked))
+        return found
+
+    def snippets(self, session: Session, version_ids: list[int]) -> dict[int, Marked]:
+        if not version_ids:
+            return {}
+        options = (
+            f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, "
+            "MinWords=12, MaxFragments=1"
+        )
+        rows = session.execute(
+            select(
+                Version.id,
+                func.ts_headline(
+                    literal_column("'simple'::regconfig"),
+                    func.left(Version.text, 200_000),
+                    self._tsquery("&&"),
+                    options,
+                ).label("marked"),
+            ).where(Version.id.in_(version_ids))
+        )
+        return {row.id: split_marks(row.marked) for row in rows}
