@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, s
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.core.search import SearchQuery, fts5_match, parse_query
+from tracker.services.stories import StoryError
 from tracker.store.models import Story, StoryTag, Version
 
 # Marks around a match inside a snippet: private-use characters, which no article contains
@@ -118,8 +119,9 @@ class SearchResults:
         return following if following < self.total and self.stories else None
 
 
-class SearchError(ValueError):
-    """A search that cannot be run as asked (bad paging, a filter out of range)."""
+class SearchError(StoryError):
+    """A search that cannot be run as asked (bad paging, a site that is no host name);
+    a StoryError, so every interface says it as a bad request in one line."""
 
 
 def search(
@@ -229,7 +231,7 @@ def _count(session: Session, grouped: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(counted)) or 0
 
 
-def _stories_on(site: str) -> Select[tuple[int]]:
+def _stories_on(site: str) -> Select[int]:
     host = site.strip().lower().removeprefix("www.").rstrip("/")
     if "://" in host:
         host = host.split("://", 1)[1].split("/", 1)[0]
@@ -245,6 +247,10 @@ def _stories_on(site: str) -> Select[tuple[int]]:
     )
 
 
+# (id, story_id, seq, captured_at) of versions.
+VersionRows = Select[int, int, int, datetime]
+
+
 class _Backend:
     """What differs between the two databases' full-text search."""
 
@@ -255,7 +261,7 @@ class _Backend:
         """A subquery: (id, story_id, captured_at) of every version that said it."""
         raise NotImplementedError
 
-    def versions_of(self, story_ids: list[int]) -> Select[Any]:
+    def versions_of(self, story_ids: list[int]) -> VersionRows:
         """(id, story_id, seq, captured_at) of the matching versions of these stories."""
         raise NotImplementedError
 
@@ -274,7 +280,7 @@ class _Sqlite(_Backend):
     def __init__(self, query: SearchQuery) -> None:
         super().__init__(query)
         self.match = fts5_match(query)
-        self.matching_ids = (
+        self.matching_ids: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text("versions_fts"))
             .where(_FTS_MATCH)
@@ -291,7 +297,7 @@ class _Sqlite(_Backend):
             .subquery("matches")
         )
 
-    def versions_of(self, story_ids: list[int]) -> Select[Any]:
+    def versions_of(self, story_ids: list[int]) -> VersionRows:
         return select(Version.id, Version.story_id, Version.seq, Version.captured_at).where(
             Version.story_id.in_(story_ids), self._ids()
         )
@@ -356,7 +362,7 @@ class _Postgres(_Backend):
             .subquery("matches")
         )
 
-    def versions_of(self, story_ids: list[int]) -> Select[Any]:
+    def versions_of(self, story_ids: list[int]) -> VersionRows:
         return select(Version.id, Version.story_id, Version.seq, Version.captured_at).where(
             Version.story_id.in_(story_ids), self._matches()
         )
@@ -406,3 +412,56 @@ class _Postgres(_Backend):
             ).where(Version.id.in_(version_ids))
         )
         return {row.id: split_marks(row.marked) for row in rows}
+
+
+# -- as data (the API and `tracker search --json`) ----------------------------------------
+
+
+def marked_fields(marked: Marked) -> list[dict[str, Any]]:
+    return [{"text": piece, "match": matched} for piece, matched in marked]
+
+
+def results_fields(results: SearchResults) -> dict[str, Any]:
+    """The results as the API and `--json` give them (times stay datetimes: see
+    services.serialize). Snippets come twice: plain text, and as pieces marked match or not."""
+    return {
+        "query": str(results.query),
+        "terms": list(results.query.terms),
+        "total": results.total,
+        "limit": results.limit,
+        "offset": results.offset,
+        "next_offset": results.next_offset,
+        "items": [
+            {
+                "story": {
+                    "id": hit.story.id,
+                    "url": hit.story.url,
+                    "title": hit.story.title,
+                    "status": hit.story.status,
+                    "tags": hit.story.tag_names,
+                },
+                "newest_at": hit.newest_at,
+                "versions_matched": len(hit.versions),
+                "versions": [
+                    {
+                        "seq": version.seq,
+                        "captured_at": version.captured_at,
+                        "snippet": plain(version.snippet) if version.snippet else None,
+                        "snippet_marked": (
+                            marked_fields(version.snippet) if version.snippet else None
+                        ),
+                    }
+                    for version in hit.versions
+                ],
+                "headlines": [
+                    {
+                        "headline": headline.text,
+                        "current": headline.current,
+                        "marked": marked_fields(headline.headline),
+                    }
+                    for headline in hit.headlines
+                ],
+            }
+            for hit in results.stories
+        ],
+    }
