@@ -27,6 +27,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "discovery": ("feed", "import", "export", "reextract"),
     "story_settings": ("set",),
     "doctor": ("doctor",),
+    "search": ("search",),
 }
 
 for _module, _names in COMMAND_MODULES.items():
