@@ -1,0 +1,289 @@
+"""Full-text search at newsroom scale: 10,000 stories, 100,000 versions.
+
+    python benchmarks/search.py                          # SQLite, in a temporary directory
+    python benchmarks/search.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Seeds seeded-random news-like text with bulk inserts (each story a base article of about
+300 words from a Zipf-distributed vocabulary, each later version a small edit of the one
+before, with now and then a rewritten headline), then times, for a set of queries from the
+rarest word to a word in every version: the service (`services.search.search`, one page of
+20 stories with snippets) and the two endpoints (GET /search and GET /api/v1/search, in
+process through the ASGI app, so server time plus the test client's small overhead).
+Prints the median and 95th percentile of --repeats runs of each. With --postgres the data
+goes into a schema of its own, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from tracker.config import Settings
+from tracker.services.search import search
+from tracker.store.db import Database
+from tracker.store.models import Story, StoryTag, Version
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from tracker.web import create_app
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+COMMON = (
+    "the of and to a in that is was he for it with as his on be at by i this had not are but "
+    "from or have an they which one you were her all she there would their we him been has when "
+    "who will more no if out so said what up its about into than them can only other new some "
+    "could time these two may then do first any my now such like our over man me even most made "
+    "after also did many before must through back years where much your way well down should "
+    "because each just those people how too little state good very make world still own see men "
+    "work long get here between both life being under never day same another know while last "
+    "might us great old year off come since against go came right used take three"
+).split()
+NEWS = (
+    "police officials minister government council mayor city storm fire rescue court judge "
+    "election vote president parliament hospital victims toll injured killed arrested suspect "
+    "investigation report statement spokesperson residents evacuated flooding earthquake "
+    "protest strike talks agreement budget deficit inflation market shares company chief "
+    "executive resigned announced confirmed denied warned according sources reuters update "
+    "emergency services crews airport train border army ceasefire negotiations sanctions"
+).split()
+
+
+def vocabulary(rng: random.Random, size: int = 30_000) -> list[str]:
+    """Common words first, then news words, then made-up names and rare words."""
+    syllables = ["ka", "lo", "ven", "dra", "mi", "sto", "rel", "an", "quo", "ter", "bri", "sel"]
+    invented = {
+        "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(size * 2)
+    }
+    return COMMON + NEWS + sorted(invented)[: size - len(COMMON) - len(NEWS)]
+
+
+class Sampler:
+    """Words with Zipf frequencies (rank r is drawn in proportion to 1 / r)."""
+
+    def __init__(self, words: list[str], rng: random.Random) -> None:
+        self.words = words
+        self.rng = rng
+        weights = [1.0 / rank for rank in range(1, len(words) + 1)]
+        self.cumulative = list(_accumulate(weights))
+
+    def sample(self, count: int) -> list[str]:
+        return self.rng.choices(self.words, cum_weights=self.cumulative, k=count)
+
+
+def _accumulate(values: list[float]) -> Iterator[float]:
+    total = 0.0
+    for value in values:
+        total += value
+        yield total
+
+
+def sentence(sampler: Sampler, rng: random.Random) -> str:
+    words = sampler.sample(rng.randint(8, 24))
+    return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+
+
+def article(sampler: Sampler, rng: random.Random, words: int) -> list[str]:
+    sentences: list[str] = []
+    while sum(len(s.split()) for s in sentences) < words:
+        sentences.append(sentence(sampler, rng))
+    return sentences
+
+
+def headline(sampler: Sampler, rng: random.Random) -> str:
+    return " ".join(sampler.sample(rng.randint(5, 10))).capitalize()
+
+
+def seed(db: Database, stories: int, versions: int, words: int, rng: random.Random) -> float:
+    """Write the stories and versions with bulk inserts; returns the seconds it took."""
+    sampler = Sampler(vocabulary(rng), rng)
+    began = time.perf_counter()
+    batch: list[dict[str, object]] = []
+
+    def flush() -> None:
+        with db.session() as session:
+            session.execute(insert(Version), batch)
+        batch.clear()
+
+    for first in range(0, stories, 1000):
+        rows = []
+        for number in range(first + 1, min(first + 1000, stories) + 1):
+            added = START + timedelta(minutes=number * 5)
+            rows.append(
+                {
+                    "id": number,
+                    "url": f"https://site{number % 40}.example/news/{number}",
+                    "title": None,
+                    "status": "active",
+                    "added_at": added,
+                    "first_seen_at": added,
+                    "ignore_patterns": [],
+                    "version_count": versions,
+                }
+            )
+        with db.session() as session:
+            session.execute(insert(Story), rows)
+            session.execute(
+                insert(StoryTag),
+                [{"story_id": row["id"], "tag": f"tag{int(row['id']) % 25}"} for row in rows],
+            )
+        for row in rows:
+            story_id = int(row["id"])
+            body = article(sampler, rng, words)
+            title = headline(sampler, rng)
+            for seq in range(1, versions + 1):
+                if seq > 1:
+                    # An edit: a sentence rewritten, and often one added.
+                    body[rng.randrange(len(body))] = sentence(sampler, rng)
+                    if rng.random() < 0.5:
+                        body.append(sentence(sampler, rng))
+                    if rng.random() < 0.2:
+                        title = headline(sampler, rng)
+                batch.append(
+                    {
+                        "story_id": story_id,
+                        "seq": seq,
+                        "captured_at": START + timedelta(minutes=story_id * 5 + seq * 17),
+                        "fingerprint": f"{story_id:032d}{seq:032d}",
+                        "title": title,
+                        "headlines": [title, f"{title} | Site {story_id % 40}"],
+                        "text": "\n\n".join(
+                            " ".join(body[i : i + 4]) for i in range(0, len(body), 4)
+                        ),
+                        "kinds": [],
+                    }
+                )
+                if len(batch) >= 2000:
+                    flush()
+        with db.session() as session:
+            for row in rows:
+                session.execute(
+                    text("UPDATE stories SET title = :title WHERE id = :id"),
+                    {"title": f"Story {row['id']}", "id": row["id"]},
+                )
+    if batch:
+        flush()
+    return time.perf_counter() - began
+
+
+def timed(run: Callable[[], object], repeats: int) -> tuple[float, float]:
+    run()  # warm the caches once
+    samples = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - began) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return statistics.median(samples), p95
+
+
+QUERIES = (
+    ("rare word", "{rare}"),
+    ("news word", "minister"),
+    ("two words", "police arrested"),
+    ("phrase", '"the mayor"'),
+    ("common phrase", '"of the"'),
+    ("word in every version", "the"),
+    ("no match", "zeppelinxyz"),
+    ("tag filter", "police @tag=tag3"),
+    ("site filter", "police @site=site7.example"),
+)
+
+
+@contextmanager
+def database(postgres: str | None) -> Iterator[tuple[Database, str]]:
+    with tempfile.TemporaryDirectory() as home:
+        if postgres is None:
+            url = f"sqlite:///{home}/bench.db"
+            db = Database(Settings(home=Path(home), database_url=url))
+            try:
+                yield db, "SQLite " + db.engine.dialect.server_version_info.__repr__()
+            finally:
+                db.dispose()
+            return
+        schema = f"bench_search_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = (
+            make_url(postgres)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+        db = Database(Settings(home=Path(home), database_url=url))
+        try:
+            with db.engine.connect() as connection:
+                version = connection.execute(text("SHOW server_version")).scalar()
+            yield db, f"PostgreSQL {version}"
+        finally:
+            db.dispose()
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL instead of SQLite.")
+    parser.add_argument("--stories", type=int, default=10_000)
+    parser.add_argument("--versions", type=int, default=10, help="Versions per story.")
+    parser.add_argument("--words", type=int, default=300, help="Words in a base article.")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    rng = random.Random(15)
+
+    with database(args.postgres) as (db, backend):
+        seconds = seed(db, args.stories, args.versions, args.words, rng)
+        if not db.is_sqlite:
+            with db.engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
+        total = args.stories * args.versions
+        print(f"{backend}: {args.stories:,} stories, {total:,} versions seeded in {seconds:.0f} s")
+        with db.read_session() as session:
+            rare = session.execute(text("SELECT title FROM versions WHERE id = 4242")).scalar()
+        rare_word = str(rare).split()[-1]
+        client = TestClient(create_app(db, db.settings), base_url="http://127.0.0.1")
+        print(
+            f"{'query':<24} {'stories':>8}   {'service':>15}   {'GET /search':>15}   "
+            f"{'GET /api/v1/search':>18}"
+        )
+        print(f"{'':<24} {'':>8}   {'median / p95 ms':>15}   {'median / p95 ms':>15}   "
+              f"{'median / p95 ms':>18}")
+        for label, pattern in QUERIES:
+            typed, _, option = pattern.format(rare=rare_word).partition(" @")
+            filters = dict([option.split("=", 1)]) if option else {}
+
+            def service() -> int:
+                with db.read_session() as session:
+                    return search(session, typed, **filters).total  # type: ignore[arg-type]
+
+            found = service()
+            params = {"q": typed, **filters}
+            service_ms = timed(service, args.repeats)
+            page_ms = timed(lambda: client.get("/search", params=params), args.repeats)
+            api_ms = timed(lambda: client.get("/api/v1/search", params=params), args.repeats)
+            assert client.get("/search", params=params).status_code == 200
+            print(
+                f"{label:<24} {found:>8,}   {service_ms[0]:>6.1f} / {service_ms[1]:>6.1f}"
+                f"   {page_ms[0]:>6.1f} / {page_ms[1]:>6.1f}"
+                f"   {api_ms[0]:>8.1f} / {api_ms[1]:>7.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
