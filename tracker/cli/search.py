@@ -56,14 +56,13 @@ def print_results(results: SearchResults) -> None:
         click.echo(f"no story ever said {results.query}{more}", err=True)
         return
     first, last = results.offset + 1, results.offset + len(results.stories)
-    noun = "story" if results.total == 1 else "stories"
-    console.print(
-        rich_text(
-            f"{results.total} {noun} said {results.query}, newest first"
-            + (f" ({first}–{last} shown)" if results.total > len(results.stories) else ""),
-            one_line=True,
-        )
-    )
+    if results.total is None:
+        counted = "stories said"
+        shown = f" ({first}–{last} shown; more with --offset {results.next_offset})"
+    else:
+        counted = f"{results.total} {'story' if results.total == 1 else 'stories'} said"
+        shown = f" ({first}–{last} shown)" if results.total > len(results.stories) else ""
+    console.print(rich_text(f"{counted} {results.query}, newest first{shown}", one_line=True))
     for hit in results.stories:
         story = hit.story
         count = len(hit.versions)

@@ -4,8 +4,11 @@ The index is the database's own (migration 0013; :mod:`tracker.store.search_inde
 A search runs in three short steps, so that the costly part (snippets, which re-read a
 version's text) is paid only for what one page shows:
 
-1. the page of stories: every matching version's story, grouped, newest first (by the
-   newest version that said it), with the number of stories in all;
+1. the page of stories: the matching versions are read newest first (by id: the order
+   they were stored in), in growing batches, until the page's stories (and one more) have
+   been seen; a story's place is that of its newest version that said it. A word said in
+   every version costs a few hundred rows, not a hundred thousand; the number of stories
+   in all is known only when the matches ran out on the way (else "more");
 2. the matching versions of those stories only (number, time, and on SQLite which of the
    headlines they stated matched);
 3. a snippet with the matches marked for the newest :data:`SNIPPETS_PER_STORY` of them.
@@ -119,15 +122,17 @@ class StoryHit:
 @dataclass(frozen=True)
 class SearchResults:
     query: SearchQuery
-    total: int  # stories in all, over every page
+    # Stories in all, over every page; None when not counted (more than were read: see
+    # the module's step 1), in which case there is at least a next page.
+    total: int | None
     limit: int
     offset: int
     stories: tuple[StoryHit, ...] = field(default_factory=tuple)
+    has_more: bool = False
 
     @property
     def next_offset(self) -> int | None:
-        following = self.offset + len(self.stories)
-        return following if following < self.total and self.stories else None
+        return self.offset + len(self.stories) if self.has_more and self.stories else None
 
 
 class SearchError(StoryError):
@@ -159,30 +164,20 @@ def search(
     )
 
     # 1. The page of stories.
-    matches = backend.matching_versions()
-    grouped = (
-        select(
-            matches.c.story_id,
-            func.max(matches.c.captured_at).label("newest"),
-            func.count().over().label("total"),
-        )
-        .group_by(matches.c.story_id)
-        .order_by(literal_column("newest").desc(), matches.c.story_id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
+    story_filter: ColumnElement[bool] | None = None
     if tag:
-        grouped = grouped.where(
-            matches.c.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == tag))
-        )
+        story_filter = Version.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == tag))
     if site:
-        grouped = grouped.where(matches.c.story_id.in_(_stories_on(site)))
-    page = session.execute(grouped).all()
-    if not page:
-        total = 0 if offset == 0 else _count(session, grouped)
+        on_site = Version.story_id.in_(_stories_on(site))
+        story_filter = on_site if story_filter is None else story_filter & on_site
+    newest_first, exhausted = _stories_newest_first(
+        session, backend, offset + limit + 1, story_filter
+    )
+    story_ids = newest_first[offset : offset + limit]
+    total = len(newest_first) if exhausted else None
+    has_more = len(newest_first) > offset + limit
+    if not story_ids:
         return SearchResults(query, total, limit, offset)
-    story_ids = [row.story_id for row in page]
-    total = page[0].total
 
     # 2. Their versions that said it.
     hits = session.execute(backend.versions_of(story_ids)).all()
@@ -219,7 +214,7 @@ def search(
             versions.append(VersionHit(row.seq, row.captured_at, snippet))
         if versions:
             results.append(StoryHit(story, tuple(versions), tuple(matched_headlines)))
-    return SearchResults(query, total, limit, offset, tuple(results))
+    return SearchResults(query, total, limit, offset, tuple(results), has_more)
 
 
 def _story_headlines(story: Story, per_version: Sequence[Sequence[Marked]]) -> list[HeadlineHit]:
@@ -236,10 +231,29 @@ def _story_headlines(story: Story, per_version: Sequence[Sequence[Marked]]) -> l
     return found
 
 
-def _count(session: Session, grouped: Select[Any]) -> int:
-    """The number of stories, when the page asked for lies past the last one."""
-    counted = grouped.limit(None).offset(None).order_by(None).subquery()
-    return session.scalar(select(func.count()).select_from(counted)) or 0
+# Rows read per batch in step 1: small first (a common word fills a page at once), then
+# larger (a word said many times in few stories).
+SCAN_BATCHES = (250, 1_000, 5_000, 20_000)
+
+
+def _stories_newest_first(
+    session: Session, backend: _Backend, wanted: int, story_filter: ColumnElement[bool] | None
+) -> tuple[list[int], bool]:
+    """The first `wanted` distinct stories among the matching versions read newest first,
+    and whether every match was read (then the list is all of them)."""
+    stories: dict[int, None] = {}
+    before: int | None = None
+    batch = 0
+    while len(stories) < wanted:
+        size = SCAN_BATCHES[min(batch, len(SCAN_BATCHES) - 1)]
+        batch += 1
+        rows = session.execute(backend.newest_matches(before, size, story_filter)).all()
+        for row in rows:
+            stories.setdefault(row.story_id)
+        if len(rows) < size:
+            return list(stories), True
+        before = rows[-1].id
+    return list(stories)[:wanted], False
 
 
 def _stories_on(site: str) -> Select[int]:
@@ -268,8 +282,11 @@ class _Backend:
     def __init__(self, query: SearchQuery) -> None:
         self.query = query
 
-    def matching_versions(self) -> Any:
-        """A subquery: (id, story_id, captured_at) of every version that said it."""
+    def newest_matches(
+        self, before: int | None, size: int, story_filter: ColumnElement[bool] | None
+    ) -> Select[int, int]:
+        """(id, story_id) of up to `size` matching versions with ids below `before`, the
+        newest (highest id) first."""
         raise NotImplementedError
 
     def versions_of(self, story_ids: list[int]) -> VersionRows:
@@ -293,19 +310,24 @@ class _Sqlite(_Backend):
     def __init__(self, query: SearchQuery) -> None:
         super().__init__(query)
         self.match = fts5_match(query)
-        self.matching_ids: Select[Any] = (
-            select(_FTS.c.rowid).where(_FTS_MATCH).params(fts_match=self.match)
-        )
 
-    def _ids(self) -> ColumnElement[bool]:
-        return Version.id.in_(self.matching_ids)
-
-    def matching_versions(self) -> Any:
-        return (
-            select(Version.id, Version.story_id, Version.captured_at)
-            .where(self._ids())
-            .subquery("matches")
+    def newest_matches(
+        self, before: int | None, size: int, story_filter: ColumnElement[bool] | None
+    ) -> Select[int, int]:
+        # FTS5 reads its matches in descending rowid order itself, and stops at the limit.
+        statement = (
+            select(Version.id, Version.story_id)
+            .join(_FTS, _FTS.c.rowid == Version.id)
+            .where(_FTS_MATCH)
+            .order_by(_FTS.c.rowid.desc())
+            .limit(size)
+            .params(fts_match=self.match)
         )
+        if before is not None:
+            statement = statement.where(_FTS.c.rowid < before)
+        if story_filter is not None:
+            statement = statement.where(story_filter)
+        return statement
 
     def versions_of(self, story_ids: list[int]) -> VersionRows:
         # Asked of the index one version at a time (FTS5 seeks a rowid in each term's
@@ -374,12 +396,22 @@ class _Postgres(_Backend):
     def _matches(self) -> ColumnElement[bool]:
         return literal_column("versions.search_vector").op("@@")(self._tsquery("&&"))
 
-    def matching_versions(self) -> Any:
-        return (
-            select(Version.id, Version.story_id, Version.captured_at)
+    def newest_matches(
+        self, before: int | None, size: int, story_filter: ColumnElement[bool] | None
+    ) -> Select[int, int]:
+        # The planner chooses: the GIN index for a rare word, the primary key read
+        # backwards (stopping at the limit) for a common one.
+        statement = (
+            select(Version.id, Version.story_id)
             .where(self._matches())
-            .subquery("matches")
+            .order_by(Version.id.desc())
+            .limit(size)
         )
+        if before is not None:
+            statement = statement.where(Version.id < before)
+        if story_filter is not None:
+            statement = statement.where(story_filter)
+        return statement
 
     def versions_of(self, story_ids: list[int]) -> VersionRows:
         return select(Version.id, Version.story_id, Version.seq, Version.captured_at).where(

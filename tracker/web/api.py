@@ -842,7 +842,14 @@ class SearchHit(BaseModel):
     )
 
 
-class SearchOut(Pagination):
+class SearchOut(BaseModel):
+    total: int | None = Field(
+        description="Stories in all; null when more matched than were read for this page "
+        "(next_offset then says there is a next page)."
+    )
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
     query: str = Field(description="The query as read: words, and phrases in quotes.")
     terms: list[str]
     items: list[SearchHit] = Field(description="Stories, newest first.")

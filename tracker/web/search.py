@@ -42,11 +42,6 @@ def search_page(
                 )
             except SearchError as exc:
                 problem = str(exc)
-        page = (
-            queries.Page(list(results.stories), results.total, results.limit, results.offset)
-            if results
-            else None
-        )
         session.expunge_all()
     return render(
         request,
@@ -57,6 +52,5 @@ def search_page(
         site=site,
         tags=tags,
         results=results,
-        page=page,
         problem=problem,
     )
