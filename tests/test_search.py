@@ -342,3 +342,26 @@ def test_snippets_mark_what_matched(newsroom: Database):
     assert "".join(piece for piece, matched in snippet if matched).replace(" ", "").lower() in (
         "officialssaid",
     )
+
+
+@pytest.mark.parametrize("batches", [(1,), (2, 3)])
+def test_pages_are_the_same_whatever_the_reading_batches(
+    newsroom: Database, monkeypatch: pytest.MonkeyPatch, batches: tuple[int, ...]
+):
+    everything = found_urls(newsroom, "the")
+    monkeypatch.setattr("tracker.services.search.SCAN_BATCHES", batches)
+    first = find(newsroom, "the", limit=1)
+    # Not every match was read to fill one story's page: the total is not known, but there
+    # is a next page.
+    assert first.total is None
+    assert first.next_offset == 1
+    urls, offset = [], 0
+    while True:
+        page = find(newsroom, "the", limit=1, offset=offset)
+        urls += [hit.story.url for hit in page.stories]
+        if page.next_offset is None:
+            break
+        offset = page.next_offset
+    assert urls == everything
+    # The last page read every match: its total is the number of stories.
+    assert page.total == 3
