@@ -365,3 +365,16 @@ def test_pages_are_the_same_whatever_the_reading_batches(
     assert urls == everything
     # The last page read every match: its total is the number of stories.
     assert page.total == 3
+
+
+def test_vacuum_merges_the_index_and_search_still_finds_everything(newsroom: Database):
+    from tracker.services.archive import vacuum
+
+    before = [found_urls(newsroom, typed) for typed in ("the", '"city hall"', "scandal")]
+    vacuum(newsroom)
+    assert [found_urls(newsroom, typed) for typed in ("the", '"city hall"', "scandal")] == before
+    if newsroom.is_sqlite:
+        with newsroom.session() as session:
+            session.execute(
+                text("INSERT INTO versions_fts(versions_fts) VALUES ('integrity-check')")
+            )
