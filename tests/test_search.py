@@ -214,6 +214,58 @@ def test_hostile_and_malformed_queries_are_answered_not_crashed(newsroom: Databa
         assert results.total >= len(results.stories), typed
 
 
+QUERY_PIECES = [
+    '"',
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR(",
+    "*",
+    "-",
+    "^",
+    ":",
+    "(",
+    ")",
+    "'",
+    "{",
+    "}",
+    "+",
+    "&",
+    "|",
+    "!",
+    "<->",
+    ":*",
+    "mayor",
+    "city",
+    "hall",
+    "“",
+    "\x00",
+    ",",
+]
+
+
+def test_no_typed_query_is_ever_an_error(newsroom: Database):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    typed_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+    typed_pieces = st.lists(st.sampled_from(QUERY_PIECES), max_size=8).map(" ".join)
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(typed=typed_text | typed_pieces)
+    def answered(typed: str) -> None:
+        results = find(newsroom, typed)
+        assert results.total is None or results.total >= len(results.stories)
+
+    answered()
+
+
 def test_operators_are_words_not_syntax(newsroom: Database):
     # FTS5 would read these as operators; here they are words nobody wrote.
     assert found_urls(newsroom, "mayor NOT") == []
