@@ -180,13 +180,21 @@ def search(
         return SearchResults(query, total, limit, offset)
 
     # 2. Their versions that said it.
-    hits = session.execute(backend.versions_of(story_ids)).all()
+    hits = sorted(
+        session.execute(backend.versions_of(story_ids)).all(),
+        key=lambda row: (row.captured_at, row.seq),
+        reverse=True,
+    )
     by_story: dict[int, list[Any]] = defaultdict(list)
     for hit in hits:
         by_story[hit.story_id].append(hit)
-    for rows in by_story.values():
-        rows.sort(key=lambda row: (row.captured_at, row.seq), reverse=True)
-    headlines = backend.headlines(session, [hit.id for hit in hits])
+    # Headlines are asked of the index once per distinct set a story stated (versions
+    # mostly repeat their predecessor's), through its newest version.
+    stated: dict[tuple[int, str | None, tuple[str, ...]], int] = {}
+    for hit in hits:
+        headline_list = hit.headlines if isinstance(hit.headlines, list) else []
+        stated.setdefault((hit.story_id, hit.title, tuple(map(str, headline_list))), hit.id)
+    headlines = backend.headlines(session, list(stated.values()))
 
     # 3. Snippets for the newest few of each.
     shown = [row.id for rows in by_story.values() for row in rows[:SNIPPETS_PER_STORY]]
@@ -272,8 +280,8 @@ def _stories_on(site: str) -> Select[int]:
     )
 
 
-# (id, story_id, seq, captured_at) of versions.
-VersionRows = Select[int, int, int, datetime]
+# (id, story_id, seq, captured_at, title, headlines) of versions.
+VersionRows = Select[int, int, int, datetime, str | None, list[str]]
 
 
 class _Backend:
@@ -290,7 +298,8 @@ class _Backend:
         raise NotImplementedError
 
     def versions_of(self, story_ids: list[int]) -> VersionRows:
-        """(id, story_id, seq, captured_at) of the matching versions of these stories."""
+        """(id, story_id, seq, captured_at, title, headlines) of the matching versions of
+        these stories."""
         raise NotImplementedError
 
     def headlines(self, session: Session, version_ids: list[int]) -> dict[int, list[Marked]]:
@@ -339,9 +348,14 @@ class _Sqlite(_Backend):
             .where(_FTS_MATCH, _FTS.c.rowid.in_(of_these_stories))
             .params(fts_match=self.match)
         )
-        return select(Version.id, Version.story_id, Version.seq, Version.captured_at).where(
-            Version.story_id.in_(story_ids), Version.id.in_(matched)
-        )
+        return select(
+            Version.id,
+            Version.story_id,
+            Version.seq,
+            Version.captured_at,
+            Version.title,
+            Version.headlines,
+        ).where(Version.story_id.in_(story_ids), Version.id.in_(matched))
 
     def _marked(self, session: Session, function: str, version_ids: list[int]) -> dict[int, str]:
         if not version_ids:
@@ -414,9 +428,14 @@ class _Postgres(_Backend):
         return statement
 
     def versions_of(self, story_ids: list[int]) -> VersionRows:
-        return select(Version.id, Version.story_id, Version.seq, Version.captured_at).where(
-            Version.story_id.in_(story_ids), self._matches()
-        )
+        return select(
+            Version.id,
+            Version.story_id,
+            Version.seq,
+            Version.captured_at,
+            Version.title,
+            Version.headlines,
+        ).where(Version.story_id.in_(story_ids), self._matches())
 
     def headlines(self, session: Session, version_ids: list[int]) -> dict[int, list[Marked]]:
         if not version_ids:
