@@ -430,3 +430,30 @@ def test_vacuum_merges_the_index_and_search_still_finds_everything(newsroom: Dat
             session.execute(
                 text("INSERT INTO versions_fts(versions_fts) VALUES ('integrity-check')")
             )
+
+
+def test_housekeeping_merges_the_index_a_little_and_search_still_finds_everything(
+    newsroom: Database,
+):
+    from tracker.core.cadence import CadencePolicy
+    from tracker.pipeline.housekeeping import run_housekeeping
+    from tracker.store.search_index import merge_index_segments
+
+    before = [found_urls(newsroom, typed) for typed in ("the", '"city hall"', "scandal")]
+    if newsroom.is_sqlite:
+        with newsroom.session() as session:
+            segments = session.execute(text("SELECT count(DISTINCT segid) FROM versions_fts_idx"))
+            assert segments.scalar() > 1  # one a transaction that wrote versions
+    with newsroom.session() as session:
+        run_housekeeping(
+            session, CadencePolicy(), datetime.now(UTC), check_retention=timedelta(days=30)
+        )
+        merge_index_segments(session, pages=1)
+    assert [found_urls(newsroom, typed) for typed in ("the", '"city hall"', "scandal")] == before
+    if newsroom.is_sqlite:
+        with newsroom.session() as session:
+            segments = session.execute(text("SELECT count(DISTINCT segid) FROM versions_fts_idx"))
+            assert segments.scalar() == 1  # three stories' worth of segments, merged
+            session.execute(
+                text("INSERT INTO versions_fts(versions_fts) VALUES ('integrity-check')")
+            )

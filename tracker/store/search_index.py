@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
 # SQLite: the FTS5 table (and the shadow tables FTS5 keeps its index in).
 SQLITE_INDEX_TABLE = "versions_fts"
 SQLITE_SOURCE_VIEW = "versions_search_source"
@@ -39,3 +42,23 @@ def include_in_autogenerate(
     if type_ == "index":
         return name != POSTGRESQL_INDEX
     return True
+
+
+# Leaf pages one incremental merge writes at most (about 4 KB each): the daemon's
+# housekeeping runs one at a time in its transaction, so the write lock is held briefly.
+MERGE_PAGES = 200
+
+
+def merge_index_segments(session: Session, pages: int = MERGE_PAGES) -> None:
+    """Some of the merging :data:`SQLITE_OPTIMIZE` does, bounded (FTS5 ``merge`` with a
+    negative count: segments of any level, about `pages` pages written). Run on every
+    housekeeping tick, it keeps a busy index in few segments. Nothing to do on PostgreSQL
+    (GIN's pending list is merged by autovacuum)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.execute(
+        text(
+            f"INSERT INTO {SQLITE_INDEX_TABLE}({SQLITE_INDEX_TABLE}, rank) VALUES ('merge', :pages)"
+        ),
+        {"pages": -abs(pages)},
+    )
