@@ -73,6 +73,8 @@ PAGES = [
     AuditedPage("stories", "/"),
     AuditedPage("stories-filtered", "/?tag=iraq&sort=versions"),
     AuditedPage("changes", "/changes"),
+    AuditedPage("search", "/search?q=exchange"),
+    AuditedPage("search-no-match", "/search?q=zebra%20crossing"),
     AuditedPage("changes-filtered", "/changes?kind=headline&kind=text_edited&since=7d"),
     AuditedPage("story", "/stories/{story}"),
     AuditedPage("story-live-blog", "/stories/{live}"),
@@ -106,6 +108,7 @@ EMPTY_PAGES = [
     AuditedPage("events-empty", "/events"),
     AuditedPage("channels-empty", "/channels"),
     AuditedPage("changes-empty", "/changes"),
+    AuditedPage("search-form", "/search"),
     AuditedPage("followed-feeds-empty", "/followed"),
     AuditedPage("deliveries-empty", "/deliveries"),
 ]

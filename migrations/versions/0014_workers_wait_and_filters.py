@@ -1,7 +1,7 @@
 """workers' heartbeats; a check's wait for its host slot; channels' change-kind filter; paused feeds
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-04 15:00:00.000000
 
 - ``workers``: each `tracker run` / `tracker worker` writes its row every 30 s and deletes
@@ -19,7 +19,7 @@ from alembic import op
 import tracker.store.base
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

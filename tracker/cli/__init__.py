@@ -29,6 +29,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "doctor": ("doctor",),
     "card": ("card",),
     "changes": ("changes",),
+    "search": ("search",),
     "evidence": ("verify",),
 }
 

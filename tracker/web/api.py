@@ -17,6 +17,7 @@ from tracker.core.cadence import CadencePolicy
 from tracker.core.discover import tracking_parameters
 from tracker.core.field_changes import field_change_to_json, field_changes
 from tracker.net.fetcher import RenderMode
+from tracker.services.search import results_fields, search
 from tracker.services.serialize import story_fields, version_fields, version_summary_fields
 from tracker.services.stories import (
     StorySettings,
@@ -832,3 +833,83 @@ def get_delivery(request: Request, delivery_id: DeliveryId) -> dict[str, Any]:
             for a in row.attempts  # masked
         ]
         return {**delivery_out(row), "attempt_log": attempts}
+
+
+# -- search ------------------------------------------------------------------------------
+
+
+class MarkedPiece(BaseModel):
+    text: str
+    match: bool = Field(description="Whether this piece is what the query matched.")
+
+
+class SearchStory(BaseModel):
+    id: int
+    url: str
+    title: str | None = Field(description="The story's headline now.")
+    status: str
+    tags: list[str]
+
+
+class SearchVersion(BaseModel):
+    seq: int
+    captured_at: datetime
+    snippet: str | None = Field(
+        description="Where it was said (for the newest three versions of a story; null for "
+        "the others)."
+    )
+    snippet_marked: list[MarkedPiece] | None = Field(
+        description="The snippet in pieces, the matches marked."
+    )
+
+
+class SearchHeadline(BaseModel):
+    headline: str
+    current: bool = Field(description="false: a past headline, no longer the story's.")
+    marked: list[MarkedPiece]
+
+
+class SearchHit(BaseModel):
+    story: SearchStory
+    newest_at: datetime = Field(description="When the newest version that said it was captured.")
+    versions_matched: int
+    versions: list[SearchVersion] = Field(description="The versions that said it, newest first.")
+    headlines: list[SearchHeadline] = Field(
+        description="The headlines of those versions that contain a term of the query."
+    )
+
+
+class SearchOut(BaseModel):
+    total: int | None = Field(
+        description="Stories in all; null when more matched than were read for this page "
+        "(next_offset then says there is a next page)."
+    )
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+    query: str = Field(description="The query as read: words, and phrases in quotes.")
+    terms: list[str]
+    items: list[SearchHit] = Field(description="Stories, newest first.")
+
+
+@router.get("/search", response_model=SearchOut, summary="Stories that ever said something")
+def search_versions(
+    request: Request,
+    q: Annotated[
+        SafeText,
+        Query(
+            max_length=500,
+            description='Words and "quoted phrases"; a story matches when one of its '
+            "versions (text or headlines) says every one of them.",
+        ),
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=100, description="Stories per page.")] = 20,
+    offset: Offset = 0,
+    tag: Annotated[SafeText | None, Query(max_length=100)] = None,
+    site: Annotated[
+        SafeText | None, Query(max_length=253, description="Host name, e.g. example.com.")
+    ] = None,
+) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        results = search(session, q, limit=limit, offset=offset, tag=tag or None, site=site or None)
+        return results_fields(results)

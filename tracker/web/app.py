@@ -18,6 +18,7 @@ from tracker.config import Settings
 from tracker.services.stories import StoryError, StoryNotFound
 from tracker.store.db import Database
 from tracker.web import alerts, api, cards, changes, feeds, manage, metrics, pages
+from tracker.web import search as search_pages
 from tracker.web.deps import EngineHolder
 from tracker.web.security import (
     CSRF_COOKIE,
@@ -73,6 +74,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(pages.router)
     app.include_router(manage.router)
+    app.include_router(search_pages.router)
     _install_error_handlers(app)
     _install_middleware(app, guard, app.state.hosts)
     return app
