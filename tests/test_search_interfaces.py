@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from conftest import cli_runner
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, inspect
 from test_web_support import insert_story, make_client
 
 from tracker.services.search import search
@@ -204,6 +204,39 @@ def test_the_cli_says_when_nothing_was_said(stories, tmp_path, database_url):
 # -- the migration -----------------------------------------------------------------------
 
 
+def insert_story_of_that_schema(db: Database, url: str, text: str) -> None:
+    """A story with one version, written with only the columns versions had before 0013
+    (the models have more: later migrations added them)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import Table, insert
+
+    from tracker.services.stories import add_stories
+
+    now = datetime.now(UTC)
+    with db.session() as session:
+        [added] = add_stories(session, [url], now=now, allow_private_networks=True)
+    versions = Table("versions", MetaData(), autoload_with=db.engine)
+    with db.engine.begin() as connection:
+        connection.execute(
+            insert(versions).values(
+                story_id=added.story_id,
+                seq=1,
+                captured_at=now.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else now,
+                fingerprint="0" * 64,
+                title="Headline 1",
+                headlines=["Headline 1"],
+                text=text,
+                kinds=["first"],
+                words_added=len(text.split()),
+                words_removed=0,
+                chars_added=0,
+                chars_removed=0,
+                diff_coarse=False,
+            )
+        )
+
+
 def test_the_migration_indexes_the_versions_stored_before_it(db: Database, tmp_path: Path):
     config = alembic_config(db.engine)
     before = ScriptDirectory.from_config(config).get_revision("0013").down_revision
@@ -216,7 +249,9 @@ def test_the_migration_indexes_the_versions_stored_before_it(db: Database, tmp_p
     assert "versions_fts" not in inspector.get_table_names()
     assert "search_vector" not in {column["name"] for column in inspector.get_columns("versions")}
 
-    insert_story(db, "https://old.example/a", ["Stored before search existed: a walrus."])
+    insert_story_of_that_schema(
+        db, "https://old.example/a", "Stored before search existed: a walrus."
+    )
     upgrade(db.engine)
 
     with db.read_session() as session:

@@ -44,11 +44,12 @@ _versions = sa.table(
 )
 
 
+# Plain ALTER TABLE, not a batch: on SQLite a batch that copies `versions` would break the
+# search index's view and triggers on it (0013). SQLite has had ADD and DROP COLUMN since 3.35.
 def upgrade() -> None:
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('content_sha256', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('raw_sha256', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('chain_sha256', sa.String(length=64), nullable=True))
+    op.add_column('versions', sa.Column('content_sha256', sa.String(length=64), nullable=True))
+    op.add_column('versions', sa.Column('raw_sha256', sa.String(length=64), nullable=True))
+    op.add_column('versions', sa.Column('chain_sha256', sa.String(length=64), nullable=True))
     _back_fill(op.get_bind())
 
 
@@ -101,7 +102,6 @@ def _write(connection: sa.Connection, pending: list[dict[str, object]]) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.drop_column('chain_sha256')
-        batch_op.drop_column('raw_sha256')
-        batch_op.drop_column('content_sha256')
+    op.drop_column('versions', 'chain_sha256')
+    op.drop_column('versions', 'raw_sha256')
+    op.drop_column('versions', 'content_sha256')
