@@ -49,6 +49,8 @@ HEADERS = {
     "to",
     "date",
     "message-id",
+    "in-reply-to",  # the story's thread: made of its id and a hash of its URL
+    "references",
     "x-tracker-idempotency-key",
     "auto-submitted",
     "mime-version",

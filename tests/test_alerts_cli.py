@@ -18,6 +18,7 @@ from conftest import make_settings
 from servers import LocalServer
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
+from test_alerts_webhook import VALIDATOR
 
 from tracker.cli import main
 from tracker.demo.site import STAGES, render_page
@@ -83,6 +84,45 @@ def test_channels_are_added_listed_tested_and_removed(cli, server: LocalServer):
     assert "not an email address" in bad.stderr
     assert cli("channel", "remove", "hook").stdout.strip() == "removed channel hook"
     assert "no channel named 'hook'" in cli("channel", "test", "hook", ok=False).stderr
+
+
+def test_a_webhook_test_alert_links_to_the_web_ui_as_documented(cli, server: LocalServer):
+    receiver = WebhookReceiver(server)
+    secret = cli("channel", "add", "hook", "webhook", receiver.url).stdout.splitlines()[-1]
+    base = {"TRACKER_BASE_URL": "https://tracker.example/"}
+
+    def payload(request) -> dict:
+        data = Webhook(secret.strip()).verify(request.body, request.headers)
+        VALIDATOR.validate(data)  # docs/webhook-payload.schema.json
+        return data["data"]
+
+    # Nothing tracked: a sample story, linked to the web UI's story list.
+    tested = cli("channel", "test", "hook", **base).stdout
+    assert "(a sample story)" in tested and "note:" not in tested
+    sample = payload(receiver.requests[-1])
+    assert sample["links"]["story"] == "https://tracker.example/"
+    assert sample["trigger"] == "test"
+
+    # A tracked story with two versions: the test alert is about it and links to its page
+    # and to its latest change.
+    url = server.url("/news/story")
+    for stage in (0, 1):
+        server.set("/news/story", render_page(STAGES[stage], stage))
+        if stage == 0:
+            cli("add", url)
+        cli("check", url)
+    [story] = json.loads(cli("list", "--json").stdout)
+    tested = cli("channel", "test", "hook", **base).stdout
+    assert f"about:       {url}\n" in tested
+    real = payload(receiver.requests[-1])
+    assert real["story"]["url"] == url == real["links"]["original"]
+    assert real["links"]["story"] == f"https://tracker.example/stories/{story['id']}"
+    assert real["links"]["diff"] == f"https://tracker.example/stories/{story['id']}/diff/1/2"
+
+    # Without base_url there is no web UI to link to, as in every alert; the test says so.
+    tested = cli("channel", "test", "hook").stdout
+    assert "note:        base_url is not set" in tested
+    assert payload(receiver.requests[-1])["links"]["story"] is None
 
 
 def test_an_email_channel_test_prints_the_smtp_reply(cli):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,9 @@ from alert_support import Rig, free_port, smtp_receiver
 from servers import LocalServer
 
 from tracker.core import diffing
+from tracker.demo.site import STAGES, render_page
 from tracker.notify.email import DEL_STYLE, INS_STYLE, html_diff_excerpt
+from tracker.services.stories import add_stories
 from tracker.store.alert_models import DeliveryStatus
 
 
@@ -63,7 +66,7 @@ def test_a_change_is_emailed_as_readable_text_and_html(tmp_path, database_url, s
     text, html = parts(update)
     # Text: what changed, in words and figures, then the unified diff and the links.
     assert "Change:  3 paragraphs added" in text
-    assert "Kinds:   paragraphs_added" in text
+    assert "Kinds:   paragraphs added" in text  # in words, as the web UI says them
     assert "The update this story promised has arrived" in text
     assert "\n--- v1\n+++ v2\n" in text
     assert (
@@ -83,6 +86,69 @@ def test_a_change_is_emailed_as_readable_text_and_html(tmp_path, database_url, s
     assert "Headline:" in headline_html
     assert [a.status_code for a in first.attempt_log] == [250]
     assert "queued as TEST123" in first.attempt_log[0].response
+
+
+def test_a_story_s_alerts_thread_by_story_and_kinds_read_as_words(tmp_path, database_url, server):
+    with smtp_receiver() as smtp:
+        rig = email_rig(tmp_path, database_url, server, smtp.port)
+        try:
+            rig.add_channel("desk", "email", "desk@example.org")
+            # Another story, on the same server, that changes once.
+            other_path = "/news/other"
+            server.set(other_path, render_page(STAGES[0], 0))
+            with rig.db.session() as session:
+                [added] = add_stories(
+                    session, [server.url(other_path)], now=rig.clock(), allow_private_networks=True
+                )
+            rig.engine.check_now([added.story_id])
+            rig.publish(0)
+            rig.publish(1)  # two alerts for the rig's story
+            rig.publish(2)
+            server.set(other_path, render_page(STAGES[1], 0))
+            rig.clock.advance(minutes=1)
+            rig.engine.check_now([added.story_id])  # one alert for the other story
+            assert rig.runner.tick().sent == 3
+            deliveries = rig.deliveries()
+        finally:
+            rig.close()
+
+    story_of = {d.idempotency_key: d.story_id for d in deliveries}
+    by_story: dict[int, list] = {}
+    for message in smtp.messages:
+        by_story.setdefault(story_of[message["X-Tracker-Idempotency-Key"]], []).append(message)
+    first, second = by_story[rig.story_id]
+    [other] = by_story[added.story_id]
+    # Each message is itself (a Message-ID of its own) and replies to its story's thread, one
+    # id per story: `<story-ID.HASH@host of base_url>`.
+    assert len({m["Message-ID"] for m in smtp.messages}) == 3
+    thread = first["References"]
+    assert thread == first["In-Reply-To"] == second["References"] == second["In-Reply-To"]
+    assert re.fullmatch(rf"<story-{rig.story_id}\.[0-9a-f]{{12}}@tracker\.example>", thread)
+    assert other["References"] == other["In-Reply-To"] != thread
+    assert other["References"].startswith(f"<story-{added.story_id}.")
+    assert thread not in {m["Message-ID"] for m in smtp.messages}
+    # Kinds in words in the subject and both bodies; no snake_case kind anywhere.
+    for message in smtp.messages:
+        text, html = parts(message)
+        for part in (message["Subject"], text, html):
+            assert not re.search(r"\b(paragraphs|text|entry)_(added|removed|edited)\b", part)
+    text, html = parts(other)
+    assert re.search(r"Kinds: +[a-z ,]*(paragraphs added|text edited|headline)", text)
+    assert re.search(r">Kinds</td><td[^>]*>[a-z ,]*(paragraphs added|text edited|headline)", html)
+
+
+def test_the_thread_id_is_per_story_and_its_host_is_base_url_s_or_the_sender_s():
+    from tracker.notify.email import story_thread_id, thread_domain
+
+    assert thread_domain("https://news.example.org:8443/tracker/", "a@b.example") == (
+        "news.example.org"
+    )
+    assert thread_domain(None, "Desk <alerts@b.example>") == "b.example"
+    one = story_thread_id(7, "https://example.com/a", "b.example")
+    assert one == story_thread_id(7, "https://example.com/a", "b.example")
+    assert re.fullmatch(r"<story-7\.[0-9a-f]{12}@b\.example>", one)
+    assert one != story_thread_id(7, "https://example.com/other", "b.example")
+    assert one != story_thread_id(8, "https://example.com/a", "b.example")
 
 
 def test_an_smtp_server_that_is_down_is_retried_until_it_accepts(tmp_path, database_url, server):

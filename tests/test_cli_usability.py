@@ -248,14 +248,14 @@ def test_check_prints_a_summary_and_fails_only_when_every_check_failed(
 
     some_failed = cli("check", "--all")
     assert some_failed.stdout.strip().splitlines()[-1] == (
-        "checked 2: 1 changed, 0 unchanged, 0 not modified, 1 errors"
+        "checked 2: 1 changed, 0 unchanged, 0 not modified, 1 error"
     )
     strict = cli("check", "--all", "--strict", code=1, error_line=False)
-    assert "checked 2: 0 changed, 1 unchanged, 0 not modified, 1 errors" in strict.output
+    assert "checked 2: 0 changed, 1 unchanged, 0 not modified, 1 error" in strict.output
 
     cli("pause", good)
     everything_failed = cli("check", "--all", code=1, error_line=False)  # the one story checked
-    assert "checked 1: 0 changed, 0 unchanged, 0 not modified, 1 errors" in everything_failed.stdout
+    assert "checked 1: 0 changed, 0 unchanged, 0 not modified, 1 error" in everything_failed.stdout
 
 
 def test_check_json_is_one_document_on_stdout_and_the_summary_goes_to_stderr(

@@ -86,7 +86,7 @@ def test_a_record_add_or_set_would_refuse_is_refused_and_the_rest_imported(
 ):
     good = story(GOOD, versions=[version()], tags=["world"])
     result = cli("import", str(export(tmp_path, [BAD_STORIES[bad], good])))
-    assert result.stdout.startswith("imported 1 stories, 1 versions")
+    assert result.stdout.startswith("imported 1 story, 1 version")
     [line] = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
     assert line.startswith("skipped: stories[0]")
     [listed] = json.loads(cli("list", "--json").stdout)
@@ -125,7 +125,7 @@ def test_an_imported_record_is_stored_as_add_would_store_it(cli, tmp_path: Path)
 def test_a_bad_feed_record_is_refused_and_the_rest_imported(cli, tmp_path: Path, feed: object):
     good_feed = {"url": "http://127.0.0.1:9/good.xml", "tags": ["world"]}
     result = cli("import", str(export(tmp_path, [story()], feeds=[feed, good_feed])))
-    assert result.stdout.startswith("imported 1 stories, 0 versions, 1 feeds")
+    assert result.stdout.startswith("imported 1 story, 0 versions, 1 feed")
     assert "skipped: feeds[0]" in result.stderr
 
 

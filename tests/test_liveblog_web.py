@@ -55,7 +55,9 @@ def test_the_story_page_shows_the_entries_as_a_timeline(client, live_story):
 
 def _units(page: str) -> list[tuple[str, str]]:
     """(status, caption) of each unit of an inline entry diff."""
-    return re.findall(r'<section class="unit unit-(\w+)">\s*<h3 class="unit-caption">([^<]*)', page)
+    return re.findall(
+        r'<section class="unit unit-(\w+)"[^>]*>\s*<h3 class="unit-caption">([^<]*)', page
+    )
 
 
 def test_the_inline_diff_pairs_each_entry_with_itself(client, live_story):
@@ -75,7 +77,9 @@ def test_the_inline_diff_pairs_each_entry_with_itself(client, live_story):
 
 def test_the_side_by_side_diff_aligns_entries_row_by_row(client, live_story):
     page = client.get(f"/stories/{live_story}/diff/1/2", params={"view": "side"}).text
-    heads = re.findall(r'<tr class="unit-head unit-(\w+)"><th colspan="2"[^>]*>([^<]*)</th>', page)
+    heads = re.findall(
+        r'<tr class="unit-head unit-(\w+)"[^>]*><th colspan="2"[^>]*>([^<]*)</th>', page
+    )
     assert [status for status, _ in heads] == ["equal", "added", "equal", "edited", "equal"]
     # Each entry's rows face the same entry: the airport paragraph faces itself.
     rows = re.findall(r'<td class="before">(.*?)</td><td class="after">(.*?)</td>', page, re.S)
@@ -134,3 +138,14 @@ def test_the_cli_diff_shows_the_changed_entries_under_their_times(
     assert "Airport reopens" not in plain  # an unchanged entry is not shown
     units = json.loads(cli("diff", str(live_story), "--json").stdout)["entries"]
     assert [u["status"] for u in units] == ["equal", "added", "equal", "edited", "equal"]
+
+
+def test_the_entry_diff_can_be_read_changes_only_with_jump_links(client, live_story):
+    page = client.get(f"/stories/{live_story}/diff/1/2", params={"show": "changes"}).text
+    # Five entries, two changes with their context: nothing to fold in so short a blog.
+    assert len(_units(page)) == 5 and 'class="fold"' not in page
+    assert page.index('id="change-1"') < page.index("10:12 a.m. · new entry")
+    assert page.index('id="change-2"') < page.index("9:05 a.m. · entry edited")
+    assert '<strong aria-current="true">Changes only</strong>' in page
+    full = client.get(f"/stories/{live_story}/diff/1/2").text  # five entries: opens whole
+    assert '<strong aria-current="true">Full text</strong>' in full

@@ -79,11 +79,30 @@ def test_the_render_mode_is_a_story_setting(cli, story: str, server: LocalServer
 def test_bad_settings_are_one_line_and_change_nothing(cli, story: str):
     result = cli("set", story, "--min-interval", "2h", "--max-interval", "30m", ok=False)
     assert result.exit_code == 1
-    assert result.stderr == "error: min_interval is larger than max_interval\n"
+    # The refusal names the flags typed, not the settings behind them.
+    assert result.stderr == "error: --min-interval 2h is longer than --max-interval 30m\n"
+    result = cli("set", story, "--min-interval", "0s", ok=False)
+    assert result.stderr == "error: --min-interval: must be at least one second\n"
     result = cli("set", story, "--selector", "div.nothing-here", ok=False)
     assert "has no article text" in result.stderr
     [settings] = json.loads(cli("set", story, "--json").stdout)
     assert settings["min_interval"] is None and settings["selector"] is None
+
+
+def test_a_bound_that_crosses_the_story_s_other_bound_names_both(cli, story: str):
+    cli("set", story, "--min-interval", "2h")
+    result = cli("set", story, "--max-interval", "1h", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --max-interval 1h is shorter than the story's min interval (2 h); "
+        "give a shorter --min-interval too\n"
+    )
+    cli("set", story, "--min-interval", "auto", "--max-interval", "30m")
+    result = cli("set", story, "--min-interval", "1h", ok=False)
+    assert result.stderr == (
+        "error: --min-interval 1h is longer than the story's max interval (30 min); "
+        "give a longer --max-interval too\n"
+    )
 
 
 def test_a_new_interval_keeps_an_unchecked_story_due_at_once(db, settings):
@@ -158,7 +177,7 @@ def test_an_interval_too_long_to_store_is_refused(cli, story: str):
     # range" database error there, and stored on SQLite.
     result = cli("set", story, "--max-interval", "30000d", ok=False)
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: max_interval: at most ")
+    assert result.stderr.startswith("error: --max-interval: at most ")
     [settings] = json.loads(cli("set", story, "--json").stdout)
     assert settings["max_interval"] is None
 

@@ -183,7 +183,7 @@ def test_a_capture_without_a_usable_date_makes_no_version(cli, tmp_path: Path):
     run = cli()
     result = run("import", str(warc.save(tmp_path / "undated.warc.gz")))
     assert result.stdout.strip() == (
-        "imported 1 captures: 1 versions, 1 new stories; skipped: 1 no readable WARC-Date"
+        "imported 1 capture: 1 version, 1 new story; skipped: 1 no readable WARC-Date"
     )
     # Not a version dated 1970, nor a story first seen then (the schedule would retire it).
     assert [s["url"] for s in json.loads(run("list", "--json").stdout)] == [STORY]
@@ -211,7 +211,7 @@ def test_a_story_removed_while_its_captures_are_imported(
 
     monkeypatch.setattr(warc_import, "import_warc", import_and_remove)
     result = run("import", str(path))
-    assert result.stdout.startswith("imported 3 captures: 1 versions, 1 new stories;")
+    assert result.stdout.startswith("imported 3 captures: 1 version, 1 new story;")
     assert "removed while importing" in result.stderr
     assert json.loads(run("list", "--json").stdout) == []  # the removal stands
 
@@ -274,7 +274,7 @@ def test_a_url_too_long_to_store_is_refused_and_the_rest_imported(cli, tmp_path:
     warc.response(STORY, T2, page(0))
     run = cli()
     result = run("import", str(warc.save(tmp_path / "long.warc.gz")))
-    assert result.stdout.startswith("imported 2 captures: 1 versions, 1 new stories;")
+    assert result.stdout.startswith("imported 2 captures: 1 version, 1 new story;")
     assert "longer than 2048 characters" in result.stderr
     assert [s["url"] for s in json.loads(run("list", "--json").stdout)] == [STORY]
 
@@ -287,7 +287,7 @@ def test_a_response_with_a_garbled_status_line_is_skipped(cli, tmp_path: Path, s
     run = cli()
     result = run("import", str(warc.save(tmp_path / "garbled.warc.gz")))
     assert result.stdout.strip() == (
-        "imported 2 captures: 1 versions, 1 new stories; skipped: 1 not a 200 response"
+        "imported 2 captures: 1 version, 1 new story; skipped: 1 not a 200 response"
     )
 
 
@@ -300,12 +300,12 @@ def test_a_capture_dated_in_the_future_makes_no_version(cli, tmp_path: Path):
     run = cli()
     result = run("import", str(warc.save(tmp_path / "future.warc.gz")))
     assert result.stdout.strip() == (
-        "imported 1 captures: 1 versions, 1 new stories; skipped: 1 dated in the future"
+        "imported 1 capture: 1 version, 1 new story; skipped: 1 dated in the future"
     )
     later = Warc()
     later.response(STORY, T3, page(2))
     again = run("import", str(later.save(tmp_path / "later.warc.gz"))).stdout
-    assert again.startswith("imported 1 captures: 1 versions, 0 new stories")
+    assert again.startswith("imported 1 capture: 1 version, 0 new stories")
 
 
 # -- damaged files: one bad record costs that record only -------------------------------------

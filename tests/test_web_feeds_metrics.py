@@ -36,7 +36,8 @@ def test_feeds_all_per_story_and_per_tag_carry_the_diff(client, db, settings, se
     newest = per_story[0]
     assert "v5" in newest.findtext(f"{ATOM}title")
     content = newest.findtext(f"{ATOM}content")
-    assert '<del class="del">four</del>' in content and '<ins class="ins">seven</ins>' in content
+    # The change in words a reader without styles keeps ("four → seven"), struck/underlined.
+    assert ">four</del> → <ins style=" in content and ">seven</ins>" in content
     link = newest.find(f"{ATOM}link").get("href")
     assert link.endswith(f"/stories/{story}/diff/4/5")
     assert [c.get("term") for c in newest.findall(f"{ATOM}category")] == ["text_edited"]

@@ -132,3 +132,35 @@ def test_tracker_serve_refuses_an_unsafe_binding(tmp_path):
     assert result.exit_code == 1
     assert "set web_token" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_pages_a_stranger_sees_carry_no_feed_key_and_no_app_links(guarded, settings):
+    """The login form and a stranger's error page are public: the app's feed links would
+    hand out the feed key, and its navigation leads only back to the login form."""
+    feed_key = Guard.from_settings(settings.model_copy(update={"web_token": TOKEN})).feed_key
+    assert feed_key
+    for path, status in (("/login", 200), ("/login/nowhere", 404)):
+        page = guarded.get(path)
+        assert page.status_code == status, path
+        assert feed_key not in page.text, path
+        assert 'aria-label="Main"' not in page.text and "/api/v1/openapi.json" not in page.text
+    token = csrf_token(guarded, "/login")
+    guarded.post("/login", data={"csrf_token": token, "token": TOKEN, "next": "/"})
+    signed_in = guarded.get("/").text
+    assert 'aria-label="Main"' in signed_in and f"key={feed_key}" in signed_in
+
+
+def test_scripts_may_only_be_same_origin_files_and_the_one_there_is_public(db, settings, guarded):
+    csp = guarded.get("/login").headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    # No inline code, no eval, no other origin, no data: URLs; what falls back to
+    # default-src stays 'none'.
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'none'"
+    assert "unsafe" not in csp and "data:" not in directives["script-src"]
+    # The diff page's keys: served without a login (as the stylesheet), as JavaScript,
+    # and nosniff keeps anything else of ours (JSON, raw captures) from running as a script.
+    script = guarded.get("/static/diff-keys.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert guarded.get("/api/v1/stories").headers["x-content-type-options"] == "nosniff"

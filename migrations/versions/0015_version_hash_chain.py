@@ -1,7 +1,7 @@
 """chain every version to the one before it (content, raw capture and link digests)
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-04 15:00:00.000000
 
 Back-fills the chain for the versions already stored, oldest first per story, exactly as
@@ -18,7 +18,7 @@ from alembic import op
 from tracker.core.chain import links_for
 
 revision: str = '0015'
-down_revision: str | None = '0011'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -44,11 +44,12 @@ _versions = sa.table(
 )
 
 
+# Plain ALTER TABLE, not a batch: on SQLite a batch that copies `versions` would break the
+# search index's view and triggers on it (0013). SQLite has had ADD and DROP COLUMN since 3.35.
 def upgrade() -> None:
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('content_sha256', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('raw_sha256', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('chain_sha256', sa.String(length=64), nullable=True))
+    op.add_column('versions', sa.Column('content_sha256', sa.String(length=64), nullable=True))
+    op.add_column('versions', sa.Column('raw_sha256', sa.String(length=64), nullable=True))
+    op.add_column('versions', sa.Column('chain_sha256', sa.String(length=64), nullable=True))
     _back_fill(op.get_bind())
 
 
@@ -101,7 +102,6 @@ def _write(connection: sa.Connection, pending: list[dict[str, object]]) -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('versions', schema=None) as batch_op:
-        batch_op.drop_column('chain_sha256')
-        batch_op.drop_column('raw_sha256')
-        batch_op.drop_column('content_sha256')
+    op.drop_column('versions', 'chain_sha256')
+    op.drop_column('versions', 'raw_sha256')
+    op.drop_column('versions', 'content_sha256')

@@ -27,6 +27,9 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "discovery": ("feed", "import", "export", "reextract"),
     "story_settings": ("set",),
     "doctor": ("doctor",),
+    "card": ("card",),
+    "changes": ("changes",),
+    "search": ("search",),
     "evidence": ("verify",),
 }
 

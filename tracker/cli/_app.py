@@ -270,6 +270,25 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def stamp(value: datetime | str | None) -> str:
+    """A time as the CLI prints it to people: UTC, to the second ("2026-03-01 14:05:09 UTC").
+    A text that is not an ISO 8601 time (a page's own "published" words) is shown as it is;
+    a time without a zone is taken as UTC, as the database stores it."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            return value.strip()  # a date only: no time to put in UTC
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        when = value
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def friendly_errors(func: F) -> F:
     """Turn expected failures into one line on stderr and exit status 1."""
 

@@ -15,7 +15,7 @@ import click
 
 from tracker.cli._app import json_out
 from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
-from tracker.notify.spec import DEFAULT_MIN_KIND, KIND_NAMES, digest_seconds
+from tracker.notify.spec import DEFAULT_MIN_KIND, KIND_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +74,7 @@ def channel_json(channel: Any) -> dict[str, Any]:
         "tags": channel.tags,
         "stories": channel.stories,
         "min_kind": channel.min_kind,
+        "kinds": channel.kinds or [],
         "events": channel.events,
         "digest_seconds": channel.digest_seconds,
         "enabled": channel.enabled,
@@ -121,6 +122,14 @@ def channel() -> None:
     help="Least significant change that alerts ('any': every change, minor edits included).",
 )
 @click.option(
+    "--kind",
+    "change_kinds",
+    multiple=True,
+    type=click.Choice(KIND_NAMES),
+    help="Only versions with this change kind (repeatable), e.g. --kind headline "
+    "--kind correction. Default: any kind that meets --min-kind.",
+)
+@click.option(
     "--event",
     "events",
     multiple=True,
@@ -139,6 +148,7 @@ def channel_add(
     tags: tuple[str, ...],
     stories: tuple[str, ...],
     min_kind: str,
+    change_kinds: tuple[str, ...],
     events: tuple[str, ...],
     digest: str | None,
 ) -> None:
@@ -149,31 +159,24 @@ def channel_add(
       tracker channel add bot webhook https://example.org/hooks/tracker
       tracker channel add chat apprise 'tgram://bottoken/ChatID' --event changed
     """
-    from tracker.notify.kinds import ChannelError, a_channel, kind_named
-    from tracker.services.stories import find_story
-    from tracker.store.channels import add_channel
+    from tracker.notify.kinds import kind_named
+    from tracker.services.channels import create_channel
 
     kind_class = kind_named(kind)
-    if kind_class.target_key == "url" and len(targets) != 1:
-        raise ChannelError(f"{a_channel(kind)} takes exactly one URL")
-    try:
-        period = digest_seconds(digest)
-    except ValueError as exc:
-        raise ChannelError(str(exc)) from exc
     _sync(app)
     with app.session() as session:
-        story_refs = [find_story(session, ref).url for ref in stories]
-        created = add_channel(
+        created = create_channel(
             session,
             name=name,
             kind=kind,
-            target=", ".join(targets),
+            targets=targets,
             secret=secret,
             tags=tags,
-            stories=story_refs,
-            min_kind=None if min_kind == "any" else min_kind,
-            events=events or DEFAULT_EVENTS,
-            digest_seconds=period,
+            stories=stories,
+            min_kind=min_kind,
+            kinds=change_kinds,
+            events=events,
+            digest=digest,
             now=_now(),
         )
         target, new_secret = created.target, created.secret
@@ -206,6 +209,8 @@ def channel_list(app: Any, as_json: bool) -> None:
         click.echo(f"{row['name']}{state}  {row['kind']} → {row['target']}  ({row['source']})")
         filters = [f"events: {', '.join(row['events'])}"]
         filters.append(f"min kind: {row['min_kind'] or 'any'}")
+        if row["kinds"]:
+            filters.append(f"only: {', '.join(row['kinds'])}")
         if row["tags"]:
             filters.append(f"tags: {', '.join(row['tags'])}")
         if row["stories"]:
@@ -230,6 +235,34 @@ def channel_remove(app: Any, name: str) -> None:
     click.echo(f"removed channel {name}{note}")
 
 
+@channel.command("pause")
+@click.argument("name")
+@click.pass_obj
+@_errors
+def channel_pause(app: Any, name: str) -> None:
+    """Pause a channel: no alerts are queued for it until it is resumed."""
+    from tracker.store.channels import set_enabled
+
+    _sync(app)
+    with app.session() as session:
+        set_enabled(session, name, False)
+    click.echo(f"paused channel {name}")
+
+
+@channel.command("resume")
+@click.argument("name")
+@click.pass_obj
+@_errors
+def channel_resume(app: Any, name: str) -> None:
+    """Resume a paused channel (alerts for changes made while paused are not sent)."""
+    from tracker.store.channels import set_enabled
+
+    _sync(app)
+    with app.session() as session:
+        set_enabled(session, name, True)
+    click.echo(f"resumed channel {name}")
+
+
 @channel.command("secret")
 def channel_secret() -> None:
     """Print a new webhook signing secret (for the settings file)."""
@@ -243,33 +276,31 @@ def channel_secret() -> None:
 @click.pass_obj
 @_errors
 def channel_test(app: Any, name: str) -> None:
-    """Send a real test alert now and print exactly what happened (exit 1 on failure)."""
-    from tracker.notify.kinds import Destination, kinds, mask_target
-    from tracker.notify.payload import sample_alert
-    from tracker.notify.senders import Senders
-    from tracker.store.channels import find_channel
+    """Send a real test alert now and print exactly what happened (exit 1 on failure).
+
+    The alert is a made-up change to the most recently changed tracked story (a sample
+    story when none is tracked), so its links (with base_url) lead to a real page."""
+    from tracker.services.channels import destination, send_test_alert, test_subject
 
     _sync(app)
     with app.session() as session:
-        destination = Destination.of(find_channel(session, name))
-    now = _now()
-    key = f"trk_{destination.uid}_test{int(now.timestamp())}"
-    shown = mask_target(destination.kind, destination.target)
-    click.echo(f"sending a test alert to {name} ({destination.kind} → {shown})")
-    senders = Senders(app.settings)
-    try:
-        result = senders.send(destination, [sample_alert(now, app.settings.base_url)], key, now)
-    finally:
-        senders.close()
-    kind_class = kinds().get(destination.kind)
-    label = kind_class.reply_label if kind_class is not None else "reply"
+        target = destination(session, name)
+        subject = test_subject(session)
+    from tracker.notify.kinds import mask_target
+
+    shown = mask_target(target.kind, target.target)
+    click.echo(f"sending a test alert to {name} ({target.kind} → {shown})")
+    result = send_test_alert(target, app.settings, now=_now(), subject=subject)
     click.echo(f"  result:      {'delivered' if result.ok else 'FAILED'}")
-    click.echo(f"  message id:  {key}")
-    if result.status_code is not None or result.response:
-        reply = " ".join(str(x) for x in (result.status_code, result.response) if x)
-        click.echo(f"  {label + ':':<12} {' '.join(reply.split())[:500]}")
+    click.echo(f"  message id:  {result.message_id}")
+    if result.reply:
+        click.echo(f"  {result.reply_label + ':':<12} {result.reply}")
     if result.error:
         click.echo(f"  error:       {result.error}")
+    sample = " (a sample story)" if result.sample_story else ""
+    click.echo(f"  about:       {result.about}{sample}")
+    if not app.settings.base_url:
+        click.echo("  note:        base_url is not set: alerts carry no links into the web UI")
     if not result.ok:
         raise _Error(f"the test alert to {name} was not delivered")
 

@@ -25,6 +25,7 @@ from tracker.cli._app import (
     raw_stream,
     rich_text,
 )
+from tracker.core.words import counted
 
 # -- checking ---------------------------------------------------------------------------
 
@@ -37,7 +38,7 @@ def summary_line(counts: Counter[str], total: int) -> str:
         f"{counts['changed']} changed",
         f"{counts['unchanged']} unchanged",
         f"{counts['not_modified']} not modified",
-        f"{sum(counts[outcome] for outcome in FAILED_OUTCOMES)} errors",
+        counted(sum(counts[outcome] for outcome in FAILED_OUTCOMES), "error"),
     ]
     if counts["skipped"]:
         parts.append(f"{counts['skipped']} skipped (being checked by another worker)")
@@ -279,6 +280,7 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
                 "url": url,
                 "started_at": iso(check_row.started_at),
                 "duration_ms": check_row.duration_ms,
+                "wait_ms": check_row.wait_ms,
                 "outcome": check_row.outcome,
                 "http_status": check_row.http_status,
                 "error_kind": check_row.error_kind,
@@ -296,21 +298,31 @@ def checks(app: AppContext, ref: str | None, errors: bool, limit: int, as_json: 
     for row in rows:
         status = row["http_status"] or "—"
         when = row["started_at"][:19].replace("T", " ")
-        line = f"{when}  {row['outcome']:<12} {status!s:<4} {row['url']}"
+        line = f"{when}  {row['outcome']:<12} {status!s:<4} {_times(row)}  {row['url']}"
         if row["error"]:
             line += f"\n    {row['error']}"
         click.echo(line)
 
 
+def _times(row: dict[str, Any]) -> str:
+    """The fetch's own time, and apart from it the wait for the host's politeness slot."""
+    wait = row["wait_ms"] or 0
+    text = f"{row['duration_ms'] - wait:>6} ms"
+    return f"{text} (+{wait} ms waiting for the host)" if wait else text
+
+
 @click.command()
+@click.argument("ref", required=False)
 @limit_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 @friendly_errors
-def events(app: AppContext, limit: int, as_json: bool) -> None:
-    """Story events: promises made, fulfilled and overdue; stories gone or retired."""
+def events(app: AppContext, ref: str | None, limit: int, as_json: bool) -> None:
+    """Story events, newest first: promises made, fulfilled and overdue; stories gone or
+    retired. All stories, or the one REF (URL or id)."""
     from sqlalchemy import select
 
+    from tracker.services.stories import find_story
     from tracker.store.models import Event, Story
 
     with app.session() as session:
@@ -320,6 +332,10 @@ def events(app: AppContext, limit: int, as_json: bool) -> None:
             .order_by(Event.created_at.desc(), Event.id.desc())
             .limit(limit)
         )
+        if ref:
+            query = query.where(
+                Event.story_id == find_story(session, ref, tracking=app.tracking).id
+            )
         rows = [
             {
                 "url": url,
@@ -333,7 +349,7 @@ def events(app: AppContext, limit: int, as_json: bool) -> None:
         json_out(rows)
         return
     if not rows:
-        click.echo("no events yet", err=True)
+        click.echo("no events for this story yet" if ref else "no events yet", err=True)
     for row in rows:
         when = row["created_at"][:19].replace("T", " ")
         click.echo(f"{when}  {row['kind']:<18} {row['url']}")

@@ -22,6 +22,7 @@ from tracker.cli._app import (
     render_option,
     utcnow,
 )
+from tracker.core.words import counted
 
 
 def feed_row(feed: Any) -> dict[str, Any]:
@@ -41,6 +42,7 @@ def feed_row(feed: Any) -> dict[str, Any]:
         "last_error": feed.last_error,
         "last_warning": feed.last_warning,
         "any_site": feed.any_site,
+        "paused": feed.paused,
         "stories_added": feed.stories_added,
     }
 
@@ -82,6 +84,11 @@ def feed() -> None:
     help="Also follow entries on other sites than the feed's own (default: its own site "
     "only, by registrable domain; an aggregator's feed needs --any-site).",
 )
+@click.option(
+    "--no-check",
+    is_flag=True,
+    help="Follow it without fetching it first (a feed that is not up yet).",
+)
 @pass_app
 @friendly_errors
 def feed_add(
@@ -93,23 +100,37 @@ def feed_add(
     interval: str | None,
     render: str | None,
     any_site: bool | None,
+    no_check: bool,
 ) -> None:
-    """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`)."""
+    """Follow a feed or sitemap (polled at once by the daemon or `tracker feed poll`).
+
+    A new one is fetched first: an HTML page (an article, a section front) is refused, with
+    the feeds it advertises, if any, to follow instead."""
     from tracker.net import netguard
-    from tracker.services.feeds import add_feed
+    from tracker.services.feeds import FeedNotFound, find_feed, follow_feed
     from tracker.services.stories import StoryError
 
-    try:
+    try:  # before fetching it: a private address is refused unless allowed
         netguard.check_url(url.strip(), allow_private=app.settings.allow_private_networks)
     except (netguard.BadURLError, netguard.PrivateNetworkError) as exc:
         raise StoryError(str(exc)) from exc
     except netguard.HostLookupError:
         pass  # may resolve later
+
     with app.session() as session:
-        added, created = add_feed(
+        try:
+            find_feed(session, url.strip())
+            known = True  # followed already: only its options change
+        except FeedNotFound:
+            known = False
+    if not known and not no_check:
+        _refuse_what_is_not_a_feed(app, url.strip())
+    with app.session() as session:
+        added, created = follow_feed(
             session,
             url,
             now=utcnow(),
+            allow_private_networks=app.settings.allow_private_networks,
             tags=tags,
             include=include,
             exclude=exclude,
@@ -119,6 +140,27 @@ def feed_add(
         )
         shown = added.url
     click.echo(f"{'following' if created else 'updated'}: {shown}")
+
+
+def _refuse_what_is_not_a_feed(app: AppContext, url: str) -> None:
+    """Fetch `url` and stop with the reason when it cannot be followed as a feed."""
+    from tracker.services.feeds import FeedPoller
+
+    with FeedPoller(app.db, app.settings) as poller:
+        probe = poller.probe(url)
+    if probe.ok:
+        return
+    if probe.advertised:
+        suggestion = (
+            f"; it advertises a feed: tracker feed add {probe.advertised[0]}"
+            if len(probe.advertised) == 1
+            else f"; it advertises these feeds: {', '.join(probe.advertised)}"
+        )
+    elif probe.problem and probe.problem.startswith("it is an HTML page"):
+        suggestion = "; it advertises no feed (to track this page itself: tracker add URL)"
+    else:
+        suggestion = " (tracker feed add --no-check follows it anyway)"
+    raise CLIError(f"not following {url}: {probe.problem}{suggestion}")
 
 
 @feed.command("list")
@@ -140,7 +182,9 @@ def feed_list(app: AppContext, as_json: bool) -> None:
         status = row["last_error"] or (f"HTTP {row['last_status']}" if row["last_status"] else "")
         click.echo(
             f"{row['id']:>4}  {row['kind'] or '?':<13} {row['stories_added']:>5} stories  "
-            f"{row['url']}  {status}" + ("  (any site)" if row["any_site"] else "")
+            f"{row['url']}  {status}"
+            + ("  (any site)" if row["any_site"] else "")
+            + ("  [paused]" if row["paused"] else "")
         )
         if row["last_warning"]:
             click.echo(f"      warning: {row['last_warning']}")
@@ -165,6 +209,36 @@ def feed_remove(app: AppContext, refs: tuple[str, ...]) -> None:
         click.echo(f"removed: {url}")
 
 
+def _set_paused(app: AppContext, refs: tuple[str, ...], paused: bool) -> None:
+    from tracker.services.feeds import find_feed, set_feed_paused
+
+    with app.session() as session:
+        found = [find_feed(session, ref) for ref in refs]  # all found, or none changed
+        urls = [f.url for f in found]
+        for one in found:
+            set_feed_paused(session, one, paused, now=utcnow())
+    for url in urls:
+        click.echo(f"{'paused' if paused else 'resumed'}: {url}")
+
+
+@feed.command("pause")
+@click.argument("refs", nargs=-1, required=True)
+@pass_app
+@friendly_errors
+def feed_pause(app: AppContext, refs: tuple[str, ...]) -> None:
+    """Stop polling feeds (URL or id) until resumed; they stay followed."""
+    _set_paused(app, refs, True)
+
+
+@feed.command("resume")
+@click.argument("refs", nargs=-1, required=True)
+@pass_app
+@friendly_errors
+def feed_resume(app: AppContext, refs: tuple[str, ...]) -> None:
+    """Poll paused feeds again (due at once)."""
+    _set_paused(app, refs, False)
+
+
 @feed.command("poll")
 @click.argument("refs", nargs=-1)
 @click.option("--due", is_flag=True, help="Only feeds whose poll is due.")
@@ -172,7 +246,9 @@ def feed_remove(app: AppContext, refs: tuple[str, ...]) -> None:
 @pass_app
 @friendly_errors
 def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) -> None:
-    """Poll feeds now (all, or those named), then merge stories that are one article."""
+    """Poll feeds now (all, or those named), then merge stories that are one article.
+
+    Exit status 1 when any poll failed (each reason on stderr), 0 otherwise."""
     from tracker.core import discover
     from tracker.services.feeds import FeedPoller, find_feed, list_feeds, merge_canonical_duplicates
 
@@ -195,10 +271,12 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
         )
     if as_json:
         json_out([poll_row(r) for r in reports])
+        _exit_if_a_poll_failed(reports)
         return
     for report in reports:
         line = (
-            f"{report.outcome:<12} {report.url}: {report.entries} entries, {len(report.added)} new"
+            f"{report.outcome:<12} {report.url}: {counted(report.entries, 'entry')}, "
+            f"{len(report.added)} new"
         )
         if report.error:
             line += f" — {report.error}"
@@ -207,6 +285,19 @@ def feed_poll(app: AppContext, refs: tuple[str, ...], due: bool, as_json: bool) 
             click.echo(f"  warning: {report.warning}")
     for merge in merges:
         click.echo(f"merged: {merge.duplicate_url} is {merge.kept_url} ({merge.action})")
+    _exit_if_a_poll_failed(reports)
+
+
+def _exit_if_a_poll_failed(reports: list[Any]) -> None:
+    """Exit status 1, each failure's reason on stderr, when any poll failed: a cron job or
+    a script must see a feed that is down (a poll skipped for another worker is no failure)."""
+    failed = [report for report in reports if report.outcome == "error"]
+    for report in failed:
+        click.echo(
+            f"error: polling {report.url or report.feed_id} failed: {report.error}", err=True
+        )
+    if failed:
+        sys.exit(1)
 
 
 # -- import / export --------------------------------------------------------------------------
@@ -281,7 +372,7 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
                 extra = (category,) if category else ()
                 _, new = add_feed(session, url, now=now, tags=(*tags, *extra))
                 created += new
-            click.echo(f"imported {len(feeds)} feeds: {created} new")
+            click.echo(f"imported {counted(len(feeds), 'feed')}: {created} new")
         else:
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
@@ -289,8 +380,9 @@ def import_command(app: AppContext, path: Path, file_format: str, tags: tuple[st
             except (ValueError, ArchiveError) as exc:
                 raise CLIError(f"{path}: {exc}") from exc
             click.echo(
-                f"imported {report.stories_added} stories, {report.versions_added} versions, "
-                f"{report.feeds_added} feeds"
+                f"imported {counted(report.stories_added, 'story')}, "
+                f"{counted(report.versions_added, 'version')}, "
+                f"{counted(report.feeds_added, 'feed')}"
             )
             for line in report.skipped:
                 click.echo(f"skipped: {line}", err=True)
@@ -403,7 +495,7 @@ def export_command(
             else:
                 with output.open("w", encoding="utf-8") as out:
                     count = export_json(session, out, story_ids=ids, now=utcnow())
-            click.echo(f"exported {count} stories", err=True)
+            click.echo(f"exported {counted(count, 'story')}", err=True)
             return
         if output is None and sys.stdout.isatty():
             raise CLIError("a WARC file is binary: give --output FILE.warc.gz or redirect stdout")
@@ -422,7 +514,9 @@ def export_command(
                     session, out, user_agent=app.settings.user_agent, story_ids=ids, filename=name
                 )
     click.echo(
-        f"exported {summary.responses} captures ({summary.metadata} versions) as WARC", err=True
+        f"exported {counted(summary.responses, 'capture')} "
+        f"({counted(summary.metadata, 'version')}) as WARC",
+        err=True,
     )
 
 
@@ -519,11 +613,11 @@ def reextract_command(
             changed += 1
             click.echo(
                 f"{'would change' if dry_run else 'rebuilt':<11} {report.url}: "
-                f"{report.versions_before} → {report.versions_after} versions"
+                f"{report.versions_before} → {counted(report.versions_after, 'version')}"
             )
             for line in report.changes:
                 click.echo(f"    {line}")
-    click.echo(f"re-extracted {len(reports)} stories: {changed} changed", err=True)
+    click.echo(f"re-extracted {counted(len(reports), 'story')}: {changed} changed", err=True)
 
 
 @click.command("vacuum")
@@ -540,7 +634,10 @@ def vacuum_command(app: AppContext) -> None:
         with app.session() as session:
             pruned = prune_captures(session, utcnow() - timedelta(days=days))
     before, after = vacuum(app.db)
-    click.echo(f"pruned {pruned} captures; database {before / 1e6:.1f} MB → {after / 1e6:.1f} MB")
+    click.echo(
+        f"pruned {counted(pruned, 'capture')}; "
+        f"database {before / 1e6:.1f} MB → {after / 1e6:.1f} MB"
+    )
 
 
 COMMANDS = [feed, import_command, export_command, reextract_command]

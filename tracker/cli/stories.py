@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.core.timefmt import relative_time
+from tracker.core.timefmt import next_check_text, relative_time
 
 if TYPE_CHECKING:
     pass
@@ -120,27 +121,117 @@ def list_command(
         else:
             click.echo("no stories tracked yet: add one with `tracker add URL`", err=True)
         return
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("id", "status", "versions", "last change", "next check", "story"):
-        table.add_column(column, overflow="fold")
+    cells = []
     for row in rows:
         status_text = row["status"] + (" · developing" if row["developing"] else "")
         if row["extraction_health"] == "suspect":
             status_text += "\n! suspect text"
+        cells.append(
+            [
+                str(row["id"]),
+                status_text,
+                str(row["versions"]),
+                relative_time(_parse(row["last_changed_at"]), now),
+                next_check_text(row["status"], _parse(row["next_check_at"]), now),
+            ]
+        )
+    headers = ("id", "status", "versions", "last change", "next check")
+    # The short columns keep their width; the story column gets the rest of the line, and
+    # its URL is folded there at "/" boundaries (rich would cut it anywhere, mid-word).
+    widths = [
+        max(
+            cell_len(line) for text in (header, *(c[i] for c in cells)) for line in text.split("\n")
+        )
+        for i, header in enumerate(headers)
+    ]
+    console = Console(file=raw_stream())
+    story_width = console.width - sum(widths) - COLUMN_GAP * len(widths)
+    if story_width < MIN_STORY_WIDTH:
+        _print_stacked(console, rows, cells)
+        return
+    table = Table(box=None, pad_edge=False)
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, no_wrap=True, min_width=width)
+    table.add_column("story", overflow="fold", max_width=story_width)
+    for row, short in zip(rows, cells, strict=True):
+        url = terminal_safe(row["url"], one_line=True)
         table.add_row(
-            str(row["id"]),
-            status_text,
-            str(row["versions"]),
-            relative_time(_parse(row["last_changed_at"]), now),
-            relative_time(_parse(row["next_check_at"]), now),
+            *short,
             # Page-derived: shown, never obeyed (no control characters, no rich markup).
             rich_text(row["title"] or "", one_line=True)
-            + rich_text("\n" + terminal_safe(row["url"], one_line=True)),
+            + rich_text("\n" + "\n".join(fold_url(url, story_width))),
         )
-    Console(file=raw_stream()).print(table)
+    console.print(table)
+
+
+def _print_stacked(console: Any, rows: list[dict[str, Any]], cells: list[list[str]]) -> None:
+    """A terminal too narrow for the table (under about 70 columns): each story as a block,
+    its figures on one line (named), then its headline and its URL folded to the width."""
+    import textwrap
+
+    from rich.text import Text
+
+    from tracker.core.words import counted
+
+    width = max(console.width - STACK_INDENT, MIN_STORY_WIDTH)
+    indent = " " * STACK_INDENT
+    for row, short in zip(rows, cells, strict=True):
+        story_id, status, versions, last_change, next_check = (
+            cell.replace("\n", " ") for cell in short
+        )
+        named = (
+            f"{counted(int(versions), 'version')} · last change {last_change} · "
+            f"next check {next_check}"
+        )
+        lines = [f"{story_id}  {status}", f"{indent}{named}"]
+        title = terminal_safe(row["title"] or "", one_line=True)
+        lines += [indent + line for line in textwrap.wrap(title, width)]
+        url = terminal_safe(row["url"], one_line=True)
+        lines += [indent + line for line in fold_url(url, width)]
+        # Text, not markup: a headline holding "[b]" is shown as written.
+        console.print(Text("\n".join(lines)), soft_wrap=True, highlight=False)
+
+
+# Where a narrow terminal's stacked listing starts a story's second and further lines.
+STACK_INDENT = 4
+# Between two columns of the table: the right padding of one and the left of the next.
+COLUMN_GAP = 2
+# Narrower than this, the story column would be unreadable: the listing is stacked instead.
+MIN_STORY_WIDTH = 24
+# Where a URL may be folded: after a "/" (a path segment), or inside a segment longer than
+# the line, after "-", "_", ".", "?", "&" or "=".
+_URL_SEGMENT = re.compile(r"[^/]*/+|[^/]+$")
+_SEGMENT_PIECE = re.compile(r"[^-_.?&=]*[-_.?&=]+|[^-_.?&=]+$")
+
+
+def fold_url(url: str, width: int) -> list[str]:
+    """`url` as lines of at most `width` characters, broken after "/" (or, in a path segment
+    longer than a line, after "-", "_", ".", "?", "&" or "="); only a run of characters
+    without any of those is cut where the line ends. The lines joined are the URL."""
+    scheme, sep, rest = url.partition("://")
+    if sep:  # "https://example.com/" is one piece: never "https:/" then "/example.com/"
+        host, slash, path = rest.partition("/")
+        pieces = [scheme + sep + host + slash, *_URL_SEGMENT.findall(path)]
+    else:
+        pieces = _URL_SEGMENT.findall(url)
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        for part in [piece] if len(piece) <= width else _SEGMENT_PIECE.findall(piece):
+            if line and len(line) + len(part) > width:
+                lines.append(line)
+                line = ""
+            while len(part) > width:  # nowhere to break: cut at the end of the line
+                lines.append(part[:width])
+                part = part[width:]
+            line += part
+    if line or not lines:
+        lines.append(line)
+    return lines
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -185,7 +276,9 @@ def _confirm_removal(stories: list[Any]) -> None:
     versions = sum(story.version_count for story in stories)
     if versions == 0 or not _interactive():
         return
-    what = f"{len(stories)} stor{'y' if len(stories) == 1 else 'ies'} and {versions} versions"
+    from tracker.core.words import counted
+
+    what = f"{counted(len(stories), 'story')} and {counted(versions, 'version')}"
     if not click.confirm(f"remove {what}? This cannot be undone", default=False, err=True):
         raise CLIError("nothing removed")
 

@@ -6,7 +6,15 @@ from typing import Any
 
 import click
 
-from tracker.cli._app import AppContext, friendly_errors, json_out, pass_app, render_option, utcnow
+from tracker.cli._app import (
+    AppContext,
+    CLIError,
+    friendly_errors,
+    json_out,
+    pass_app,
+    render_option,
+    utcnow,
+)
 
 _DURATION_HELP = "a duration such as 5m, 1h30m or 2d; 'auto' drops the story's own value"
 
@@ -63,7 +71,14 @@ def set_command(
     tracker set URL --render browser       # a page that only shows its article with JavaScript
     """
     from tracker.core.cadence import CadencePolicy
-    from tracker.services.stories import StorySettings, configure_story, find_story, story_settings
+    from tracker.services.stories import (
+        IntervalOrderError,
+        SettingError,
+        StorySettings,
+        configure_story,
+        find_story,
+        story_settings,
+    )
 
     change = StorySettings(
         interval=interval,
@@ -79,11 +94,16 @@ def set_command(
     with app.session() as session:
         for ref in refs:
             story = find_story(session, ref, tracking=app.tracking)
-            changes = (
-                []
-                if change.empty()
-                else configure_story(session, story, change, policy=policy, now=utcnow())
-            )
+            try:
+                changes = (
+                    []
+                    if change.empty()
+                    else configure_story(session, story, change, policy=policy, now=utcnow())
+                )
+            except SettingError as exc:
+                raise CLIError(f"{_flag(exc.setting)}: {exc.problem}") from exc
+            except IntervalOrderError as exc:
+                raise CLIError(_interval_order(exc, min_interval, max_interval)) from exc
             shown.append({"url": story.url, **story_settings(story), "changed": changes})
             session.flush()
     if as_json:
@@ -98,6 +118,34 @@ def set_command(
         for name, value in entry.items():
             if name not in ("url", "changed"):
                 click.echo(f"  {name}: {_shown(value)}")
+
+
+def _flag(setting: str) -> str:
+    """The option a user types for a story setting: ``min_interval`` -> ``--min-interval``."""
+    return "--" + setting.replace("_", "-")
+
+
+def _interval_order(exc: Any, min_typed: str | None, max_typed: str | None) -> str:
+    """The min > max refusal in the words the user typed: the flags given, and the story's
+    own value for the bound not given."""
+    from datetime import timedelta
+
+    from tracker.core.cadence import format_duration
+
+    def current(seconds: int) -> str:
+        return format_duration(timedelta(seconds=seconds))
+
+    if min_typed is not None and max_typed is not None:
+        return f"--min-interval {min_typed} is longer than --max-interval {max_typed}"
+    if min_typed is not None:
+        return (
+            f"--min-interval {min_typed} is longer than the story's max interval "
+            f"({current(exc.max_seconds)}); give a longer --max-interval too"
+        )
+    return (
+        f"--max-interval {max_typed} is shorter than the story's min interval "
+        f"({current(exc.min_seconds)}); give a shorter --min-interval too"
+    )
 
 
 def _shown(value: object) -> str:

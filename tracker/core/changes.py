@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Final, Protocol
 
 from tracker.core.diffing import DiffStats
+from tracker.core.words import counted
 
 
 class ArticleLike(Protocol):
@@ -391,10 +392,6 @@ def _pair_edited(old: list[str], new: list[str]) -> int:
 # --- summaries ---------------------------------------------------------------------------
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def describe(
     kinds: Iterable[ChangeKind | str],
     stats: DiffStats | None = None,
@@ -418,17 +415,17 @@ def describe(
         parts.append("Correction appended")
     if ChangeKind.PARAGRAPHS_ADDED in present:
         parts.append(
-            f"{_plural(counts.added, 'paragraph')} added" if counts.added else "Paragraphs added"
+            f"{counted(counts.added, 'paragraph')} added" if counts.added else "Paragraphs added"
         )
     if ChangeKind.PARAGRAPHS_REMOVED in present:
         parts.append(
-            f"{_plural(counts.removed, 'paragraph')} removed"
+            f"{counted(counts.removed, 'paragraph')} removed"
             if counts.removed
             else "Paragraphs removed"
         )
     if ChangeKind.TEXT_EDITED in present:
         parts.append(
-            f"{_plural(counts.edited, 'paragraph')} edited" if counts.edited else "Text edited"
+            f"{counted(counts.edited, 'paragraph')} edited" if counts.edited else "Text edited"
         )
     for kind, words in (
         (ChangeKind.ENTRY_ADDED, "Entry added"),

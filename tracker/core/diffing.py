@@ -29,11 +29,13 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from diff_match_patch import diff_match_patch
+
+from tracker.core import folding
 
 try:  # a declared dependency; without it (no wheel for a platform) diffs are just slower
     from fast_diff_match_patch import diff as native_diff
@@ -53,6 +55,7 @@ _TOKEN_RE: Final = re.compile(rf"{_WORD}|\s+|[^\w\s]")
 _WORD_RE: Final = re.compile(_WORD)
 _LINE_RE: Final = re.compile(r"[^\n]*\n|[^\n]+")
 _PARAGRAPH_BREAK_RE: Final = re.compile(r"\n[^\S\n]*\n\s*")
+_TRAILING_BREAK_RE: Final = re.compile(r"\n[^\S\n]*\n\s*\Z")
 
 # One token per character: Python's chr() stops at U+10FFFF.
 MAX_DISTINCT_TOKENS: Final = sys.maxunicode + 1
@@ -684,30 +687,40 @@ _ANSI_NOTE: Final = "\x1b[2;33m"
 _ANSI_RESET: Final = "\x1b[0m"
 
 
-def render_terminal(diff: WordDiff, *, color: bool = True) -> str:
+def render_terminal(diff: WordDiff, *, color: bool = True, context: int | None = None) -> str:
     """The diff as a string for a terminal.
 
     With `color`, ANSI escapes: deletions red and struck through, insertions green and
     underlined. Without, git's plain word-diff markers: ``[-deleted-]`` and ``{+inserted+}``.
+    With `context`, changes-only: unchanged paragraphs further than `context` paragraphs
+    from a change fold into one "… 14 unchanged paragraphs …" line (see core.folding).
     """
     parts = []
     note = diff.coarse_note
     if note:
         parts.append(f"{_ANSI_NOTE}[{note}]{_ANSI_RESET}\n" if color else f"[{note}]\n")
-    for op, text in diff.ops:
-        if op == EQUAL:
-            parts.append(text)
-        elif color:
-            style = _ANSI_INSERT if op == INSERT else _ANSI_DELETE
-            # Styles are closed before each line break so a pager shows no colour bleed.
-            parts.append(
-                "\n".join(
-                    f"{style}{line}{_ANSI_RESET}" if line else "" for line in text.split("\n")
-                )
-            )
+    if context is None:
+        parts.extend(_terminal_piece(op, text, color) for op, text in diff.ops)
+        return "".join(parts)
+    paragraphs = _paragraphs(diff, lambda op, text: _terminal_piece(op, text, color))
+    shown = []
+    for span in folding.fold_unchanged([changed for _, changed in paragraphs], context):
+        if span.folded:
+            label = folding.fold_label(len(span))
+            shown.append(f"{_ANSI_NOTE}{label}{_ANSI_RESET}" if color else label)
         else:
-            parts.append(f"{{+{text}+}}" if op == INSERT else f"[-{text}-]")
-    return "".join(parts)
+            shown.extend(text for text, _ in paragraphs[span.start : span.stop])
+    return "".join(parts) + "\n\n".join(shown)
+
+
+def _terminal_piece(op: int, text: str, color: bool) -> str:
+    if op == EQUAL:
+        return text
+    if color:
+        style = _ANSI_INSERT if op == INSERT else _ANSI_DELETE
+        # Styles are closed before each line break so a pager shows no colour bleed.
+        return "\n".join(f"{style}{line}{_ANSI_RESET}" if line else "" for line in text.split("\n"))
+    return f"{{+{text}+}}" if op == INSERT else f"[-{text}-]"
 
 
 def render_unified(
@@ -733,12 +746,46 @@ def render_unified(
     return "".join(f"{line}\n" for line in lines)
 
 
+def count_paragraphs(text: str) -> int:
+    """Paragraphs in a text as the diff renderers cut them (at blank lines)."""
+    return sum(1 for part in _PARAGRAPH_BREAK_RE.split(text) if part.strip())
+
+
+def _paragraph_aligned(ops: Sequence[Op]) -> list[Op]:
+    """The ops with each lone edit slid to the paragraph (or sentence) boundary nearest it.
+
+    The word diff may place an added paragraph as "C[+.\n\nNew+]." rather than
+    "C.[+\n\nNew.+]": the same text, but cut into paragraphs the first would show "C"
+    changed and the new paragraph without its full stop. diff-match-patch's lossless
+    cleanup slides an edit between its equal neighbours to the best-scoring boundary
+    (blank line, then line break, sentence end, space); it never changes either text.
+    """
+    aligned = list(ops)
+    if len(aligned) < 3:
+        return aligned
+    diff_match_patch().diff_cleanupSemanticLossless(aligned)
+    # Between two equal places it takes the later: "C.\n\n[+New.\n\n+]D." Side by side
+    # pairs paragraphs between shared breaks, so the edit must open with its break instead:
+    # "C.[+\n\nNew.+]\n\nD.", where "C." is closed on both sides before the new paragraph.
+    for index in range(1, len(aligned) - 1):
+        (before_op, before), (op, edit), (after_op, after) = aligned[index - 1 : index + 2]
+        if op == EQUAL or before_op != EQUAL or after_op != EQUAL:
+            continue
+        trailing = _TRAILING_BREAK_RE.search(edit)
+        if trailing and trailing.start() > 0 and before.endswith(trailing.group()):
+            cut = len(trailing.group())
+            aligned[index - 1] = (EQUAL, before[:-cut])
+            aligned[index] = (op, trailing.group() + edit[:-cut])
+            aligned[index + 1] = (EQUAL, trailing.group() + after)
+    return [(op, text) for op, text in aligned if text]
+
+
 def _paragraph_pieces(diff: WordDiff) -> Iterator[tuple[int, str] | None]:
     """The ops cut at paragraph breaks: (op, text) pieces, None where a paragraph ends.
 
     Single line breaks inside a paragraph stay in the text (rendered as <br>).
     """
-    for op, text in diff.ops:
+    for op, text in _paragraph_aligned(diff.ops):
         position = 0
         for match in _PARAGRAPH_BREAK_RE.finditer(text):
             if match.start() > position:
@@ -763,35 +810,117 @@ def _html_note(diff: WordDiff) -> str:
     return f'<p class="diff-note coarse">{html.escape(note)}</p>\n' if note else ""
 
 
-def render_html_inline(diff: WordDiff) -> str:
+def render_html_inline(
+    diff: WordDiff,
+    *,
+    context: int | None = None,
+    full_href: str | None = None,
+    navigate: bool = False,
+) -> str:
     """One column: deletions in <del class="del">, insertions in <ins class="ins">.
 
     All text is HTML-escaped; paragraphs become <p>, single line breaks <br>. No scripts.
+    `context`, `full_href` and `navigate` lay it out for reading (see `_reading_layout`).
     """
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for piece in _paragraph_pieces(diff):
-        if piece is None:
-            if current:
-                paragraphs.append("".join(current))
-            current = []
-        else:
-            current.append(_html_piece(*piece))
-    if current:
-        paragraphs.append("".join(current))
-    body = "".join(f"<p>{paragraph}</p>\n" for paragraph in paragraphs)
+    paragraphs = _paragraphs(diff, _html_piece)
+    body = _reading_layout(
+        paragraphs,
+        context=context,
+        full_href=full_href,
+        navigate=navigate,
+        item=lambda html_text, _changed, anchor: f"<p{anchor}>{html_text}</p>\n",
+        fold=lambda label: f'<p class="fold">{label}</p>\n',
+        change=lambda number, links: f'<p class="change-nav" id="change-{number}">{links}</p>\n',
+    )
     return f'<div class="diff diff-inline">\n{_html_note(diff)}{body}</div>\n'
 
 
+_Cells = TypeVar("_Cells")  # a paragraph's HTML, or a row's two cells
+
+
+def _paragraphs(diff: WordDiff, piece: Callable[[int, str], str]) -> list[tuple[str, bool]]:
+    """The diff's paragraphs as rendered by `piece`, each with whether it holds a change."""
+    paragraphs: list[tuple[str, bool]] = []
+    current: list[str] = []
+    changed = False
+    for item in _paragraph_pieces(diff):
+        if item is None:
+            if current:
+                paragraphs.append(("".join(current), changed))
+            current = []
+            changed = False
+        else:
+            current.append(piece(*item))
+            changed = changed or item[0] != EQUAL
+    if current:
+        paragraphs.append(("".join(current), changed))
+    return paragraphs
+
+
+def _reading_layout(
+    items: Sequence[tuple[_Cells, bool]],
+    *,
+    context: int | None,
+    full_href: str | None,
+    navigate: bool,
+    item: Callable[[_Cells, bool, str], str],
+    fold: Callable[[str], str],
+    change: Callable[[int, str], str],
+    nouns: tuple[str, str] = ("paragraph", "paragraphs"),
+) -> str:
+    """Paragraphs (or rows) laid out for reading.
+
+    `context`: changes-only, unchanged runs folded into a separator (core.folding); None
+    shows everything. `full_href`: the full view, which a separator links to at the first
+    paragraph it hides (`#p7`). `navigate`: every paragraph gets an anchor (`id="p7"`) and
+    each change a line before it (`id="change-2"`) with previous/next change links, which
+    work without JavaScript.
+    """
+    changed = [flag for _, flag in items]
+    runs = folding.change_runs(changed) if navigate else ()
+    starts = {run.start: number for number, run in enumerate(runs, 1)}
+    out: list[str] = []
+    for span in folding.fold_unchanged(changed, context):
+        if span.folded:
+            label = html.escape(folding.fold_label(len(span), nouns))
+            if full_href is not None:
+                label = f'<a href="{html.escape(full_href)}#p{span.start + 1}">{label}</a>'
+            out.append(fold(label))
+            continue
+        for index in range(span.start, span.stop):
+            number = starts.get(index)
+            if number is not None:
+                out.append(change(number, _change_links(number, len(runs))))
+            anchor = f' id="p{index + 1}"' if navigate else ""
+            out.append(item(*items[index], anchor))
+    return "".join(out)
+
+
+def _change_links(number: int, total: int) -> str:
+    links = [f'<span class="change-count">Change {number} of {total}</span>']
+    if number > 1:
+        links.append(f'<a href="#change-{number - 1}" rel="prev">↑ Previous change</a>')
+    if number < total:
+        links.append(f'<a href="#change-{number + 1}" rel="next">Next change ↓</a>')
+    return " ".join(links)
+
+
 def render_html_side_by_side(
-    diff: WordDiff, *, before_label: str = "Before", after_label: str = "After"
+    diff: WordDiff,
+    *,
+    before_label: str = "Before",
+    after_label: str = "After",
+    context: int | None = None,
+    full_href: str | None = None,
+    navigate: bool = False,
 ) -> str:
     """Two columns in a table: the old text with deletions, the new text with insertions.
 
     A row holds paragraphs that correspond; an added or removed paragraph faces an empty
     cell. Rows with a change carry class "changed". All text is HTML-escaped.
+    `context`, `full_href` and `navigate` lay it out for reading (see `_reading_layout`).
     """
-    body = _side_by_side_rows(diff)
+    body = _side_by_side_rows(diff, context=context, full_href=full_href, navigate=navigate)
     return (
         f'<div class="diff diff-side-by-side">\n{_html_note(diff)}'
         '<table class="diff">\n'
@@ -799,6 +928,119 @@ def render_html_side_by_side(
         f"<th>{html.escape(after_label)}</th></tr></thead>\n"
         f"<tbody>\n{body}</tbody>\n</table>\n</div>\n"
     )
+
+
+# Portable HTML (feeds, anywhere our stylesheet is not): marked with inline styles, which
+# set both colours so a dark reader stays legible, and in words a reader that strips styles
+# or tags keeps: "212 → 284", "[removed: …]", "[added: …]".
+PORTABLE_DELETE_STYLE: Final = "background:#fde0e0;color:#8f1414;text-decoration:line-through"
+PORTABLE_INSERT_STYLE: Final = "background:#d7f5dd;color:#0a5c1f;text-decoration:underline"
+
+
+def render_html_portable(
+    diff: WordDiff, *, context: int | None = None, full_href: str | None = None
+) -> str:
+    """The diff as <p> paragraphs that read right without any stylesheet, for feeds.
+
+    A replaced passage reads "old → new" (the old struck, the new underlined, by inline
+    styles), a deleted one "[removed: …]", an inserted one "[added: …]". Only <p>, <del>,
+    <ins>, <br>, <em> and <a>: no block inside a paragraph. With `context`, changes-only as
+    on the diff page, each fold linking `full_href` when given. All text is escaped.
+    """
+    paragraphs: list[tuple[str, bool]] = [
+        (portable_line(ops), any(op != EQUAL for op, _ in ops)) for ops in _paragraph_ops(diff)
+    ]
+    note = diff.coarse_note
+    head = f"<p><em>{html.escape(note)}</em></p>\n" if note else ""
+    return head + _reading_layout(
+        paragraphs,
+        context=context,
+        full_href=full_href,
+        navigate=False,
+        item=lambda text, _changed, _anchor: f"<p>{text}</p>\n",
+        fold=lambda label: f"<p><em>{label}</em></p>\n",
+        change=lambda _number, _links: "",
+    )
+
+
+def portable_line(ops: Sequence[Op]) -> str:
+    """One paragraph's ops as portable inline HTML (see `render_html_portable`)."""
+    out: list[str] = []
+    index = 0
+    while index < len(ops):
+        op, text = ops[index]
+        if op == EQUAL:
+            out.append(_escape_lines(text))
+        elif not text.strip():  # changed whitespace: nothing a reader could see to mark
+            out.append(_escape_lines(text) if op == INSERT else "")
+        elif op == DELETE and index + 1 < len(ops) and ops[index + 1][0] == INSERT:
+            new = ops[index + 1][1]
+            # The spaces either side keep the passage apart from its neighbours' words.
+            lead = " " if text[:1].isspace() or new[:1].isspace() else ""
+            trail = " " if text[-1:].isspace() or new[-1:].isspace() else ""
+            out.append(
+                f'{lead}<del style="{PORTABLE_DELETE_STYLE}">{_escape_lines(text.strip())}</del>'
+                f' → <ins style="{PORTABLE_INSERT_STYLE}">{_escape_lines(new.strip())}</ins>'
+                f"{trail}"
+            )
+            index += 1
+        else:
+            # Spaces around the passage stay outside the brackets: "Doe [added: and Roe]".
+            lead = text[: len(text) - len(text.lstrip())]
+            trail = text[len(text.rstrip()) :]
+            words = _escape_lines(text.strip())
+            if op == DELETE:
+                marked = f'<del style="{PORTABLE_DELETE_STYLE}">[removed: {words}]</del>'
+            else:
+                marked = f'<ins style="{PORTABLE_INSERT_STYLE}">[added: {words}]</ins>'
+            out.append(_escape_lines(lead) + marked + _escape_lines(trail))
+        index += 1
+    return "".join(out)
+
+
+def _escape_lines(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>\n")
+
+
+def _paragraph_ops(diff: WordDiff) -> list[list[Op]]:
+    """The diff's ops cut into paragraphs (a paragraph break ends one, whatever its op)."""
+    paragraphs: list[list[Op]] = []
+    current: list[Op] = []
+    for piece in _paragraph_pieces(diff):
+        if piece is None:
+            if current:
+                paragraphs.append(current)
+            current = []
+        else:
+            current.append(piece)
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def render_html_phrase(diff: WordDiff) -> str:
+    """A one-line diff (a headline) as inline HTML only, to sit inside a heading or <p>."""
+    return "".join(_html_piece(op, text) for op, text in _paragraph_aligned(diff.ops))
+
+
+def render_html_lines(diffs: Sequence[WordDiff], *, side_by_side: bool = False) -> str:
+    """Short one-line diffs shown above an article's (its byline and dates, each labelled).
+
+    Inline: one <p class="line-change"> each; side by side: rows of a two-column table, the
+    old line with its deletions facing the new with its insertions. All text is escaped.
+    """
+    if not diffs:
+        return ""
+    if side_by_side:
+        rows = "".join(
+            f'<tr class="changed line-change"><td class="before">{old}</td>'
+            f'<td class="after">{new}</td></tr>\n'
+            for diff in diffs
+            for (old, new), _ in _side_by_side_row_list(diff)
+        )
+        return f'<table class="diff line-changes">\n<tbody>\n{rows}</tbody>\n</table>\n'
+    lines = "".join(f'<p class="line-change">{render_html_phrase(diff)}</p>\n' for diff in diffs)
+    return f'<div class="line-changes">\n{lines}</div>\n'
 
 
 @dataclass(frozen=True)
@@ -821,17 +1063,36 @@ def render_html_units(
     side_by_side: bool = False,
     before_label: str = "Before",
     after_label: str = "After",
+    context: int | None = None,
+    full_href: str | None = None,
+    navigate: bool = False,
 ) -> str:
     """Several diffs, one per unit, each under its caption, in one inline column or in one
     side-by-side table. A unit's paragraphs only ever face its own: an entry added at the
-    top of a live blog never pushes the other entries out of line. All text is escaped."""
-    units = list(units)
+    top of a live blog never pushes the other entries out of line. All text is escaped.
+
+    `context`, `full_href` and `navigate` lay the units out for reading as
+    `_reading_layout` does paragraphs: unchanged entries fold, changed ones get anchors."""
+    items = [(unit, unit.status != "equal") for unit in units]
+    reading: dict[str, Any] = {
+        "context": context,
+        "full_href": full_href,
+        "navigate": navigate,
+        "nouns": ("entry", "entries"),
+    }
     if side_by_side:
-        rows = "".join(
-            f'<tr class="unit-head unit-{html.escape(unit.status)}">'
-            f'<th colspan="2" scope="rowgroup">{html.escape(unit.caption)}</th></tr>\n'
-            f"{_html_note_row(unit.diff)}{_side_by_side_rows(unit.diff)}"
-            for unit in units
+        rows = _reading_layout(
+            items,
+            **reading,
+            item=lambda unit, _changed, anchor: (
+                f'<tr class="unit-head unit-{html.escape(unit.status)}"{anchor}>'
+                f'<th colspan="2" scope="rowgroup">{html.escape(unit.caption)}</th></tr>\n'
+                f"{_html_note_row(unit.diff)}{_side_by_side_rows(unit.diff)}"
+            ),
+            fold=lambda label: f'<tr class="fold"><td colspan="2">{label}</td></tr>\n',
+            change=lambda number, links: (
+                f'<tr class="change-nav" id="change-{number}"><td colspan="2">{links}</td></tr>\n'
+            ),
         )
         return (
             '<div class="diff diff-side-by-side diff-units">\n<table class="diff">\n'
@@ -839,11 +1100,16 @@ def render_html_units(
             f"<th>{html.escape(after_label)}</th></tr></thead>\n"
             f"<tbody>\n{rows}</tbody>\n</table>\n</div>\n"
         )
-    sections = "".join(
-        f'<section class="unit unit-{html.escape(unit.status)}">\n'
-        f'<h3 class="unit-caption">{html.escape(unit.caption)}</h3>\n'
-        f"{render_html_inline(unit.diff)}</section>\n"
-        for unit in units
+    sections = _reading_layout(
+        items,
+        **reading,
+        item=lambda unit, _changed, anchor: (
+            f'<section class="unit unit-{html.escape(unit.status)}"{anchor}>\n'
+            f'<h3 class="unit-caption">{html.escape(unit.caption)}</h3>\n'
+            f"{render_html_inline(unit.diff)}</section>\n"
+        ),
+        fold=lambda label: f'<p class="fold">{label}</p>\n',
+        change=lambda number, links: f'<p class="change-nav" id="change-{number}">{links}</p>\n',
     )
     return f'<div class="diff diff-units">\n{sections}</div>\n'
 
@@ -857,7 +1123,8 @@ def _html_note_row(diff: WordDiff) -> str:
     )
 
 
-def _side_by_side_rows(diff: WordDiff) -> str:
+def _side_by_side_row_list(diff: WordDiff) -> list[tuple[tuple[str, str], bool]]:
+    """The rows of a side-by-side diff: (old cell, new cell), and whether it changed."""
     rows: list[tuple[str, str, bool]] = []
     left: list[str] = []  # pieces of the paragraph being built, per side
     right: list[str] = []
@@ -896,7 +1163,7 @@ def _side_by_side_rows(diff: WordDiff) -> str:
             right.append(_html_piece(op, chunk))
             right_changed = right_changed or op == INSERT
 
-    for op, text in diff.ops:
+    for op, text in _paragraph_aligned(diff.ops):
         position = 0
         for match in _PARAGRAPH_BREAK_RE.finditer(text):
             if match.start() > position:
@@ -914,10 +1181,29 @@ def _side_by_side_rows(diff: WordDiff) -> str:
     close_right()
     emit_rows()
 
-    return "".join(
-        f'<tr class="{"changed" if changed else "equal"}">'
-        f'<td class="before">{old}</td><td class="after">{new}</td></tr>\n'
-        for old, new, changed in rows
+    return [((old, new), changed) for old, new, changed in rows]
+
+
+def _side_by_side_rows(
+    diff: WordDiff,
+    *,
+    context: int | None = None,
+    full_href: str | None = None,
+    navigate: bool = False,
+) -> str:
+    return _reading_layout(
+        _side_by_side_row_list(diff),
+        context=context,
+        full_href=full_href,
+        navigate=navigate,
+        item=lambda cells, changed, anchor: (
+            f'<tr{anchor} class="{"changed" if changed else "equal"}">'
+            f'<td class="before">{cells[0]}</td><td class="after">{cells[1]}</td></tr>\n'
+        ),
+        fold=lambda label: f'<tr class="fold"><td colspan="2">{label}</td></tr>\n',
+        change=lambda number, links: (
+            f'<tr class="change-nav" id="change-{number}"><td colspan="2">{links}</td></tr>\n'
+        ),
     )
 
 

@@ -497,3 +497,37 @@ def _usable(entries: Iterable[Entry]) -> tuple[Entry, ...]:
         key = canonicalise_url(entry.url)
         result.setdefault(key, entry)
     return tuple(result.values())
+
+
+# -- feeds a page advertises -------------------------------------------------------------------
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+xml")
+
+
+def advertised_feeds(body: bytes, base_url: str) -> list[str]:
+    """The feeds an HTML page advertises (``<link rel="alternate"
+    type="application/rss+xml" href=…>``, or Atom), as absolute http(s) URLs, in page order,
+    each once: what to follow instead of an article page given as a feed."""
+    import lxml.html
+
+    try:
+        document = lxml.html.document_fromstring(body)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    found: list[str] = []
+    for link in document.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().split(";")[0].strip()
+        href = (link.get("href") or "").strip()
+        if "alternate" not in rel or kind not in FEED_TYPES or not href:
+            continue
+        url = urljoin(base_url, href)
+        if urlsplit(url).scheme in ("http", "https") and url not in found:
+            found.append(url)
+    return found
+
+
+def looks_like_html(body: bytes) -> bool:
+    """Whether `body` starts as an HTML page does (a doctype or an <html>/<head> element)."""
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head")) or b"<html" in head[:512]

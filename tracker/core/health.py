@@ -40,6 +40,7 @@ from tracker.core.extract import (
     visible_text,
     xml_safe,
 )
+from tracker.core.words import counted
 
 __all__ = [
     "CODES",
@@ -196,7 +197,7 @@ def assess(
         reasons.append(
             Reason(
                 "few-words",
-                f"Only {_plural(words, 'word')} were extracted from a page that shows about "
+                f"Only {counted(words, 'word')} were extracted from a page that shows about "
                 f"{page.words}.",
             )
         )
@@ -215,7 +216,7 @@ def assess(
             reasons.append(
                 Reason(
                     "app-shell",
-                    f"The page is an app shell: it shows {_plural(page.words, 'word')} while "
+                    f"The page is an app shell: it shows {counted(page.words, 'word')} while "
                     f"{shell}; the article is built with JavaScript.",
                 )
             )
@@ -245,7 +246,7 @@ def collapse_reason(words: int, previous_words: int | None) -> Reason | None:
         return None
     return Reason(
         "collapse",
-        f"The article fell from {_plural(previous_words, 'word')} to {words} since the "
+        f"The article fell from {counted(previous_words, 'word')} to {words} since the "
         "previous version: the page's layout may have changed.",
     )
 
@@ -290,10 +291,6 @@ def suggestion_for(codes: list[str] | tuple[str, ...], source: str | None) -> st
             "`tracker set URL --selector ''`."
         )
     return f"To read the right text, {selector}; if the page needs JavaScript, {browser}."
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _link_share(article: Article, page: _Page) -> float:

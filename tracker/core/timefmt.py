@@ -22,3 +22,24 @@ def relative_time(value: datetime | None, now: datetime | None = None) -> str:
     else:
         text = f"{int(seconds // 86400)}d"
     return f"in {text}" if future else f"{text} ago"
+
+
+# What a story that is not checked any more shows where its next check would be.
+_NOT_SCHEDULED = {
+    "paused": "paused",
+    "retired": "retired (not checked)",
+    "gone": "gone (not checked)",
+}
+
+
+def next_check_text(status: str, next_check_at: datetime | None, now: datetime) -> str:
+    """When a story of `status` is checked next, in words: "in 12m", "due now" (its time has
+    passed: the next pass takes it), or its state when it is not scheduled ("paused",
+    "retired (not checked)"), whatever time the database still holds for it."""
+    if status in _NOT_SCHEDULED:
+        return _NOT_SCHEDULED[status]
+    if next_check_at is None:
+        return "—"
+    if next_check_at <= now:
+        return "due now"
+    return relative_time(next_check_at, now)

@@ -182,7 +182,9 @@ def browser_status(executable: str | None = None, *, timeout: float = 60.0) -> t
         from playwright.async_api import async_playwright
 
         async with async_playwright() as playwright:
-            browser = await _launch(playwright, path, marker=uuid.uuid4().hex, timeout=timeout)
+            browser = await launch_chromium(
+                playwright, path, marker=uuid.uuid4().hex, timeout=timeout
+            )
             version = browser.version
             await browser.close()
         outcome.append((True, f"Chromium {version} ({path})"))
@@ -579,7 +581,7 @@ class BrowserFetcher:
             try:
                 if self._playwright is None:
                     self._playwright = await async_playwright().start()
-                browser = await _launch(self._playwright, executable, marker=marker)
+                browser = await launch_chromium(self._playwright, executable, marker=marker)
             except Exception as exc:
                 # The driver may have died with the browser (a signal to the process group):
                 # start it afresh, once, before calling the browser broken.
@@ -707,9 +709,11 @@ async def _screenshot(page: Page) -> bytes:
     )
 
 
-async def _launch(
+async def launch_chromium(
     playwright: Playwright, executable: str, *, marker: str, timeout: float = LAUNCH_TIMEOUT
 ) -> Browser:
+    """Start headless Chromium with the fetcher's flags (`LAUNCH_ARGS`: no network of its
+    own, no background services); shared by everything here that renders with it."""
     return await playwright.chromium.launch(
         executable_path=executable,
         args=[*LAUNCH_ARGS, f"{MARKER_SWITCH}={marker}"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import hashlib
 import re
 import smtplib
 import ssl
@@ -23,12 +24,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from functools import cache
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
 
 from tracker.core import diffing, liveblog
 from tracker.core.article import Entry
+from tracker.core.changes import kind_label
 from tracker.notify.kinds import ChannelKind, Destination, register
 from tracker.notify.payload import Alert, digest_subject, subject
 from tracker.notify.result import SendResult
@@ -74,12 +77,14 @@ class SmtpConfig:
 
 @cache
 def _templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("tracker.notify", "templates"),
         autoescape=jinja2.select_autoescape(["html.j2"]),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["kind_label"] = kind_label  # kinds in words, as the web UI says them
+    return env
 
 
 def _styled(rendered: str) -> str:
@@ -212,27 +217,56 @@ def build_message(
     channel: str,
     key: str,
     now: datetime,
+    base_url: str | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message. ``key`` is the idempotency key: it makes the
-    Message-ID, so a resend after a crash is recognisably the same message."""
+    Message-ID, so a resend after a crash is recognisably the same message.
+
+    The alerts of one story reply to that story's thread (:func:`story_thread_id`), so that
+    mail clients show a story's alerts as one conversation; a digest of several stories
+    starts none."""
     text, html = render_bodies(alerts, channel=channel, key=key)
     message = EmailMessage(policy=email.policy.SMTP)
-    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "tracker.invalid"
-    set_headers(
-        message,
-        {
-            "Subject": digest_subject(alerts),
-            "From": sender,
-            "To": ", ".join(recipients),
-            "Date": email.utils.format_datetime(now),
-            "Message-ID": f"<{key}@{domain}>",
-            "X-Tracker-Idempotency-Key": key,
-            "Auto-Submitted": "auto-generated",  # RFC 3834: no out-of-office replies
-        },
-    )
+    domain = _sender_domain(sender)
+    headers = {
+        "Subject": digest_subject(alerts),
+        "From": sender,
+        "To": ", ".join(recipients),
+        "Date": email.utils.format_datetime(now),
+        "Message-ID": f"<{key}@{domain}>",
+    }
+    stories = {(alert.story.id, alert.story.url) for alert in alerts}
+    if len(stories) == 1:
+        [(story_id, url)] = stories
+        thread = story_thread_id(story_id, url, thread_domain(base_url, sender))
+        headers |= {"In-Reply-To": thread, "References": thread}
+    headers |= {
+        "X-Tracker-Idempotency-Key": key,
+        "Auto-Submitted": "auto-generated",  # RFC 3834: no out-of-office replies
+    }
+    set_headers(message, headers)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def _sender_domain(sender: str) -> str:
+    return email.utils.parseaddr(sender)[1].rpartition("@")[2] or "tracker.invalid"
+
+
+def thread_domain(base_url: str | None, sender: str) -> str:
+    """The domain of the story threads' ids: the web UI's host (``base_url``) when set, the
+    sender's domain otherwise."""
+    host = urlsplit(base_url).hostname if base_url else None
+    return host or _sender_domain(sender)
+
+
+def story_thread_id(story_id: int, url: str, domain: str) -> str:
+    """The message id every alert about one story refers to (In-Reply-To, References), the
+    same for every alert, channel and restart: ``<story-42.1a2b3c4d5e6f@tracker.example>``.
+    The URL's hash keeps a story id reused after a removal out of the old story's thread."""
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    return f"<story-{story_id}.{digest}@{domain}>"
 
 
 ADDRESS_HEADERS: Final = frozenset({"from", "to", "cc", "reply-to", "sender"})
@@ -374,5 +408,6 @@ class EmailChannel(ChannelKind):
             channel=destination.name,
             key=key,
             now=now,
+            base_url=self.settings.base_url,
         )
         return send_message(message, recipients, config)

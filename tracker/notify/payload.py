@@ -14,6 +14,7 @@ from typing import Any, Final, Protocol
 
 from tracker.core import diffing, liveblog
 from tracker.core.article import Entry
+from tracker.core.changes import kind_label
 from tracker.notify.sanitize import clean_payload
 
 # What a channel can subscribe to. "new" (the first version of a story) is opt-in: adding
@@ -159,7 +160,7 @@ def describe_change(before: VersionLike | None, after: VersionLike) -> Change:
         after.words_added, after.words_removed, after.chars_added, after.chars_removed
     )
     kinds = tuple(after.kinds or ())
-    summary = after.summary or ", ".join(kinds)
+    summary = after.summary or ", ".join(kind_label(kind) for kind in kinds)
     if before is None:
         return Change(
             seq=after.seq,
@@ -374,8 +375,25 @@ class _SampleVersion:
     chars_removed: int = 0
 
 
-def sample_alert(now: datetime, base_url: str | None = None) -> Alert:
-    """A realistic made-up change, for ``tracker channel test``."""
+SAMPLE_STORY: Final = StoryInfo(
+    id=0, url="https://example.com/tracker-test-alert", title="Test alert: council approves budget"
+)
+
+
+def sample_alert(
+    now: datetime,
+    base_url: str | None = None,
+    *,
+    story: StoryInfo | None = None,
+    versions: int = 0,
+) -> Alert:
+    """A realistic made-up change, for ``tracker channel test``.
+
+    It is about `story`, a real tracked story (with its number of `versions`) when there is
+    one, so that its links lead somewhere: with `base_url`, ``links.story`` is the story's
+    page in the web UI and ``links.diff`` its latest change (when it has one). Without a
+    story it is about a sample one, whose ``links.story`` is the web UI's story list. As in
+    every alert, the links into the web UI are null when `base_url` is not set."""
     before = _SampleVersion(
         seq=1,
         captured_at=now,
@@ -398,12 +416,17 @@ def sample_alert(now: datetime, base_url: str | None = None) -> Alert:
         chars_added=stats.chars_added,
         chars_removed=stats.chars_removed,
     )
-    story = StoryInfo(id=0, url="https://example.com/tracker-test-alert", title=after.title)
+    if story is not None:
+        links = make_links(base_url, story, seq=versions if versions > 1 else None)
+    else:
+        story = SAMPLE_STORY
+        base = base_url.rstrip("/") if base_url else None
+        links = Links(original=story.url, story=f"{base}/" if base else None)
     return Alert(
         trigger="test",
         story=story,
         occurred_at=now,
-        links=Links(original=story.url),
+        links=links,
         events=("test",),
         change=describe_change(before, after),
         detail="This is a test alert sent by `tracker channel test`.",

@@ -8,6 +8,7 @@ A channel in the settings file::
     to = ["desk@example.org"]
     tags = ["politics"]             # only stories with one of these tags (default: all)
     min_kind = "text_edited"        # ignore minor, dates-only and byline-only edits
+    kinds = ["headline", "correction"]  # only versions with one of these kinds (default: any)
     events = ["changed", "promise_fulfilled", "promise_overdue"]
     digest = "1h"                   # one email per hour listing every change
 
@@ -65,6 +66,17 @@ def check_min_kind(value: str | None) -> str | None:
     return value
 
 
+def check_kinds(values: Iterable[str]) -> list[str]:
+    """The change kinds a channel is limited to, known and without repeats (empty: any)."""
+    values = list(dict.fromkeys(v for v in values if v))
+    unknown = [v for v in values if v not in KIND_NAMES]
+    if unknown:
+        raise ValueError(
+            f"unknown change kind(s) {', '.join(unknown)}; known: {', '.join(KIND_NAMES)}"
+        )
+    return values
+
+
 def digest_seconds(value: str | None) -> int | None:
     """A digest period ("1h", "1d") in seconds; None or "" for no digest."""
     if not value:
@@ -88,6 +100,11 @@ class ChannelSettings(BaseModel):
     tags: list[str] = Field(default_factory=list)
     stories: list[str] = Field(default_factory=list)
     min_kind: str | None = DEFAULT_MIN_KIND.value
+    kinds: list[str] = Field(
+        default_factory=list,
+        description="Only versions with one of these change kinds, e.g. "
+        '`["headline", "correction"]` (empty: any kind that meets `min_kind`).',
+    )
     events: list[str] = Field(default_factory=default_events)
     digest: str | None = None
     enabled: bool = True
@@ -110,6 +127,11 @@ class ChannelSettings(BaseModel):
     @classmethod
     def _check_min_kind(cls, value: str | None) -> str | None:
         return check_min_kind(value)
+
+    @field_validator("kinds")
+    @classmethod
+    def _check_kinds(cls, value: list[str]) -> list[str]:
+        return check_kinds(value)
 
     @field_validator("digest")
     @classmethod
@@ -149,11 +171,13 @@ class StoryFacts:
 
 @dataclass(frozen=True)
 class Filters:
-    """Which alerts a channel wants. Empty ``tags``/``stories`` mean "all stories"."""
+    """Which alerts a channel wants. Empty ``tags``/``stories`` mean "all stories"; empty
+    ``kinds`` means any change kind that meets ``min_kind``."""
 
     tags: frozenset[str] = frozenset()
     stories: frozenset[str] = frozenset()
     min_kind: str | None = DEFAULT_MIN_KIND.value
+    kinds: frozenset[str] = frozenset()
     events: frozenset[str] = field(default_factory=lambda: frozenset(default_events()))
 
     @classmethod
@@ -163,6 +187,7 @@ class Filters:
             tags=frozenset(channel.tags or ()),
             stories=frozenset(channel.stories or ()),
             min_kind=channel.min_kind,
+            kinds=frozenset(channel.kinds or ()),
             events=frozenset(channel.events or ()),
         )
 
@@ -183,8 +208,10 @@ class Filters:
         kinds = list(kinds)
         if ChangeKind.FIRST in kinds:
             return "new" if "new" in self.events else None
-        if "changed" in self.events and (
-            self.min_kind is None or meets_minimum(kinds, self.min_kind)
+        if (
+            "changed" in self.events
+            and (self.min_kind is None or meets_minimum(kinds, self.min_kind))
+            and (not self.kinds or not self.kinds.isdisjoint(kinds))
         ):
             return "changed"
         # A promised update is news whatever its size.

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import __version__
-from tracker.core import cadence, changes, diffing, discover, health, liveblog, region
+from tracker.core import cadence, changes, diffing, discover, excerpt, health, liveblog, region
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
 from tracker.core.region import Region
@@ -113,6 +113,9 @@ class Comparison:
     # Nothing a version stores differs: the fingerprint moved for a reason no reader could
     # see (new fingerprint rules after an upgrade, a new ignore pattern). No version then.
     identical: bool = False
+    # The change in one line (tracker.core.excerpt) and the headline it replaced, if any.
+    excerpt: tuple[excerpt.Segment, ...] = ()
+    previous_title: str | None = None
 
 
 @dataclass
@@ -131,6 +134,7 @@ class CheckReport:
     schedule_reason: str | None = None
     status: str = StoryStatus.ACTIVE
     duration_ms: int = 0
+    wait_ms: int | None = None  # of duration_ms, waiting for the host's politeness slot
     events: list[str] = field(default_factory=list)
     lease_lost: bool = False
     fetcher: str | None = None  # the fetcher that got the page
@@ -260,7 +264,8 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
             words_added=words, words_removed=0, chars_added=len(current.text), chars_removed=0
         )
         kinds = frozenset({changes.ChangeKind.FIRST})
-        return Comparison(kinds, stats, False, "First version", True)
+        first = excerpt.change_excerpt(None, current.text) or ()
+        return Comparison(kinds, stats, False, "First version", True, excerpt=tuple(first))
     diff = diffing.word_diff(previous.text, current.text, timeout=diff_timeout)
     # A live blog read twice as entries is compared entry by entry.
     live = liveblog.compare_live(previous, current, diff.stats)
@@ -277,6 +282,8 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
         summary=summary,
         substantive=changes.is_substantive(kinds),
         identical=_stored_fields(previous) == _stored_fields(current),
+        excerpt=tuple(excerpt.change_excerpt(previous.text, current.text) or ()),
+        previous_title=excerpt.previous_headline(previous.title, current.title),
     )
 
 
@@ -377,8 +384,11 @@ def record(
     robots_blocked: bool = False,
     fetcher: str | None = None,
     render_reason: str | None = None,
+    wait_ms: int | None = None,
 ) -> CheckReport:
     """Write the result of one check in the caller's transaction.
+
+    `wait_ms` is how much of the check was spent waiting for the host's politeness slot.
 
     `fetcher` names the fetcher that got the page (stored with the check and its version) and
     `render_reason` says why that one, when the story's render mode chose.
@@ -394,7 +404,9 @@ def record(
     duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
     if story is None:
         return CheckReport(story_id, fetched.url, CheckOutcome.ERROR, error="story was removed")
-    report = CheckReport(story.id, story.url, CheckOutcome.ERROR, duration_ms=duration_ms)
+    report = CheckReport(
+        story.id, story.url, CheckOutcome.ERROR, duration_ms=duration_ms, wait_ms=wait_ms
+    )
     if worker is not None and story.lease_owner not in (None, worker):
         report.lease_lost = True
         report.error = f"lease lost to {story.lease_owner}; result discarded"
@@ -409,6 +421,7 @@ def record(
         worker=worker,
         fetcher=fetcher,
         render_reason=render_reason[:2000] if render_reason else None,
+        wait_ms=None if wait_ms is None else min(wait_ms, duration_ms),
     )
     story.last_checked_at = now
     retry_after: timedelta | None = None
@@ -634,8 +647,11 @@ def store_version(
         health=verdict.verdict if verdict else None,
         health_reasons=verdict.reasons_json() if verdict else None,
         entries=liveblog.entries_to_json(article.entries) or None,
+        previous_title=comparison.previous_title,
+        excerpt=excerpt.excerpt_to_json(comparison.excerpt),
         raw_sha256=capture_sha,
     )
+    version.index_kinds()
     link_new_version(session, story, version)
     session.add(version)
     session.flush()

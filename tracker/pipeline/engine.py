@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
@@ -343,8 +344,9 @@ class CheckEngine:
                 self.throttle.set_delay(state.url, delay)
 
         fetcher_name, render_reason = plan.fetcher, plan.reason
+        waits: list[float] = []  # seconds spent waiting for the host's slot, per fetch
         with stages.measure(cpu, "fetch"):
-            first = self._fetch(state, fetcher_name)
+            first = self._fetch(state, fetcher_name, waits)
         if first is None:
             return self._skip(state, "not checked: shutting down")
         fetched = first
@@ -371,7 +373,7 @@ class CheckEngine:
                 if reason is not None:
                     with stages.measure(cpu, "fetch"):
                         rendered, rendered_analysis, render_reason = self._render(
-                            state, analysis, reason
+                            state, analysis, reason, waits
                         )
                     if rendered is not None and rendered_analysis is not None:
                         fetched, analysis, fetcher_name = (
@@ -407,14 +409,22 @@ class CheckEngine:
             fetcher=fetcher_name,
             render_reason=render_reason,
             cpu=cpu,
+            wait_ms=round(sum(waits) * 1000),
         )
 
-    def _fetch(self, state: StoryState, fetcher_name: str) -> FetchResult | None:
+    def _fetch(
+        self, state: StoryState, fetcher_name: str, waits: list[float] | None = None
+    ) -> FetchResult | None:
         """Fetch the story's page with the named fetcher in a per-host slot (None: the engine
-        is closing). The browser sends no validators (see `record`)."""
+        is closing). The browser sends no validators (see `record`). How long the slot took
+        to come is appended to `waits`: a check's time is then read as queueing behind the
+        host's politeness limits, not only as the site's slowness."""
         fetcher = self.fetcher_for(fetcher_name)
         conditional = fetcher_name != BROWSER_FETCHER
+        asked = time.monotonic()
         with self.throttle.slot(state.url):
+            if waits is not None:
+                waits.append(time.monotonic() - asked)
             if self._closing.is_set():
                 return None
             return fetcher.fetch(
@@ -424,11 +434,11 @@ class CheckEngine:
             )
 
     def _render(
-        self, state: StoryState, plain: Analysis, reason: str
+        self, state: StoryState, plain: Analysis, reason: str, waits: list[float] | None = None
     ) -> tuple[FetchResult | None, Analysis | None, str]:
         """Render an "auto" story's app shell in the browser: the rendered page and its analysis
         when they read better than the plain ones, and the reason to record either way."""
-        rendered = self._fetch(state, BROWSER_FETCHER)
+        rendered = self._fetch(state, BROWSER_FETCHER, waits)
         if rendered is None:
             return None, None, f"{reason}; not rendered: shutting down"
         if rendered.outcome is not Outcome.OK or rendered.text is None:
@@ -497,6 +507,7 @@ class CheckEngine:
         fetcher: str | None = None,
         render_reason: str | None = None,
         cpu: dict[str, float] | None = None,
+        wait_ms: int | None = None,
     ) -> CheckReport:
         # The write stage is added by the writer itself (see __init__).
         self.stage_cpu.add(cpu or {}, checks=1)
@@ -516,6 +527,7 @@ class CheckEngine:
                 robots_blocked=blocked,
                 fetcher=fetcher,
                 render_reason=render_reason,
+                wait_ms=wait_ms,
             ),
             key=story_id,
         )

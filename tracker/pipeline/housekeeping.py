@@ -1,4 +1,5 @@
-"""Periodic upkeep: overdue promises, retiring stale stories, pruning old check rows."""
+"""Periodic upkeep: overdue promises, retiring stale stories, pruning old check rows, and
+merging the search index's segments a little."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.core.cadence import CadencePolicy, promise_overdue
 from tracker.pipeline.outbox import enqueue_alerts
 from tracker.store.models import Check, Event, EventKind, PromiseState, Story, StoryStatus
+from tracker.store.search_index import merge_index_segments
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,14 @@ class HousekeepingReport:
 def run_housekeeping(
     session: Session, policy: CadencePolicy, now: datetime, *, check_retention: timedelta
 ) -> HousekeepingReport:
-    return HousekeepingReport(
+    report = HousekeepingReport(
         promises_overdue=mark_overdue_promises(session, policy, now),
         stories_retired=retire_stale_stories(session, policy, now),
         checks_pruned=prune_checks(session, now - check_retention),
     )
+    # Every version written adds a segment to the search index, and searching reads each.
+    merge_index_segments(session)
+    return report
 
 
 def mark_overdue_promises(session: Session, policy: CadencePolicy, now: datetime) -> int:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from tracker import __version__
 from tracker.core.chain import Break, first_break
 from tracker.core.discover import canonical_within_site
+from tracker.core.excerpt import change_excerpt, excerpt_to_json, previous_headline
 from tracker.core.extract import Article
 from tracker.core.liveblog import entries_to_json
 from tracker.core.normalize import fingerprint
@@ -364,8 +365,17 @@ def _import_story(
     session.flush()
     ids: dict[int, int] = {}
     versions = sorted(record.versions, key=lambda v: v.seq)
+    previous: Any = None
     for version_record in versions:
         values = version_record.model_dump(include=set(VERSION_FIELDS))
+        # An export does not carry what the changes page shows: decided here as on a check.
+        values["excerpt"] = excerpt_to_json(
+            change_excerpt(previous.text if previous else None, version_record.text)
+        )
+        values["previous_title"] = previous_headline(
+            previous.title if previous else None, version_record.title
+        )
+        previous = version_record
         # An export from before the chain: the raw digest is the capture it names.
         values["raw_sha256"] = values.get("raw_sha256") or values.get("capture_sha256")
         for key in ("capture_sha256", "screenshot_sha256"):
@@ -376,6 +386,7 @@ def _import_story(
                 else:
                     known_captures.add(sha)
         version = Version(story_id=story.id, **values)
+        version.index_kinds()
         session.add(version)
         session.flush()
         ids[version.seq] = version.id
@@ -662,6 +673,8 @@ def reextract_story(
             "chars_removed": comparison.stats.chars_removed,
             "diff_coarse": comparison.coarse,
             "entries": entries_to_json(article.entries) or None,
+            "previous_title": comparison.previous_title,
+            "excerpt": excerpt_to_json(comparison.excerpt),
             **reading[version.id],
         }
         changed = [name for name in _REBUILT_FIELDS if getattr(version, name) != values[name]]
@@ -685,6 +698,7 @@ def reextract_story(
     for new_seq, (version, values) in enumerate(plans, start=1):
         for name, value in values.items():
             setattr(version, name, value)
+        version.index_kinds()
         version.seq = new_seq
         session.flush()  # one at a time: seqs only move down, so (story, seq) stays unique
     old_head = next(
@@ -766,10 +780,14 @@ def database_size(db: Database) -> int:
 
 def vacuum(db: Database) -> tuple[int, int]:
     """Reclaim free space (SQLite VACUUM; PostgreSQL VACUUM ANALYZE); return bytes before, after."""
+    from tracker.store.search_index import SQLITE_OPTIMIZE
+
     before = database_size(db)
     if db.is_sqlite:
         raw = db.engine.raw_connection()
         try:
+            # The search index's segments merged first: VACUUM then reclaims what they held.
+            raw.driver_connection.execute(SQLITE_OPTIMIZE)  # type: ignore[union-attr]
             # Outside any transaction (VACUUM refuses to run inside one).
             raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
         finally:

@@ -6,7 +6,9 @@ Duties:
   to the :class:`~tracker.pipeline.engine.CheckEngine`; while due work remains and the pool has
   room, keep claiming, so a backlog drains at full speed rather than one batch a tick;
 - **housekeeping**: overdue promises, retiring stale stories, pruning old check rows;
-- **summary**: one log line (checked, changed, errors, queue lag).
+- **summary**: one log line (checked, changed, errors, queue lag);
+- **heartbeat** (every 30 s): the worker's row in ``workers``, deleted on a clean stop, so
+  the web UI can say when nothing is checking (:mod:`tracker.core.liveness`).
 
 APScheduler 3.x job stores must not be shared between processes, so no per-story jobs
 live there: ``stories.next_check_at`` is the schedule, and leases let many workers share it.
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import socket
 import threading
 import time
 from collections import Counter
@@ -27,12 +31,14 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from tracker.config import Settings
+from tracker.core.liveness import HEARTBEAT_SECONDS
 from tracker.pipeline import claims, stages
 from tracker.pipeline.check import CheckReport, StoryState
 from tracker.pipeline.engine import CheckEngine, utcnow
 from tracker.pipeline.extraction_pool import start_server
 from tracker.pipeline.housekeeping import run_housekeeping
 from tracker.pipeline.outbox import DeliveryRunner
+from tracker.store import workers
 from tracker.store.db import Database
 from tracker.store.models import CheckOutcome
 
@@ -77,14 +83,17 @@ class Daemon:
         self._on_report = on_report
         self.deliveries: DeliveryRunner | None = None
         self._started = time.monotonic()
+        self.started_at = clock()
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
         if self.settings.extract_processes != 0:
             start_server()  # its imports overlap the first claims and fetches
+        self.heartbeat()  # seen as running at once, not 30 s later
         add = self.scheduler.add_job
         common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+        add(self.heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
         add(
             self.dispatch_tick,
             "interval",
@@ -161,6 +170,7 @@ class Daemon:
         if self.deliveries is not None:
             self.deliveries.close()
         self.log_summary()
+        self._forget_heartbeat()
         log.info("worker %s stopped", self.worker_id)
         self.stopped.set()
 
@@ -220,6 +230,28 @@ class Daemon:
         log_check(report)
         if self._on_report is not None:
             self._on_report(report)
+
+    def heartbeat(self) -> None:
+        """Say this worker is alive (its row in ``workers``)."""
+        try:
+            with self.db.session() as session:
+                workers.beat(
+                    session,
+                    name=self.worker_id,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    started_at=self.started_at,
+                    now=self.clock(),
+                )
+        except Exception as exc:  # noqa: BLE001 -- database down: the next beat tries again
+            log.error("heartbeat not recorded: %s", exc)
+
+    def _forget_heartbeat(self) -> None:
+        try:
+            with self.db.session() as session:
+                workers.forget(session, self.worker_id)
+        except Exception as exc:  # noqa: BLE001 -- the row goes stale; the web UI copes
+            log.error("heartbeat not removed: %s", exc)
 
     def housekeeping(self) -> None:
         try:

@@ -120,6 +120,7 @@ def add_feed(
             consecutive_failures=0,
             stories_added=0,
             any_site=False,
+            paused=False,
         )
         session.add(feed)
     feed.tags = sorted(set(feed.tags or ()) | {t for t in tags if t})
@@ -135,6 +136,51 @@ def add_feed(
         feed.any_site = any_site
     session.flush()
     return feed, created
+
+
+def follow_feed(
+    session: Session,
+    url: str,
+    *,
+    now: datetime,
+    allow_private_networks: bool,
+    tags: Sequence[str] = (),
+    include: str | None = None,
+    exclude: str | None = None,
+    interval: str | None = None,
+    render: str | None = None,
+    any_site: bool | None = None,
+) -> tuple[Feed, bool]:
+    """:func:`add_feed` behind the private-network refusal that every interface applies
+    (`tracker feed add`, the web UI): a feed on a private address is refused unless
+    ``allow_private_networks``; a host that does not resolve yet is accepted (it may later)."""
+    from tracker.net import netguard
+
+    try:
+        netguard.check_url(url.strip(), allow_private=allow_private_networks)
+    except (netguard.BadURLError, netguard.PrivateNetworkError) as exc:
+        raise StoryError(str(exc)) from exc
+    except netguard.HostLookupError:
+        pass  # may resolve later
+    return add_feed(
+        session,
+        url,
+        now=now,
+        tags=tags,
+        include=include,
+        exclude=exclude,
+        interval=interval,
+        render=render,
+        any_site=any_site,
+    )
+
+
+def set_feed_paused(session: Session, feed: Feed, paused: bool, *, now: datetime) -> None:
+    """Pause a feed (not polled until resumed) or resume it (due at once)."""
+    feed.paused = paused
+    if not paused:
+        feed.next_poll_at = now
+    session.flush()
 
 
 def find_feed(session: Session, ref: str | int) -> Feed:
@@ -176,6 +222,38 @@ def fetch_feed(
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class FeedProbe:
+    """What a URL given as a feed turned out to be, fetched once before it is followed."""
+
+    url: str
+    kind: str | None = None  # rss | atom | sitemap | … when it is one
+    problem: str | None = None  # why it cannot be followed, in words
+    advertised: tuple[str, ...] = ()  # an HTML page's own feeds, to suggest instead
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def feed_probe(url: str, fetched: FetchResult) -> FeedProbe:
+    """Whether the fetched `url` is a feed or sitemap the poller can read; an HTML page
+    (an article, a section front) is not, and the feeds it advertises are suggested."""
+    if fetched.outcome is not Outcome.OK or fetched.body is None:
+        return FeedProbe(url, problem=f"could not fetch it: {fetched.error or 'no body'}")
+    base = fetched.final_url or url
+    parsed = discover.parse_feed(fetched.body, base)
+    if parsed.ok:
+        return FeedProbe(url, kind=parsed.kind)
+    if discover.looks_like_html(fetched.body):
+        return FeedProbe(
+            url,
+            problem="it is an HTML page, not an RSS/Atom feed or a sitemap",
+            advertised=tuple(discover.advertised_feeds(fetched.body, base)),
+        )
+    return FeedProbe(url, problem=parsed.problem or "not an RSS/Atom feed or sitemap")
 
 
 class FeedPoller:
@@ -223,7 +301,9 @@ class FeedPoller:
         with self.db.session() as session:
             ids = list(
                 session.scalars(
-                    select(Feed.id).where(Feed.next_poll_at <= now).order_by(Feed.next_poll_at)
+                    select(Feed.id)
+                    .where(Feed.next_poll_at <= now, Feed.paused.is_(False))
+                    .order_by(Feed.next_poll_at)
                 )
             )
         return self.poll(ids, due_only=True)
@@ -274,6 +354,11 @@ class FeedPoller:
         with self.db.session() as session:
             self._record(session, feed_id, fetched, parsed, report, now=self.clock())
         return report
+
+    def probe(self, url: str) -> FeedProbe:
+        """Fetch `url` once (robots.txt and the fetcher's guards as for a poll) and say
+        whether it can be followed as a feed: ``tracker feed add`` asks before adding."""
+        return feed_probe(url, self._fetch(url))
 
     def _fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None

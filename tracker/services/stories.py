@@ -31,6 +31,26 @@ class StoryNotFound(StoryError):
     pass
 
 
+class SettingError(StoryError):
+    """A story setting's value is refused: `setting` names it (``min_interval``), so that an
+    interface can say it in its own words (the CLI's ``--min-interval``)."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+class IntervalOrderError(StoryError):
+    """The story's min interval would be longer than its max interval (either may be the
+    story's current value, not one being set)."""
+
+    def __init__(self, min_seconds: int, max_seconds: int) -> None:
+        super().__init__("min_interval is larger than max_interval")
+        self.min_seconds = min_seconds
+        self.max_seconds = max_seconds
+
+
 @dataclass(frozen=True)
 class AddResult:
     url: str
@@ -294,16 +314,18 @@ def configure_story(
         try:
             parsed = parse_duration(value)
         except ValueError as exc:
-            raise StoryError(f"{name}: {exc}") from None
+            raise SettingError(name, str(exc)) from None
         if parsed.total_seconds() < 1:
-            raise StoryError(f"{name}: must be at least one second")
+            raise SettingError(name, "must be at least one second")
         if parsed > MAX_STORY_INTERVAL:  # the columns are 32-bit integers on PostgreSQL
-            raise StoryError(f"{name}: at most {format_duration(MAX_STORY_INTERVAL)}")
+            raise SettingError(name, f"at most {format_duration(MAX_STORY_INTERVAL)}")
         return int(parsed.total_seconds())
 
     fixed = seconds(change.interval, story.fixed_interval_seconds, "interval")
     low = seconds(change.min_interval, story.min_interval_seconds, "min_interval")
     high = seconds(change.max_interval, story.max_interval_seconds, "max_interval")
+    if low is not None and high is not None and low > high:
+        raise IntervalOrderError(low, high)
     try:
         policy.with_overrides(fixed_interval=fixed, min_interval=low, max_interval=high)
     except ValueError as exc:

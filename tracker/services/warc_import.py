@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
+from tracker.core.words import counted, plural
 from tracker.net.charset import (
     HTML_TYPES,
     NotHTMLError,
@@ -105,8 +106,10 @@ class WarcImportReport:
             if self.skipped[reason]
         )
         return (
-            f"imported {self.responses} captures: {self.versions_added} versions, "
-            f"{self.stories_added} new stories" + (f"; skipped: {skipped}" if skipped else "")
+            f"imported {counted(self.responses, 'capture')}: "
+            f"{counted(self.versions_added, 'version')}, "
+            f"{self.stories_added} new {plural(self.stories_added, 'story')}"
+            + (f"; skipped: {skipped}" if skipped else "")
         )
 
 

@@ -40,6 +40,9 @@ class Channel(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     stories: Mapped[list[str]] = mapped_column(JSON, default=list)  # URLs or ids
     min_kind: Mapped[str | None] = mapped_column(String(32))
+    # Only versions with one of these change kinds ("only headline changes and
+    # corrections"); None or empty: any kind that meets min_kind.
+    kinds: Mapped[list[str] | None] = mapped_column(JSON)
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     digest_seconds: Mapped[int | None] = mapped_column(Integer)  # None: one alert per change
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)

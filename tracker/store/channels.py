@@ -21,7 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.notify.kinds import ChannelError, kind_named
-from tracker.notify.spec import ChannelSettings, check_events, check_min_kind, digest_seconds
+from tracker.notify.spec import (
+    ChannelSettings,
+    check_events,
+    check_kinds,
+    check_min_kind,
+    digest_seconds,
+)
 from tracker.store.alert_models import Channel, Delivery, DeliveryStatus
 
 __all__ = [
@@ -30,6 +36,7 @@ __all__ = [
     "find_channel",
     "new_uid",
     "remove_channel",
+    "set_enabled",
     "sync_declared",
 ]
 
@@ -53,6 +60,7 @@ def add_channel(
     stories: Sequence[str] = (),
     min_kind: str | None,
     events: Sequence[str],
+    kinds: Sequence[str] = (),
     digest_seconds: int | None = None,
     enabled: bool = True,
     source: str = "cli",
@@ -66,6 +74,7 @@ def add_channel(
         target, secret = kind_class.validate(target, secret)
         events = check_events(events)
         min_kind = check_min_kind(min_kind)
+        kinds = check_kinds(kinds)
     except ValueError as exc:
         raise ChannelError(f"channel {name!r}: {exc}") from exc
     channel = Channel(
@@ -77,6 +86,7 @@ def add_channel(
         tags=sorted(set(tags)),
         stories=list(dict.fromkeys(stories)),
         min_kind=min_kind,
+        kinds=list(kinds) or None,
         events=list(events),
         digest_seconds=digest_seconds,
         enabled=enabled,
@@ -84,6 +94,17 @@ def add_channel(
         created_at=now,
     )
     session.add(channel)
+    session.flush()
+    return channel
+
+
+def set_enabled(session: Session, name: str, enabled: bool) -> Channel:
+    """Pause (``enabled=False``) or resume a CLI-managed channel. A paused channel is owed
+    no alerts: nothing is queued for it while paused (see the outbox's enqueue)."""
+    channel = find_channel(session, name)
+    if channel.source == "settings":
+        raise ChannelError(f"channel {name!r} is declared in the settings file: set enabled there")
+    channel.enabled = enabled
     session.flush()
     return channel
 
@@ -137,6 +158,7 @@ def sync_declared(
             "tags": sorted(set(spec.tags)),
             "stories": list(dict.fromkeys(spec.stories)),
             "min_kind": spec.min_kind,
+            "kinds": list(spec.kinds) or None,
             "events": list(spec.events),
             "digest_seconds": digest_seconds(spec.digest),
             "enabled": spec.enabled,

@@ -28,6 +28,8 @@ class Feed(Base):
     # Entries on other sites than the feed's own become stories only when the user said so
     # (`tracker feed add --any-site`): else a feed could send the tracker anywhere.
     any_site: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A paused feed is not polled (by the daemon or `tracker feed poll --due`) until resumed.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

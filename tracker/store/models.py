@@ -234,10 +234,63 @@ class Version(Base):
     # A live blog's entries ([{"key", "time", "label", "headline", "text", "pinned"}], see
     # tracker.core.liveblog); NULL for other pages and for versions stored before.
     entries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # What the changes page shows of this version, decided once when it is written
+    # (tracker.core.excerpt): the headline it replaced (NULL: the headline did not change)
+    # and its first changed sentence as [[op, text], ...] segments (NULL: the text did not
+    # change).
+    previous_title: Mapped[str | None] = mapped_column(Text)
+    excerpt: Mapped[list[list[str]] | None] = mapped_column(JSON)
 
     story: Mapped[Story] = relationship(back_populates="versions")
+    # `kinds` once more, a row per kind, so that the changes page can filter by kind through
+    # an index (see VersionKind). Kept in step by `index_kinds`.
+    kind_rows: Mapped[list[VersionKind]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
-    __table_args__ = (UniqueConstraint("story_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("story_id", "seq"),
+        # The changes page: every version, newest first, a page at a time (with the story,
+        # so a tag or site filter tests each version's story from the index alone).
+        Index("ix_versions_captured_at_id_story_id", "captured_at", "id", "story_id"),
+        # The changes page filtered by tag or site: those stories' versions in page order.
+        Index("ix_versions_story_id_captured_at_id", "story_id", "captured_at", "id"),
+    )
+
+    def index_kinds(self) -> None:
+        """Make `kind_rows` say what `kinds` and `captured_at` say (call after setting them)."""
+        wanted = set(self.kinds or ())
+        for row in list(self.kind_rows):
+            if row.kind not in wanted:
+                self.kind_rows.remove(row)
+            else:
+                row.captured_at = self.captured_at
+                wanted.discard(row.kind)
+        self.kind_rows.extend(
+            VersionKind(kind=kind, captured_at=self.captured_at) for kind in sorted(wanted)
+        )
+
+
+class VersionKind(Base):
+    """One change kind of one version (a copy of `Version.kinds`, one row per kind).
+
+    A JSON list cannot be searched through an index on either database; these rows can: the
+    index on (kind, captured_at, version_id) hands the changes page a kind's versions newest
+    first without reading any other version.
+    """
+
+    __tablename__ = "version_kinds"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The version's, copied so the index gives a kind's versions in page order.
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_version_kinds_kind_captured_at", "kind", "captured_at", "version_id"),
+    )
 
 
 class Check(Base):
@@ -261,6 +314,10 @@ class Check(Base):
     # page is an app shell: rendered in the browser").
     fetcher: Mapped[str | None] = mapped_column(String(16))
     render_reason: Mapped[str | None] = mapped_column(Text)
+    # Of duration_ms, how long the check waited for its host's slot (per-host politeness)
+    # before fetching: a slow check may be a busy host queue, not a slow site. None: checks
+    # recorded before this was measured.
+    wait_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class Event(Base):
@@ -274,3 +331,20 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Worker(Base):
+    """A running daemon or worker (`tracker run`, `tracker worker`): its heartbeat.
+
+    Each writes its row at start and every ``HEARTBEAT_SECONDS`` and deletes it on a clean
+    stop, so the web UI can say honestly whether anything is checking stories
+    (:func:`tracker.core.health.daemon_alive`); a crashed one's row simply goes stale.
+    """
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

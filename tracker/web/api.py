@@ -15,7 +15,9 @@ from pydantic import AfterValidator, BaseModel, Field
 from tracker.core import diffing
 from tracker.core.cadence import CadencePolicy
 from tracker.core.discover import tracking_parameters
+from tracker.core.field_changes import field_change_to_json, field_changes
 from tracker.net.fetcher import RenderMode
+from tracker.services.search import results_fields, search
 from tracker.services.serialize import story_fields, version_fields, version_summary_fields
 from tracker.services.stories import (
     StorySettings,
@@ -267,6 +269,14 @@ class EntryDiffOut(BaseModel):
     diff: WordDiffOut
 
 
+class FieldChangeOut(BaseModel):
+    field: Literal["byline", "published", "modified"]
+    label: str = Field(description='What a reader calls it: "Byline", "Published", "Updated".')
+    before: str | None
+    after: str | None
+    diff: WordDiffOut
+
+
 class DiffOut(BaseModel):
     url: str
     story_id: int
@@ -278,6 +288,11 @@ class DiffOut(BaseModel):
     summary: str | None
     diff: WordDiffOut
     title_diff: WordDiffOut | None
+    fields: list[FieldChangeOut] = Field(
+        default_factory=list,
+        description="The byline and dates that changed, each with its word diff (dates "
+        "are replaced whole); empty when none did.",
+    )
     entries: list[EntryDiffOut] | None = Field(
         default=None,
         description="A live blog read as entries in both versions: the summary above the "
@@ -294,6 +309,9 @@ class CheckOut(BaseModel):
     url: str
     started_at: datetime
     duration_ms: int
+    wait_ms: int | None = Field(
+        default=None, description="Of duration_ms, the wait for the host's politeness slot."
+    )
     outcome: str
     http_status: int | None
     error_kind: str | None
@@ -365,6 +383,9 @@ def diff_out(diff: queries.VersionDiff) -> DiffOut:
             "summary": diff.after.summary if diff.consecutive else None,
             "diff": diffing.diff_to_json(diff.text),
             "title_diff": diffing.diff_to_json(diff.title) if diff.title else None,
+            "fields": [
+                field_change_to_json(change) for change in field_changes(diff.before, diff.after)
+            ],
             "entries": [
                 {
                     "key": unit.key,
@@ -554,7 +575,9 @@ def get_diff(
         render = (
             diffing.render_html_inline if format == "html" else diffing.render_html_side_by_side
         )
-        head = f"<h1>{diffing.render_html_inline(diff.title)}</h1>\n" if diff.title else ""
+        head = f"<h1>{diffing.render_html_phrase(diff.title)}</h1>\n" if diff.title else ""
+        fields = [change.labelled() for change in field_changes(diff.before, diff.after)]
+        head += diffing.render_html_lines(fields, side_by_side=format == "side-by-side")
         if diff.entries is not None:  # a live blog: entry by entry
             side = format == "side-by-side"
             return HTMLResponse(head + diffing.render_html_units(diff.entries, side_by_side=side))
@@ -571,6 +594,8 @@ def get_diff(
     head = f"{diff.url}: v{diff.before.seq} → v{diff.after.seq}\n"
     if diff.title:
         head += "Headline: " + diffing.render_terminal(diff.title, color=False) + "\n"
+    for change in field_changes(diff.before, diff.after):
+        head += diffing.render_terminal(change.labelled(), color=False) + "\n"
     return PlainTextResponse(head + "\n" + diffing.render_terminal(diff.text, color=False))
 
 
@@ -584,6 +609,7 @@ def check_out(check: Check, url: str) -> CheckOut:
         url=url,
         started_at=check.started_at,
         duration_ms=check.duration_ms,
+        wait_ms=check.wait_ms,
         outcome=check.outcome,
         http_status=check.http_status,
         error_kind=check.error_kind,
@@ -807,3 +833,83 @@ def get_delivery(request: Request, delivery_id: DeliveryId) -> dict[str, Any]:
             for a in row.attempts  # masked
         ]
         return {**delivery_out(row), "attempt_log": attempts}
+
+
+# -- search ------------------------------------------------------------------------------
+
+
+class MarkedPiece(BaseModel):
+    text: str
+    match: bool = Field(description="Whether this piece is what the query matched.")
+
+
+class SearchStory(BaseModel):
+    id: int
+    url: str
+    title: str | None = Field(description="The story's headline now.")
+    status: str
+    tags: list[str]
+
+
+class SearchVersion(BaseModel):
+    seq: int
+    captured_at: datetime
+    snippet: str | None = Field(
+        description="Where it was said (for the newest three versions of a story; null for "
+        "the others)."
+    )
+    snippet_marked: list[MarkedPiece] | None = Field(
+        description="The snippet in pieces, the matches marked."
+    )
+
+
+class SearchHeadline(BaseModel):
+    headline: str
+    current: bool = Field(description="false: a past headline, no longer the story's.")
+    marked: list[MarkedPiece]
+
+
+class SearchHit(BaseModel):
+    story: SearchStory
+    newest_at: datetime = Field(description="When the newest version that said it was captured.")
+    versions_matched: int
+    versions: list[SearchVersion] = Field(description="The versions that said it, newest first.")
+    headlines: list[SearchHeadline] = Field(
+        description="The headlines of those versions that contain a term of the query."
+    )
+
+
+class SearchOut(BaseModel):
+    total: int | None = Field(
+        description="Stories in all; null when more matched than were read for this page "
+        "(next_offset then says there is a next page)."
+    )
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+    query: str = Field(description="The query as read: words, and phrases in quotes.")
+    terms: list[str]
+    items: list[SearchHit] = Field(description="Stories, newest first.")
+
+
+@router.get("/search", response_model=SearchOut, summary="Stories that ever said something")
+def search_versions(
+    request: Request,
+    q: Annotated[
+        SafeText,
+        Query(
+            max_length=500,
+            description='Words and "quoted phrases"; a story matches when one of its '
+            "versions (text or headlines) says every one of them.",
+        ),
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=100, description="Stories per page.")] = 20,
+    offset: Offset = 0,
+    tag: Annotated[SafeText | None, Query(max_length=100)] = None,
+    site: Annotated[
+        SafeText | None, Query(max_length=253, description="Host name, e.g. example.com.")
+    ] = None,
+) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        results = search(session, q, limit=limit, offset=offset, tag=tag or None, site=site or None)
+        return results_fields(results)

@@ -17,7 +17,8 @@ from tracker import __version__
 from tracker.config import Settings
 from tracker.services.stories import StoryError, StoryNotFound
 from tracker.store.db import Database
-from tracker.web import alerts, api, feeds, metrics, pages
+from tracker.web import alerts, api, cards, changes, feeds, manage, metrics, pages
+from tracker.web import search as search_pages
 from tracker.web.deps import EngineHolder
 from tracker.web.security import (
     CSRF_COOKIE,
@@ -51,7 +52,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
         version=__version__,
         description="Live-story update tracker: stories, versions, word-level diffs, checks.",
         openapi_url="/api/v1/openapi.json",
-        docs_url=None,  # Swagger UI needs scripts from a CDN; our CSP allows no scripts
+        docs_url=None,  # Swagger UI needs scripts from a CDN; our CSP allows ours only
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -65,9 +66,15 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(cards.api_router)
+    app.include_router(cards.page_router)
+    app.include_router(changes.api_router)
+    app.include_router(changes.page_router)
     app.include_router(feeds.router)
     app.include_router(metrics.router)
     app.include_router(pages.router)
+    app.include_router(manage.router)
+    app.include_router(search_pages.router)
     _install_error_handlers(app)
     _install_middleware(app, guard, app.state.hosts)
     return app

@@ -1,8 +1,11 @@
 """Atom feeds (feedgen): every change, one story's changes, one tag's changes.
 
-Each entry is one version and carries its diff against the previous version as HTML (the
-page text escaped, insertions in <ins>, deletions in <del>), so a feed reader shows exactly
-what changed.
+Each entry is one version and carries the change, not the article: the summary, the
+headline change, byline and date changes, and the changed paragraphs with one paragraph of
+context, the rest folded into "… 14 unchanged paragraphs …" (linking the full diff). Feed
+readers drop stylesheets and often inline styles too, so the marking is portable
+(`diffing.render_html_portable`): "212 → 284", "[removed: …]", "[added: …]" in words, struck
+and underlined by inline styles, and only <p>-level HTML (no block inside a paragraph).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from fastapi import APIRouter, Path, Request, Response
 from feedgen.feed import FeedGenerator
 
 from tracker.core import diffing, liveblog
+from tracker.core.changes import kind_label
+from tracker.core.field_changes import field_changes
 from tracker.pipeline.check import version_as_article
 from tracker.store.models import Story, Version
 from tracker.web import queries
@@ -40,28 +45,63 @@ def _base_url(request: Request) -> str:
     return (settings_of(request).base_url or str(request.base_url)).rstrip("/")
 
 
-def entry_html(version: Version, previous: Version | None, *, with_diff: bool = True) -> str:
-    """The entry body: a change summary and the word diff (or the text of a first version).
+# Paragraphs of context around each change in an entry: enough to say where it sits.
+ENTRY_CONTEXT: Final = 1
+# A first version has no change to show: its opening paragraphs say what the story is.
+FIRST_VERSION_PARAGRAPHS: Final = 2
 
-    Without `with_diff` (the feed's time budget is spent), the summary and a link only.
+
+def entry_html(
+    version: Version,
+    previous: Version | None,
+    *,
+    with_diff: bool = True,
+    full_href: str | None = None,
+) -> str:
+    """The entry body: the change summary, the headline, byline and date changes, and the
+    changed paragraphs with their context (a first version: its opening paragraphs).
+
+    `full_href` (the full diff page) is what each fold links to. Without `with_diff` (the
+    feed's time budget is spent), the summary and headline change and a link only.
     """
     parts = []
     if version.summary:
         parts.append(f"<p><strong>{_escape(version.summary)}</strong></p>")
     if previous is not None and (previous.title or "") != (version.title or ""):
         title = diffing.word_diff(previous.title or "", version.title or "")
-        parts.append(f"<p>Headline: {diffing.render_html_inline(title)}</p>")
-    units = _changed_entries(version, previous) if with_diff else None
-    if units is not None:  # a live blog: the entries added, edited and removed, each whole
-        parts.append(diffing.render_html_units(units))
-    elif with_diff:
-        diff = diffing.word_diff(
-            previous.text if previous else "", version.text, timeout=ENTRY_DIFF_TIMEOUT
+        parts.append(f"<p>Headline: {diffing.portable_line(title.ops)}</p>")
+    if previous is not None:
+        parts.extend(
+            f"<p>{diffing.portable_line(change.labelled().ops)}</p>"
+            for change in field_changes(previous, version)
         )
-        parts.append(diffing.render_html_inline(diff))
+    units = _changed_entries(version, previous) if with_diff else None
+    if units is not None:  # a live blog: the entries added, edited and removed
+        parts.extend(
+            f"<h3>{_escape(unit.caption)}</h3>\n{diffing.render_html_portable(unit.diff)}"
+            for unit in units
+        )
+    elif with_diff and previous is None:
+        parts.append(_opening(version.text))
+    elif with_diff and previous is not None:
+        diff = diffing.word_diff(previous.text, version.text, timeout=ENTRY_DIFF_TIMEOUT)
+        parts.append(diffing.render_html_portable(diff, context=ENTRY_CONTEXT, full_href=full_href))
     else:
         parts.append("<p>(Open the link for the word diff of this version.)</p>")
     return xml_safe("\n".join(parts))
+
+
+def _opening(text: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    shown = "".join(
+        f"<p>{_escape(p).replace(chr(10), '<br>')}</p>\n"
+        for p in paragraphs[:FIRST_VERSION_PARAGRAPHS]
+    )
+    rest = len(paragraphs) - FIRST_VERSION_PARAGRAPHS
+    if rest > 0:
+        noun = "paragraph" if rest == 1 else "paragraphs"
+        shown += f"<p><em>… {rest} more {noun} …</em></p>\n"
+    return shown
 
 
 def _changed_entries(version: Version, previous: Version | None) -> list[diffing.DiffUnit] | None:
@@ -101,23 +141,26 @@ def build_feed(
 
         feed.updated(datetime(2000, 1, 1, tzinfo=UTC))
     deadline = time.monotonic() + FEED_DIFF_BUDGET
+    links = {
+        version.id: _entry_link(base_url, story, version, previous.get(version.id))
+        for version, story in rows
+    }
     bodies = {  # newest first: they matter most when the budget runs out
         version.id: entry_html(
-            version, previous.get(version.id), with_diff=time.monotonic() < deadline
+            version,
+            previous.get(version.id),
+            with_diff=time.monotonic() < deadline,
+            full_href=links[version.id] + "?show=all",
         )
         for version, _ in rows
     }
     # feedgen prepends each new entry; add oldest first so the feed reads newest first.
     for version, story in reversed(rows):
-        before = previous.get(version.id)
-        if before is not None:
-            link = f"{base_url}/stories/{story.id}/diff/{before.seq}/{version.seq}"
-        else:
-            link = f"{base_url}/stories/{story.id}/versions/{version.seq}"
+        link = links[version.id]
         entry = feed.add_entry()
         entry.id(f"{base_url}/stories/{story.id}/versions/{version.seq}")
         headline = version.title or story.title or story.url
-        kinds = ", ".join(k.replace("_", " ") for k in version.kinds or [])
+        kinds = ", ".join(kind_label(k) for k in version.kinds or [])
         entry.title(xml_safe(f"{headline} — v{version.seq}" + (f" ({kinds})" if kinds else "")))
         entry.link(href=link, rel="alternate")
         entry.updated(version.captured_at)
@@ -127,6 +170,13 @@ def build_feed(
         for kind in version.kinds or []:
             entry.category(term=kind)
     return feed.atom_str(pretty=True)
+
+
+def _entry_link(base_url: str, story: Story, version: Version, before: Version | None) -> str:
+    """The diff page of the change an entry is about (a first version: its page)."""
+    if before is not None:
+        return f"{base_url}/stories/{story.id}/diff/{before.seq}/{version.seq}"
+    return f"{base_url}/stories/{story.id}/versions/{version.seq}"
 
 
 def _feed_response(request: Request, title: str, alternate: str, rows) -> Response:

@@ -1,4 +1,4 @@
-"""The HTML pages: server-rendered, no scripts, every piece of page text escaped."""
+"""The HTML pages: server-rendered, working without scripts, every piece of page text escaped."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from tracker.core import diffing, liveblog
+from tracker.core import diffing, folding, liveblog
 from tracker.core.article import Entry
 from tracker.core.cadence import CadencePolicy, format_duration
 from tracker.core.discover import tracking_parameters
+from tracker.core.field_changes import field_changes
 from tracker.core.health import suggestion_for
 from tracker.services.stories import (
     StoryError,
@@ -30,7 +32,7 @@ from tracker.services.stories import (
 )
 from tracker.store.alert_models import Channel
 from tracker.store.models import StoryStatus
-from tracker.web import alerts, queries
+from tracker.web import alerts, cards, queries
 from tracker.web.api import RenderChoice, SafeText
 from tracker.web.charts import ChartPoint, changes_chart
 from tracker.web.deps import (
@@ -206,7 +208,10 @@ def _render_story(
         codes = [reason["code"] for reason in reasons]
         suspect = {"reasons": reasons, "advice": suggestion_for(codes, latest.text_source)}
     chart = changes_chart(
-        [ChartPoint(v.seq, v.captured_at, v.words_added, v.words_removed) for v in versions],
+        [
+            ChartPoint(v.seq, v.captured_at, v.words_added, v.words_removed, tuple(v.kinds or ()))
+            for v in versions
+        ],
         link=f"/stories/{story_id}/versions/{{seq}}",
     )
     return render(
@@ -490,13 +495,27 @@ def diff_latest(
     from_: Annotated[int | None, Query(alias="from", ge=-(2**31), le=2**31 - 1)] = None,
     to: Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)] = None,
     view: Literal["inline", "side"] = "inline",
+    show: Literal["changes", "all"] | None = None,
 ) -> Response:
     """The version picker's target: resolves the range and redirects to its permalink."""
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         start, end = queries.resolve_range(story, from_, to)
-    suffix = "?view=side" if view == "side" else ""
-    return _redirect(f"/stories/{story_id}/diff/{start}/{end}{suffix}")
+    return _redirect(_diff_href(story_id, start, end, view, show))
+
+
+ReadingMode = Literal["changes", "all"]
+
+
+def _diff_href(
+    story_id: int, start: int, end: int, view: str, show: ReadingMode | None = None
+) -> str:
+    """A diff page's address, with the layout and reading mode when they are not defaults."""
+    query = {"view": "side"} if view == "side" else {}
+    if show is not None:
+        query["show"] = show
+    suffix = f"?{urlencode(query)}" if query else ""
+    return f"/stories/{story_id}/diff/{start}/{end}{suffix}"
 
 
 @router.get("/stories/{story_id}/diff/{from_seq}/{to_seq}", response_class=HTMLResponse)
@@ -506,46 +525,84 @@ def diff_page(
     from_seq: Seq,
     to_seq: Seq,
     view: Literal["inline", "side"] = "inline",
+    show: ReadingMode | None = None,
 ) -> Response:
+    """A diff; `show=changes` folds unchanged paragraphs away, `show=all` shows them all,
+    and without it long articles open changes-only (core.folding.folds_by_default)."""
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         diff = queries.version_diff(session, story, from_seq, to_seq)
         session.expunge_all()
+    start, end = diff.before.seq, diff.after.seq
+    paragraphs = max(
+        diffing.count_paragraphs(diff.before.text), diffing.count_paragraphs(diff.after.text)
+    )
+    # A live blog is read entry by entry: its length is its number of entries.
+    length = len(diff.entries) if diff.entries is not None else paragraphs
+    changes_only = show == "changes" if show is not None else folding.folds_by_default(length)
+    context = folding.CONTEXT_PARAGRAPHS if changes_only else None
+    full_href = _diff_href(story_id, start, end, view, "all")
     if diff.entries is not None:  # a live blog: entry by entry, each aligned with itself
         body = diffing.render_html_units(
             diff.entries,
             side_by_side=view == "side",
-            before_label=f"Version {diff.before.seq}",
-            after_label=f"Version {diff.after.seq}",
+            before_label=f"Version {start}",
+            after_label=f"Version {end}",
+            context=context,
+            full_href=full_href,
+            navigate=True,
         )
     elif view == "side":
         body = diffing.render_html_side_by_side(
             diff.text,
-            before_label=f"Version {diff.before.seq}",
-            after_label=f"Version {diff.after.seq}",
+            before_label=f"Version {start}",
+            after_label=f"Version {end}",
+            context=context,
+            full_href=full_href,
+            navigate=True,
         )
     else:
-        body = diffing.render_html_inline(diff.text)
-    title = diffing.render_html_inline(diff.title) if diff.title else None
+        body = diffing.render_html_inline(
+            diff.text, context=context, full_href=full_href, navigate=True
+        )
+    fields = field_changes(diff.before, diff.after)
+    fields_html = diffing.render_html_lines(
+        [change.labelled() for change in fields], side_by_side=view == "side"
+    )
+    # Inline HTML only: the headline's diff sits inside an <h2>.
+    title = diffing.render_html_phrase(diff.title) if diff.title else None
     count = story.version_count
-    step = diff.after.seq - diff.before.seq
+    step = end - start
     previous = next_ = None
-    if min(diff.before.seq, diff.after.seq) > 1:
-        previous = (diff.before.seq - 1, diff.after.seq - 1)
-    if max(diff.before.seq, diff.after.seq) < count:
-        next_ = (diff.before.seq + 1, diff.after.seq + 1)
+    if min(start, end) > 1:
+        previous = _diff_href(story_id, start - 1, end - 1, view, show)
+    if max(start, end) < count:
+        next_ = _diff_href(story_id, start + 1, end + 1, view, show)
     return render(
         request,
         "diff.html",
         story=story,
         diff=diff,
         body=body,
+        fields_html=fields_html,
         title_diff=title,
         view=view,
+        show=show,
+        changes_only=changes_only,
         step=step,
         previous=previous,
+        previous_range=(start - 1, end - 1),
         next=next_,
+        next_range=(start + 1, end + 1),
+        hrefs={
+            "inline": _diff_href(story_id, start, end, "inline", show),
+            "side": _diff_href(story_id, start, end, "side", show),
+            "changes": _diff_href(story_id, start, end, view, "changes"),
+            "all": _diff_href(story_id, start, end, view, "all"),
+            "self": _diff_href(story_id, start, end, view, show),
+        },
         seqs=range(count, 0, -1),
+        card=cards.card_share(request, story_id, diff.after.seq) if diff.consecutive else None,
     )
 
 
@@ -565,27 +622,21 @@ def checks_page(
         page = queries.check_page(
             session, limit=PageSize, offset=offset, story_id=story, errors_only=errors
         )
+        titles = queries.story_titles(session, [check.story_id for check, _ in page.items])
         session.expunge_all()
-    return render(request, "checks.html", page=page, errors=errors, story=story)
+    return render(request, "checks.html", page=page, errors=errors, story=story, titles=titles)
 
 
 @router.get("/events", response_class=HTMLResponse)
 def events_page(request: Request, offset: Offset = 0) -> Response:
     with database(request).read_session() as session:
         page = queries.event_page(session, limit=PageSize, offset=offset)
+        titles = queries.story_titles(session, [event.story_id for event, _ in page.items])
         session.expunge_all()
-    return render(request, "events.html", page=page)
+    return render(request, "events.html", page=page, titles=titles)
 
 
-# -- alerts (read-only: channels are managed with `tracker channel` or the settings file) --
-
-
-@router.get("/channels", response_class=HTMLResponse)
-def channels_page(request: Request, offset: Offset = 0) -> Response:
-    with database(request).read_session() as session:
-        page = alerts.channel_page(session, limit=PageSize, offset=offset)
-        session.expunge_all()
-    return render(request, "channels.html", page=page)
+# -- alerts (channels are managed in tracker.web.manage) ----------------------------------
 
 
 @router.get("/deliveries", response_class=HTMLResponse)
@@ -605,6 +656,7 @@ def deliveries_page(
             settings=settings_of(request),
         )
         channels = list(session.scalars(select(Channel.name).order_by(Channel.name).limit(200)))
+        titles = queries.story_titles(session, [row.delivery.story_id for row in page.items])
         session.expunge_all()
     return render(
         request,
@@ -614,6 +666,7 @@ def deliveries_page(
         channel=channel,
         channels=channels,
         statuses=alerts.STATUSES,
+        titles=titles,
     )
 
 

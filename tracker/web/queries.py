@@ -56,6 +56,8 @@ VERSION_SUMMARY_COLUMNS: Final = (
     Version.text_source,
     Version.fetcher,
     Version.screenshot_sha256,
+    Version.previous_title,
+    Version.excerpt,
 )
 
 
@@ -168,6 +170,16 @@ def event_page(
         query = query.where(Event.story_id == story_id)
     rows, total = _page(session, query, limit, offset)
     return Page([(row[0], row[1]) for row in rows], total, limit, offset)
+
+
+def story_titles(session: Session, story_ids: Sequence[int]) -> dict[int, str]:
+    """The headline of each story that has one, by id (one query), for logs that name
+    stories by headline first."""
+    ids = sorted(set(story_ids))
+    if not ids:
+        return {}
+    query = select(Story.id, Story.title).where(Story.id.in_(ids), Story.title.is_not(None))
+    return {story_id: title for story_id, title in session.execute(query) if title}
 
 
 def all_tags(session: Session, limit: int = 200) -> list[str]:

@@ -1,7 +1,8 @@
 """Who may use the web UI, and the headers that keep hostile page content inert.
 
 The pages we store are hostile input, so every response carries a strict
-Content-Security-Policy (no scripts at all: the UI needs none), ``nosniff`` and a frame ban.
+Content-Security-Policy (no inline script ever runs; the one script the UI has, the diff
+page's keys, is a same-origin file), ``nosniff`` and a frame ban.
 
 Authentication: when ``settings.web_token`` is set, every page and API call needs it.
 The API takes ``Authorization: Bearer <token>``; a browser logs in once with a form and
@@ -45,9 +46,12 @@ CSRF_COOKIE: Final = "tracker_csrf"
 CSRF_FIELD: Final = "csrf_token"
 SESSION_MAX_AGE: Final = 30 * 24 * 3600
 
+# Scripts: same-origin files only (the diff page's j/k keys), never inline code, eval or
+# another origin. Every response is `nosniff`, so no raw capture (text/plain) or JSON answer
+# of ours can be loaded as a script either.
 PAGE_CSP: Final = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 # For raw captures: even if a browser rendered one, it would get an opaque origin, no
 # scripts, no subresources.

@@ -11,8 +11,11 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from tracker.core.changes import kind_label
+from tracker.core.liveness import next_check_text
 from tracker.core.timefmt import relative_time
+from tracker.core.words import counted
 from tracker.web.security import CSRF_FIELD, Guard
+from tracker.web.status import daemon_checking
 
 
 def timestamp(value: datetime | None) -> str:
@@ -26,6 +29,7 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
     env.filters["ago"] = relative_time
     env.filters["timestamp"] = timestamp
     env.filters["kind_label"] = kind_label
+    env.filters["counted"] = counted
 
     def csrf_field(request: Request) -> Markup:
         token = guard.csrf_token(request.state.csrf_cookie)
@@ -45,7 +49,19 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
         query = urlencode(params)
         return request.url.path + (f"?{query}" if query else "")
 
+    def next_check(request: Request, value: datetime | None, now: datetime) -> str:
+        """A story's next check in words: "overdue: no daemon is checking" when it is due
+        and no worker is running."""
+        return next_check_text(value, now, checking=daemon_checking(request) is not False)
+
+    def signed_in(request: Request) -> bool:
+        """Whether this reader may follow the app's links (no token set, or a session)."""
+        return not guard.required or guard.has_session(request)
+
     env.globals.update(
+        daemon_checking=daemon_checking,
+        next_check=next_check,
+        signed_in=signed_in,
         csrf_field=csrf_field,
         feed_url=feed_url,
         with_query=with_query,

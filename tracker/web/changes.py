@@ -1,0 +1,204 @@
+"""The changes page (/changes) and its API (/api/v1/changes): what changed, across stories.
+
+Both read `tracker.services.changes_feed`, as `tracker changes` does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from tracker.core.changes import KIND_LABELS
+from tracker.services.changes_feed import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ChangesError,
+    ChangesPage,
+    changes_page,
+    make_filter,
+    row_fields,
+)
+from tracker.web import queries
+from tracker.web.api import SafeText
+from tracker.web.deps import database
+from tracker.web.pages import render
+
+page_router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["api"])
+
+KindName = Literal[
+    "first",
+    "headline",
+    "paragraphs_added",
+    "paragraphs_removed",
+    "text_edited",
+    "byline",
+    "dates",
+    "correction",
+    "minor",
+    "entry_added",
+    "entry_edited",
+    "entry_removed",
+]
+Kinds = Annotated[
+    list[KindName],
+    Query(max_length=len(KIND_LABELS), description="Only versions with any of these kinds."),
+]
+Tag = Annotated[SafeText | None, Query(max_length=100, description="Only stories with this tag.")]
+Site = Annotated[
+    SafeText | None,
+    Query(max_length=200, description="Only stories of this site (a domain, e.g. example.com)."),
+]
+When = Annotated[
+    SafeText | None,
+    Query(max_length=40, description="A time ago (90m, 24h, 7d) or an ISO date/time (UTC)."),
+]
+CursorParam = Annotated[
+    SafeText | None,
+    Query(max_length=60, description="A page's 'next' (older) or 'newer' cursor."),
+]
+
+
+def _page(
+    request: Request,
+    *,
+    kind: list[str],
+    tag: str | None,
+    site: str | None,
+    since: str | None,
+    until: str | None,
+    before: str | None,
+    after: str | None,
+    limit: int,
+) -> ChangesPage:
+    changes = make_filter(
+        kinds=kind, tag=tag, site=site, since=since, until=until, now=datetime.now(UTC)
+    )
+    with database(request).read_session() as session:
+        return changes_page(session, changes, limit=limit, before=before, after=after)
+
+
+@page_router.get("/changes", response_class=HTMLResponse)
+def changes_html(
+    request: Request,
+    kind: Kinds = [],  # noqa: B006 -- FastAPI copies defaults
+    tag: Tag = None,
+    site: Site = None,
+    since: When = None,
+    until: When = None,
+    before: CursorParam = None,
+    after: CursorParam = None,
+) -> Response:
+    error = None
+    try:
+        page = _page(
+            request,
+            kind=list(kind),
+            tag=tag,
+            site=site,
+            since=since,
+            until=until,
+            before=before,
+            after=after,
+            limit=DEFAULT_LIMIT,
+        )
+    except ChangesError as exc:
+        error, page = str(exc), None
+    with database(request).read_session() as session:
+        tags = queries.all_tags(session)
+    return render(
+        request,
+        "changes.html",
+        status_code=400 if error else 200,
+        page=page,
+        error=error,
+        kinds=KIND_LABELS,
+        chosen=set(kind),
+        tags=tags,
+        tag=tag or "",
+        site=site or "",
+        since=since or "",
+        until=until or "",
+        filtered=bool(kind or tag or site or since or until),
+    )
+
+
+class ExcerptPiece(BaseModel):
+    op: Literal["equal", "delete", "insert"]
+    text: str
+
+
+class ChangeOut(BaseModel):
+    story_id: int
+    headline: str = Field(description="The story's headline now (its URL if it has none).")
+    url: str
+    site: str = Field(description="The story's domain, without www.")
+    seq: int = Field(description="The version's number within its story.")
+    captured_at: datetime
+    kinds: list[str]
+    kinds_in_words: list[str]
+    title: str | None = Field(description="The headline this version stated.")
+    previous_title: str | None = Field(
+        description="The headline this version replaced; null when the headline did not change."
+    )
+    excerpt: list[ExcerptPiece] = Field(
+        description="The first changed sentence, word by word ([] when only the headline, "
+        "byline or dates changed); a first version's is its first sentence."
+    )
+    excerpt_text: str = Field(description="The excerpt as one line: [-removed-] {+added+}.")
+    summary: str | None
+    story_path: str
+    change_path: str = Field(
+        description="The diff that made this version (a first version: its own page)."
+    )
+
+
+class ChangeList(BaseModel):
+    items: list[ChangeOut]
+    limit: int
+    next: str | None = Field(
+        description="Cursor of the next, older page (?before=); null on the last."
+    )
+    newer: str | None = Field(
+        description="Cursor of the previous, newer page (?after=); null on the first."
+    )
+
+
+@api_router.get(
+    "/changes",
+    response_model=ChangeList,
+    summary="Changes across stories, newest first",
+    responses={400: {"description": "A filter or cursor that cannot be used."}},
+)
+def changes_json(
+    request: Request,
+    kind: Kinds = [],  # noqa: B006 -- FastAPI copies defaults
+    tag: Tag = None,
+    site: Site = None,
+    since: When = None,
+    until: When = None,
+    before: CursorParam = None,
+    after: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+) -> ChangeList:
+    page = _page(
+        request,
+        kind=list(kind),
+        tag=tag,
+        site=site,
+        since=since,
+        until=until,
+        before=before,
+        after=after,
+        limit=limit,
+    )
+    return ChangeList(
+        items=[ChangeOut(**row_fields(row)) for row in page.rows],
+        limit=page.limit,
+        next=page.older,
+        newer=page.newer,
+    )
