@@ -81,6 +81,16 @@ KIND_LABELS: Final[dict[str, str]] = {
     ChangeKind.ENTRY_ADDED: "live entry added",
     ChangeKind.ENTRY_EDITED: "live entry edited",
     ChangeKind.ENTRY_REMOVED: "live entry removed",
+    # The edit types (tracker.core.edit_types), which channels filter on with the kinds.
+    "number_changed": "figure changed",
+    "quote_changed": "quote changed",
+    "quote_removed": "quote removed",
+    "quote_added": "quote added",
+    "name_removed": "name removed",
+    "name_added": "name added",
+    "correction_note": "correction note",
+    "silent_correction": "silent correction",
+    "wording": "wording",
 }
 
 

@@ -26,9 +26,16 @@ from dataclasses import dataclass
 from typing import Final
 
 from tracker.core.changes import is_correction_note
-from tracker.core.sentences import Operation, SentenceEdit
+from tracker.core.sentences import Operation, SentenceEdit, align
 
-__all__ = ["FACT_TYPES", "EditTypes", "edit_types", "is_silent_correction"]
+__all__ = [
+    "EDIT_TYPES",
+    "FACT_TYPES",
+    "EditTypes",
+    "edit_types",
+    "is_silent_correction",
+    "version_edit_types",
+]
 
 NUMBER_CHANGED: Final = "number_changed"
 QUOTE_ADDED: Final = "quote_added"
@@ -38,6 +45,20 @@ NAME_ADDED: Final = "name_added"
 NAME_REMOVED: Final = "name_removed"
 CORRECTION_NOTE: Final = "correction_note"
 WORDING: Final = "wording"
+SILENT_CORRECTION: Final = "silent_correction"  # of a version, not of one sentence
+
+# Every type, facts first: what channels may subscribe to (with the change kinds).
+EDIT_TYPES: Final[tuple[str, ...]] = (
+    NUMBER_CHANGED,
+    QUOTE_CHANGED,
+    QUOTE_REMOVED,
+    QUOTE_ADDED,
+    NAME_REMOVED,
+    NAME_ADDED,
+    CORRECTION_NOTE,
+    SILENT_CORRECTION,
+    WORDING,
+)
 
 # The types that change what a story states, as opposed to how it says it.
 FACT_TYPES: Final = frozenset(
@@ -216,3 +237,18 @@ def is_silent_correction(edits: Iterable[tuple[SentenceEdit, EditTypes]]) -> boo
         if edit.operation is Operation.CHANGED and FACT_TYPES.intersection(types.types):
             revised_fact = True
     return revised_fact and not noted
+
+
+def version_edit_types(before_text: str, after_text: str, language: str | None = "en") -> list[str]:
+    """The edit types of a whole new version against the previous one, in :data:`EDIT_TYPES`
+    order, with ``silent_correction`` when it revised a fact and added no correction note."""
+    from tracker.core.sentences import split_sentences
+
+    edits = align(split_sentences(before_text, language), split_sentences(after_text, language))
+    typed = [
+        (edit, edit_types(edit, before_text=before_text, after_text=after_text)) for edit in edits
+    ]
+    found = {name for _, types in typed for name in types.types}
+    if is_silent_correction(typed):
+        found.add(SILENT_CORRECTION)
+    return [name for name in EDIT_TYPES if name in found]

@@ -99,6 +99,8 @@ class Change:
     text: str  # the new version's text
     # A live blog compared entry by entry (both versions read as entries); else None.
     entries: liveblog.EntryDiff | None = None
+    # What a desk calls the edit (tracker.core.edit_types); empty when not typed.
+    edit_types: tuple[str, ...] = ()
 
     @property
     def added(self) -> list[str]:
@@ -198,6 +200,7 @@ def describe_change(before: VersionLike | None, after: VersionLike) -> Change:
         diff=diff,
         unified=unified,
         text=after.text,
+        edit_types=tuple(getattr(after, "edit_types", None) or ()),
         entries=entries,
     )
 
@@ -278,6 +281,7 @@ def alert_data(alert: Alert) -> dict[str, Any]:
             "previous_seq": change.previous_seq,
             "captured_at": _iso(change.captured_at),
             "kinds": list(change.kinds),
+            "edit_types": list(change.edit_types),
             "summary": change.summary,
             "stats": {
                 "words_added": change.stats.words_added,

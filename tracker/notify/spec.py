@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from tracker.core.cadence import parse_duration
 from tracker.core.changes import KIND_ORDER, ChangeKind, meets_minimum
+from tracker.core.edit_types import EDIT_TYPES
 from tracker.notify.kinds import ChannelError, a_channel, kind_named
 
 if TYPE_CHECKING:
@@ -67,12 +68,15 @@ def check_min_kind(value: str | None) -> str | None:
 
 
 def check_kinds(values: Iterable[str]) -> list[str]:
-    """The change kinds a channel is limited to, known and without repeats (empty: any)."""
+    """The change kinds and edit types (tracker.core.edit_types) a channel is limited to,
+    known and without repeats (empty: any)."""
     values = list(dict.fromkeys(v for v in values if v))
-    unknown = [v for v in values if v not in KIND_NAMES]
+    known = (*KIND_NAMES, *EDIT_TYPES)
+    unknown = [v for v in values if v not in known]
     if unknown:
         raise ValueError(
-            f"unknown change kind(s) {', '.join(unknown)}; known: {', '.join(KIND_NAMES)}"
+            f"unknown change kind(s) {', '.join(unknown)}; known: {', '.join(KIND_NAMES)}; "
+            f"edit types: {', '.join(EDIT_TYPES)}"
         )
     return values
 
@@ -102,8 +106,9 @@ class ChannelSettings(BaseModel):
     min_kind: str | None = DEFAULT_MIN_KIND.value
     kinds: list[str] = Field(
         default_factory=list,
-        description="Only versions with one of these change kinds, e.g. "
-        '`["headline", "correction"]` (empty: any kind that meets `min_kind`).',
+        description="Only versions with one of these change kinds or edit types, e.g. "
+        '`["headline", "correction"]` or `["number_changed", "silent_correction"]` '
+        "(empty: any kind that meets `min_kind`).",
     )
     events: list[str] = Field(default_factory=default_events)
     digest: str | None = None

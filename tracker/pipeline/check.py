@@ -24,7 +24,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import __version__
-from tracker.core import cadence, changes, diffing, discover, excerpt, health, liveblog, region
+from tracker.core import (
+    cadence,
+    changes,
+    diffing,
+    discover,
+    edit_types,
+    excerpt,
+    health,
+    liveblog,
+    region,
+)
 from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
 from tracker.core.region import Region
@@ -116,6 +126,9 @@ class Comparison:
     # The change in one line (tracker.core.excerpt) and the headline it replaced, if any.
     excerpt: tuple[excerpt.Segment, ...] = ()
     previous_title: str | None = None
+    # What a desk calls the edit (tracker.core.edit_types): figures, quotes, names,
+    # correction notes, silent corrections; None for a first version and a live blog.
+    edit_types: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -269,12 +282,16 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
     diff = diffing.word_diff(previous.text, current.text, timeout=diff_timeout)
     # A live blog read twice as entries is compared entry by entry.
     live = liveblog.compare_live(previous, current, diff.stats)
+    edits: tuple[str, ...] | None = None
     if live is not None:
         kinds, summary = live.kinds, live.summary
     else:
         change = changes.analyse(previous, current)
         kinds = change.kinds
         summary = changes.describe(change.kinds, diff.stats, change.paragraphs)
+        edits = tuple(
+            edit_types.version_edit_types(previous.text, current.text, current.lang or "en")
+        )
     return Comparison(
         kinds=frozenset(str(kind) for kind in kinds),
         stats=diff.stats,
@@ -284,6 +301,7 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
         identical=_stored_fields(previous) == _stored_fields(current),
         excerpt=tuple(excerpt.change_excerpt(previous.text, current.text) or ()),
         previous_title=excerpt.previous_headline(previous.title, current.title),
+        edit_types=edits,
     )
 
 
@@ -650,6 +668,7 @@ def store_version(
         previous_title=comparison.previous_title,
         excerpt=excerpt.excerpt_to_json(comparison.excerpt),
         raw_sha256=capture_sha,
+        edit_types=list(comparison.edit_types) if comparison.edit_types is not None else None,
     )
     version.index_kinds()
     link_new_version(session, story, version)

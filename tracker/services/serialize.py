@@ -59,6 +59,7 @@ def version_summary_fields(version: Version) -> dict[str, Any]:
         "text_source": version.text_source,
         "fetcher": version.fetcher,
         "screenshot_sha256": version.screenshot_sha256,
+        "edit_types": version.edit_types,
         "content_sha256": version.content_sha256,
         "raw_sha256": version.raw_sha256,
         "chain_sha256": version.chain_sha256,

@@ -216,6 +216,9 @@ class Version(Base):
     # The tamper-evident chain (tracker.core.chain): the article's digest, the raw capture's
     # digest as captured (kept when the capture itself is pruned), and the link to the
     # previous version. NULL only between an upgrade and its migration's back-fill.
+    # The edit types (tracker.core.edit_types) against the previous version: figures,
+    # quotes, names, notes; NULL for first versions, live blogs and versions stored before.
+    edit_types: Mapped[list[str] | None] = mapped_column(JSON)
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     chain_sha256: Mapped[str | None] = mapped_column(String(64))

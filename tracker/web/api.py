@@ -198,6 +198,11 @@ class VersionSummary(BaseModel):
         description="The PNG screenshot of the rendered page (browser_screenshots), if kept: "
         "GET /stories/{id}/versions/{seq}/screenshot.png."
     )
+    edit_types: list[str] | None = Field(
+        description="What a desk calls the edit against the previous version (figure, quote "
+        "or name changed, correction note, silent correction, wording); null for first "
+        "versions, live blogs and versions stored before edit types existed."
+    )
     content_sha256: str | None = Field(
         description="SHA-256 of the article as stored (docs/evidence.md); null only for "
         "a version not yet back-filled."

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tracker.core.changes import kind_label
+from tracker.core.edit_types import EDIT_TYPES
 from tracker.notify.kinds import ChannelError, kinds
 from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
 from tracker.notify.spec import DEFAULT_MIN_KIND, KIND_NAMES
@@ -55,6 +56,7 @@ Short = Annotated[SafeText, Form(max_length=200)]
 Long = Annotated[SafeText, Form(max_length=20_000)]
 # Kinds most to least significant, as a reader would pick them ("headline", "correction" first).
 KIND_CHOICES = tuple((name, kind_label(name)) for name in reversed(KIND_NAMES))
+EDIT_TYPE_CHOICES = tuple((name, kind_label(name)) for name in EDIT_TYPES)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -128,6 +130,7 @@ def _channels_page(
         test=test,
         kind_choices=_kind_choices(),
         change_kinds=KIND_CHOICES,
+        edit_types=EDIT_TYPE_CHOICES,
         alert_events=ALERT_EVENTS,
     )
     if added is not None:
