@@ -205,9 +205,16 @@ class Filters:
         return True
 
     def wants_version(
-        self, story: StoryFacts, kinds: Iterable[str], *, fulfils: bool
+        self,
+        story: StoryFacts,
+        kinds: Iterable[str],
+        *,
+        fulfils: bool,
+        edit_types: Iterable[str] = (),
     ) -> str | None:
-        """The trigger a new version is announced as on this channel, or None."""
+        """The trigger a new version is announced as on this channel, or None. The channel's
+        `kinds` list may name change kinds and edit types alike (tracker.core.edit_types);
+        `min_kind` ranks change kinds only."""
         if not self.covers(story):
             return None
         kinds = list(kinds)
@@ -216,7 +223,7 @@ class Filters:
         if (
             "changed" in self.events
             and (self.min_kind is None or meets_minimum(kinds, self.min_kind))
-            and (not self.kinds or not self.kinds.isdisjoint(kinds))
+            and (not self.kinds or not self.kinds.isdisjoint([*kinds, *edit_types]))
         ):
             return "changed"
         # A promised update is news whatever its size.

@@ -170,9 +170,9 @@ def enqueue_alerts(
     for channel in channels:
         filters = Filters.of(channel)
         if version is not None:
-            # A channel's kinds may name change kinds and edit types alike.
-            described = [*(version.kinds or ()), *(version.edit_types or ())]
-            trigger = filters.wants_version(facts, described, fulfils=fulfils)
+            trigger = filters.wants_version(
+                facts, version.kinds or (), fulfils=fulfils, edit_types=version.edit_types or ()
+            )
             if trigger is not None:
                 applies = [trigger]
                 if fulfils and trigger != "promise_fulfilled":
