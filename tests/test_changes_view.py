@@ -73,8 +73,8 @@ def write_version(
             headlines=(title,),
         )
         comparison = compare(before, article)
-        if kinds is not None:
-            comparison = replace(comparison, kinds=frozenset(kinds))
+        if kinds is not None:  # a live blog's entry kinds: not typed, as in the pipeline
+            comparison = replace(comparison, kinds=frozenset(kinds), edit_types=None)
         fetched = FetchResult(
             Outcome.OK,
             story.url,
@@ -175,7 +175,10 @@ def test_a_row_says_what_changed_in_words(db, desk):
     edited = rows[(desk["flood"], 2)]
     assert edited.headline == "Flood hits village"
     assert edited.site == "example.com"  # "www." is not part of the site's name
-    assert edited.kind_labels == ["text edited"]
+    # The kind, then what a desk calls it: 212 → 284 with no correction note.
+    assert edited.kinds == ("text_edited",)
+    assert edited.edit_types == ("number_changed", "silent_correction")
+    assert edited.kind_labels == ["text edited", "figure changed", "silent correction"]
     assert edited.previous_title is None  # the headline did not change
     # The first changed sentence, its changed words marked, not the whole article.
     assert edited.excerpt == (
@@ -386,7 +389,8 @@ def test_the_api_lists_changes_with_a_next_cursor(client, desk):
     assert [item["seq"] for item in first["items"]] == [3, 2, 2]
     top = first["items"][0]
     assert top["story_id"] == desk["flood"]
-    assert top["kinds_in_words"] == ["correction"]
+    assert (top["kinds"], top["edit_types"]) == (["correction"], ["correction_note"])
+    assert top["kinds_in_words"] == ["correction", "correction note"]
     assert top["excerpt"] == [
         {"op": "insert", "text": "Correction: an earlier version misspelt the mayor's name."}
     ]

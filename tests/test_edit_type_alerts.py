@@ -135,3 +135,17 @@ def test_a_channel_for_figures_hears_only_of_figures(rig: Rig, server: LocalServ
         3: [["number_changed", "silent_correction"]] * 2,
         4: [["correction_note"]],
     }
+
+
+def test_the_changes_page_filters_and_shows_edit_types(rig: Rig):
+    from tracker.services.changes_feed import ChangeFilter, changes_page, make_filter
+
+    now = rig.clock()
+    for paragraphs in (PARAGRAPHS, WORDING, FIGURE, NOTE):
+        publish(rig, paragraphs)
+    with rig.db.session() as session:
+        figures = changes_page(session, make_filter(kinds=["figure changed"], now=now))
+        assert [row.seq for row in figures.rows] == [3]
+        assert "figure changed" in figures.rows[0].kind_labels
+        quiet = changes_page(session, ChangeFilter(kinds=("silent_correction",)))
+        assert [row.seq for row in quiet.rows] == [3]

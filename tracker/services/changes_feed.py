@@ -95,10 +95,13 @@ class ChangeRow:
     previous_title: str | None  # the headline it replaced; None: the headline did not change
     excerpt: tuple[Segment, ...]
     summary: str | None
+    # What a desk calls the edit (tracker.core.edit_types): "number_changed", ...
+    edit_types: tuple[str, ...] = ()
 
     @property
     def kind_labels(self) -> list[str]:
-        return [kind_label(kind) for kind in self.kinds]
+        """The change kinds, then the edit types, in words."""
+        return [kind_label(kind) for kind in (*self.kinds, *self.edit_types)]
 
     @property
     def excerpt_text(self) -> str:
@@ -213,6 +216,7 @@ def changes_page(
             Version.seq,
             Version.captured_at,
             Version.kinds,
+            Version.edit_types,
             Version.title,
             Version.previous_title,
             Version.excerpt,
@@ -391,6 +395,7 @@ def _row(row: Any) -> ChangeRow:
         seq=row.seq,
         captured_at=row.captured_at,
         kinds=tuple(row.kinds or ()),
+        edit_types=tuple(row.edit_types or ()),
         title=row.title,
         previous_title=row.previous_title,
         excerpt=tuple(excerpt_from_json(row.excerpt)),
@@ -408,6 +413,7 @@ def row_fields(row: ChangeRow) -> dict[str, Any]:
         "seq": row.seq,
         "captured_at": row.captured_at,
         "kinds": list(row.kinds),
+        "edit_types": list(row.edit_types),
         "kinds_in_words": row.kind_labels,
         "title": row.title,
         "previous_title": row.previous_title,

@@ -261,8 +261,9 @@ class Version(Base):
     )
 
     def index_kinds(self) -> None:
-        """Make `kind_rows` say what `kinds` and `captured_at` say (call after setting them)."""
-        wanted = set(self.kinds or ())
+        """Make `kind_rows` say what `kinds`, `edit_types` and `captured_at` say (call after
+        setting them): the changes page filters on both through one index."""
+        wanted = set(self.kinds or ()) | set(self.edit_types or ())
         for row in list(self.kind_rows):
             if row.kind not in wanted:
                 self.kind_rows.remove(row)

@@ -140,6 +140,11 @@ class ChangeOut(BaseModel):
     seq: int = Field(description="The version's number within its story.")
     captured_at: datetime
     kinds: list[str]
+    edit_types: list[str] = Field(
+        default_factory=list,
+        description="What a desk calls the edit: number_changed, quote_changed, name_added, "
+        "correction_note, silent_correction, wording, ... (empty: not typed).",
+    )
     kinds_in_words: list[str]
     title: str | None = Field(description="The headline this version stated.")
     previous_title: str | None = Field(
