@@ -135,6 +135,22 @@ def test_the_picker_keeps_the_reading_mode(client, db):
     assert client.get(f"/stories/{story}/diff/1/2", params={"show": "bogus"}).status_code == 400
 
 
+def test_the_pickers_name_each_version_by_date_and_kinds(client, db):
+    story = long_story(db)
+    page = client.get(f"/stories/{story}/diff/1/2").text
+    options = re.findall(r'<option value="(\d+)" ?(selected)?>([^<]*)</option>', page)
+    # Newest first, in each of the two pickers; version 1 chosen in the first, 2 in the other.
+    assert [(seq, chosen != "") for seq, chosen, _ in options] == [
+        ("2", False),
+        ("1", True),
+        ("2", True),
+        ("1", False),
+    ]
+    labels = {seq: label for seq, _, label in options}
+    assert re.fullmatch(r"v2 · \d{4}-\d\d-\d\d \d\d:\d\d UTC · text edited", labels["2"])
+    assert re.fullmatch(r"v1 · \d{4}-\d\d-\d\d \d\d:\d\d UTC · first version", labels["1"])
+
+
 def test_byline_and_date_changes_are_lines_of_the_diff_page(client, db):
     story = long_story(db, fields=BYLINES)
     inline = client.get(f"/stories/{story}/diff/1/2").text

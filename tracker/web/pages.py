@@ -532,6 +532,7 @@ def diff_page(
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         diff = queries.version_diff(session, story, from_seq, to_seq)
+        choices = queries.version_choices(session, story_id)
         session.expunge_all()
     start, end = diff.before.seq, diff.after.seq
     paragraphs = max(
@@ -601,7 +602,7 @@ def diff_page(
             "all": _diff_href(story_id, start, end, view, "all"),
             "self": _diff_href(story_id, start, end, view, show),
         },
-        seqs=range(count, 0, -1),
+        choices=choices,
         card=cards.card_share(request, story_id, diff.after.seq) if diff.consecutive else None,
     )
 

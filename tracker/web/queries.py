@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -124,6 +125,25 @@ def version_page(
     )
     rows = [row[0] for row in session.execute(query.limit(limit).offset(offset))]
     return Page(rows, story.version_count, limit, offset)
+
+
+@dataclass(frozen=True)
+class VersionChoice:
+    """A version as a picker names it: number, date, kinds."""
+
+    seq: int
+    captured_at: datetime
+    kinds: list[str]
+
+
+def version_choices(session: Session, story_id: int) -> list[VersionChoice]:
+    """Every version of a story, newest first, as the diff page's pickers list them."""
+    rows = session.execute(
+        select(Version.seq, Version.captured_at, Version.kinds)
+        .where(Version.story_id == story_id)
+        .order_by(Version.seq.desc())
+    )
+    return [VersionChoice(seq, at, list(kinds or ())) for seq, at, kinds in rows]
 
 
 def all_version_summaries(session: Session, story: Story) -> list[Version]:
