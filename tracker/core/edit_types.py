@@ -244,6 +244,8 @@ def version_edit_types(before_text: str, after_text: str, language: str | None =
     order, with ``silent_correction`` when it revised a fact and added no correction note."""
     from tracker.core.sentences import split_sentences
 
+    if before_text == after_text:  # a headline- or metadata-only change; or new rules
+        return []
     edits = align(split_sentences(before_text, language), split_sentences(after_text, language))
     typed = [
         (edit, edit_types(edit, before_text=before_text, after_text=after_text)) for edit in edits

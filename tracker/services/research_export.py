@@ -15,12 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core.edit_types import edit_types, is_silent_correction
 from tracker.core.sentences import align, split_sentences
-from tracker.store.models import Story, Version
+from tracker.store.histories import story_histories
+from tracker.store.models import Version
 
 __all__ = ["EDIT_COLUMNS", "VERSION_COLUMNS", "ResearchExport", "export_research"]
 
@@ -80,45 +80,27 @@ class ResearchExport:
         return sum(path.stat().st_size for path in self.files)
 
 
-def _histories(
-    session: Session, story_ids: Sequence[int] | None
-) -> Iterator[tuple[int, str, list[dict[str, Any]]]]:
-    query = select(Story.id, Story.url).order_by(Story.id)
-    if story_ids is not None:
-        query = query.where(Story.id.in_(story_ids))
-    urls = {row[0]: row[1] for row in session.execute(query)}
-    ids = list(urls)
-    columns = (
-        Version.story_id,
-        Version.seq,
-        Version.captured_at,
-        Version.title,
-        Version.byline,
-        Version.kinds,
-        Version.words_added,
-        Version.words_removed,
-        Version.chain_sha256,
-        Version.text,
-    )
-    for start in range(0, len(ids), _STORIES_PER_QUERY):
-        chunk = ids[start : start + _STORIES_PER_QUERY]
-        by_story: dict[int, list[dict[str, Any]]] = {story_id: [] for story_id in chunk}
-        rows = session.execute(
-            select(*columns)
-            .where(Version.story_id.in_(chunk))
-            .order_by(Version.story_id, Version.seq)
-        ).mappings()
-        for row in rows:
-            by_story[row["story_id"]].append(dict(row))
-        for story_id, versions in by_story.items():
-            yield story_id, urls[story_id], versions
+# What the tables need of each version (tracker.store.histories reads them).
+_VERSION_COLUMNS = (
+    Version.seq,
+    Version.captured_at,
+    Version.title,
+    Version.byline,
+    Version.kinds,
+    Version.words_added,
+    Version.words_removed,
+    Version.chain_sha256,
+    Version.text,
+)
 
 
 def _rows(
     session: Session, story_ids: Sequence[int] | None, report: ResearchExport
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """("versions" | "edits", row), story by story, oldest version first."""
-    for story_id, url, versions in _histories(session, story_ids):
+    for story_id, url, versions in story_histories(
+        session, _VERSION_COLUMNS, story_ids, stories_per_query=_STORIES_PER_QUERY
+    ):
         report.stories += 1
         previous: dict[str, Any] | None = None
         previous_sentences: list[str] = []

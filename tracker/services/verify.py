@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core.chain import CONTENT_FIELDS, GENESIS, first_break
-from tracker.store.models import Story, Version
+from tracker.store.histories import story_histories
+from tracker.store.models import Version
 
 __all__ = ["BrokenChain", "VerifyReport", "verify_chains"]
 
@@ -58,31 +58,19 @@ def verify_chains(
 ) -> VerifyReport:
     """Verify the chains of `story_ids` (every story when None). `progress` is called with
     the number of stories done after each batch."""
-    query = select(Story.id, Story.url).order_by(Story.id)
-    if story_ids is not None:
-        query = query.where(Story.id.in_(story_ids))
-    urls: dict[int, str] = {row[0]: row[1] for row in session.execute(query)}
-    ids = list(urls)
     report = VerifyReport()
-    for start in range(0, len(ids), _STORIES_PER_QUERY):
-        chunk = ids[start : start + _STORIES_PER_QUERY]
-        by_story: dict[int, list[dict[str, object]]] = {story_id: [] for story_id in chunk}
-        rows = session.execute(
-            select(*_COLUMNS)
-            .where(Version.story_id.in_(chunk))
-            .order_by(Version.story_id, Version.seq)
-        ).mappings()
-        for row in rows:
-            by_story[row["story_id"]].append(dict(row))
-        for story_id, versions in by_story.items():
-            url = urls[story_id]
-            report.stories += 1
-            report.versions += len(versions)
-            problem = first_break(url, versions)
-            if problem is not None:
-                report.broken.append(BrokenChain(story_id, url, problem.seq, problem.reason))
-            head = versions[-1]["chain_sha256"] if versions else GENESIS
-            report.heads[url] = str(head or "")
-        if progress is not None:
+    for story_id, url, versions in story_histories(
+        session, _COLUMNS, story_ids, stories_per_query=_STORIES_PER_QUERY
+    ):
+        report.stories += 1
+        report.versions += len(versions)
+        problem = first_break(url, versions)
+        if problem is not None:
+            report.broken.append(BrokenChain(story_id, url, problem.seq, problem.reason))
+        head = versions[-1]["chain_sha256"] if versions else GENESIS
+        report.heads[url] = str(head or "")
+        if progress is not None and report.stories % _STORIES_PER_QUERY == 0:
             progress(report.stories)
+    if progress is not None and report.stories % _STORIES_PER_QUERY:
+        progress(report.stories)
     return report

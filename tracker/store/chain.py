@@ -2,7 +2,8 @@
 
 New versions are linked when written (:func:`link_new_version`); a story whose versions were
 legitimately rebuilt (``tracker reextract``, an import) is chained again from its first
-version (:func:`rechain`); :func:`verify_story` recomputes a stored chain.
+version (:func:`rechain`). ``tracker verify`` recomputes stored chains
+(tracker.services.verify).
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from sqlalchemy.orm import Session
 from tracker.core.chain import (
     CONTENT_FIELDS,
     GENESIS,
-    Break,
     chain_link,
     content_digest,
-    first_break,
     links_for,
 )
 from tracker.store.models import Story, Version
 
-__all__ = ["chain_fields", "link_new_version", "rechain", "verify_story"]
+__all__ = ["chain_fields", "link_new_version", "rechain"]
 
 
 def chain_fields(version: Version) -> dict[str, Any]:
@@ -76,10 +75,3 @@ def rechain(session: Session, story: Story) -> str:
         version.chain_sha256 = link.chain_sha256
     session.flush()
     return links[-1].chain_sha256 if links else GENESIS
-
-
-def verify_story(session: Session, story: Story) -> tuple[int, Break | None, str]:
-    """(versions, the first broken link or None, the stored head) of one story."""
-    fields = [chain_fields(version) for version in _versions(session, story)]
-    head = fields[-1]["chain_sha256"] if fields else GENESIS
-    return len(fields), first_break(story.url, fields), head or ""
