@@ -168,6 +168,25 @@ def test_with_a_live_heartbeat_the_banner_and_overdue_text_go(db, settings):
         assert BANNER in client.get("/").text
 
 
+def test_tracker_list_says_a_due_story_is_overdue_while_no_daemon_runs(
+    tmp_path: Path, database_url: str, db: Database
+):
+    insert_story(
+        db,
+        "https://example.org/news/council-vote",
+        ["The council met."],
+        next_check_at=utcnow() - timedelta(minutes=5),
+    )
+    run = cli_runner(tmp_path / "home", database_url)
+    listing = run("list").output
+    assert OVERDUE_NO_DAEMON in listing and "due now" not in listing
+    # With a worker's fresh heartbeat the next pass will take it: it is due, not overdue.
+    with db.session() as session:
+        workers.beat(session, name="w1", host="h", pid=1, started_at=utcnow(), now=utcnow())
+    listing = run("list").output
+    assert "due now" in listing and OVERDUE_NO_DAEMON not in listing
+
+
 # -- waiting for the host slot vs fetching ---------------------------------------------------
 
 

@@ -106,6 +106,21 @@ def list_rows(
     return story_rows(records)
 
 
+def daemon_last_seen(app: AppContext) -> datetime | None:
+    """The newest heartbeat of any `tracker run` or `tracker worker` (None: none running), read
+    as the story rows are, so `tracker list` can say a due story is overdue with no daemon."""
+    sql = "SELECT max(last_seen_at) AS last_seen FROM workers"
+    records = read_sqlite(app.settings.effective_database_url, sql, {})
+    if records is None:
+        records = read_database(app.db, sql, {})
+    value = records[0]["last_seen"] if records else None
+    if isinstance(value, str):  # SQLite keeps it as ISO text
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
 def sqlite_path(url: str) -> str | None:
     """The file of a plain SQLite URL (``sqlite:///path``), None for any other URL: options
     (``?mode=ro&uri=true``), percent-escapes and other drivers are SQLAlchemy's to read."""

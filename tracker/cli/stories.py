@@ -108,7 +108,8 @@ def list_command(
     # Not through services.stories.list_stories: on the default SQLite database this reads
     # without importing SQLAlchemy (see _story_list), and `tracker list` starts in a third of
     # the time. The rows are what services.serialize.story_fields makes of the stories.
-    from tracker.cli._story_list import list_rows
+    from tracker.cli._story_list import daemon_last_seen, list_rows
+    from tracker.core.liveness import daemon_alive
 
     now = utcnow()
     rows = list_rows(app, status=status, tag=tag, developing=True if developing else None)
@@ -125,6 +126,9 @@ def list_command(
     from rich.console import Console
     from rich.table import Table
 
+    # A due story is "due now" while a daemon runs, and overdue, with the reason, when none
+    # does: the table must not promise a check that nothing is going to make.
+    checking = daemon_alive(daemon_last_seen(app), now)
     cells = []
     for row in rows:
         status_text = row["status"] + (" · developing" if row["developing"] else "")
@@ -136,7 +140,9 @@ def list_command(
                 status_text,
                 str(row["versions"]),
                 relative_time(_parse(row["last_changed_at"]), now),
-                next_check_text(row["status"], _parse(row["next_check_at"]), now),
+                next_check_text(
+                    row["status"], _parse(row["next_check_at"]), now, checking=checking
+                ),
             ]
         )
     headers = ("id", "status", "versions", "last change", "next check")

@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from tracker.core.timefmt import relative_time
+from tracker.core.timefmt import OVERDUE_NO_DAEMON, relative_time
 
 HEARTBEAT_SECONDS: Final = 30
 # Four missed beats: a worker busy with a slow database commit is not declared dead.
 ALIVE_WITHIN: Final = timedelta(minutes=2)
-OVERDUE_NO_DAEMON: Final = "overdue: no daemon is checking"
 
 
 def daemon_alive(
