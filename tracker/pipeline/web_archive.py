@@ -118,6 +118,21 @@ def _due(session: Session, status: str, now: datetime, limit: int) -> list[int]:
     )
 
 
+def _count_due(session: Session, now: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ArchiveSubmission)
+            .where(
+                ArchiveSubmission.status == SubmissionStatus.PENDING,
+                ArchiveSubmission.next_attempt_at <= now,
+                _free(now),
+            )
+        )
+        or 0
+    )
+
+
 def _claim(session: Session, ids: list[int], status: str, now: datetime, lease: timedelta) -> list:
     """Reserve rows one conditional UPDATE each: a row another worker took is skipped."""
     claimed = []
@@ -249,9 +264,9 @@ class ArchiveRunner:
         now = self.clock()
         with self.db.session() as session:
             allowed = room(self.policy, saved_within(session, now - RATE_WINDOW))
-            due = _due(session, SubmissionStatus.PENDING, now, allowed + 1)
-            report.deferred = max(0, len(due) - allowed)
-            saves = _claim(session, due[:allowed], SubmissionStatus.PENDING, now, self.policy.lease)
+            due = _due(session, SubmissionStatus.PENDING, now, allowed)
+            saves = _claim(session, due, SubmissionStatus.PENDING, now, self.policy.lease)
+            report.deferred = _count_due(session, now)
             polls_due = _due(session, SubmissionStatus.SUBMITTED, now, POLL_BATCH)
             polls = _claim(session, polls_due, SubmissionStatus.SUBMITTED, now, self.policy.lease)
         for submission_id, _url, job_id in polls:
