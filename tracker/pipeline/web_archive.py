@@ -349,3 +349,28 @@ def archived_urls(session: Session, version_ids: list[int]) -> dict[int, Archive
         select(ArchiveSubmission).where(ArchiveSubmission.version_id.in_(version_ids))
     )
     return {row.version_id: row for row in rows}
+
+
+def unfinished(session: Session, *, limit: int = 50) -> list[tuple[ArchiveSubmission, int]]:
+    """Submissions not archived (failed first, then the oldest waiting), with their
+    version numbers: what `tracker archive-status` lists."""
+    order = (ArchiveSubmission.status != SubmissionStatus.FAILED, ArchiveSubmission.id)
+    rows = session.execute(
+        select(ArchiveSubmission, Version.seq)
+        .join(Version, Version.id == ArchiveSubmission.version_id)
+        .where(ArchiveSubmission.status != SubmissionStatus.ARCHIVED)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def retry_failed(session: Session, *, now: datetime) -> int:
+    """Give failed submissions a fresh set of attempts (after fixing the endpoint or keys)."""
+    result = session.execute(
+        update(ArchiveSubmission)
+        .where(ArchiveSubmission.status == SubmissionStatus.FAILED)
+        .values(status=SubmissionStatus.PENDING, attempts=0, next_attempt_at=now, job_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
