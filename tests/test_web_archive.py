@@ -333,3 +333,112 @@ def test_the_archive_answers_are_read_as_documented():
     moved = read_simple(302, "/web/20261204170000/https://a/b", "https://web.archive.org", base)
     assert moved.archived_url == "https://web.archive.org/web/20261204170000/https://a/b"
     assert read_simple(200, None, "https://web.archive.org", base).outcome == Outcome.RETRY
+
+
+def test_the_archived_copy_is_shown_by_the_api_pages_cli_and_exports(
+    rig_for, spn, tmp_path: Path, database_url: str
+):
+    import json
+
+    from conftest import cli_runner
+    from test_web_support import make_client
+    from warcio.archiveiterator import ArchiveIterator
+
+    rig = rig_for()
+    story = rig.story("/news/surfaces")
+    rig.check(story)
+    rig.server.set("/news/surfaces", render_page(STAGES[1], 0))
+    rig.clock.advance(minutes=5)
+    rig.check(story)
+    spn.fail_next(200, body={"status": "error", "status_ext": "error:blocked-url", "message": "no"})
+    rig.tick()  # version 1 is refused
+    rig.clock.advance(minutes=1)
+    rig.tick()  # version 2 is accepted ...
+    rig.clock.advance(minutes=1)
+    rig.tick()  # ... pending once
+    rig.clock.advance(minutes=1)
+    assert rig.tick().archived == 1
+    refused, archived = rig.submissions()
+    assert (refused.status, archived.status) == ("failed", "archived")
+    copy = archived.archived_url
+    assert copy.startswith("https://web.archive.org/web/")
+
+    client = make_client(rig.db, rig.settings)
+    one = client.get(f"/api/stories/{story}/versions/2").json()
+    assert (one["archived_url"], one["archive_status"]) == (copy, "archived")
+    listed = client.get(f"/api/stories/{story}/versions").json()["items"]
+    assert [(v["seq"], v["archive_status"]) for v in listed] == [(2, "archived"), (1, "failed")]
+    status = client.get("/api/archive").json()
+    assert status["enabled"] is True
+    assert status["counts"] == {"archived": 1, "failed": 1}
+    [unfinished] = status["unfinished"]
+    assert (unfinished["seq"], unfinished["last_error"]) == (1, "error:blocked-url: no")
+
+    page = client.get(f"/stories/{story}/versions/2").text
+    assert "Archived copy" in page and f'href="{copy}"' in page
+    assert "the web archive did not save it" in client.get(f"/stories/{story}/versions/1").text
+    assert f'href="{copy}"' in client.get(f"/stories/{story}").text
+    metrics = client.get("/metrics").text
+    assert 'tracker_archive_submissions{status="archived"} 1.0' in metrics
+    assert 'tracker_archive_submissions{status="failed"} 1.0' in metrics
+
+    cli = cli_runner(tmp_path / "home", database_url)
+    url = rig.server.url("/news/surfaces")
+    assert f"archived copy: {copy}" in cli("show", url).stdout
+    assert f"archived: {copy}" in cli("history", url).stdout
+    assert json.loads(cli("show", url, "--json").stdout)["archived_url"] == copy
+    report = cli("archive-status", ok=False)
+    assert report.exit_code == 1  # a submission failed
+    assert "archived 1 · failed 1" in report.stdout
+    assert "error:blocked-url: no" in report.stdout
+
+    exported = tmp_path / "export.json"
+    cli("export", "-o", str(exported))
+    [data] = json.loads(exported.read_text())["stories"]
+    assert [v["archived_url"] for v in data["versions"]] == [None, copy]
+    warc = tmp_path / "export.warc.gz"
+    cli("export", "--format", "warc", "-o", str(warc))
+    with warc.open("rb") as stream:
+        about = [
+            json.loads(r.content_stream().read())
+            for r in ArchiveIterator(stream)
+            if r.rec_type == "metadata"
+        ]
+    assert [a["archived_url"] for a in about] == [None, copy]
+
+    retried = cli("archive-status", "--retry-failed")
+    assert "retrying 1 failed submissions" in retried.stdout
+    assert [s.status for s in rig.submissions()] == ["pending", "archived"]
+
+
+def test_an_imported_export_keeps_its_archived_copies(rig_for, spn, tmp_path: Path):
+    import io
+
+    from tracker.services.archive import export_json, import_json
+
+    rig = rig_for(archive_api="simple")
+    rig.check(rig.story("/news/moving"))
+    assert rig.tick().archived == 1
+    out = io.StringIO()
+    with rig.db.session() as session:
+        export_json(session, out, now=rig.clock())
+    document = __import__("json").loads(out.getvalue())
+    [copy] = [v["archived_url"] for v in document["stories"][0]["versions"]]
+    with rig.db.session() as session:
+        session.execute(ArchiveSubmission.__table__.delete())
+        session.execute(Version.__table__.delete())
+        from tracker.store.models import Story
+
+        session.execute(Story.__table__.delete())
+    document["stories"][0]["versions"][0]["archived_url"] = copy
+    with rig.db.session() as session:
+        report = import_json(session, document, now=rig.clock())
+    assert report.versions_added == 1
+    [row] = rig.submissions()
+    assert (row.status, row.archived_url) == ("archived", copy)
+    # A link on the version page: an address that is not http(s) is refused with the record.
+    document["stories"][0]["versions"][0]["archived_url"] = "javascript:alert(1)"
+    document["stories"][0]["url"] = rig.server.url("/news/other")
+    with rig.db.session() as session:
+        refused = import_json(session, document, now=rig.clock())
+    assert refused.stories_added == 0 and "archived_url" in refused.skipped[0]

@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, text
@@ -493,7 +493,7 @@ def _warc_date(value: datetime) -> str:
 
 def export_warc(
     session: Session,
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     user_agent: str,
     story_ids: Sequence[int] | None = None,
