@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, BinaryIO
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -63,8 +63,7 @@ def surt_key(url: str) -> str:
     path = parts.path or "/"
     key += ")" + path.lower()
     if parts.query:
-        pairs = sorted(parse_qsl(parts.query, keep_blank_values=True))
-        key += "?" + urlencode(pairs).lower()
+        key += "?" + "&".join(sorted(parts.query.lower().split("&")))
     return key
 
 
