@@ -442,3 +442,20 @@ def test_an_imported_export_keeps_its_archived_copies(rig_for, spn, tmp_path: Pa
     with rig.db.session() as session:
         refused = import_json(session, document, now=rig.clock())
     assert refused.stories_added == 0 and "archived_url" in refused.skipped[0]
+
+
+def test_removing_a_story_removes_its_submissions(rig_for, spn):
+    from tracker.services.stories import find_story
+    from tracker.store.models import Story
+
+    rig = rig_for()
+    keep = rig.story("/news/keep")
+    drop = rig.story("/news/drop")
+    rig.check(keep, drop)
+    assert len(rig.submissions()) == 2
+    with rig.db.session() as session:
+        session.delete(find_story(session, str(drop)))
+    assert [s.story_id for s in rig.submissions()] == [keep]
+    with rig.db.session() as session:
+        assert session.get(Story, keep) is not None
+    assert rig.tick().saved == 1
