@@ -459,3 +459,114 @@ def test_removing_a_story_removes_its_submissions(rig_for, spn):
     with rig.db.session() as session:
         assert session.get(Story, keep) is not None
     assert rig.tick().saved == 1
+
+
+def _wait_for(condition, what: str, seconds: float = 30.0) -> None:
+    """Wait for a state (not a duration): fails only if it never comes."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def test_the_daemon_archives_new_versions_by_itself(
+    tmp_path: Path, database_url: str, server: LocalServer, spn: FakeSavePageNow
+):
+    from tracker.services.daemon import Daemon
+
+    settings = make_settings(
+        tmp_path / "home",
+        database_url,
+        dispatch_interval=0.1,
+        archive_endpoint=spn.endpoint,
+        archive_access_key=KEYS[0],
+        archive_secret_key=KEYS[1],
+        archive_interval=0.1,
+        archive_poll_interval="0.1s",
+    )
+    db = Database(settings)
+    server.set("/news/daemon", render_page(STAGES[0], 0))
+    with db.session() as session:
+        add_stories(
+            session,
+            [server.url("/news/daemon")],
+            now=datetime.now(UTC),
+            allow_private_networks=True,
+        )
+
+    def archived() -> list[str | None]:
+        with db.session() as session:
+            return list(session.scalars(select(ArchiveSubmission.archived_url)))
+
+    daemon = Daemon(db, settings)
+    daemon.start()
+    try:
+        _wait_for(lambda: any(archived()), "the version archived")
+    finally:
+        daemon.stop(grace=5)
+        db.dispose()
+    assert [r.url for r in spn.saves()] == [server.url("/news/daemon")]
+
+
+def test_a_stuck_archive_holds_up_no_check(tmp_path: Path, database_url: str, server: LocalServer):
+    import threading
+
+    from servers import gated
+
+    from tracker.services.daemon import Daemon
+    from tracker.store.models import Story
+
+    gate = threading.Event()
+    with LocalServer() as archive:
+        archive.set_handler("/save", gated(gate, timeout=60))  # answers only when let go
+        settings = make_settings(
+            tmp_path / "home",
+            database_url,
+            dispatch_interval=0.1,
+            archive_endpoint=archive.base_url,
+            archive_interval=0.1,
+            archive_timeout=60.0,
+        )
+        db = Database(settings)
+        for path in ("/news/first", "/news/second"):
+            server.set(path, render_page(STAGES[0], 0))
+        with db.session() as session:
+            add_stories(
+                session,
+                [server.url("/news/first")],
+                now=datetime.now(UTC),
+                allow_private_networks=True,
+            )
+
+        def versions(path: str) -> int:
+            with db.session() as session:
+                story = session.scalar(select(Story).where(Story.url == server.url(path)))
+                return story.version_count if story is not None else 0
+
+        daemon = Daemon(db, settings)
+        daemon.start()
+        try:
+            _wait_for(lambda: archive.in_flight == 1, "the first version's save under way")
+            # The archive holds that request: a story added now is still checked.
+            with db.session() as session:
+                add_stories(
+                    session,
+                    [server.url("/news/second")],
+                    now=datetime.now(UTC),
+                    allow_private_networks=True,
+                )
+            _wait_for(lambda: versions("/news/second") == 1, "the second story checked")
+            assert (archive.in_flight, archive.count("/save")) == (1, 1)  # still stuck
+        finally:
+            gate.set()
+            _wait_for(lambda: archive.in_flight == 0, "the save answered")
+            daemon.stop(grace=5)
+        with db.session() as session:
+            first = session.scalar(select(ArchiveSubmission).order_by(ArchiveSubmission.id))
+            # The stuck request's answer (a web page, not SPN's JSON) is a recorded retry.
+            assert first.url == server.url("/news/first")
+            assert first.last_error == "the archive's answer is not a JSON object"
+            assert first.status == "pending"
+        db.dispose()
