@@ -570,3 +570,16 @@ def test_a_stuck_archive_holds_up_no_check(tmp_path: Path, database_url: str, se
             assert first.last_error == "the archive's answer is not a JSON object"
             assert first.status == "pending"
         db.dispose()
+
+
+def test_doctor_warns_when_submissions_failed(rig_for, spn):
+    from tracker.cli.doctor import check_archive
+
+    rig = rig_for()
+    rig.check(rig.story("/news/doctor"))
+    assert check_archive(rig.settings).status == "ok"
+    spn.fail_next(404, body={"message": "no such page"})
+    rig.tick()
+    finding = check_archive(rig.settings)
+    assert finding.status == "warn"
+    assert "0 archived, 0 waiting, 1 failed (last: HTTP 404: no such page)" in finding.message
