@@ -46,6 +46,7 @@ def archive_status(app: AppContext, retry_failed: bool, limit: int, as_json: boo
                 "api": settings.archive_api,
                 "per_minute": settings.archive_per_minute,
                 "counts": summary.counts,
+                "oldest_waiting_since": _iso(summary.oldest_pending_at),
                 "retried": retried,
                 "unfinished": [{**r, "next_attempt_at": _iso(r["next_attempt_at"])} for r in rows],
             }
@@ -64,6 +65,8 @@ def archive_status(app: AppContext, retry_failed: bool, limit: int, as_json: boo
             f"{status} {summary.counts.get(status, 0)}"
             for status in ("pending", "submitted", "archived", "failed")
         )
+        if summary.oldest_pending_at is not None:
+            counts += f" (oldest waiting since {stamp(summary.oldest_pending_at)})"
         click.echo(counts)
         for r in rows:
             line = f"  {r['status']:<9} v{r['seq']:<3} {r['url']}"

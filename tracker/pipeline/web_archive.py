@@ -311,13 +311,7 @@ class ArchiveRunner:
 class QueueSummary:
     counts: dict[str, int]
     oldest_pending_at: datetime | None
-    last_error: str | None  # of the most recent failure, for doctor and the status page
-
-    @property
-    def failing(self) -> bool:
-        return bool(self.counts.get(SubmissionStatus.FAILED)) or (
-            self.last_error is not None and not self.counts.get(SubmissionStatus.ARCHIVED)
-        )
+    last_error: str | None  # the newest row's error, for doctor
 
 
 def queue_summary(session: Session) -> QueueSummary:
