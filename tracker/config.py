@@ -198,6 +198,50 @@ class Settings(BaseSettings):
         "latest capture too). 0: keep forever.",
     )
 
+    # -- web-archive hand-off (see docs/discovery-and-archive.md) ------------------------
+    archive_endpoint: str | None = Field(
+        default=None,
+        description="A Save Page Now style web archive (e.g. https://web.archive.org) to "
+        "which each new version's URL is submitted. Unset: no hand-off (the default).",
+    )
+    archive_api: Literal["spn2", "simple"] = Field(
+        default="spn2",
+        description="spn2: POST {endpoint}/save then poll /save/status/{job_id}; simple: "
+        "GET {endpoint}/save/{url}, the copy named by Content-Location or the redirect.",
+    )
+    archive_access_key: str | None = Field(
+        default=None, description="SPN2 access key (sent as 'Authorization: LOW key:secret')."
+    )
+    archive_secret_key: SecretStr | None = Field(
+        default=None, description="SPN2 secret key (prefer the environment variable)."
+    )
+    archive_replay_base: str = Field(
+        default="https://web.archive.org/web",
+        description="Where archived copies are read: {replay_base}/{timestamp}/{url}.",
+    )
+    archive_per_minute: int = Field(
+        default=4, ge=1, description="Most save requests a minute, across all workers."
+    )
+    archive_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds to connect to the archive and for each read."
+    )
+    archive_max_attempts: int = Field(
+        default=6, ge=1, description="Save requests for one version before it is marked failed."
+    )
+    archive_backoff_base: str = Field(
+        default="2m", description="Wait after a failed save (then doubling); at least 1m."
+    )
+    archive_backoff_cap: str = Field(default="6h", description="Longest wait between saves.")
+    archive_poll_interval: str = Field(
+        default="30s", description="How often an accepted SPN2 job's status is asked."
+    )
+    archive_poll_for: str = Field(
+        default="15m", description="How long a job may stay pending before the save is retried."
+    )
+    archive_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between archive hand-off ticks."
+    )
+
     # -- web ---------------------------------------------------------------------------
     web_host: str = Field(default="127.0.0.1", description="Address the web UI binds to.")
     web_port: int = Field(default=8765, description="Port of the web UI.")

@@ -459,10 +459,11 @@ def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(["json", "warc", "parquet", "csv"]),
+    type=click.Choice(["json", "warc", "wacz", "parquet", "csv"]),
     default="json",
     show_default=True,
-    help="json: stories, versions, checks; warc: WARC 1.1 of the raw captures; parquet, "
+    help="json: stories, versions, checks; warc: WARC 1.1 of the raw captures; wacz: that "
+    "WARC as a WACZ 1.1.1 web archive (opens in ReplayWeb.page); parquet, "
     "csv: the research tables (one row per version, one per sentence-level edit) into the "
     "directory -o names.",
 )
@@ -478,10 +479,13 @@ def _import_warc(app: AppContext, path: Path, tags: tuple[str, ...]) -> None:
 def export_command(
     app: AppContext, file_format: str, stories: tuple[str, ...], output: Path | None
 ) -> None:
-    """Export stories as JSON, their raw captures as a WARC file, or their history as
-    research tables (Parquet or CSV; docs/research-export.md)."""
+    """Export stories as JSON, their raw captures as a WARC or WACZ file, or their history
+    as research tables (Parquet or CSV; docs/research-export.md)."""
     if file_format in ("parquet", "csv"):
         _export_research(app, file_format, stories, output)
+        return
+    if file_format == "wacz":
+        _export_wacz(app, stories, output)
         return
     from tracker.services.archive import export_json, export_warc, story_ids_for
 
@@ -516,6 +520,27 @@ def export_command(
     click.echo(
         f"exported {counted(summary.responses, 'capture')} "
         f"({counted(summary.metadata, 'version')}) as WARC",
+        err=True,
+    )
+
+
+def _export_wacz(app: AppContext, stories: tuple[str, ...], output: Path | None) -> None:
+    from tracker.services.archive import story_ids_for
+    from tracker.services.wacz import export_wacz
+
+    if output is None:
+        raise CLIError("a WACZ file is a ZIP: give --output FILE.wacz")
+    if output.is_dir():
+        raise CLIError(f"{output} is a directory: -o names the wacz file to write")
+    with app.session() as session:
+        ids = story_ids_for(session, stories) if stories else None
+        with output.open("wb") as out:
+            summary = export_wacz(
+                session, out, user_agent=app.settings.user_agent, now=utcnow(), story_ids=ids
+            )
+    click.echo(
+        f"exported {counted(summary.warc.responses, 'capture')} "
+        f"({counted(summary.warc.metadata, 'version')}) as WACZ to {output}",
         err=True,
     )
 

@@ -49,10 +49,39 @@ def doctor(app: AppContext) -> None:
     findings.append(database)
     findings.append(check_browser(settings, browser_users))
     findings.extend(check_proxies(settings))
+    if settings.archive_endpoint and database.status == "ok":
+        findings.append(check_archive(settings))
     for finding in findings:
         click.echo(finding.line())
     if any(finding.status == "FAIL" for finding in findings):
         raise click.exceptions.Exit(1)
+
+
+def check_archive(settings: Settings) -> Finding:
+    """The web-archive hand-off (only when it is on): is its queue moving?"""
+    from tracker.pipeline.web_archive import queue_summary
+    from tracker.store.db import Database
+
+    database = Database(settings)
+    try:
+        with database.session() as session:
+            summary = queue_summary(session)
+    except Exception as exc:  # noqa: BLE001 -- any driver's failure is the finding
+        return Finding("warn", "archive", f"cannot read the queue: {one_line(str(exc))}")
+    finally:
+        database.dispose()
+    counts = summary.counts
+    waiting = counts.get("pending", 0) + counts.get("submitted", 0)
+    said = f"{counts.get('archived', 0)} archived, {waiting} waiting"
+    failed = counts.get("failed", 0)
+    if failed:
+        return Finding(
+            "warn",
+            "archive",
+            f"{said}, {failed} failed (last: {one_line(summary.last_error or '?')}); "
+            "`tracker archive-status --retry-failed` tries them again",
+        )
+    return Finding("ok", "archive", f"{settings.archive_endpoint}: {said}")
 
 
 def check_home(home: Path) -> Finding:

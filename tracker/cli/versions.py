@@ -82,6 +82,8 @@ def history_lines(rows: list[dict[str, Any]], width: int) -> list[str]:
             f"  v{row['seq']:<3} {captured}  {wrapped[0]:<{kinds_width}} {figures:>{stats_width}}"
         )
         lines += [" " * prefix_width + part for part in wrapped[1:]]
+        if row.get("archived_url"):  # the web archive's copy (the archive hand-off)
+            lines.append(" " * prefix_width + f"archived: {row['archived_url']}")
     return lines
 
 
@@ -114,7 +116,12 @@ def show(app: AppContext, ref: str, seq: int | None, as_json: bool) -> None:
     if data["published"]:
         meta.append(f"published {stamp(data['published'])}")
     click.echo(" · ".join(meta))
-    click.echo(f"{data['url']}\n")
+    click.echo(data["url"])
+    if data["archived_url"]:
+        click.echo(f"archived copy: {data['archived_url']}")
+    elif data["archive_status"]:
+        click.echo(f"archived copy: {data['archive_status']} (see `tracker archive-status`)")
+    click.echo("")
     if data["health"] == "suspect":
         click.echo(suspect_warning(data["health_reasons"], data["text_source"]) + "\n")
     click.echo(data["text"])

@@ -41,6 +41,7 @@ from tracker.core.region import Region
 from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
 from tracker.pipeline import stages
 from tracker.pipeline.outbox import enqueue_alerts
+from tracker.pipeline.web_archive import enqueue_submission
 from tracker.store.captures import body_sha256, compress, store_capture
 from tracker.store.chain import link_new_version
 from tracker.store.models import (
@@ -403,8 +404,11 @@ def record(
     fetcher: str | None = None,
     render_reason: str | None = None,
     wait_ms: int | None = None,
+    archive_versions: bool = False,
 ) -> CheckReport:
     """Write the result of one check in the caller's transaction.
+
+    ``archive_versions``: a new version is also owed to the web archive (the hand-off is on).
 
     `wait_ms` is how much of the check was spent waiting for the host's politeness slot.
 
@@ -538,6 +542,8 @@ def record(
         session.flush()  # the alerts refer to the events' ids
     # The alerts owed for this version and these events commit with them, or not at all.
     enqueue_alerts(session, story=story, version=version, events=new_events, now=now)
+    if archive_versions and version is not None:  # the web-archive hand-off, same transaction
+        enqueue_submission(session, story=story, version=version, now=now)
     report.events = [str(event.kind) for event in new_events]
 
     report.outcome = CheckOutcome(check.outcome)

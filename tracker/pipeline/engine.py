@@ -528,6 +528,7 @@ class CheckEngine:
                 fetcher=fetcher,
                 render_reason=render_reason,
                 wait_ms=wait_ms,
+                archive_versions=self.settings.archive_endpoint is not None,
             ),
             key=story_id,
         )

@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, text
@@ -39,6 +39,7 @@ from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
 from tracker.services.stories import StoryError
+from tracker.store.archive_models import ArchiveSubmission, SubmissionStatus
 from tracker.store.captures import capture_html, decompress
 from tracker.store.chain import rechain
 from tracker.store.db import Database
@@ -186,7 +187,9 @@ def export_json(
                 select(Version).where(Version.story_id == story.id).order_by(Version.seq)
             )
         )
-        data["versions"] = [_row(v, VERSION_FIELDS) for v in versions]
+        data["versions"] = [
+            {**_row(v, VERSION_FIELDS), "archived_url": _archived_url(v)} for v in versions
+        ]
         # Keyed by version id; a check or event without a version looks up None: no seq.
         seq_of: dict[int | None, int] = {v.id: v.seq for v in versions}
         data["checks"] = [
@@ -212,6 +215,12 @@ def export_json(
         session.expunge_all()  # keep memory flat on big exports
     out.write("\n]}\n")
     return count
+
+
+def _archived_url(version: Version) -> str | None:
+    """The web archive's copy of the version's page (the archive hand-off), if there is one."""
+    submission = version.archive_submission
+    return submission.archived_url if submission is not None else None
 
 
 @dataclass
@@ -390,6 +399,19 @@ def _import_story(
         session.add(version)
         session.flush()
         ids[version.seq] = version.id
+        if version_record.archived_url:  # archived elsewhere: the copy's address comes along
+            session.add(
+                ArchiveSubmission(
+                    version_id=version.id,
+                    story_id=story.id,
+                    url=story.url,
+                    status=SubmissionStatus.ARCHIVED,
+                    attempts=0,
+                    created_at=now,
+                    archived_url=version_record.archived_url,
+                    archived_at=now,
+                )
+            )
     if versions:
         story.version_count = versions[-1].seq
         story.last_fingerprint = versions[-1].fingerprint
@@ -471,7 +493,7 @@ def _warc_date(value: datetime) -> str:
 
 def export_warc(
     session: Session,
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     user_agent: str,
     story_ids: Sequence[int] | None = None,
@@ -535,6 +557,7 @@ def export_warc(
                 "kinds": version.kinds,
                 "fingerprint": version.fingerprint,
                 "capture_sha256": capture.sha256,
+                "archived_url": _archived_url(version),
             }
             writer.write_record(
                 writer.create_warc_record(

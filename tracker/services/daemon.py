@@ -7,6 +7,8 @@ Duties:
   room, keep claiming, so a backlog drains at full speed rather than one batch a tick;
 - **housekeeping**: overdue promises, retiring stale stories, pruning old check rows;
 - **summary**: one log line (checked, changed, errors, queue lag);
+- **archive** (every ``archive_interval``, when ``archive_endpoint`` is set): the web-archive
+  hand-off queue (:mod:`tracker.pipeline.web_archive`);
 - **heartbeat** (every 30 s): the worker's row in ``workers``, deleted on a clean stop, so
   the web UI can say when nothing is checking (:mod:`tracker.core.liveness`).
 
@@ -38,6 +40,7 @@ from tracker.pipeline.engine import CheckEngine, utcnow
 from tracker.pipeline.extraction_pool import start_server
 from tracker.pipeline.housekeeping import run_housekeeping
 from tracker.pipeline.outbox import DeliveryRunner
+from tracker.pipeline.web_archive import ArchiveRunner
 from tracker.store import workers
 from tracker.store.db import Database
 from tracker.store.models import CheckOutcome
@@ -82,6 +85,7 @@ class Daemon:
         self._reclaimed_at: datetime | None = None
         self._on_report = on_report
         self.deliveries: DeliveryRunner | None = None
+        self.archive: ArchiveRunner | None = None
         self._started = time.monotonic()
         self.started_at = clock()
 
@@ -129,6 +133,19 @@ class Daemon:
             id="deliveries",
             **common,
         )
+        # The web-archive hand-off, when configured: a duty of its own, so a slow or dead
+        # archive delays only its queue, never a check.
+        if self.settings.archive_endpoint:
+            self.archive = ArchiveRunner(
+                self.db, self.settings, clock=self.clock, stopping=self.stopping
+            )
+            add(
+                self.archive.tick,
+                "interval",
+                seconds=self.settings.archive_interval,
+                id="archive",
+                **common,
+            )
         # Discovery: poll due feeds and sitemaps, merge duplicate stories, prune old captures.
         from tracker.services.feeds import DISCOVERY_TICK_SECONDS, discovery_job
 
@@ -169,6 +186,8 @@ class Daemon:
         self.engine.close()
         if self.deliveries is not None:
             self.deliveries.close()
+        if self.archive is not None:
+            self.archive.close()
         self.log_summary()
         self._forget_heartbeat()
         log.info("worker %s stopped", self.worker_id)

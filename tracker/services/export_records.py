@@ -81,6 +81,11 @@ class VersionRecord(_Record):
     published: Annotated[Line, Field(max_length=64)] | None = None
     modified: Annotated[Line, Field(max_length=64)] | None = None
     canonical_url: Annotated[Line, Field(max_length=MAX_URL_CHARS)] | None = None
+    # The web archive's copy (the archive hand-off): a link on the version's page, so only
+    # http(s) addresses.
+    archived_url: (
+        Annotated[Line, Field(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")] | None
+    ) = None
     text: Text
     kinds: list[Annotated[Line, Field(max_length=64)]] = []
     summary: Text | None = None

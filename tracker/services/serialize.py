@@ -63,6 +63,16 @@ def version_summary_fields(version: Version) -> dict[str, Any]:
         "content_sha256": version.content_sha256,
         "raw_sha256": version.raw_sha256,
         "chain_sha256": version.chain_sha256,
+        **archive_fields(version),
+    }
+
+
+def archive_fields(version: Version) -> dict[str, Any]:
+    """The version's web-archive hand-off: the archived copy, and how far the hand-off got."""
+    submission = version.archive_submission
+    return {
+        "archived_url": submission.archived_url if submission else None,
+        "archive_status": submission.status if submission else None,
     }
 
 

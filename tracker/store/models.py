@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.store.base import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from tracker.store.archive_models import ArchiveSubmission
 
 
 class StoryStatus(StrEnum):
@@ -245,6 +248,8 @@ class Version(Base):
     excerpt: Mapped[list[list[str]] | None] = mapped_column(JSON)
 
     story: Mapped[Story] = relationship(back_populates="versions")
+    # Its web-archive hand-off, if the hand-off was on when it was stored (archive_models).
+    archive_submission: Mapped[ArchiveSubmission | None] = relationship(viewonly=True)
     # `kinds` once more, a row per kind, so that the changes page can filter by kind through
     # an index (see VersionKind). Kept in step by `index_kinds`.
     kind_rows: Mapped[list[VersionKind]] = relationship(

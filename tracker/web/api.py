@@ -215,6 +215,13 @@ class VersionSummary(BaseModel):
         description="The link of the story's hash chain: over the previous version's link, "
         "this version's number, capture time, the story URL and the two digests above."
     )
+    archived_url: str | None = Field(
+        description="The web archive's copy of the page (the archive hand-off, "
+        "docs/discovery-and-archive.md); null until archived or when the hand-off is off."
+    )
+    archive_status: Literal["pending", "submitted", "archived", "failed"] | None = Field(
+        description="How far the archive hand-off got; null: never submitted."
+    )
 
 
 class VersionList(Pagination):
@@ -794,6 +801,52 @@ def list_channels(request: Request, limit: Limit = 50, offset: Offset = 0) -> di
 def get_channel(request: Request, name_or_id: ChannelRef) -> ChannelOut:
     with database(request).read_session() as session:
         return channel_out(alerts.channel_row(session, alerts.find_channel(session, name_or_id)))
+
+
+# -- the web-archive hand-off ------------------------------------------------------------------
+
+
+class ArchiveSubmissionOut(BaseModel):
+    story_id: int
+    url: str
+    seq: int
+    status: Literal["pending", "submitted", "archived", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+
+
+class ArchiveStatusOut(BaseModel):
+    enabled: bool = Field(description="Is archive_endpoint set (the daemon submits versions)?")
+    counts: dict[str, int] = Field(description="Submissions by status.")
+    unfinished: list[ArchiveSubmissionOut] = Field(
+        description="Submissions not archived yet: failed first, then the oldest waiting."
+    )
+
+
+@router.get("/archive", response_model=ArchiveStatusOut, summary="The web-archive hand-off")
+def archive_status(request: Request, limit: Limit = 50) -> dict[str, Any]:
+    from tracker.pipeline.web_archive import queue_summary, unfinished
+
+    with database(request).read_session() as session:
+        summary = queue_summary(session)
+        rows = [
+            {
+                "story_id": row.story_id,
+                "url": row.url,
+                "seq": seq,
+                "status": row.status,
+                "attempts": row.attempts,
+                "next_attempt_at": row.next_attempt_at,
+                "last_error": row.last_error,
+            }
+            for row, seq in unfinished(session, limit=limit)
+        ]
+    return {
+        "enabled": settings_of(request).archive_endpoint is not None,
+        "counts": summary.counts,
+        "unfinished": rows,
+    }
 
 
 @router.get("/deliveries", response_model=DeliveryList, summary="The delivery log, newest first")

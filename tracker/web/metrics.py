@@ -19,6 +19,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import case, func, select, text
 
 from tracker.pipeline import claims
+from tracker.pipeline.web_archive import queue_summary
+from tracker.store.archive_models import SubmissionStatus
 from tracker.store.db import Database
 from tracker.store.models import Check, CheckOutcome, Story, Version
 from tracker.web.deps import database, settings_of
@@ -64,6 +66,7 @@ class DatabaseCollector:
                 ).where(Check.http_status.is_not(None))
             ).one()
             lag = claims.queue_lag_seconds(session, now)
+            archive = queue_summary(session).counts
 
         gauge = GaugeMetricFamily("tracker_stories", "Stories by status", labels=["status"])
         for status, count in stories:
@@ -89,6 +92,14 @@ class DatabaseCollector:
         yield GaugeMetricFamily(
             "tracker_queue_lag_seconds", "How long the most overdue story has waited", lag
         )
+        submissions = GaugeMetricFamily(
+            "tracker_archive_submissions",
+            "Versions handed to the web archive, by status (failed: given up)",
+            labels=["status"],
+        )
+        for status in SubmissionStatus:
+            submissions.add_metric([status.value], archive.get(status.value, 0))
+        yield submissions
         *cumulative, total, total_seconds = bucket_counts
         histogram = HistogramMetricFamily(
             "tracker_fetch_duration_seconds",

@@ -20,6 +20,7 @@ from tracker.core.cadence import CadencePolicy, format_duration
 from tracker.core.discover import tracking_parameters
 from tracker.core.field_changes import field_changes
 from tracker.core.health import suggestion_for
+from tracker.services.serialize import archive_fields
 from tracker.services.stories import (
     StoryError,
     StoryNotFound,
@@ -473,9 +474,17 @@ def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
+        archive = archive_fields(version)
         session.expunge_all()
     paragraphs = [p.strip() for p in version.text.split("\n\n") if p.strip()]
-    return render(request, "version.html", story=story, version=version, paragraphs=paragraphs)
+    return render(
+        request,
+        "version.html",
+        story=story,
+        version=version,
+        paragraphs=paragraphs,
+        archive=archive,
+    )
 
 
 @router.get("/stories/{story_id}/versions/{seq}/screenshot.png")

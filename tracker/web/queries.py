@@ -119,7 +119,7 @@ def version_page(
     order = Version.seq.desc() if newest_first else Version.seq.asc()
     query = (
         select(Version)
-        .options(load_only(*VERSION_SUMMARY_COLUMNS))
+        .options(load_only(*VERSION_SUMMARY_COLUMNS), selectinload(Version.archive_submission))
         .where(Version.story_id == story.id)
         .order_by(order)
     )
@@ -150,7 +150,8 @@ def all_version_summaries(session: Session, story: Story) -> list[Version]:
     """Every version of a story, oldest first, without texts (for timelines and charts)."""
     query = (
         select(Version)
-        .options(load_only(*VERSION_SUMMARY_COLUMNS))
+        # The archive hand-off's rows too (one query): the timeline links archived copies.
+        .options(load_only(*VERSION_SUMMARY_COLUMNS), selectinload(Version.archive_submission))
         .where(Version.story_id == story.id)
         .order_by(Version.seq)
     )
