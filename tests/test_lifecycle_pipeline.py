@@ -240,3 +240,36 @@ def test_a_short_edit_without_a_paywall_marker_is_still_a_version(rig: Rig, serv
     assert report.events != ["paywalled"]
     assert report.version_seq == 2
     assert story(rig).lifecycle == "live"
+
+
+def test_lifecycle_alerts_are_emailed_with_what_happened(tmp_path, database_url, server):
+    """A desk that subscribes to `unpublished` and `slug_changed` only hears of those, by
+    e-mail, with the event's words in the subject and the body."""
+    from alert_support import smtp_receiver
+
+    with smtp_receiver() as smtp:
+        rig = Rig(
+            tmp_path,
+            database_url,
+            server,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_from="alerts@tracker.example",
+            smtp_timeout=5.0,
+        )
+        try:
+            rig.add_channel(
+                "desk", "email", "desk@example.org", events=["unpublished", "slug_changed"]
+            )
+            rig.publish(0)
+            server.set(rig.path, "<h1>Not found</h1>", status=410)
+            assert check(rig).events == ["unpublished"]
+            server.set(rig.path, render_page(STAGES[0], 5))
+            assert check(rig).events == ["republished"]  # not subscribed: no mail
+            assert rig.runner.tick().sent == 1
+        finally:
+            rig.close()
+    [message] = smtp.messages
+    assert message["Subject"] == 'Unpublished: US-Iran Have "Heated Exchange"'
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Unpublished: the page answered 410" in text
