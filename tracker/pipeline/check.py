@@ -445,7 +445,9 @@ def record(
     story.last_checked_at = now
     retry_after: timedelta | None = None
     version: Version | None = None
-    withhold = _observe_lifecycle(session, story, fetched, analysis, comparison, now=now)
+    withhold = _observe_lifecycle(
+        session, story, fetched, analysis, comparison, compared_against, now=now
+    )
 
     if robots_blocked:
         check.outcome = CheckOutcome.BLOCKED
@@ -813,6 +815,7 @@ def _observe_lifecycle(
     fetched: FetchResult,
     analysis: Analysis | None,
     comparison: Comparison | None,
+    compared_against: str | None,
     *,
     now: datetime,
 ) -> tuple[str, str] | None:
@@ -821,6 +824,13 @@ def _observe_lifecycle(
     (redirected elsewhere, paywalled), so no version is stored of it; else None."""
     ok = fetched.outcome is not Outcome.ERROR
     read = analysis is not None and not analysis.empty
+    if (
+        read
+        and analysis is not None
+        and analysis.fingerprint != story.last_fingerprint
+        and (analysis.same_region or compared_against != story.last_fingerprint)
+    ):
+        return None  # another worker stored a version meanwhile: this result is dropped
     kept: float | None = None
     if ok and fetched.outcome is Outcome.NOT_MODIFIED:
         kept = 1.0
