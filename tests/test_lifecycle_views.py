@@ -111,6 +111,9 @@ def test_tracker_events_and_changes_print_the_event(unpublished: Rig, tmp_path: 
     assert "Unpublished: the page answered 404" in changes
     only = json.loads(run("changes", "--kind", "unpublished", "--json").stdout)
     assert [item["event"] for item in only["items"]] == ["unpublished"]
+    assert "! unpublished" in run("list").stdout
+    [listed] = json.loads(run("list", "--json").stdout)
+    assert listed["lifecycle"] == "unpublished"
 
 
 def test_both_exports_carry_the_lifecycle(unpublished: Rig, tmp_path: Path):
