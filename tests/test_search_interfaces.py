@@ -205,24 +205,38 @@ def test_the_cli_says_when_nothing_was_said(stories, tmp_path, database_url):
 
 
 def insert_story_of_that_schema(db: Database, url: str, text: str) -> None:
-    """A story with one version, written with only the columns versions had before 0013
-    (the models have more: later migrations added them)."""
+    """A story with one version, written with only the columns stories and versions had
+    before 0013 (the models have more: later migrations added them, to both tables)."""
     from datetime import UTC, datetime
 
     from sqlalchemy import Table, insert
 
-    from tracker.services.stories import add_stories
-
     now = datetime.now(UTC)
-    with db.session() as session:
-        [added] = add_stories(session, [url], now=now, allow_private_networks=True)
+    stamp = now.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else now
+    stories = Table("stories", MetaData(), autoload_with=db.engine)
     versions = Table("versions", MetaData(), autoload_with=db.engine)
     with db.engine.begin() as connection:
+        story_id = connection.execute(
+            insert(stories)
+            .values(
+                url=url,
+                status="active",
+                added_at=stamp,
+                first_seen_at=stamp,
+                developing=False,
+                promise_state="none",
+                consecutive_failures=0,
+                consecutive_gone=0,
+                version_count=1,
+                ignore_patterns=[],
+            )
+            .returning(stories.c.id)
+        ).scalar_one()
         connection.execute(
             insert(versions).values(
-                story_id=added.story_id,
+                story_id=story_id,
                 seq=1,
-                captured_at=now.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else now,
+                captured_at=stamp,
                 fingerprint="0" * 64,
                 title="Headline 1",
                 headlines=["Headline 1"],

@@ -16,7 +16,7 @@ from alembic import op
 import tracker.store.base
 
 revision: str = '0019'
-down_revision: str | None = '0016'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -57,6 +57,7 @@ _COLUMNS = (
     "last_error",
     "extraction_health",
     "last_fetcher",
+    "lifecycle",
     "fixed_interval_seconds",
     "min_interval_seconds",
     "max_interval_seconds",
@@ -200,6 +201,7 @@ def _story_row(story: Mapping[str, Any], tags: list[str]) -> dict[str, Any]:
         "last_error": story["last_error"],
         "extraction_health": story["extraction_health"],
         "fetcher": story["last_fetcher"],
+        "lifecycle": story["lifecycle"],
         "settings": _settings(story),
     }
 

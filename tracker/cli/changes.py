@@ -17,7 +17,9 @@ from tracker.cli._app import (
 KIND_HELP = (
     "Only versions with this kind (repeat, or separate with commas): first, headline, "
     "paragraphs_added, paragraphs_removed, text_edited, byline, dates, correction, minor, "
-    "entry_added, entry_edited, entry_removed."
+    "entry_added, entry_edited, entry_removed; or the lifecycle events unpublished, "
+    "redirected, slug_changed, paywalled, republished. None: every version and every "
+    "lifecycle event."
 )
 
 
@@ -69,6 +71,11 @@ def changes_command(
         click.echo("no changes match these filters" if filtered else "no changes yet", err=True)
     for row in page.rows:
         when = row.captured_at.strftime("%Y-%m-%d %H:%M UTC")
+        if row.event is not None:  # a lifecycle event: what happened, in words
+            click.echo(f"{when} ({relative_time(row.captured_at, now)})  {row.site}  event")
+            click.echo(f"  {terminal_safe(row.headline, one_line=True)}")
+            click.echo(f"  {terminal_safe(row.detail or row.kind_labels[0], one_line=True)}")
+            continue
         click.echo(f"{when} ({relative_time(row.captured_at, now)})  {row.site}  v{row.seq}")
         click.echo(f"  {terminal_safe(row.headline, one_line=True)}")
         click.echo(f"  {', '.join(row.kind_labels)}")

@@ -319,7 +319,8 @@ def _times(row: dict[str, Any]) -> str:
 @friendly_errors
 def events(app: AppContext, ref: str | None, limit: int, as_json: bool) -> None:
     """Story events, newest first: promises made, fulfilled and overdue; stories gone or
-    retired. All stories, or the one REF (URL or id)."""
+    retired; articles unpublished, redirected, moved, paywalled or republished. All
+    stories, or the one REF (URL or id)."""
     from sqlalchemy import select
 
     from tracker.services.stories import find_story
@@ -342,6 +343,7 @@ def events(app: AppContext, ref: str | None, limit: int, as_json: bool) -> None:
                 "kind": event.kind,
                 "created_at": iso(event.created_at),
                 "detail": event.detail,
+                "data": event.data,  # a lifecycle event's facts: from, to, status
             }
             for event, url in session.execute(query)
         ]

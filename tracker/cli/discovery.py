@@ -578,10 +578,11 @@ def _export_research(
     elapsed = time.perf_counter() - started
     if show_progress:
         click.echo("", err=True)
-    rows = report.versions + report.edits
+    rows = report.versions + report.edits + report.lifecycle_events
     click.echo(
         f"exported {report.stories:,} stories: {report.versions:,} versions and "
-        f"{report.edits:,} sentence edits to {output}/ ({file_format}, "
+        f"{report.edits:,} sentence edits (and {report.lifecycle_events:,} lifecycle events) "
+        f"to {output}/ ({file_format}, "
         f"{report.bytes / 1e6:.1f} MB) in {elapsed:.1f} s, {rows / max(elapsed, 1e-9):,.0f} rows/s",
         err=True,
     )

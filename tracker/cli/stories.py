@@ -134,6 +134,8 @@ def list_command(
         status_text = row["status"] + (" · developing" if row["developing"] else "")
         if row["extraction_health"] == "suspect":
             status_text += "\n! suspect text"
+        if row.get("lifecycle", "live") != "live":  # unpublished, redirected, paywalled
+            status_text += f"\n! {row['lifecycle']}"
         cells.append(
             [
                 str(row["id"]),

@@ -27,6 +27,12 @@ ALERT_EVENTS: Final = (
     "story_gone",
     "checks_failing",
     "extraction_suspect",
+    # The article's lifecycle (tracker.core.lifecycle.LIFECYCLE_EVENTS).
+    "unpublished",
+    "redirected",
+    "slug_changed",
+    "paywalled",
+    "republished",
 )
 DEFAULT_EVENTS: Final = tuple(e for e in ALERT_EVENTS if e != "new")
 # 2: a version carries a live blog's entries added, edited and removed ("entries").
@@ -236,6 +242,11 @@ _EVENT_SUBJECTS: Final = {
     "story_gone": "Story gone",
     "checks_failing": "Checks failing",
     "extraction_suspect": "Not reading the article",
+    "unpublished": "Unpublished",
+    "redirected": "Redirected away",
+    "slug_changed": "Moved to a new address",
+    "paywalled": "Paywalled",
+    "republished": "Republished",
     "test": "Test alert",
 }
 

@@ -32,6 +32,7 @@ from tracker.core import (
     edit_types,
     excerpt,
     health,
+    lifecycle,
     liveblog,
     region,
 )
@@ -448,6 +449,9 @@ def record(
     story.last_checked_at = now
     retry_after: timedelta | None = None
     version: Version | None = None
+    withhold = _observe_lifecycle(
+        session, story, fetched, analysis, comparison, compared_against, now=now
+    )
 
     if robots_blocked:
         check.outcome = CheckOutcome.BLOCKED
@@ -466,6 +470,10 @@ def record(
     elif fetched.outcome is Outcome.NOT_MODIFIED:
         check.outcome = CheckOutcome.NOT_MODIFIED
         _succeeded(story)
+    elif withhold is not None:  # the page is not the article now: no version of it
+        story.region_path = story.region_digest = None
+        check.outcome, check.error_kind, check.error = CheckOutcome.EMPTY, withhold[0], withhold[1]
+        story.consecutive_gone, story.last_error = 0, check.error
     elif analysis is None or analysis.empty:
         story.region_path = story.region_digest = None
         check.outcome = CheckOutcome.EMPTY
@@ -805,6 +813,73 @@ def _update_promise(
         version_id=version.id if version is not None else None,
         detail=promise.text,
     )
+
+
+def _observe_lifecycle(
+    session: Session,
+    story: Story,
+    fetched: FetchResult,
+    analysis: Analysis | None,
+    comparison: Comparison | None,
+    compared_against: str | None,
+    *,
+    now: datetime,
+) -> tuple[str, str] | None:
+    """Record the lifecycle events this check shows (tracker.core.lifecycle) and keep the
+    story's lifecycle state. Returns (error kind, why) when the page is not the article now
+    (redirected elsewhere, paywalled), so no version is stored of it; else None."""
+    ok = fetched.outcome is not Outcome.ERROR
+    read = analysis is not None and not analysis.empty
+    if (
+        read
+        and analysis is not None
+        and analysis.fingerprint != story.last_fingerprint
+        and (analysis.same_region or compared_against != story.last_fingerprint)
+    ):
+        return None  # another worker stored a version meanwhile: this result is dropped
+    kept: float | None = None
+    if ok and fetched.outcome is Outcome.NOT_MODIFIED:
+        kept = 1.0
+    elif read and analysis is not None:
+        if analysis.same_region or analysis.fingerprint == story.last_fingerprint:
+            kept = 1.0
+        elif comparison is not None and changes.ChangeKind.FIRST not in comparison.kinds:
+            assert analysis.article is not None
+            stats = comparison.stats
+            words = diffing.count_words(analysis.article.text)
+            previous = words - stats.words_added + stats.words_removed
+            kept = lifecycle.kept_share(previous, stats.words_removed)
+    seen = lifecycle.Observation(
+        url=story.url,
+        status=fetched.status,
+        answered=ok,
+        article=read or fetched.outcome is Outcome.NOT_MODIFIED,
+        final_url=fetched.final_url,
+        canonical_url=analysis.article.canonical_url if analysis and analysis.article else None,
+        kept_share=kept,
+        # Looked for only when the text collapsed: the page is not read again otherwise.
+        paywall=lifecycle.paywall_marker(fetched.text)
+        if kept is not None and kept < lifecycle.TEASER_SHARE
+        else None,
+    )
+    was = lifecycle.LifecycleState(
+        lifecycle.Lifecycle(story.lifecycle or lifecycle.Lifecycle.LIVE),
+        story.live_url,
+        has_version=story.version_count > 0,
+    )
+    step = lifecycle.observe(was, seen, now)
+    story.lifecycle, story.live_url = step.state.state, step.state.live_url
+    for happening in step.events:
+        event = _event(session, story, EventKind(happening.kind), now, detail=happening.detail)
+        event.data = dict(happening.data)
+        if happening.kind is lifecycle.LifecycleEvent.SLUG_CHANGED:
+            # One article, one story: adding the new URL finds this story by it.
+            story.canonical_url = step.state.live_url
+    if not step.withhold:
+        return None
+    if step.state.state is lifecycle.Lifecycle.PAYWALLED:
+        return "paywalled", "the page is behind a paywall: its teaser is not stored as a version"
+    return "redirected", f"the page redirects to {fetched.final_url}, not to the article"
 
 
 def _event(

@@ -50,6 +50,12 @@ STANDALONE_EVENTS = {
     EventKind.STORY_GONE: "story_gone",
     EventKind.CHECKS_FAILING: "checks_failing",
     EventKind.EXTRACTION_SUSPECT: "extraction_suspect",
+    # The article's lifecycle (tracker.core.lifecycle): each its own alert.
+    EventKind.UNPUBLISHED: "unpublished",
+    EventKind.REDIRECTED: "redirected",
+    EventKind.SLUG_CHANGED: "slug_changed",
+    EventKind.PAYWALLED: "paywalled",
+    EventKind.REPUBLISHED: "republished",
 }
 OWED = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

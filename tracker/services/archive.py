@@ -83,6 +83,8 @@ STORY_FIELDS = (
     "render",
     "extraction_health",
     "last_fetcher",
+    "lifecycle",
+    "live_url",
 )
 VERSION_FIELDS = (
     "seq",
@@ -128,7 +130,7 @@ CHECK_FIELDS = (
     "fetcher",
     "render_reason",
 )
-EVENT_FIELDS = ("kind", "created_at", "detail")
+EVENT_FIELDS = ("kind", "created_at", "detail", "data")
 FEED_FIELDS = (
     "url",
     "title",

@@ -8,6 +8,15 @@ replaced and the first changed sentence were stored with the version when it was
 Pages are keyset-paginated on (captured_at, version id): a cursor names the last row seen,
 so a page is an index range however deep it is, and rows stored meanwhile never shift or
 repeat rows across pages. Versions captured in the same instant are told apart by id.
+
+The article's lifecycle events (unpublished, redirected, slug changed, paywalled,
+republished: tracker.core.lifecycle) are rows too, among the versions by time. Two tables,
+one order: each row's key is (time, source, id), source 0 for a version and 1 for an event,
+so an event and a version of the same instant (a story republished with edits) have an
+order, and ids from the two tables never collide. A cursor names the source ("…-e12" is
+event 12); each table is asked for the rows past it (an index range each) and the two lists
+are merged. A kind filter naming only change kinds lists versions only, one naming only
+lifecycle events lists events only.
 """
 
 from __future__ import annotations
@@ -30,13 +39,15 @@ from tracker.core.excerpt import (
     excerpt_from_json,
     excerpt_plain,
 )
+from tracker.core.lifecycle import EVENT_LABELS, LIFECYCLE_EVENTS, LifecycleEvent
 from tracker.core.when import parse_when
 from tracker.services.stories import StoryError
-from tracker.store.models import Story, StoryTag, Version, VersionKind
+from tracker.store.models import Event, Story, StoryTag, Version, VersionKind
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-KINDS = tuple(KIND_LABELS)
+# The kinds a filter may name: change kinds and edit types (versions), lifecycle events.
+KINDS = (*KIND_LABELS, *LIFECYCLE_EVENTS)
 # A kind may be given in words too ("live entry added" is entry_added).
 _KIND_BY_WORDS = {label.replace(" ", "_"): kind for kind, label in KIND_LABELS.items()}
 # Excerpt segments as the API names diff ops elsewhere (DiffOp).
@@ -58,23 +69,31 @@ class ChangeFilter:
     until: datetime | None = None  # exclusive
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Cursor:
-    """A position in the list: the (captured_at, version id) of a row."""
+    """A position in the list: the (captured_at, version id) of a row, or with `event` the
+    (created_at, event id) of a lifecycle event's row."""
 
     captured_at: datetime
-    version_id: int
+    version_id: int  # the row's id in its own table
+    event: bool = False
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        """The row's place in the list (newest first is this key descending)."""
+        return (self.captured_at, int(self.event), self.version_id)
 
     def encode(self) -> str:
         micros = round(self.captured_at.timestamp() * 1_000_000)
-        return f"{micros}-{self.version_id}"
+        return f"{micros}-{'e' if self.event else ''}{self.version_id}"
 
     @classmethod
     def decode(cls, value: str) -> Cursor:
         try:
-            micros, version_id = value.strip().split("-")
+            micros, row_id = value.strip().split("-")
             when = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
-            return cls(when, int(version_id))
+            event = row_id.startswith("e")
+            return cls(when, int(row_id.removeprefix("e")), event)
         except (ValueError, OverflowError, OSError):
             raise ChangesError(
                 f"invalid cursor {value[:50]!r}: use a 'next' or 'newer' value of a page"
@@ -97,10 +116,17 @@ class ChangeRow:
     summary: str | None
     # What a desk calls the edit (tracker.core.edit_types): "number_changed", ...
     edit_types: tuple[str, ...] = ()
+    # A lifecycle event's row (then `version_id` is the event's id, `seq` the story's latest
+    # version, `kinds` the event's kind): what happened, in words and as facts.
+    event: str | None = None
+    detail: str | None = None
+    data: dict[str, Any] | None = None
 
     @property
     def kind_labels(self) -> list[str]:
-        """The change kinds, then the edit types, in words."""
+        """The change kinds, then the edit types, in words (an event: its name)."""
+        if self.event is not None:
+            return [EVENT_LABELS[LifecycleEvent(self.event)]]
         return [kind_label(kind) for kind in (*self.kinds, *self.edit_types)]
 
     @property
@@ -117,14 +143,17 @@ class ChangeRow:
 
     @property
     def change_path(self) -> str:
-        """The diff that made this version; a first version's own page."""
+        """The diff that made this version; a first version's own page; for an event, the
+        story's events."""
+        if self.event is not None:
+            return f"/stories/{self.story_id}#events"
         if self.seq <= 1:
             return f"/stories/{self.story_id}/versions/{self.seq}"
         return f"/stories/{self.story_id}/diff/{self.seq - 1}/{self.seq}"
 
     @property
     def cursor(self) -> Cursor:
-        return Cursor(self.captured_at, self.version_id)
+        return Cursor(self.captured_at, self.version_id, self.event is not None)
 
 
 @dataclass(frozen=True)
@@ -162,7 +191,7 @@ def make_filter(
             if not kind:
                 continue
             kind = _KIND_BY_WORDS.get(kind, kind)
-            if kind not in KIND_LABELS:
+            if kind not in KINDS:
                 known = ", ".join(KINDS)
                 raise ChangesError(f"unknown kind {kind[:40]!r}: expected one of {known}")
             if kind not in wanted:
@@ -195,8 +224,8 @@ def changes_page(
     before: str | None = None,
     after: str | None = None,
 ) -> ChangesPage:
-    """One page of versions, newest first: the newest, those older than the cursor
-    `before`, or those just newer than the cursor `after`."""
+    """One page of versions and lifecycle events, newest first: the newest, those older
+    than the cursor `before`, or those just newer than the cursor `after`."""
     changes = changes or ChangeFilter()
     if before and after:
         raise ChangesError("give either a 'before' (older) or an 'after' (newer) cursor, not both")
@@ -208,7 +237,28 @@ def changes_page(
     # those rows. Sorting a few thousand (time, id) pairs from an index is cheap; sorting
     # as many whole version rows is not.
     newest_first = newer_than is None
-    ids = _page_ids(session, changes, older_than, newer_than, limit + 1, newest_first)
+    version_kinds = tuple(kind for kind in changes.kinds if kind not in LIFECYCLE_EVENTS)
+    event_kinds = tuple(kind for kind in changes.kinds if kind in LIFECYCLE_EVENTS)
+    keys: list[Cursor] = []
+    if version_kinds or not event_kinds:
+        only_versions = ChangeFilter(
+            version_kinds, changes.tag, changes.site, changes.since, changes.until
+        )
+        keys += _page_ids(session, only_versions, older_than, newer_than, limit + 1, newest_first)
+    if event_kinds or not version_kinds:
+        keys += _event_keys(
+            session,
+            changes,
+            event_kinds or LIFECYCLE_EVENTS,
+            older_than,
+            newer_than,
+            limit + 1,
+            newest_first,
+        )
+    keys.sort(key=lambda cursor: cursor.key, reverse=newest_first)
+    keys = keys[: limit + 1]
+    ids = [key.version_id for key in keys if not key.event]
+    event_ids = [key.version_id for key in keys if key.event]
     query = (
         select(
             Version.id,
@@ -227,11 +277,9 @@ def changes_page(
         .join(Story, Story.id == Version.story_id)
         .where(Version.id.in_(ids))
     )
-    if newest_first:
-        query = query.order_by(Version.captured_at.desc(), Version.id.desc())
-    else:
-        query = query.order_by(Version.captured_at, Version.id)
-    rows = [_row(row) for row in session.execute(query)] if ids else []
+    found = [_row(row) for row in session.execute(query)] if ids else []
+    found += _event_rows(session, event_ids) if event_ids else []
+    rows = sorted(found, key=lambda row: row.cursor.key, reverse=newest_first)
     more = len(rows) > limit
     rows = rows[:limit]
     older: str | None
@@ -253,8 +301,8 @@ def _page_ids(
     newer_than: Cursor | None,
     count: int,
     newest_first: bool,
-) -> list[int]:
-    """The ids of the page's versions, in page order, read from indexes only."""
+) -> list[Cursor]:
+    """The keys of the page's versions, in page order, read from indexes only."""
     narrow = _story_scope(changes)
     if narrow is not None and _is_broad(session, changes):
         # Many stories: walking every version in page order finds a page's worth of theirs
@@ -272,7 +320,8 @@ def _page_ids(
             query = query.where(Version.story_id.in_(narrow))
         if broad is not None:
             query = query.where(broad)
-        return [row.id for row in session.execute(_ordered(query, Version, newest_first, count))]
+        ordered = _ordered(query, Version, newest_first, count)
+        return [Cursor(row.captured_at, row.id) for row in session.execute(ordered)]
     # One index range per kind, each in page order and cut at the page's length, then
     # merged: never a sort of every version of a common kind (see migration 0012).
     found: dict[int, datetime] = {}
@@ -291,7 +340,74 @@ def _page_ids(
         ordered = _ordered(query, VersionKind, newest_first, count)
         found.update((row.id, row.captured_at) for row in session.execute(ordered))
     merged = sorted(found.items(), key=lambda item: (item[1], item[0]), reverse=newest_first)
-    return [version_id for version_id, _ in merged[:count]]
+    return [Cursor(captured_at, version_id) for version_id, captured_at in merged[:count]]
+
+
+def _event_keys(
+    session: Session,
+    changes: ChangeFilter,
+    kinds: Sequence[str],
+    older_than: Cursor | None,
+    newer_than: Cursor | None,
+    count: int,
+    newest_first: bool,
+) -> list[Cursor]:
+    """The keys of the page's lifecycle events, in page order (one index range per kind,
+    as for versions' kinds; events are few beside versions)."""
+    narrow = _story_scope(changes)
+    found: dict[int, datetime] = {}
+    for kind in kinds:
+        query = select(Event.id, Event.created_at).where(
+            Event.kind == kind,
+            *_conditions(changes, Event.created_at),
+            *_keyset(Event.created_at, Event.id, older_than, newer_than, events=True),
+        )
+        if narrow is not None:
+            query = query.where(Event.story_id.in_(narrow))
+        if newest_first:
+            query = query.order_by(Event.created_at.desc(), Event.id.desc())
+        else:
+            query = query.order_by(Event.created_at, Event.id)
+        found.update((row.id, row.created_at) for row in session.execute(query.limit(count)))
+    return [Cursor(created_at, event_id, event=True) for event_id, created_at in found.items()]
+
+
+def _event_rows(session: Session, event_ids: list[int]) -> list[ChangeRow]:
+    query = (
+        select(
+            Event.id,
+            Event.story_id,
+            Event.kind,
+            Event.created_at,
+            Event.detail,
+            Event.data,
+            Story.url,
+            Story.title,
+            Story.version_count,
+        )
+        .join(Story, Story.id == Event.story_id)
+        .where(Event.id.in_(event_ids))
+    )
+    return [
+        ChangeRow(
+            story_id=row.story_id,
+            story_title=row.title,
+            url=row.url,
+            site=site_of(row.url),
+            version_id=row.id,
+            seq=row.version_count,
+            captured_at=row.created_at,
+            kinds=(row.kind,),
+            title=None,
+            previous_title=None,
+            excerpt=(),
+            summary=row.detail,
+            event=row.kind,
+            detail=row.detail,
+            data=row.data,
+        )
+        for row in session.execute(query)
+    ]
 
 
 # A tag or site whose stories are at least this share of all stories is "broad".
@@ -351,7 +467,7 @@ def _story_scope(changes: ChangeFilter) -> Any:
 
 def before_cursor(cursor: Cursor) -> str:
     """Older than the cursor's own row includes the row itself: one step past it."""
-    return Cursor(cursor.captured_at, cursor.version_id + 1).encode()
+    return Cursor(cursor.captured_at, cursor.version_id + 1, cursor.event).encode()
 
 
 def _conditions(changes: ChangeFilter, captured_at: Any) -> list[Any]:
@@ -364,14 +480,31 @@ def _conditions(changes: ChangeFilter, captured_at: Any) -> list[Any]:
 
 
 def _keyset(
-    captured_at: Any, version_id: Any, older_than: Cursor | None, newer_than: Cursor | None
+    captured_at: Any,
+    row_id: Any,
+    older_than: Cursor | None,
+    newer_than: Cursor | None,
+    *,
+    events: bool = False,
 ) -> list[Any]:
-    # A row comparison: both databases read it as one range of the (captured_at, id) index,
-    # however many versions share the cursor's instant.
+    """The rows of one table (versions, or with `events` lifecycle events) past a cursor.
+
+    A row comparison: both databases read it as one range of the (captured_at, id) index,
+    however many versions share the cursor's instant. A cursor on the other table's row
+    compares by time alone: at the same instant events come before versions, newest first
+    (their key is (time, 1, id) against (time, 0, id))."""
     if older_than is not None:
-        return [tuple_(captured_at, version_id) < (older_than.captured_at, older_than.version_id)]
+        if older_than.event == events:
+            return [tuple_(captured_at, row_id) < (older_than.captured_at, older_than.version_id)]
+        if older_than.event:  # versions of the event's instant are older than it
+            return [captured_at <= older_than.captured_at]
+        return [captured_at < older_than.captured_at]
     if newer_than is not None:
-        return [tuple_(captured_at, version_id) > (newer_than.captured_at, newer_than.version_id)]
+        if newer_than.event == events:
+            return [tuple_(captured_at, row_id) > (newer_than.captured_at, newer_than.version_id)]
+        if newer_than.event:
+            return [captured_at > newer_than.captured_at]
+        return [captured_at >= newer_than.captured_at]  # events of the version's instant
     return []
 
 
@@ -422,4 +555,7 @@ def row_fields(row: ChangeRow) -> dict[str, Any]:
         "summary": row.summary,
         "story_path": row.story_path,
         "change_path": row.change_path,
+        # A lifecycle event's row: its kind and facts (from, to, status); null for versions.
+        "event": row.event,
+        "event_data": row.data,
     }

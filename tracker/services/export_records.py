@@ -126,6 +126,8 @@ class EventRecord(_Record):
     kind: Literal[tuple(k.value for k in EventKind)]  # type: ignore[valid-type]
     created_at: When
     detail: Text | None = None
+    # A lifecycle event's facts (from, to, status, marker); absent from older exports.
+    data: dict[str, Any] | None = None
     version_seq: Int | None = None
 
 
@@ -165,6 +167,9 @@ class StoryRecord(_Record):
     render: Literal["auto", "http", "browser"] | None = None
     extraction_health: Literal["ok", "suspect"] | None = None
     last_fetcher: Annotated[Line, Field(max_length=16)] | None = None
+    # tracker.core.lifecycle; absent from older exports (then live, address not yet seen).
+    lifecycle: Literal["live", "unpublished", "redirected", "paywalled"] = "live"
+    live_url: Annotated[Line, Field(max_length=MAX_URL_CHARS)] | None = None
     tags: list[Tag] = []
     versions: list[VersionRecord] = []
     checks: list[CheckRecord] = []

@@ -1,5 +1,6 @@
-"""The research export: one row per version and one per sentence-level edit, as Parquet or
-CSV (``tracker export --format parquet|csv -o DIR``). The schema is in docs/research-export.md.
+"""The research export: one row per version, one per sentence-level edit and one per
+lifecycle event (unpublished, redirected, moved, paywalled, republished), as Parquet or CSV
+(``tracker export --format parquet|csv -o DIR``). The schema is in docs/research-export.md.
 
 Versions are read with plain column selects a few hundred stories at a time, and rows are
 written in batches, so memory stays flat on a large history.
@@ -15,14 +16,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core.edit_types import edit_types, is_silent_correction
+from tracker.core.lifecycle import LIFECYCLE_EVENTS
 from tracker.core.sentences import align, split_sentences
 from tracker.store.histories import story_histories
-from tracker.store.models import Version
+from tracker.store.models import Event, Story, Version
 
-__all__ = ["EDIT_COLUMNS", "VERSION_COLUMNS", "ResearchExport", "export_research"]
+__all__ = [
+    "EDIT_COLUMNS",
+    "LIFECYCLE_COLUMNS",
+    "VERSION_COLUMNS",
+    "ResearchExport",
+    "export_research",
+]
 
 FORMATS: Final = ("parquet", "csv")
 _STORIES_PER_QUERY = 200
@@ -67,12 +76,25 @@ EDIT_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("numbers_after", "list"),
 )
 
+LIFECYCLE_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
+    ("story_id", "int64"),
+    ("url", "string"),
+    ("event", "string"),
+    ("occurred_at", "timestamp"),
+    ("detail", "string"),
+    ("from_url", "string"),
+    ("to_url", "string"),
+    ("http_status", "int32"),
+)
+_TABLES: Final = ("versions", "edits", "lifecycle")
+
 
 @dataclass
 class ResearchExport:
     stories: int = 0
     versions: int = 0
     edits: int = 0
+    lifecycle_events: int = 0
     files: tuple[Path, ...] = ()
 
     @property
@@ -165,6 +187,38 @@ def _rows(
             )
             report.versions += 1
             previous, previous_sentences = version, sentences
+    yield from _lifecycle_rows(session, story_ids, report)
+
+
+def _lifecycle_rows(
+    session: Session, story_ids: Sequence[int] | None, report: ResearchExport
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """("lifecycle", row) for each lifecycle event, story by story, oldest first."""
+    query = (
+        select(Event.story_id, Story.url, Event.kind, Event.created_at, Event.detail, Event.data)
+        .join(Story, Story.id == Event.story_id)
+        .where(Event.kind.in_(LIFECYCLE_EVENTS))
+        .order_by(Event.story_id, Event.created_at, Event.id)
+    )
+    if story_ids is not None:
+        query = query.where(Event.story_id.in_(story_ids))
+    for row in session.execute(query.execution_options(yield_per=_ROWS_PER_BATCH)):
+        facts = row.data or {}
+        status = facts.get("status")
+        yield (
+            "lifecycle",
+            {
+                "story_id": row.story_id,
+                "url": row.url,
+                "event": row.kind,
+                "occurred_at": row.created_at,
+                "detail": row.detail,
+                "from_url": facts.get("from"),
+                "to_url": facts.get("to"),
+                "http_status": status if isinstance(status, int) else None,
+            },
+        )
+        report.lifecycle_events += 1
 
 
 class _CsvTable:
@@ -231,19 +285,20 @@ def export_research(
     story_ids: Sequence[int] | None = None,
     progress: Callable[[ResearchExport], None] | None = None,
 ) -> ResearchExport:
-    """Write ``versions.<format>`` and ``edits.<format>`` into `directory` (created if
-    needed). `progress` is called after each batch of rows."""
+    """Write ``versions.<format>``, ``edits.<format>`` and ``lifecycle.<format>`` into
+    `directory` (created if needed). `progress` is called after each batch of rows."""
     if file_format not in FORMATS:
         raise ValueError(f"unknown research format {file_format!r} (parquet or csv)")
     directory.mkdir(parents=True, exist_ok=True)
     table = _ParquetTable if file_format == "parquet" else _CsvTable
-    paths = {name: directory / f"{name}.{file_format}" for name in ("versions", "edits")}
+    paths = {name: directory / f"{name}.{file_format}" for name in _TABLES}
     report = ResearchExport(files=tuple(paths.values()))
     tables = {
         "versions": table(paths["versions"], VERSION_COLUMNS),
         "edits": table(paths["edits"], EDIT_COLUMNS),
+        "lifecycle": table(paths["lifecycle"], LIFECYCLE_COLUMNS),
     }
-    batches: dict[str, list[dict[str, Any]]] = {"versions": [], "edits": []}
+    batches: dict[str, list[dict[str, Any]]] = {name: [] for name in _TABLES}
     try:
         for name, row in _rows(session, story_ids, report):
             batch = batches[name]

@@ -36,6 +36,8 @@ def story_fields(story: Story) -> dict[str, Any]:
         # health_reasons for why and what to do); null before the first version.
         "extraction_health": story.extraction_health,
         "fetcher": story.last_fetcher,
+        # live, unpublished, redirected or paywalled (tracker.core.lifecycle).
+        "lifecycle": story.lifecycle,
         "settings": story_settings(story),
     }
 

@@ -69,6 +69,13 @@ class EventKind(StrEnum):
     # A story's versions were rebuilt on purpose (`tracker reextract`) and chained again;
     # the detail keeps the old chain head, so the rewrite itself is on the record.
     CHAIN_REBUILT = "chain_rebuilt"
+    # The article's lifecycle (tracker.core.lifecycle): taken down, sent elsewhere, moved to
+    # a new address, hidden behind a paywall, back again. Each is an alert of its own.
+    UNPUBLISHED = "unpublished"
+    REDIRECTED = "redirected"
+    SLUG_CHANGED = "slug_changed"
+    PAYWALLED = "paywalled"
+    REPUBLISHED = "republished"
 
 
 class Story(Base):
@@ -136,6 +143,10 @@ class Story(Base):
     # skips extraction. NULL: not known (no read yet, or the region cannot be drawn).
     region_path: Mapped[str | None] = mapped_column(String(1000))
     region_digest: Mapped[str | None] = mapped_column(String(64))
+    # Where the page stands (tracker.core.lifecycle): "live", "unpublished", "redirected" or
+    # "paywalled", and the article's address as last seen live (NULL: not seen yet).
+    lifecycle: Mapped[str] = mapped_column(String(16), default="live", server_default="live")
+    live_url: Mapped[str | None] = mapped_column(String(2048))
 
     # Loaded on access: the check path never needs them; listings use selectinload.
     tags: Mapped[list[StoryTag]] = relationship(
@@ -340,6 +351,14 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
     detail: Mapped[str | None] = mapped_column(Text)
+    # The facts of a lifecycle event ({"from": URL, "to": URL, "status": 404, ...}); NULL for
+    # other events.
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        # The changes view lists lifecycle events among versions, newest first, by kind.
+        Index("ix_events_kind_created_at_id", "kind", "created_at", "id"),
+    )
 
 
 class Worker(Base):

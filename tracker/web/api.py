@@ -82,6 +82,10 @@ class StoryOut(BaseModel):
         "version's health_reasons say why and what to do); null before the first version."
     )
     fetcher: str | None = Field(description="The fetcher that got the latest version.")
+    lifecycle: Literal["live", "unpublished", "redirected", "paywalled"] = Field(
+        description="Where the page stands: live; unpublished (404/410); redirected away "
+        "from the article; paywalled (a teaser, not stored as a version). See the events."
+    )
     settings: StorySettingsOut
 
 
@@ -342,6 +346,11 @@ class EventOut(BaseModel):
     kind: str
     created_at: datetime
     detail: str | None
+    data: dict[str, Any] | None = Field(
+        default=None,
+        description="A lifecycle event's facts: from and to (URLs), the HTTP status, the "
+        "paywall marker; null for other events.",
+    )
 
 
 class EventList(Pagination):
@@ -638,6 +647,7 @@ def event_out(event: Event, url: str) -> EventOut:
         kind=event.kind,
         created_at=event.created_at,
         detail=event.detail,
+        data=event.data,
     )
 
 

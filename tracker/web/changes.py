@@ -6,15 +6,17 @@ Both read `tracker.services.changes_feed`, as `tracker changes` does.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from tracker.core.changes import KIND_LABELS
+from tracker.core.lifecycle import EVENT_LABELS
 from tracker.services.changes_feed import (
     DEFAULT_LIMIT,
+    KINDS,
     MAX_LIMIT,
     ChangesError,
     ChangesPage,
@@ -43,10 +45,21 @@ KindName = Literal[
     "entry_added",
     "entry_edited",
     "entry_removed",
+    # The article's lifecycle events (tracker.core.lifecycle), rows of their own.
+    "unpublished",
+    "redirected",
+    "slug_changed",
+    "paywalled",
+    "republished",
 ]
 Kinds = Annotated[
     list[KindName],
-    Query(max_length=len(KIND_LABELS), description="Only versions with any of these kinds."),
+    Query(
+        max_length=len(KINDS),
+        description="Only versions with any of these kinds, or (unpublished, redirected, "
+        "slug_changed, paywalled, republished) those lifecycle events. No kind: every version "
+        "and every lifecycle event.",
+    ),
 ]
 Tag = Annotated[SafeText | None, Query(max_length=100, description="Only stories with this tag.")]
 Site = Annotated[
@@ -117,6 +130,7 @@ def changes_html(
         page=page,
         error=error,
         kinds=KIND_LABELS,
+        lifecycle_kinds=EVENT_LABELS,
         chosen=set(kind),
         tags=tags,
         tag=tag or "",
@@ -158,7 +172,19 @@ class ChangeOut(BaseModel):
     summary: str | None
     story_path: str
     change_path: str = Field(
-        description="The diff that made this version (a first version: its own page)."
+        description="The diff that made this version (a first version: its own page; a "
+        "lifecycle event: the story's events)."
+    )
+    event: str | None = Field(
+        default=None,
+        description="A lifecycle event's row: unpublished, redirected, slug_changed, paywalled "
+        "or republished (its detail is the summary, seq the story's latest version); null for "
+        "a version.",
+    )
+    event_data: dict[str, Any] | None = Field(
+        default=None,
+        description="A lifecycle event's facts: from and to (URLs), the HTTP status, the "
+        "paywall marker.",
     )
 
 

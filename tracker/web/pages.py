@@ -20,6 +20,7 @@ from tracker.core.cadence import CadencePolicy, format_duration
 from tracker.core.discover import tracking_parameters
 from tracker.core.field_changes import field_changes
 from tracker.core.health import suggestion_for
+from tracker.core.lifecycle import LIFECYCLE_EVENTS, Lifecycle
 from tracker.services.serialize import archive_fields
 from tracker.services.stories import (
     StoryError,
@@ -203,6 +204,12 @@ def _render_story(
         own = story_settings(story)
         session.expunge_all()
     latest = versions[-1] if versions else None
+    # Not live (unpublished, redirected, paywalled): said at the top, with the event's words.
+    lifecycle_event = None
+    if story.lifecycle != Lifecycle.LIVE:
+        lifecycle_event = next(
+            (event for event, _ in events.items if event.kind in LIFECYCLE_EVENTS), None
+        )
     suspect = None
     if story.extraction_health == "suspect" and latest is not None:
         reasons = list(latest.health_reasons or [])
@@ -223,6 +230,7 @@ def _render_story(
         versions=list(reversed(versions)),
         chart=chart,
         suspect=suspect,
+        lifecycle_event=lifecycle_event,
         latest=latest,
         entries=[_entry_view(entry) for entry in entries],
         events=events.items,

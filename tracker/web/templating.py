@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from tracker.core.changes import kind_label
+from tracker.core.lifecycle import LIFECYCLE_EVENTS
 from tracker.core.liveness import next_check_text
 from tracker.core.timefmt import relative_time
 from tracker.core.words import counted
@@ -66,5 +67,7 @@ def make_templates(directory: Path, guard: Guard) -> Jinja2Templates:
         feed_url=feed_url,
         with_query=with_query,
         auth_required=guard.required,
+        # Lifecycle events read as their detail ("Unpublished: the page answered 404").
+        lifecycle_events=LIFECYCLE_EVENTS,
     )
     return templates
