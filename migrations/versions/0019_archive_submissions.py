@@ -1,7 +1,7 @@
 """web-archive hand-off: one submission row per version to be saved by a web archive
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-04 17:00:00.000000
 
 New table only: versions stored before the hand-off was switched on are not submitted
