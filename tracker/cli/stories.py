@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.core.timefmt import next_check_text, relative_time
+from tracker.core.timefmt import OVERDUE, OVERDUE_NO_DAEMON, next_check_text, relative_time
 
 if TYPE_CHECKING:
     pass
@@ -160,6 +160,7 @@ def list_command(
     story_width = console.width - sum(widths) - COLUMN_GAP * len(widths)
     if story_width < MIN_STORY_WIDTH:
         _print_stacked(console, rows, cells)
+        _say_why_overdue(cells)
         return
     table = Table(box=None, pad_edge=False)
     for header, width in zip(headers, widths, strict=True):
@@ -174,6 +175,15 @@ def list_command(
             + rich_text("\n" + "\n".join(fold_url(url, story_width))),
         )
     console.print(table)
+    _say_why_overdue(cells)
+
+
+def _say_why_overdue(cells: list[list[str]]) -> None:
+    if any(short[-1] == OVERDUE for short in cells):
+        click.echo(
+            f"{OVERDUE_NO_DAEMON}: start `tracker run` (or check once: `tracker check --all`)",
+            err=True,
+        )
 
 
 def _print_stacked(console: Any, rows: list[dict[str, Any]], cells: list[list[str]]) -> None:

@@ -33,8 +33,10 @@ _NOT_SCHEDULED = {
 
 
 # What a due story shows when no worker's heartbeat is recent (see tracker.core.liveness):
-# "due now" would promise a check that nothing is going to make.
+# "due now" would promise a check that nothing is going to make. OVERDUE is the short form
+# for a table column, which then says why below it.
 OVERDUE_NO_DAEMON = "overdue: no daemon is checking"
+OVERDUE = "overdue"
 
 
 def next_check_text(
@@ -42,12 +44,12 @@ def next_check_text(
 ) -> str:
     """When a story of `status` is checked next, in words: "in 12m", "due now" (its time has
     passed: the next pass takes it) or, when `checking` is false (no daemon is running),
-    "overdue: no daemon is checking"; or its state when it is not scheduled ("paused",
+    "overdue"; or its state when it is not scheduled ("paused",
     "retired (not checked)"), whatever time the database still holds for it."""
     if status in _NOT_SCHEDULED:
         return _NOT_SCHEDULED[status]
     if next_check_at is None:
         return "—"
     if next_check_at <= now:
-        return "due now" if checking else OVERDUE_NO_DAEMON
+        return "due now" if checking else OVERDUE
     return relative_time(next_check_at, now)
