@@ -27,6 +27,7 @@ ALERT_EVENTS: Final = (
     "story_gone",
     "checks_failing",
     "extraction_suspect",
+    "variants_detected",
 )
 DEFAULT_EVENTS: Final = tuple(e for e in ALERT_EVENTS if e != "new")
 # 2: a version carries a live blog's entries added, edited and removed ("entries").
@@ -236,6 +237,7 @@ _EVENT_SUBJECTS: Final = {
     "story_gone": "Story gone",
     "checks_failing": "Checks failing",
     "extraction_suspect": "Not reading the article",
+    "variants_detected": "Serves variants (A/B test)",
     "test": "Test alert",
 }
 

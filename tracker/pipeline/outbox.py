@@ -50,6 +50,7 @@ STANDALONE_EVENTS = {
     EventKind.STORY_GONE: "story_gone",
     EventKind.CHECKS_FAILING: "checks_failing",
     EventKind.EXTRACTION_SUSPECT: "extraction_suspect",
+    EventKind.VARIANTS_DETECTED: "variants_detected",
 }
 OWED = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -66,6 +66,9 @@ class EventKind(StrEnum):
     # A story's versions were rebuilt on purpose (`tracker reextract`) and chained again;
     # the detail keeps the old chain head, so the rewrite itself is on the record.
     CHAIN_REBUILT = "chain_rebuilt"
+    # The story serves headline variants or paragraphs that come and go (tracker.core.
+    # variants): once per story; their flips make no versions from then on.
+    VARIANTS_DETECTED = "variants_detected"
 
 
 class Story(Base):
@@ -133,6 +136,9 @@ class Story(Base):
     # skips extraction. NULL: not known (no read yet, or the region cannot be drawn).
     region_path: Mapped[str | None] = mapped_column(String(1000))
     region_digest: Mapped[str | None] = mapped_column(String(64))
+    # When the story was first seen serving variants (story_variants); NULL: never. A check
+    # counts the variants served only for these stories.
+    variants_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Loaded on access: the check path never needs them; listings use selectinload.
     tags: Mapped[list[StoryTag]] = relationship(
