@@ -5,6 +5,7 @@ the alerts."""
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -72,9 +73,19 @@ def webhook(rig: Tracker, server: LocalServer) -> WebhookReceiver:
 
 
 def sent_types(rig: Tracker, receiver: WebhookReceiver) -> list[str]:
+    """The types of the alerts received so far, in a stable order (a tick sends in parallel)."""
     while rig.runner.tick().sent:
         pass
-    return [json.loads(request.body)["type"] for request in receiver.requests]
+    return sorted(json.loads(request.body)["type"] for request in receiver.requests)
+
+
+def detected_alert(receiver: WebhookReceiver) -> dict:
+    [alert] = [
+        payload
+        for payload in (json.loads(request.body) for request in receiver.requests)
+        if payload["type"] == "story.variants_detected"
+    ]
+    return alert
 
 
 def variants(rig: Tracker, story_id: int) -> dict[tuple[str, str], StoryVariant]:
@@ -107,7 +118,7 @@ def test_a_headline_ab_test_is_recognised_once_and_its_flips_make_no_versions(
         "story.changed",
         "story.variants_detected",
     ]
-    [detected] = [json.loads(r.body) for r in receiver.requests][2:]
+    detected = detected_alert(receiver)
     assert HEADLINE_A in detected["data"]["detail"] and HEADLINE_B in detected["data"]["detail"]
 
     # Each variant counted as often as the server served it.
@@ -130,11 +141,127 @@ def test_a_headline_ab_test_is_recognised_once_and_its_flips_make_no_versions(
     assert latest.text == "\n\n".join(EDITED)
     assert "text_edited" in latest.kinds
     assert (latest.words_added, latest.words_removed) == (1, 1)  # ten for twenty, nothing else
-    assert sent_types(rig, receiver)[-1] == "story.changed"
-    assert len(receiver.requests) == 4
+    assert sent_types(rig, receiver) == ["story.changed"] * 3 + ["story.variants_detected"]
     assert variants(rig, story_id)["headline", HEADLINE_B].times_served == counts[HEADLINE_B] + 1
 
     # And the chain still holds: flips wrote nothing into it.
     with rig.db.session() as session:
         chain = verify_chains(session, [story_id])
     assert chain.ok and chain.versions == 4
+
+
+def test_headlines_served_at_random_are_counted_as_often_as_the_server_served_them(
+    rig: Tracker, server: LocalServer
+):
+    receiver = webhook(rig, server)
+    chooser = random.Random(16)
+    served = [chooser.choice([HEADLINE_A, HEADLINE_B]) for _ in range(24)]
+    server.set_versions("/bridge", [page(headline, BODY) for headline in served])
+    story_id = rig.add(server.url("/bridge"))
+
+    reports = [rig.check(story_id) for _ in served]
+
+    detected = [i for i, report in enumerate(reports) if report.events == ["variants_detected"]]
+    assert len(detected) == 1
+    # Every version came before the test was recognised; none after, whatever was served.
+    assert all(r.outcome == "unchanged" for r in reports[detected[0] :])
+    versions = rig.versions(story_id)
+    assert len(versions) == sum(r.outcome == "changed" for r in reports[: detected[0]])
+    found = variants(rig, story_id)
+    counts = Counter(served)
+    # Counted from the versions and the unchanged checks between them, then check by check.
+    assert found["headline", HEADLINE_A].times_served == counts[HEADLINE_A]
+    assert found["headline", HEADLINE_B].times_served == counts[HEADLINE_B]
+    assert found["headline", served[-1]].present
+    # One alert per version but the first (not asked for), and one for the test.
+    changed = ["story.changed"] * (len(versions) - 1)
+    assert sent_types(rig, receiver) == [*changed, "story.variants_detected"]  # sorted
+
+
+def test_a_new_headline_after_an_ab_test_is_still_a_version_and_an_alert(
+    rig: Tracker, server: LocalServer
+):
+    receiver = webhook(rig, server)
+    rewrite = "Harbour bridge shut after cracks found; ferries to replace it"
+    served = [HEADLINE_A, HEADLINE_B, HEADLINE_A, HEADLINE_B, rewrite]
+    server.set_versions("/bridge", [page(headline, BODY) for headline in served])
+    story_id = rig.add(server.url("/bridge"))
+
+    reports = [rig.check(story_id) for _ in served]
+
+    assert reports[3].events == ["variants_detected"]
+    assert reports[4].outcome == "changed"
+    latest = rig.versions(story_id)[-1]
+    assert (latest.seq, latest.title, latest.kinds) == (4, rewrite, ["headline"])
+    assert latest.previous_title == HEADLINE_A  # against the latest version, not the flip
+    assert sent_types(rig, receiver) == ["story.changed"] * 3 + ["story.variants_detected"]
+    assert ("headline", rewrite) not in variants(rig, story_id)
+
+
+def test_a_genuine_headline_rewrite_is_unaffected(rig: Tracker, server: LocalServer):
+    receiver = webhook(rig, server)
+    served = [HEADLINE_A, HEADLINE_B, HEADLINE_B, HEADLINE_B]
+    server.set_versions("/bridge", [page(headline, BODY) for headline in served])
+    story_id = rig.add(server.url("/bridge"))
+
+    outcomes = [rig.check(story_id).outcome for _ in served]
+
+    assert outcomes == ["changed", "changed", "unchanged", "unchanged"]
+    assert [v.title for v in rig.versions(story_id)] == [HEADLINE_A, HEADLINE_B]
+    assert rig.events(story_id) == []
+    assert rig.story(story_id).variants_since is None
+    assert variants(rig, story_id) == {}
+    assert sent_types(rig, receiver) == ["story.changed"]
+
+
+def test_a_paragraph_that_comes_and_goes_is_recognised_and_its_flips_make_no_versions(
+    rig: Tracker, server: LocalServer
+):
+    receiver = webhook(rig, server)
+    shown = [True, False, True, False, True, True, False, True, False, False, True]
+    server.set_versions(
+        "/bridge", [page(HEADLINE_A, [*BODY, LOCAL] if on else BODY) for on in shown]
+    )
+    story_id = rig.add(server.url("/bridge"))
+
+    reports = [rig.check(story_id) for _ in shown]
+
+    # Present, gone, back: versions (a removal is news); gone again: recognised, once.
+    assert [r.outcome for r in reports[:3]] == ["changed"] * 3
+    assert [r.outcome for r in reports[3:]] == ["unchanged"] * (len(shown) - 3)
+    assert [v.kinds for v in rig.versions(story_id)] == [
+        ["first"],
+        ["paragraphs_removed"],
+        ["paragraphs_added"],
+    ]
+    assert reports[3].events == ["variants_detected"]
+    assert sent_types(rig, receiver) == [
+        "story.changed",
+        "story.changed",
+        "story.variants_detected",
+    ]
+    detected = detected_alert(receiver)
+    assert "comes and goes" in detected["data"]["detail"]
+    found = variants(rig, story_id)
+    assert set(found) == {("paragraph", LOCAL)}
+    assert found["paragraph", LOCAL].times_served == sum(shown)  # the checks that showed it
+    assert found["paragraph", LOCAL].present
+
+    # Any other change is a version: here an edit while the paragraph shows, diffed against
+    # the latest version (which had it too).
+    server.set("/bridge", page(HEADLINE_A, [*EDITED, LOCAL]))
+    report = rig.check(story_id)
+    assert report.outcome == "changed"
+    latest = rig.versions(story_id)[-1]
+    assert (latest.seq, latest.kinds) == (4, ["text_edited"])
+    assert (latest.words_added, latest.words_removed) == (1, 1)
+    assert sent_types(rig, receiver) == ["story.changed"] * 3 + ["story.variants_detected"]
+
+    # And a paragraph never seen to flip is a version too, even beside the varying one.
+    server.set(
+        "/bridge", page(HEADLINE_A, [*EDITED, LOCAL, "The mayor will visit the site on Friday."])
+    )
+    report = rig.check(story_id)
+    assert report.outcome == "changed"
+    assert rig.versions(story_id)[-1].kinds == ["paragraphs_added"]
+    assert len(sent_types(rig, receiver)) == 5

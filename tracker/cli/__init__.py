@@ -31,6 +31,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "changes": ("changes",),
     "search": ("search",),
     "evidence": ("verify",),
+    "variants": ("variants",),
 }
 
 for _module, _names in COMMAND_MODULES.items():

@@ -57,6 +57,8 @@ class Reading:
     # live-blog entries): a flip changes nothing but the headline and whole paragraphs.
     rest: tuple[object, ...]
     at: datetime
+    # Checks that read it: a version's own check and the unchanged ones until the next.
+    served: int = 1
 
 
 @dataclass(frozen=True)
@@ -187,11 +189,11 @@ def _recognised(
             return reading.headline == text
         return text in reading.paragraphs
 
-    seen = [reading.at for reading in history if shows(reading)]
+    showing = [reading for reading in history if shows(reading)]
     return Recognised(
         kind,
         text,
-        first_seen_at=min(seen, default=now),
-        last_seen_at=max(seen, default=now),
-        served=len(seen),
+        first_seen_at=min((r.at for r in showing), default=now),
+        last_seen_at=max((r.at for r in showing), default=now),
+        served=sum(r.served for r in showing),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from tracker.core.variants import (
     judge,
     served,
 )
-from tracker.store.models import Story, Version
+from tracker.store.models import Check, CheckOutcome, Story, Version
 from tracker.store.variant_models import StoryVariant
 
 # What a flip can look like to `compare`: a headline, paragraphs in or out, or a paragraph
@@ -78,6 +78,7 @@ def flip(
         )
         for r in rows
     ]
+    history = _with_checks(session, story, history)
     variants = _variants(session, story) if story.variants_since is not None else []
     verdict = judge(history, _article_reading(article, now), _known(variants), now)
     if verdict is None:
@@ -88,6 +89,29 @@ def flip(
         return FlipRecorded()
     story.variants_since = now
     return FlipRecorded(detected=describe(verdict.recognised))
+
+
+def _with_checks(session: Session, story: Story, history: list[Reading]) -> list[Reading]:
+    """`history` (newest first) with each version's servings: its own check and the checks
+    after it that found the page unchanged (or not modified), until the next version. Only
+    checks before the story had variants: later ones may have been flips, counted live."""
+    if not history:
+        return history
+    query = select(Check.started_at).where(
+        Check.story_id == story.id,
+        Check.outcome.in_((CheckOutcome.UNCHANGED, CheckOutcome.NOT_MODIFIED)),
+        Check.started_at >= history[-1].at,
+    )
+    if story.variants_since is not None:
+        query = query.where(Check.started_at < story.variants_since)
+    extra = [0] * len(history)
+    for started_at in session.scalars(query):
+        # The newest version captured before the check: the page it found unchanged.
+        for index, reading in enumerate(history):
+            if reading.at <= started_at:
+                extra[index] += 1
+                break
+    return [replace(r, served=1 + n) for r, n in zip(history, extra, strict=True)]
 
 
 def count_served(session: Session, story: Story, article: Article | None, now: datetime) -> None:

@@ -37,6 +37,9 @@ def story_fields(story: Story) -> dict[str, Any]:
         "extraction_health": story.extraction_health,
         "fetcher": story.last_fetcher,
         "settings": story_settings(story),
+        # When the story was first seen serving headline variants or paragraphs that come
+        # and go (GET /stories/{id}/variants lists them); null: never.
+        "variants_since": story.variants_since,
     }
 
 
