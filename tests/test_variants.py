@@ -4,6 +4,7 @@ the alerts."""
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections import Counter
@@ -13,13 +14,17 @@ from pathlib import Path
 
 import pytest
 from alert_support import WebhookReceiver
+from conftest import cli_runner, make_settings
 from servers import LocalServer
 from sqlalchemy import select
 from test_render_and_health import Tracker
+from test_web_support import make_client
 
 from tracker.notify.payload import DEFAULT_EVENTS
+from tracker.services.archive import export_json, import_json
 from tracker.services.verify import verify_chains
 from tracker.store.channels import add_channel
+from tracker.store.db import Database
 from tracker.store.variant_models import StoryVariant
 
 NAV = "<header><nav><a href='/'>Home</a> <a href='/world'>World</a></nav></header>"
@@ -265,3 +270,86 @@ def test_a_paragraph_that_comes_and_goes_is_recognised_and_its_flips_make_no_ver
     assert report.outcome == "changed"
     assert rig.versions(story_id)[-1].kinds == ["paragraphs_added"]
     assert len(sent_types(rig, receiver)) == 5
+
+
+# -- every interface shows them --------------------------------------------------------------
+
+
+def ab_tested_story(rig: Tracker, server: LocalServer) -> int:
+    served = [HEADLINE_A, HEADLINE_B, HEADLINE_A, HEADLINE_B, HEADLINE_B, HEADLINE_A]
+    server.set_versions("/bridge", [page(headline, BODY) for headline in served])
+    story_id = rig.add(server.url("/bridge"))
+    for _ in served:
+        rig.check(story_id)
+    return story_id  # A served 3 times, B 3 times; A shown now
+
+
+def test_the_cli_lists_the_variants_and_how_often_each_was_served(
+    rig: Tracker, server: LocalServer, tmp_path: Path, database_url: str
+):
+    story_id = ab_tested_story(rig, server)
+    run = cli_runner(tmp_path / "cli-home", database_url)
+
+    text = run("variants", str(story_id)).output
+    assert "serves variants since" in text
+    assert f"3×  {HEADLINE_A} (shown now)" in text
+    assert f"3×  {HEADLINE_B}\n" in text
+
+    data = json.loads(run("variants", server.url("/bridge"), "--json").output)
+    assert data["since"] is not None
+    assert {(v["kind"], v["text"], v["times_served"], v["current"]) for v in data["items"]} == {
+        ("headline", HEADLINE_A, 3, True),
+        ("headline", HEADLINE_B, 3, False),
+    }
+
+    server.set("/plain", page("Nothing to test here", BODY))
+    plain = rig.add(server.url("/plain"))
+    assert "no variants" in run("variants", str(plain)).output
+
+
+def test_the_api_and_the_story_page_show_the_variants(rig: Tracker, server: LocalServer):
+    story_id = ab_tested_story(rig, server)
+    client = make_client(rig.db, rig.settings)
+
+    listed = client.get(f"/api/v1/stories/{story_id}/variants").json()
+    assert [(v["text"], v["times_served"]) for v in listed["items"]] == [
+        (HEADLINE_A, 3),
+        (HEADLINE_B, 3),
+    ]
+    story = client.get(f"/api/v1/stories/{story_id}").json()
+    assert story["variants_since"] == listed["since"] is not None
+    assert story["variants"] == listed["items"]
+    assert client.get("/api/v1/stories/999/variants").status_code == 404
+
+    html = client.get(f"/stories/{story_id}").text
+    assert '<h2 id="variants">Headline variants</h2>' in html
+    assert "2 headlines at random (an A/B test)" in html
+    assert HEADLINE_B in html and "shown now" in html
+
+
+def test_the_json_export_carries_the_variants_and_imports_them(
+    rig: Tracker, server: LocalServer, tmp_path: Path
+):
+    story_id = ab_tested_story(rig, server)
+    out = io.StringIO()
+    with rig.db.session() as session:
+        export_json(session, out, story_ids=[story_id], now=datetime.now(UTC))
+    [exported] = json.loads(out.getvalue())["stories"]
+    assert exported["variants_since"] is not None
+    assert {(v["text"], v["times_served"], v["present"]) for v in exported["variants"]} == {
+        (HEADLINE_A, 3, True),
+        (HEADLINE_B, 3, False),
+    }
+
+    fresh = Database(make_settings(tmp_path / "fresh", f"sqlite:///{tmp_path / 'fresh.db'}"))
+    try:
+        with fresh.session() as session:
+            import_json(session, json.loads(out.getvalue()), now=datetime.now(UTC))
+        with fresh.session() as session:
+            again = io.StringIO()
+            export_json(session, again, now=datetime.now(UTC))
+        [reimported] = json.loads(again.getvalue())["stories"]
+        assert reimported["variants"] == exported["variants"]
+        assert reimported["variants_since"] == exported["variants_since"]
+    finally:
+        fresh.dispose()
