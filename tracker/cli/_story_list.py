@@ -64,6 +64,7 @@ _COLUMNS = (
     "ignore_patterns",
     "selector",
     "render",
+    "variants_since",
 )
 
 # The filters of services.stories.stories_query that `tracker list` offers.
@@ -186,6 +187,7 @@ def _story_row(story: Mapping[str, Any], tags: list[str]) -> dict[str, Any]:
         "extraction_health": story["extraction_health"],
         "fetcher": story["last_fetcher"],
         "settings": _settings(story),
+        "variants_since": _iso(story["variants_since"]),
     }
 
 
