@@ -144,7 +144,10 @@ def test_a_headline_ab_test_is_recognised_once_and_its_flips_make_no_versions(
     latest = rig.versions(story_id)[-1]
     assert latest.seq == 4
     assert latest.text == "\n\n".join(EDITED)
-    assert "text_edited" in latest.kinds
+    # The headline went from one variant to the other: not news, and not called a change.
+    assert latest.kinds == ["text_edited"]
+    assert latest.previous_title is None
+    assert latest.title == HEADLINE_B
     assert (latest.words_added, latest.words_removed) == (1, 1)  # ten for twenty, nothing else
     assert sent_types(rig, receiver) == ["story.changed"] * 3 + ["story.variants_detected"]
     assert variants(rig, story_id)["headline", HEADLINE_B].times_served == counts[HEADLINE_B] + 1

@@ -509,6 +509,7 @@ def record(
             _update_promise(session, story, analysis, None, substantive=False, now=now)
         else:
             check.outcome = CheckOutcome.CHANGED
+            comparison = variants.beside_variants(session, story, analysis.article, comparison)
             verdict = _health_of_version(session, story, analysis, comparison)
             version = store_version(
                 session,

@@ -7,17 +7,21 @@ enough); `count_served` counts the variants a page shows, for stories that have 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core import changes
 from tracker.core.article import Article
+from tracker.core.diffing import DiffStats
 from tracker.core.variants import (
+    WINDOW,
     WINDOW_VERSIONS,
     Known,
     Reading,
@@ -78,11 +82,14 @@ def flip(
         )
         for r in rows
     ]
-    history = _with_checks(session, story, history)
     variants = _variants(session, story) if story.variants_since is not None else []
-    verdict = judge(history, _article_reading(article, now), _known(variants), now)
+    reading, known = _article_reading(article, now), _known(variants)
+    verdict = judge(history, reading, known, now)
     if verdict is None:
         return None
+    if verdict.recognised:  # rare: only now are the servings worth reading from the checks
+        verdict = judge(_with_checks(session, story, history, now), reading, known, now)
+        assert verdict is not None  # the servings do not change the decision
     for found in verdict.recognised:
         session.add(_row(story, found))
     if not verdict.recognised or story.variants_since is not None:
@@ -91,16 +98,53 @@ def flip(
     return FlipRecorded(detected=describe(verdict.recognised))
 
 
-def _with_checks(session: Session, story: Story, history: list[Reading]) -> list[Reading]:
+def beside_variants(session: Session, story: Story, article: Article | None, comparison: C) -> C:
+    """The change a version of a story with headline variants makes, without the headline
+    when it only went from one known variant to another (the latest version had A, the page
+    serves B and its body was edited): the edit is news, the A/B test is not. Otherwise
+    `comparison` as it is."""
+    replaced = comparison.previous_title
+    if story.variants_since is None or article is None or replaced is None:
+        return comparison
+    known = _known(_variants(session, story)).headlines
+    if replaced not in known or article.title not in known:
+        return comparison
+    kinds = comparison.kinds - {changes.ChangeKind.HEADLINE}
+    return dataclasses.replace(
+        comparison,  # type: ignore[type-var]
+        kinds=kinds,
+        summary=changes.describe(kinds, comparison.stats),
+        substantive=changes.is_substantive(kinds),
+        previous_title=None,
+    )
+
+
+class _ComparisonLike(Protocol):
+    """The fields of `tracker.pipeline.check.Comparison` read here (it imports this module)."""
+
+    @property
+    def kinds(self) -> frozenset[str]: ...
+    @property
+    def stats(self) -> DiffStats: ...
+    @property
+    def previous_title(self) -> str | None: ...
+
+
+C = TypeVar("C", bound=_ComparisonLike)
+
+
+def _with_checks(
+    session: Session, story: Story, history: list[Reading], now: datetime
+) -> list[Reading]:
     """`history` (newest first) with each version's servings: its own check and the checks
-    after it that found the page unchanged (or not modified), until the next version. Only
-    checks before the story had variants: later ones may have been flips, counted live."""
+    after it that read the page and found it unchanged, until the next version. Only checks
+    before the story had variants: later ones may have been flips, counted live."""
     if not history:
         return history
     query = select(Check.started_at).where(
         Check.story_id == story.id,
-        Check.outcome.in_((CheckOutcome.UNCHANGED, CheckOutcome.NOT_MODIFIED)),
-        Check.started_at >= history[-1].at,
+        Check.outcome == CheckOutcome.UNCHANGED,
+        Check.started_at >= max(history[-1].at, now - WINDOW),
     )
     if story.variants_since is not None:
         query = query.where(Check.started_at < story.variants_since)
