@@ -1,7 +1,7 @@
 """web-archive hand-off: one submission row per version to be saved by a web archive
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-04 17:00:00.000000
 
 New table only: versions stored before the hand-off was switched on are not submitted
@@ -16,7 +16,7 @@ from alembic import op
 import tracker.store.base
 
 revision: str = '0019'
-down_revision: str | None = '0017'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -32,6 +32,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "search": ("search",),
     "evidence": ("verify",),
     "archive_status": ("archive-status",),
+    "variants": ("variants",),
 }
 
 for _module, _names in COMMAND_MODULES.items():

@@ -65,6 +65,7 @@ _COLUMNS = (
     "ignore_patterns",
     "selector",
     "render",
+    "variants_since",
 )
 
 # The filters of services.stories.stories_query that `tracker list` offers.
@@ -203,6 +204,7 @@ def _story_row(story: Mapping[str, Any], tags: list[str]) -> dict[str, Any]:
         "fetcher": story["last_fetcher"],
         "lifecycle": story["lifecycle"],
         "settings": _settings(story),
+        "variants_since": _iso(story["variants_since"]),
     }
 
 

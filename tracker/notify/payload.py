@@ -33,6 +33,7 @@ ALERT_EVENTS: Final = (
     "slug_changed",
     "paywalled",
     "republished",
+    "variants_detected",
 )
 DEFAULT_EVENTS: Final = tuple(e for e in ALERT_EVENTS if e != "new")
 # 2: a version carries a live blog's entries added, edited and removed ("entries").
@@ -247,6 +248,7 @@ _EVENT_SUBJECTS: Final = {
     "slug_changed": "Moved to a new address",
     "paywalled": "Paywalled",
     "republished": "Republished",
+    "variants_detected": "Serves variants (A/B test)",
     "test": "Test alert",
 }
 

@@ -40,7 +40,7 @@ from tracker.core.extract import Article, extract
 from tracker.core.normalize import fingerprint
 from tracker.core.region import Region
 from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
-from tracker.pipeline import stages
+from tracker.pipeline import stages, variants
 from tracker.pipeline.outbox import enqueue_alerts
 from tracker.pipeline.web_archive import enqueue_submission
 from tracker.store.captures import body_sha256, compress, store_capture
@@ -508,8 +508,20 @@ def record(
             check.outcome = CheckOutcome.UNCHANGED
             story.last_fingerprint = analysis.fingerprint  # compare with the new one from now
             _update_promise(session, story, analysis, None, substantive=False, now=now)
+        elif (
+            flip := variants.flip(session, story, analysis.article, comparison.kinds, now)
+        ) is not None:
+            # Only a flip between the story's headline variants or paragraphs that come and
+            # go (tracker.core.variants): no version, and the next check compares with this
+            # page, so that a real edit after flips is still diffed against the latest version.
+            check.outcome = CheckOutcome.UNCHANGED
+            story.last_fingerprint = analysis.fingerprint
+            if flip.detected:
+                _event(session, story, EventKind.VARIANTS_DETECTED, now, detail=flip.detected)
+            _update_promise(session, story, analysis, None, substantive=False, now=now)
         else:
             check.outcome = CheckOutcome.CHANGED
+            comparison = variants.beside_variants(session, story, analysis.article, comparison)
             verdict = _health_of_version(session, story, analysis, comparison)
             version = store_version(
                 session,
@@ -532,6 +544,8 @@ def record(
             _update_promise(
                 session, story, analysis, version, substantive=comparison.substantive, now=now
             )
+        if story.variants_since is not None:
+            variants.count_served(session, story, analysis.article, now)
         if not analysis.same_region:  # where the article just read sits, for the next check
             found = analysis.region
             story.region_path = found.path if found else None

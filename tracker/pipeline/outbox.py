@@ -56,6 +56,7 @@ STANDALONE_EVENTS = {
     EventKind.SLUG_CHANGED: "slug_changed",
     EventKind.PAYWALLED: "paywalled",
     EventKind.REPUBLISHED: "republished",
+    EventKind.VARIANTS_DETECTED: "variants_detected",
 }
 OWED = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -38,8 +38,10 @@ from tracker.core.liveblog import entries_to_json
 from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
+from tracker.pipeline.variants import variant_digest
 from tracker.services.stories import StoryError
 from tracker.store.archive_models import ArchiveSubmission, SubmissionStatus
+from tracker.services.variants import story_variants
 from tracker.store.captures import capture_html, decompress
 from tracker.store.chain import rechain
 from tracker.store.db import Database
@@ -55,6 +57,7 @@ from tracker.store.models import (
     StoryTag,
     Version,
 )
+from tracker.store.variant_models import StoryVariant
 
 FORMAT = "tracker-export"
 FORMAT_VERSION = 1
@@ -85,6 +88,7 @@ STORY_FIELDS = (
     "last_fetcher",
     "lifecycle",
     "live_url",
+    "variants_since",
 )
 VERSION_FIELDS = (
     "seq",
@@ -131,6 +135,7 @@ CHECK_FIELDS = (
     "render_reason",
 )
 EVENT_FIELDS = ("kind", "created_at", "detail", "data")
+VARIANT_FIELDS = ("kind", "text", "times_served", "first_seen_at", "last_seen_at", "present")
 FEED_FIELDS = (
     "url",
     "title",
@@ -212,6 +217,8 @@ def export_json(
                 select(Event).where(Event.story_id == story.id).order_by(Event.created_at, Event.id)
             )
         ]
+        # Headline variants and paragraphs that come and go, with how often each was served.
+        data["variants"] = [_row(v, VARIANT_FIELDS) for v in story_variants(session, story.id)]
         out.write(("\n" if count == 0 else ",\n") + json.dumps(data, ensure_ascii=False))
         count += 1
         session.expunge_all()  # keep memory flat on big exports
@@ -433,6 +440,18 @@ def _import_story(
                 story_id=story.id,
                 version_id=ids.get(event_record.version_seq),
                 **event_record.model_dump(include=set(EVENT_FIELDS)),
+            )
+        )
+    known = {(v.kind, v.text) for v in story_variants(session, story.id)}
+    for variant_record in record.variants:
+        if (variant_record.kind, variant_record.text) in known:
+            continue  # a story tracked here already: its own counts stand
+        known.add((variant_record.kind, variant_record.text))
+        session.add(
+            StoryVariant(
+                story_id=story.id,
+                digest=variant_digest(variant_record.text),
+                **variant_record.model_dump(include=set(VARIANT_FIELDS)),
             )
         )
     session.flush()

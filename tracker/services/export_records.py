@@ -131,6 +131,17 @@ class EventRecord(_Record):
     version_seq: Int | None = None
 
 
+class VariantRecord(_Record):
+    """A headline variant or a paragraph that comes and goes (tracker.core.variants)."""
+
+    kind: Literal["headline", "paragraph"]
+    text: Annotated[Text, Field(min_length=1)]
+    times_served: Count = 0
+    first_seen_at: When
+    last_seen_at: When
+    present: Bool = False
+
+
 class FeedRecord(_Record):
     """A followed feed; `tracker feed add`'s own rules (URL, patterns, render) are applied
     when it is added."""
@@ -170,10 +181,12 @@ class StoryRecord(_Record):
     # tracker.core.lifecycle; absent from older exports (then live, address not yet seen).
     lifecycle: Literal["live", "unpublished", "redirected", "paywalled"] = "live"
     live_url: Annotated[Line, Field(max_length=MAX_URL_CHARS)] | None = None
+    variants_since: When | None = None
     tags: list[Tag] = []
     versions: list[VersionRecord] = []
     checks: list[CheckRecord] = []
     events: list[EventRecord] = []
+    variants: list[VariantRecord] = []
 
     @field_validator("url")
     @classmethod

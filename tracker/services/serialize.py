@@ -39,6 +39,9 @@ def story_fields(story: Story) -> dict[str, Any]:
         # live, unpublished, redirected or paywalled (tracker.core.lifecycle).
         "lifecycle": story.lifecycle,
         "settings": story_settings(story),
+        # When the story was first seen serving headline variants or paragraphs that come
+        # and go (GET /stories/{id}/variants lists them); null: never.
+        "variants_since": story.variants_since,
     }
 
 

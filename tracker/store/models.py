@@ -76,6 +76,9 @@ class EventKind(StrEnum):
     SLUG_CHANGED = "slug_changed"
     PAYWALLED = "paywalled"
     REPUBLISHED = "republished"
+    # The story serves headline variants or paragraphs that come and go (tracker.core.
+    # variants): once per story; their flips make no versions from then on.
+    VARIANTS_DETECTED = "variants_detected"
 
 
 class Story(Base):
@@ -147,6 +150,9 @@ class Story(Base):
     # "paywalled", and the article's address as last seen live (NULL: not seen yet).
     lifecycle: Mapped[str] = mapped_column(String(16), default="live", server_default="live")
     live_url: Mapped[str | None] = mapped_column(String(2048))
+    # When the story was first seen serving variants (story_variants); NULL: never. A check
+    # counts the variants served only for these stories.
+    variants_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Loaded on access: the check path never needs them; listings use selectinload.
     tags: Mapped[list[StoryTag]] = relationship(

@@ -27,6 +27,7 @@ from tracker.services.stories import (
     remove_story,
     set_status,
 )
+from tracker.services.variants import story_variants, variant_fields
 from tracker.store.models import Check, Event, Story, StoryStatus
 from tracker.web import alerts, queries
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
@@ -60,6 +61,22 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 # -- schemas -----------------------------------------------------------------------------
 
 
+class VariantOut(BaseModel):
+    kind: Literal["headline", "paragraph"]
+    text: str
+    times_served: int = Field(
+        description="Checks that read it (before it was recognised: the versions showing it)."
+    )
+    first_seen_at: datetime
+    last_seen_at: datetime
+    current: bool = Field(description="Shown by the page as last read.")
+
+
+class VariantList(BaseModel):
+    since: datetime | None = Field(description="When the story was first seen serving variants.")
+    items: list[VariantOut]
+
+
 class StoryOut(BaseModel):
     id: int
     url: str
@@ -87,6 +104,15 @@ class StoryOut(BaseModel):
         "from the article; paywalled (a teaser, not stored as a version). See the events."
     )
     settings: StorySettingsOut
+    variants_since: datetime | None = Field(
+        description="When the story was first seen serving headline variants (an A/B test) "
+        "or paragraphs that come and go; null: never."
+    )
+    variants: list[VariantOut] | None = Field(
+        default=None,
+        description="Its headline variants and varying paragraphs (one story only; lists "
+        "leave it out: GET /stories/{id}/variants).",
+    )
 
 
 class Pagination(BaseModel):
@@ -478,7 +504,21 @@ def add(request: Request, body: AddStories) -> list[Added]:
 @router.get("/stories/{story_id}", response_model=StoryOut, summary="One story")
 def get_story(request: Request, story_id: StoryId) -> StoryOut:
     with database(request).read_session() as session:
-        return story_out(queries.get_story(session, story_id))
+        story = queries.get_story(session, story_id)
+        variants = [VariantOut(**variant_fields(v)) for v in story_variants(session, story.id)]
+        return StoryOut(**story_fields(story), variants=variants)
+
+
+@router.get(
+    "/stories/{story_id}/variants",
+    response_model=VariantList,
+    summary="Headline variants and paragraphs that come and go",
+)
+def list_variants(request: Request, story_id: StoryId) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        story = queries.get_story(session, story_id)
+        items = [variant_fields(v) for v in story_variants(session, story.id)]
+        return {"since": story.variants_since, "items": items}
 
 
 @router.patch("/stories/{story_id}", response_model=StoryOut, summary="Pause, resume or configure")

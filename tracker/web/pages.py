@@ -32,6 +32,7 @@ from tracker.services.stories import (
     set_status,
     story_settings,
 )
+from tracker.services.variants import story_variants
 from tracker.store.alert_models import Channel
 from tracker.store.models import StoryStatus
 from tracker.web import alerts, cards, queries
@@ -200,6 +201,7 @@ def _render_story(
         events = queries.event_page(session, limit=20, offset=0, story_id=story_id)
         checks = queries.check_page(session, limit=10, offset=0, story_id=story_id)
         entries = queries.latest_entries(session, story)
+        variants = story_variants(session, story.id) if story.variants_since else []
         _ = story.tag_names
         own = story_settings(story)
         session.expunge_all()
@@ -233,6 +235,7 @@ def _render_story(
         lifecycle_event=lifecycle_event,
         latest=latest,
         entries=[_entry_view(entry) for entry in entries],
+        variants=variants,
         events=events.items,
         checks=checks.items,
         own=own,
