@@ -40,8 +40,8 @@ from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
 from tracker.pipeline.variants import variant_digest
 from tracker.services.stories import StoryError
-from tracker.store.archive_models import ArchiveSubmission, SubmissionStatus
 from tracker.services.variants import story_variants
+from tracker.store.archive_models import ArchiveSubmission, SubmissionStatus
 from tracker.store.captures import capture_html, decompress
 from tracker.store.chain import rechain
 from tracker.store.db import Database
