@@ -16,6 +16,7 @@ the HTML reading; so does a page whose data holds some other, longer text.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -28,11 +29,8 @@ from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
-import trafilatura
 from cssselect import SelectorError
 from lxml.html import HtmlElement
-from trafilatura.settings import Document, use_config
-from trafilatura.xml import xmltotxt
 
 from tracker.core.article import MAX_URL_CHARS, Article, Block
 from tracker.core.embedded import EmbeddedArticle, embedded_article
@@ -52,14 +50,19 @@ _HIDDEN_XPATH = (
 )
 
 
+@functools.cache
 def _trafilatura_config() -> ConfigParser:
+    # trafilatura (with courlan, htmldate, justext: a quarter of a second of imports) is
+    # imported on the first extraction, not with this module: the process that only
+    # fetches and records (a pass of 304s, the check engine's main process, whose pages are
+    # read in the extraction processes) never needs it.
+    from trafilatura.settings import use_config
+
     config = use_config()
     # A page this big is almost certainly not an article (or is hostile): give up on it.
     config.set("DEFAULT", "MAX_TREE_SIZE", "150000")
     return config
 
-
-_TRAFILATURA_CONFIG = _trafilatura_config()
 
 _MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
 _SOURCE_BREAK = re.compile(r"\s*\n\s*")
@@ -397,6 +400,8 @@ def _trafilatura_blocks(
         heading = tree.find(".//h1")
         title = " ".join(heading.text_content().split()) if heading is not None else None
         return _large_page_blocks(tree), None, title or None, {}
+    from trafilatura.settings import Document
+
     # trafilatura reads the metadata (byline, dates) first, then prunes the furniture.
     document = _bare_extraction(tree, url, prune=True)
     if not isinstance(document, Document) or document.body is None or not len(document.body):
@@ -432,6 +437,8 @@ def _large_page_blocks(tree: HtmlElement) -> list[Block]:
 
 
 def _bare_extraction(tree: HtmlElement, url: str | None, *, prune: bool) -> object:
+    import trafilatura
+
     return trafilatura.bare_extraction(
         tree,
         url=url,
@@ -440,7 +447,7 @@ def _bare_extraction(tree: HtmlElement, url: str | None, *, prune: bool) -> obje
         include_tables=True,
         include_links=True,
         prune_xpath=_CHROME_XPATH if prune else None,
-        config=_TRAFILATURA_CONFIG,
+        config=_trafilatura_config(),
     )
 
 
@@ -491,6 +498,8 @@ def _element_blocks(element: lxml.etree._Element, kind: str) -> Iterator[Block]:
             if node is not plain and node.tail and "\n" in node.tail:
                 node.tail = _SOURCE_BREAK.sub(" ", node.tail)
     # Fallback extractors can leave links written as markdown in text nodes.
+    from trafilatura.xml import xmltotxt
+
     raw = _MARKDOWN_LINK.sub(r"\1", xmltotxt(plain, False))
     lines = [_LIST_MARKER.sub("", normalize_text(line)) for line in raw.split("\n")]
     for line in filter(None, lines):

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+from requests.hooks import default_hooks
 from requests.utils import requote_uri
 from urllib3.exceptions import (
     DecodeError,
@@ -125,6 +126,10 @@ class HttpFetcher:
             # Only codecs whose urllib3 decoders are known to honour the streaming size limit.
             "Accept-Encoding": "gzip, deflate",
         }
+        # A new session's headers (Connection: keep-alive, ...) with ours over them, in the
+        # order requests merges them on every request (see `_send`).
+        self._request_headers = requests.utils.default_headers()
+        self._request_headers.update(self._headers)
 
     def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -316,14 +321,13 @@ class HttpFetcher:
             current = vetted.url
             attempt.final_url, attempt.status, attempt.headers = current, None, {}
             netguard.check_host(vetted.host, vetted.port, self._allowed, resolver=self._resolver)
-            connect_timeout, read_timeout = self._timeouts(attempt)
-            response = session.get(
-                current,
-                headers=headers,
-                stream=True,
-                allow_redirects=False,
-                timeout=(connect_timeout, read_timeout),
-            )
+            timeout = self._timeouts(attempt)
+            if session is self._shared_session:
+                response = session.get(
+                    current, headers=headers, stream=True, allow_redirects=False, timeout=timeout
+                )
+            else:
+                response = self._send(session, current, headers, timeout)
             attempt.response = response
             attempt.status = response.status_code
             attempt.headers = {name.lower(): value for name, value in response.headers.items()}
@@ -353,6 +357,38 @@ class HttpFetcher:
                     "are not allowed in a URL"
                 )
             attempt.current = requote_uri(urljoin(current, location))
+
+    def _send(
+        self,
+        session: requests.Session,
+        url: str,
+        headers: dict[str, str],
+        timeout: tuple[float, float],
+    ) -> requests.Response:
+        """GET `url` through one of our own sessions, as `session.get` would, without its
+        per-request merging of settings: ours are fixed (the session's default headers under
+        ours, no environment, no auth hooks), so they are merged once, in `__init__`. That
+        merging was a fifth of the CPU of a 304. The session's cookies go with the request
+        and the response's come back into them, as with `session.get`."""
+        merged = self._request_headers.copy()
+        merged.update(headers)
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method="GET",
+            url=url,
+            headers=merged,
+            cookies=session.cookies,
+            hooks=default_hooks(),
+        )
+        return session.send(
+            prepared,
+            stream=True,
+            allow_redirects=False,
+            timeout=timeout,
+            verify=session.verify,
+            proxies=session.proxies,
+            cert=None,
+        )
 
     def _read_body(
         self, response: requests.Response, attempt: _Attempt, max_bytes: int, truncate: bool

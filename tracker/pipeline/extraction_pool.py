@@ -48,7 +48,7 @@ _PR_SET_PDEATHSIG = 1
 FORKSERVER_GUARD = "tracker.pipeline.forkserver_guard"
 # What the engine's extraction processes import before work arrives: the analysis and its
 # libraries (trafilatura, lxml, ...), about a second of imports.
-ANALYSIS_MODULES = ("tracker.pipeline.check",)
+ANALYSIS_MODULES = ("tracker.pipeline.check", "trafilatura")
 
 
 def start_server(preload: tuple[str, ...] = ANALYSIS_MODULES) -> None:
