@@ -5,6 +5,6 @@ Every model module is imported here, so that ``Base.metadata`` (and so Alembic) 
 table and relationships between modules resolve, whichever store module is imported first.
 """
 
-from tracker.store import alert_models, feed_models, models
+from tracker.store import alert_models, feed_models, models, timestamp_models
 
-__all__ = ["alert_models", "feed_models", "models"]
+__all__ = ["alert_models", "feed_models", "models", "timestamp_models"]
