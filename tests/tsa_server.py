@@ -29,7 +29,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
 from servers import Exchange, LocalServer, hang
 
 Mode = Literal["ok", "refuse", "garbage", "hang"]
@@ -161,9 +160,7 @@ class LocalTSA:
                 cms.CMSAttribute(
                     {
                         "type": "signing_certificate_v2",
-                        "values": [
-                            {"certs": [{"cert_hash": hashlib.sha256(tsa_der).digest()}]}
-                        ],
+                        "values": [{"certs": [{"cert_hash": hashlib.sha256(tsa_der).digest()}]}],
                     }
                 ),
             ]
@@ -183,9 +180,7 @@ class LocalTSA:
                 ),
                 "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
                 "signed_attrs": signed_attributes,
-                "signature_algorithm": algos.SignedDigestAlgorithm(
-                    {"algorithm": "sha256_ecdsa"}
-                ),
+                "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
                 "signature": signature,
             }
         )
@@ -202,4 +197,6 @@ class LocalTSA:
             }
         )
         token = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
-        return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+        return tsp.TimeStampResp(
+            {"status": {"status": "granted"}, "time_stamp_token": token}
+        ).dump()

@@ -39,6 +39,7 @@ from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
 from tracker.services.stories import StoryError
+from tracker.services.timestamps import export_timestamps
 from tracker.store.captures import capture_html, decompress
 from tracker.store.chain import rechain
 from tracker.store.db import Database
@@ -210,7 +211,10 @@ def export_json(
         out.write(("\n" if count == 0 else ",\n") + json.dumps(data, ensure_ascii=False))
         count += 1
         session.expunge_all()  # keep memory flat on big exports
-    out.write("\n]}\n")
+    # The RFC 3161 timestamps covering these stories: what a third party needs to check
+    # when the heads existed (docs/evidence.md).
+    out.write('\n],\n"timestamps": ' + json.dumps(export_timestamps(session, story_ids)))
+    out.write("}\n")
     return count
 
 

@@ -469,13 +469,22 @@ def settings_submit(
 @router.get("/stories/{story_id}/versions/{seq}", response_class=HTMLResponse)
 def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
     from tracker.services.stories import get_version
+    from tracker.store.timestamps import version_stamp
 
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
+        stamp = version_stamp(session, story.id, version.seq)
         session.expunge_all()
     paragraphs = [p.strip() for p in version.text.split("\n\n") if p.strip()]
-    return render(request, "version.html", story=story, version=version, paragraphs=paragraphs)
+    return render(
+        request,
+        "version.html",
+        story=story,
+        version=version,
+        paragraphs=paragraphs,
+        stamp=stamp,
+    )
 
 
 @router.get("/stories/{story_id}/versions/{seq}/screenshot.png")
