@@ -123,15 +123,16 @@ class LocalTSA:
         request = tsp.TimeStampReq.load(exchange.request.body)
         self.requests.append(request)
         if self.mode == "refuse":
-            body = tsp.TimeStampResp(
+            # A TimeStampResp with a status and no token (asn1crypto's model insists on the
+            # token, so the outer SEQUENCE is written by hand).
+            status = tsp.PKIStatusInfo(
                 {
-                    "status": {
-                        "status": "rejection",
-                        "status_string": ["policy not accepted"],
-                        "fail_info": {"unaccepted_policy"},
-                    }
+                    "status": "rejection",
+                    "status_string": ["policy not accepted"],
+                    "fail_info": {"unaccepted_policy"},
                 }
             ).dump()
+            body = b"\x30" + bytes([len(status)]) + status
         else:
             body = self.respond(request)
         exchange.send(200, {"Content-Type": "application/timestamp-reply"}, body)
