@@ -30,8 +30,9 @@ from tracker.core.chain import head_leaf, heads_message
 from tracker.pipeline.engine import CheckEngine
 from tracker.services.archive import export_json
 from tracker.services.daemon import Daemon
+from tracker.services.stories import add_stories
 from tracker.services.timestamps import stamp_changed_heads, verify_timestamps
-from tracker.store.chain import rechain
+from tracker.store.chain import link_new_version, rechain
 from tracker.store.db import Database
 from tracker.store.models import Story, Version
 from tracker.store.timestamp_models import ChainTimestamp, StampedHead
@@ -380,3 +381,35 @@ def test_an_export_carries_the_tokens_and_verifies_offline_with_openssl(
     forged[6] = hashlib.sha256(b"another message").hexdigest()
     refused = subprocess.run(forged, capture_output=True, text=True, check=False)
     assert refused.returncode != 0
+
+
+@pytest.mark.slow  # adding 1,200 stories takes a while; stamping and verifying them does not
+def test_one_timestamp_covers_over_a_thousand_stories(
+    db: Database, stamping: Settings, tsa: LocalTSA
+):
+    urls = [f"https://example.com/news/{n}" for n in range(1_200)]
+    with db.session() as session:
+        added = add_stories(session, urls, now=NOW, allow_private_networks=True)
+        for entry in added:
+            story = session.get(Story, entry.story_id)
+            assert story is not None
+            version = Version(
+                story_id=story.id,
+                seq=1,
+                captured_at=NOW,
+                fingerprint="0" * 64,
+                title="Headline",
+                headlines=["Headline"],
+                text=f"Story {story.url}.",
+                kinds=["first"],
+                words_added=2,
+                words_removed=0,
+            )
+            session.add(version)
+            link_new_version(session, story, version)
+            story.version_count = 1
+    result = stamp_changed_heads(db, stamping, now=NOW)
+    assert result.ok and result.heads == 1_200 and len(tsa.requests) == 1
+    with db.session() as session:
+        [check] = verify_timestamps(session, stamping)
+    assert check.ok and check.heads == 1_200

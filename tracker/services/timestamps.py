@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 
+_PAIRS_PER_QUERY = 500
+
+
 class TimestampingOff(Exception):
     """No TSA is configured (``tsa_url``): timestamping is off."""
 
@@ -182,14 +185,18 @@ def verify_timestamps(
 
 
 def _links(session: Session, heads: Sequence[Head]) -> dict[tuple[int, int], str | None]:
-    if not heads:
-        return {}
-    rows = session.execute(
-        select(Version.story_id, Version.seq, Version.chain_sha256).where(
-            tuple_(Version.story_id, Version.seq).in_([(h.story_id, h.seq) for h in heads])
+    """The stored link of each stamped (story, seq), a few hundred pairs a query (SQLite
+    caps the parameters of one statement)."""
+    links: dict[tuple[int, int], str | None] = {}
+    for start in range(0, len(heads), _PAIRS_PER_QUERY):
+        pairs = [(h.story_id, h.seq) for h in heads[start : start + _PAIRS_PER_QUERY]]
+        rows = session.execute(
+            select(Version.story_id, Version.seq, Version.chain_sha256).where(
+                tuple_(Version.story_id, Version.seq).in_(pairs)
+            )
         )
-    )
-    return {(story_id, seq): link for story_id, seq, link in rows}
+        links.update(((story_id, seq), link) for story_id, seq, link in rows)
+    return links
 
 
 def timestamp_json(
