@@ -305,6 +305,7 @@ def test_the_version_page_and_the_api_say_when_a_version_was_timestamped(
     with make_client(db, stamping) as client:
         before = client.get(f"/stories/{floods}/versions/2")
         assert "Timestamped by" not in before.text
+        assert "timestamped by" not in client.get(f"/stories/{floods}").text
         assert client.get(f"/api/v1/stories/{floods}/versions/2").json()["timestamp"] is None
 
         result = stamp_changed_heads(db, stamping, now=NOW)
@@ -312,6 +313,8 @@ def test_the_version_page_and_the_api_say_when_a_version_was_timestamped(
         assert page.status_code == 200
         assert f'Timestamped by <span class="url">{tsa.url}</span>' in page.text
         assert "at version 3" in page.text  # version 2 is covered by the head at version 3
+        story_page = client.get(f"/stories/{floods}")
+        assert "v1–v3 timestamped by" in story_page.text and tsa.url in story_page.text
 
         version = client.get(f"/api/v1/stories/{floods}/versions/2").json()
         assert version["timestamp"]["tsa_url"] == tsa.url

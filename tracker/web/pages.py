@@ -32,6 +32,7 @@ from tracker.services.stories import (
 )
 from tracker.store.alert_models import Channel
 from tracker.store.models import StoryStatus
+from tracker.store.timestamps import first_stamps, version_stamp
 from tracker.web import alerts, cards, queries
 from tracker.web.api import RenderChoice, SafeText
 from tracker.web.charts import ChartPoint, changes_chart
@@ -198,10 +199,13 @@ def _render_story(
         events = queries.event_page(session, limit=20, offset=0, story_id=story_id)
         checks = queries.check_page(session, limit=10, offset=0, story_id=story_id)
         entries = queries.latest_entries(session, story)
+        stamps = first_stamps(session, story_id)
         _ = story.tag_names
         own = story_settings(story)
         session.expunge_all()
     latest = versions[-1] if versions else None
+    # The newest timestamp still matching the chain covers every version up to its head.
+    stamp = max(stamps, key=lambda s: s.seq, default=None)
     suspect = None
     if story.extraction_health == "suspect" and latest is not None:
         reasons = list(latest.health_reasons or [])
@@ -223,6 +227,7 @@ def _render_story(
         chart=chart,
         suspect=suspect,
         latest=latest,
+        stamp=stamp,
         entries=[_entry_view(entry) for entry in entries],
         events=events.items,
         checks=checks.items,
@@ -469,7 +474,6 @@ def settings_submit(
 @router.get("/stories/{story_id}/versions/{seq}", response_class=HTMLResponse)
 def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
     from tracker.services.stories import get_version
-    from tracker.store.timestamps import version_stamp
 
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
