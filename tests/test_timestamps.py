@@ -229,6 +229,7 @@ def test_a_changed_stamped_head_or_token_no_longer_verifies(
         ("refuse", "the TSA refused: status rejection (policy not accepted)"),
         ("garbage", "the TSA's answer is not a TimeStampResp"),
         ("hang", "the TSA did not answer within 2 s"),
+        ("drip", "the TSA did not answer within 2 s"),
         ("unreachable", "the TSA could not be reached"),
     ],
 )

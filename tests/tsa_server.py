@@ -7,7 +7,7 @@ Usage::
     with LocalServer() as server:
         tsa = LocalTSA(server)                 # serves POST /tsr
         tsa.ca_pem_path(tmp_path)              # the CA certificate, for tsa_ca_file
-        tsa.mode = "refuse"                    # or "garbage", "hang", "ok"
+        tsa.mode = "refuse"                    # or "garbage", "hang", "drip", "ok"
 
 The token is built with asn1crypto (its ``tsp`` and ``cms`` modules) and signed with
 cryptography: SignedData over a TSTInfo with the signed attributes RFC 3161 and RFC 5816
@@ -29,9 +29,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from servers import Exchange, LocalServer, hang
+from servers import Exchange, LocalServer, hang, slow_drip
 
-Mode = Literal["ok", "refuse", "garbage", "hang"]
+Mode = Literal["ok", "refuse", "garbage", "hang", "drip"]
 POLICY = "1.3.6.1.4.1.55555.1"  # a private arc: any OID serves in tests
 
 
@@ -116,6 +116,9 @@ class LocalTSA:
     def _handle(self, exchange: Exchange) -> None:
         if self.mode == "hang":
             hang()(exchange)
+            return
+        if self.mode == "drip":  # a byte at a time, never finishing
+            slow_drip(b"0", 0.2, "application/timestamp-reply")(exchange)
             return
         if self.mode == "garbage":
             exchange.send(200, {"Content-Type": "application/timestamp-reply"}, b"not a token")

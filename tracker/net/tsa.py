@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import requests
+import urllib3
 from cryptography import x509
 from rfc3161_client import (
     HashAlgorithm,
@@ -120,6 +122,7 @@ def request_timestamp(
     if username is not None:
         credentials = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
         sent["Authorization"] = f"Basic {credentials}"
+    deadline = time.monotonic() + 2 * timeout
     try:
         with requests.Session() as session:
             session.trust_env = False  # the TSA is the operator's; no proxy from the environment
@@ -134,16 +137,26 @@ def request_timestamp(
                 if answer.status_code != 200:
                     raise TSAError(f"the TSA answered HTTP {answer.status_code}")
                 body = b""
-                for chunk in answer.iter_content(chunk_size=16384):
+                while True:
+                    # read1: whatever has arrived (each read bounded by `timeout`), so the
+                    # overall deadline below also ends a TSA that drips its answer.
+                    chunk = answer.raw.read1(16384, decode_content=True)
+                    if not chunk:
+                        break
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
                         raise TSAError("the TSA's answer is too large to be a timestamp")
-    except requests.Timeout as exc:
+                    if time.monotonic() > deadline:
+                        raise requests.Timeout()
+    except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
         raise TSAError(f"the TSA did not answer within {timeout:g} s") from exc
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise TSAError(f"the TSA could not be reached: {exc}") from exc
     response = _decode(body)
-    status = PKIStatus(response.status)
+    try:
+        status = PKIStatus(response.status)
+    except ValueError as exc:
+        raise TSAError(f"the TSA answered an unknown status {response.status}") from exc
     if status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
         detail = "; ".join(response.status_string) or "no reason given"
         raise TSAError(f"the TSA refused: status {status.name.lower()} ({detail})")
