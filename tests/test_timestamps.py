@@ -417,3 +417,24 @@ def test_one_timestamp_covers_over_a_thousand_stories(
     with db.session() as session:
         [check] = verify_timestamps(session, stamping)
     assert check.ok and check.heads == 1_200
+
+
+def test_without_the_tsa_ca_the_imprint_is_checked_and_the_signature_said_unchecked(
+    db: Database, stamping: Settings, server: LocalServer, tsa: LocalTSA
+):
+    no_ca = stamping.model_copy(update={"tsa_ca_file": None})
+    floods = tracked_story(db, no_ca, server, "/floods")
+    assert stamp_changed_heads(db, no_ca, now=NOW).ok
+    with db.session() as session:
+        [check] = verify_timestamps(session, no_ca)
+    assert check.ok and not check.signature_checked
+    head = versions_of(db, floods)[-1].chain_sha256
+    with db.session() as session:
+        session.execute(update(StampedHead).values(seq=2))  # claims an older version
+        session.execute(
+            update(Version)
+            .where(Version.story_id == floods, Version.seq == 2)
+            .values(chain_sha256=head)
+        )
+        [check] = verify_timestamps(session, no_ca)
+    assert check.problems == ["the token's imprint is not the heads'"]
