@@ -242,6 +242,39 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds between archive hand-off ticks."
     )
 
+    # -- timestamping (see docs/evidence.md, "Timestamps (RFC 3161)") -------------------
+    tsa_url: str | None = Field(
+        default=None,
+        description="RFC 3161 time-stamping authority to timestamp the stories' chain heads "
+        "with (e.g. https://freetsa.org/tsr). Unset: no timestamps are requested.",
+    )
+    tsa_username: str | None = Field(
+        default=None, description="User name for the TSA (HTTP basic auth), if it needs one."
+    )
+    tsa_password: SecretStr | None = Field(
+        default=None, description="Password for the TSA (HTTP basic auth)."
+    )
+    tsa_headers: list[str] = Field(
+        default=[],
+        description="Extra HTTP headers sent to the TSA, each 'Name: value' (an API key).",
+    )
+    tsa_hash_algorithm: Literal["sha256", "sha512"] = Field(
+        default="sha256", description="Hash of the message imprint sent to the TSA."
+    )
+    tsa_interval: str = Field(
+        default="1h",
+        description="The daemon timestamps the chain heads that changed since the last "
+        "timestamp at most this often (one request covers every changed story).",
+    )
+    tsa_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for the TSA's answer."
+    )
+    tsa_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the TSA's CA certificate(s), to verify its tokens "
+        "(tracker verify). Unset: tokens are listed but their signatures not checked.",
+    )
+
     # -- web ---------------------------------------------------------------------------
     web_host: str = Field(default="127.0.0.1", description="Address the web UI binds to.")
     web_port: int = Field(default=8765, description="Port of the web UI.")
@@ -312,6 +345,23 @@ class Settings(BaseSettings):
                 "characters such as @ : / # ? in the user name or password percent-encoded)"
             )
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("tsa_headers")
+    @classmethod
+    def _check_tsa_headers(cls, value: list[str]) -> list[str]:
+        for header in value:
+            name, sep, _ = header.partition(":")
+            if not sep or not name.strip() or any(c in header for c in "\r\n"):
+                raise ValueError(f"tsa_headers entries look like 'Name: value', not {header!r}")
+        return value
+
+    @field_validator("tsa_interval")
+    @classmethod
+    def _check_tsa_interval(cls, value: str) -> str:
+        from tracker.core.cadence import parse_duration
+
+        parse_duration(value)  # raises ValueError with the reason
+        return value
 
     @field_validator("home", mode="before")
     @classmethod

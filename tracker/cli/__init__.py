@@ -30,7 +30,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "card": ("card",),
     "changes": ("changes",),
     "search": ("search",),
-    "evidence": ("verify",),
+    "evidence": ("verify", "timestamp"),
     "archive_status": ("archive-status",),
     "variants": ("variants",),
 }

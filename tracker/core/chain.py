@@ -23,6 +23,15 @@ the tracker::
 
 It prints one line per story and exits 1 when any chain is broken. The procedure, step by
 step, is in docs/evidence.md.
+
+Chain heads can be timestamped by an RFC 3161 time-stamping authority (TSA). One request
+covers every story whose head changed since the last one: each stamped head is a **leaf**,
+SHA-256 of ``tracker-head/1``, the story URL, the version number and the head, one per line;
+the **message** sent to the TSA is ``tracker-heads/1`` followed by the leaves, sorted, one
+per line. An export carries, for each timestamp covering its stories, every leaf (so the
+message can be rebuilt without naming the other stories), the exported stories' heads, and
+the TSA's token; this file checks that the leaves and heads agree with the export's chains
+and the message with the token's imprint; ``openssl ts -verify`` checks the token itself.
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ __all__ = [
     "chain_link",
     "content_digest",
     "first_break",
+    "head_leaf",
+    "heads_message",
     "links_for",
 ]
 
@@ -51,6 +62,9 @@ __all__ = [
 GENESIS: Final = "0" * 64
 # Bumped if what is hashed ever changes; part of every link, so old and new never mix.
 SCHEME: Final = "tracker-chain/1"
+# The same for the leaves and the message of a timestamp (the heads it covers).
+HEAD_SCHEME: Final = "tracker-head/1"
+HEADS_SCHEME: Final = "tracker-heads/1"
 
 # The stored fields of the article itself; kinds, summaries and stats are derived from
 # these and may be recomputed (``tracker reextract``), so they stay out of the digest.
@@ -153,6 +167,18 @@ def links_for(url: str, versions: Iterable[Mapping[str, Any]]) -> list[Link]:
     return links
 
 
+def head_leaf(url: str, seq: int, head: str) -> str:
+    """The leaf of one stamped head: SHA-256 of ``tracker-head/1``, the story URL, the
+    version number and its link, joined by newlines (no trailing newline), UTF-8."""
+    return _sha256("\n".join((HEAD_SCHEME, url, str(seq), head)).encode("utf-8"))
+
+
+def heads_message(leaves: Iterable[str]) -> bytes:
+    """What a timestamp's TSA request covers: ``tracker-heads/1`` and the leaves, sorted,
+    one per line (no trailing newline), UTF-8. The token's imprint is its digest."""
+    return "\n".join((HEADS_SCHEME, *sorted(leaves))).encode("utf-8")
+
+
 @dataclass(frozen=True, slots=True)
 class Break:
     """The first version whose stored digests do not match what its fields give."""
@@ -204,7 +230,42 @@ def _verify_export(path: str) -> int:
             broken += 1
             print(f"BROKEN  {story['url']}  at version {problem.seq}: {problem.reason}")
     print(f"{len(stories)} stories, {broken} broken")
-    return 1 if broken else 0
+    bad_stamps = _check_export_timestamps(document)
+    return 1 if broken or bad_stamps else 0
+
+
+def _check_export_timestamps(document: Mapping[str, Any]) -> int:
+    """Check the export's timestamps against its chains: each leaf list gives the stamped
+    imprint, each stamped head is a link of its story. Prints one line each; returns how
+    many failed. The TSA's signature is openssl's part (docs/evidence.md)."""
+    links = {
+        (story["url"], version["seq"]): version.get("chain_sha256")
+        for story in document.get("stories", [])
+        for version in story.get("versions", [])
+    }
+    failed = 0
+    for stamp in document.get("timestamps", []):
+        algorithm = stamp.get("hash_algorithm", "sha256")
+        imprint = hashlib.new(algorithm, heads_message(stamp["leaves"])).hexdigest()
+        leaves = set(stamp["leaves"])
+        problems = []
+        if imprint != stamp["message_imprint"]:
+            problems.append("its leaves do not give its message imprint")
+        for head in stamp.get("heads", []):
+            where = f"{head['url']} version {head['seq']}"
+            if head_leaf(head["url"], head["seq"], head["head"]) not in leaves:
+                problems.append(f"{where}: its leaf is not in the timestamp")
+            elif links.get((head["url"], head["seq"])) != head["head"]:
+                problems.append(f"{where}: the stamped head is not that version's link")
+        if problems:
+            failed += 1
+            print(f"BROKEN  timestamp {stamp['gen_time']}: " + "; ".join(problems))
+        else:
+            print(
+                f"stamped {len(stamp.get('heads', []))} heads at {stamp['gen_time']} by "
+                f"{stamp['tsa_url']}, imprint {algorithm} {imprint}"
+            )
+    return failed
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised by a subprocess in the tests

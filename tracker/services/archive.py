@@ -40,6 +40,7 @@ from tracker.net.fetcher import BROWSER_FETCHER
 from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
 from tracker.pipeline.variants import variant_digest
 from tracker.services.stories import StoryError
+from tracker.services.timestamps import export_timestamps
 from tracker.services.variants import story_variants
 from tracker.store.archive_models import ArchiveSubmission, SubmissionStatus
 from tracker.store.captures import capture_html, decompress
@@ -222,7 +223,10 @@ def export_json(
         out.write(("\n" if count == 0 else ",\n") + json.dumps(data, ensure_ascii=False))
         count += 1
         session.expunge_all()  # keep memory flat on big exports
-    out.write("\n]}\n")
+    # The RFC 3161 timestamps covering these stories: what a third party needs to check
+    # when the heads existed (docs/evidence.md).
+    out.write('\n],\n"timestamps": ' + json.dumps(export_timestamps(session, story_ids)))
+    out.write("}\n")
     return count
 
 

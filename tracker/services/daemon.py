@@ -9,6 +9,8 @@ Duties:
 - **summary**: one log line (checked, changed, errors, queue lag);
 - **archive** (every ``archive_interval``, when ``archive_endpoint`` is set): the web-archive
   hand-off queue (:mod:`tracker.pipeline.web_archive`);
+- **timestamps** (when ``tsa_url`` is set): the chain heads that changed since the last
+  RFC 3161 timestamp, at most every ``tsa_interval`` (tracker.services.timestamps);
 - **heartbeat** (every 30 s): the worker's row in ``workers``, deleted on a clean stop, so
   the web UI can say when nothing is checking (:mod:`tracker.core.liveness`).
 
@@ -50,6 +52,8 @@ log = logging.getLogger("tracker.daemon")
 # How often dispatch looks for leases held by this host's dead workers (a scan of leases).
 RECLAIM_EVERY = timedelta(minutes=1)
 check_log = logging.getLogger("tracker.check")
+# How often the timestamps duty asks whether `tsa_interval` has passed.
+TIMESTAMP_TICK_SECONDS = 60
 
 
 class Daemon:
@@ -157,6 +161,15 @@ class Daemon:
             clock=self.clock,
         )
         add(feeds_job, "interval", seconds=DISCOVERY_TICK_SECONDS, id="feeds", **common)
+        if self.settings.tsa_url:
+            # Its own job: a slow or dead TSA holds one scheduler thread, never a check.
+            add(
+                self.timestamp_tick,
+                "interval",
+                seconds=TIMESTAMP_TICK_SECONDS,
+                id="timestamps",
+                **common,
+            )
         self.scheduler.start()
         log.info(
             "worker %s started: database %s, up to %d checks at once",
@@ -291,6 +304,24 @@ class Daemon:
                 report.stories_retired,
                 report.checks_pruned,
             )
+
+    def timestamp_tick(self) -> None:
+        """Timestamp the chain heads that changed, when ``tsa_interval`` has passed since
+        the last request (docs/evidence.md). A TSA's failure is recorded and logged."""
+        from tracker.services.timestamps import stamp_changed_heads, stamp_due
+
+        try:
+            with self.db.read_session() as session:
+                if not stamp_due(session, self.settings, self.clock()):
+                    return
+            result = stamp_changed_heads(self.db, self.settings, now=self.clock())
+        except Exception as exc:  # noqa: BLE001 -- database down: the next tick tries again
+            log.error("timestamping failed: %s", exc)
+            return
+        if result.error:
+            log.warning("timestamp of %d chain heads failed: %s", result.heads, result.error)
+        elif result.timestamp_id is not None:
+            log.info("timestamped %d chain heads at %s", result.heads, result.gen_time)
 
     def queue_lag(self) -> float:
         """Seconds the most overdue story has been waiting (see claims.queue_lag_seconds)."""

@@ -5,6 +5,20 @@ Every model module is imported here, so that ``Base.metadata`` (and so Alembic) 
 table and relationships between modules resolve, whichever store module is imported first.
 """
 
-from tracker.store import alert_models, archive_models, feed_models, models, variant_models
+from tracker.store import (
+    alert_models,
+    archive_models,
+    feed_models,
+    models,
+    timestamp_models,
+    variant_models,
+)
 
-__all__ = ["alert_models", "archive_models", "feed_models", "models", "variant_models"]
+__all__ = [
+    "alert_models",
+    "archive_models",
+    "feed_models",
+    "models",
+    "timestamp_models",
+    "variant_models",
+]

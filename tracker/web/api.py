@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy import select
 
 from tracker.core import diffing
 from tracker.core.cadence import CadencePolicy
@@ -20,6 +21,7 @@ from tracker.net.fetcher import RenderMode
 from tracker.services.search import results_fields, search
 from tracker.services.serialize import story_fields, version_fields, version_summary_fields
 from tracker.services.stories import (
+    StoryNotFound,
     StorySettings,
     add_stories,
     configure_story,
@@ -27,8 +29,11 @@ from tracker.services.stories import (
     remove_story,
     set_status,
 )
+from tracker.services.timestamps import timestamp_json
 from tracker.services.variants import story_variants, variant_fields
 from tracker.store.models import Check, Event, Story, StoryStatus
+from tracker.store.timestamp_models import ChainTimestamp, TimestampStatus
+from tracker.store.timestamps import version_stamp
 from tracker.web import alerts, queries
 from tracker.web.deps import database, raw_capture_response, run_check, settings_of
 
@@ -270,7 +275,18 @@ class EntryOut(BaseModel):
     pinned: bool = Field(description="Pinned, or marked as a key event.")
 
 
+class VersionTimestamp(BaseModel):
+    id: int = Field(description="GET /api/v1/timestamps/{id} gives the token and its heads.")
+    tsa_url: str = Field(description="The time-stamping authority that signed it.")
+    gen_time: datetime = Field(description="The TSA's time: the version existed by then.")
+
+
 class VersionOut(VersionSummary):
+    timestamp: VersionTimestamp | None = Field(
+        default=None,
+        description="The first RFC 3161 timestamp covering this version (its story's head at "
+        "this version or a later one), if any (docs/evidence.md).",
+    )
     url: str
     story_id: int
     headlines: list[str]
@@ -594,7 +610,91 @@ def get_one_version(request: Request, story_id: StoryId, seq: Seq) -> dict[str, 
     with database(request).read_session() as session:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
-        return version_fields(story, version)
+        stamp = version_stamp(session, story.id, version.seq)
+        timestamp = (
+            {"id": stamp.timestamp_id, "tsa_url": stamp.tsa_url, "gen_time": stamp.gen_time}
+            if stamp
+            else None
+        )
+        return {**version_fields(story, version), "timestamp": timestamp}
+
+
+class TimestampSummary(BaseModel):
+    id: int
+    requested_at: datetime
+    tsa_url: str
+    status: Literal["ok", "error"]
+    gen_time: datetime | None = Field(description="The TSA's time; null when it failed.")
+    heads: int = Field(description="How many stories' chain heads it covers.")
+    hash_algorithm: str
+    message_imprint: str = Field(description="Hex digest of the message of sorted leaves.")
+    error: str | None = Field(description="Why the TSA gave no token, when it failed.")
+
+
+class TimestampList(BaseModel):
+    items: list[TimestampSummary]
+
+
+class StampedHeadOut(BaseModel):
+    url: str
+    seq: int
+    head: str = Field(description="The version's chain_sha256 as stamped.")
+
+
+class TimestampOut(BaseModel):
+    id: int
+    tsa_url: str
+    requested_at: datetime
+    gen_time: datetime | None
+    hash_algorithm: str
+    message_imprint: str
+    leaves: list[str] = Field(
+        description="Every leaf of the message, sorted: sha256 of 'tracker-head/1', URL, "
+        "seq and head, one per line."
+    )
+    heads: list[StampedHeadOut]
+    token: str = Field(description="The TSA's TimeStampResp, DER, base64.")
+
+
+@router.get("/timestamps", response_model=TimestampList, summary="RFC 3161 timestamps")
+def list_timestamps(request: Request, limit: Limit = 50) -> dict[str, Any]:
+    """The newest requests to the TSA, granted or failed."""
+    with database(request).read_session() as session:
+        rows = session.scalars(
+            select(ChainTimestamp).order_by(ChainTimestamp.id.desc()).limit(limit)
+        )
+        return {
+            "items": [
+                {
+                    "id": row.id,
+                    "requested_at": row.requested_at,
+                    "tsa_url": row.tsa_url,
+                    "status": row.status,
+                    "gen_time": row.gen_time,
+                    "heads": row.heads_count,
+                    "hash_algorithm": row.hash_algorithm,
+                    "message_imprint": row.message_imprint,
+                    "error": row.error,
+                }
+                for row in rows
+            ]
+        }
+
+
+@router.get(
+    "/timestamps/{timestamp_id}",
+    response_model=TimestampOut,
+    summary="A timestamp: its token and the heads it covers",
+    responses={404: {"description": "No granted timestamp with this id"}},
+)
+def get_timestamp(
+    request: Request, timestamp_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> dict[str, Any]:
+    with database(request).read_session() as session:
+        stamp = session.get(ChainTimestamp, timestamp_id)
+        if stamp is None or stamp.status != TimestampStatus.OK:
+            raise StoryNotFound(f"no granted timestamp {timestamp_id}")
+        return timestamp_json(session, stamp)
 
 
 @router.get(

@@ -35,6 +35,7 @@ from tracker.services.stories import (
 from tracker.services.variants import story_variants
 from tracker.store.alert_models import Channel
 from tracker.store.models import StoryStatus
+from tracker.store.timestamps import first_stamps, version_stamp
 from tracker.web import alerts, cards, queries
 from tracker.web.api import RenderChoice, SafeText
 from tracker.web.charts import ChartPoint, changes_chart
@@ -202,6 +203,7 @@ def _render_story(
         checks = queries.check_page(session, limit=10, offset=0, story_id=story_id)
         entries = queries.latest_entries(session, story)
         variants = story_variants(session, story.id) if story.variants_since else []
+        stamps = first_stamps(session, story_id)
         _ = story.tag_names
         own = story_settings(story)
         session.expunge_all()
@@ -212,6 +214,8 @@ def _render_story(
         lifecycle_event = next(
             (event for event, _ in events.items if event.kind in LIFECYCLE_EVENTS), None
         )
+    # The newest timestamp still matching the chain covers every version up to its head.
+    stamp = max(stamps, key=lambda s: s.seq, default=None)
     suspect = None
     if story.extraction_health == "suspect" and latest is not None:
         reasons = list(latest.health_reasons or [])
@@ -234,6 +238,7 @@ def _render_story(
         suspect=suspect,
         lifecycle_event=lifecycle_event,
         latest=latest,
+        stamp=stamp,
         entries=[_entry_view(entry) for entry in entries],
         variants=variants,
         events=events.items,
@@ -486,6 +491,7 @@ def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
         story = queries.get_story(session, story_id)
         version = get_version(session, story, seq)
         archive = archive_fields(version)
+        stamp = version_stamp(session, story.id, version.seq)
         session.expunge_all()
     paragraphs = [p.strip() for p in version.text.split("\n\n") if p.strip()]
     return render(
@@ -495,6 +501,7 @@ def version_page(request: Request, story_id: StoryId, seq: Seq) -> Response:
         version=version,
         paragraphs=paragraphs,
         archive=archive,
+        stamp=stamp,
     )
 
 
