@@ -8,6 +8,7 @@ Versions are written through the pipeline's own `store_version` after the pipeli
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -358,6 +359,22 @@ def test_the_changes_page_filters_and_pages_without_javascript(client, desk):
     assert "Parliament" not in first
     paged = client.get("/changes?before=" + _older_cursor(client))
     assert paged.status_code == 200 and "← Newer" in paged.text
+
+
+def test_every_filter_the_page_offers_is_accepted_by_the_page_and_the_api(client, desk):
+    html = client.get("/changes").text
+    offered = re.findall(r'<input type="checkbox" name="kind" value="([a-z_]+)"', html)
+    assert {"headline", "number_changed", "silent_correction", "unpublished"} <= set(offered)
+    for kind in offered:
+        assert client.get("/changes", params={"kind": kind}).status_code == 200, kind
+        assert client.get("/api/v1/changes", params={"kind": kind}).status_code == 200, kind
+
+
+def test_the_edit_type_filter_keeps_the_versions_of_that_type(client, desk):
+    html = client.get("/changes", params={"kind": "number_changed"}).text
+    assert "The mayor said" in html and "Parliament rejects the bill" not in html
+    rows = client.get("/api/v1/changes", params={"kind": "number_changed"}).json()["items"]
+    assert rows and all("number_changed" in row["edit_types"] for row in rows)
 
 
 def _older_cursor(client) -> str:

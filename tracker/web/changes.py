@@ -45,6 +45,16 @@ KindName = Literal[
     "entry_added",
     "entry_edited",
     "entry_removed",
+    # What a desk calls the edit (tracker.core.edit_types.EDIT_TYPES), indexed with the kinds.
+    "number_changed",
+    "quote_changed",
+    "quote_removed",
+    "quote_added",
+    "name_removed",
+    "name_added",
+    "correction_note",
+    "silent_correction",
+    "wording",
     # The article's lifecycle events (tracker.core.lifecycle), rows of their own.
     "unpublished",
     "redirected",
