@@ -102,25 +102,25 @@ def list_rows(
 ) -> list[dict[str, Any]]:
     """The listed stories as ``tracker list --json`` prints them."""
     sql, params = story_list_sql(status=status, tag=tag, developing=developing)
-    records = read_sqlite(app.settings.effective_database_url, sql, params)
-    if records is None:
-        records = read_database(app.db, sql, params)
-    return story_rows(records)
+    return story_rows(read_rows(app, sql, params))
 
 
 def daemon_last_seen(app: AppContext) -> datetime | None:
     """The newest heartbeat of any `tracker run` or `tracker worker` (None: none running), read
     as the story rows are, so `tracker list` can say a due story is overdue with no daemon."""
-    sql = "SELECT max(last_seen_at) AS last_seen FROM workers"
-    records = read_sqlite(app.settings.effective_database_url, sql, {})
-    if records is None:
-        records = read_database(app.db, sql, {})
+    records = read_rows(app, "SELECT max(last_seen_at) AS last_seen FROM workers", {})
     value = records[0]["last_seen"] if records else None
     if isinstance(value, str):  # SQLite keeps it as ISO text
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def read_rows(app: AppContext, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The statement's rows: through sqlite3 when it can answer, else through Database."""
+    records = read_sqlite(app.settings.effective_database_url, sql, params)
+    return records if records is not None else read_database(app.db, sql, params)
 
 
 def sqlite_path(url: str) -> str | None:
