@@ -10,21 +10,18 @@ from dataclasses import replace
 import pytest
 
 from tracker.core.changes import (
-    KIND_ORDER,
-    ChangeKind,
     ParagraphCounts,
     Promise,
     analyse,
     classify,
     describe,
     detect_promise,
-    is_substantive,
-    meets_minimum,
     minor_form,
     sentences,
 )
 from tracker.core.diffing import DiffStats, word_diff
 from tracker.core.extract import Article
+from tracker.core.kinds import KIND_ORDER, ChangeKind, is_substantive, meets_minimum
 
 K = ChangeKind
 

@@ -72,3 +72,7 @@ def test_list_imports_no_database_library_and_no_other_command(home: Path) -> No
         assert heavy(modules) == [], args
         others = {f"tracker.cli.{name}" for name in COMMAND_MODULES} - {"tracker.cli.stories"}
         assert sorted(modules & others) == [], args
+        # Settings name change kinds for channel filters; they need the vocabulary
+        # (tracker.core.kinds), not the classifiers and their compiled patterns.
+        classifiers = {"tracker.core.changes", "tracker.core.diffing", "tracker.core.edit_types"}
+        assert sorted(modules & classifiers) == [], args

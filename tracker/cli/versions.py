@@ -64,7 +64,7 @@ def history_lines(rows: list[dict[str, Any]], width: int) -> list[str]:
     (a kind is never split), so the other columns stay put at any width."""
     import textwrap
 
-    from tracker.core.changes import kind_label
+    from tracker.core.kinds import kind_label
 
     stats = [f"+{row['words_added']}/−{row['words_removed']} words" for row in rows]
     stats_width = max(map(len, stats), default=0)

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import urlsplit
 
-from tracker.core.changes import KIND_ORDER, ChangeKind, kind_label
 from tracker.core.diffing import DELETE, EQUAL, INSERT, Op, WordDiff, word_diff
+from tracker.core.kinds import KIND_ORDER, ChangeKind, kind_label
 
 __all__ = [
     "ALT_TEXT_MAX",

@@ -26,6 +26,19 @@ from dataclasses import dataclass
 from typing import Final
 
 from tracker.core.changes import is_correction_note
+from tracker.core.kinds import (
+    CORRECTION_NOTE,
+    EDIT_TYPES,
+    FACT_TYPES,
+    NAME_ADDED,
+    NAME_REMOVED,
+    NUMBER_CHANGED,
+    QUOTE_ADDED,
+    QUOTE_CHANGED,
+    QUOTE_REMOVED,
+    SILENT_CORRECTION,
+    WORDING,
+)
 from tracker.core.sentences import Operation, SentenceEdit, align
 
 __all__ = [
@@ -36,34 +49,6 @@ __all__ = [
     "is_silent_correction",
     "version_edit_types",
 ]
-
-NUMBER_CHANGED: Final = "number_changed"
-QUOTE_ADDED: Final = "quote_added"
-QUOTE_REMOVED: Final = "quote_removed"
-QUOTE_CHANGED: Final = "quote_changed"
-NAME_ADDED: Final = "name_added"
-NAME_REMOVED: Final = "name_removed"
-CORRECTION_NOTE: Final = "correction_note"
-WORDING: Final = "wording"
-SILENT_CORRECTION: Final = "silent_correction"  # of a version, not of one sentence
-
-# Every type, facts first: what channels may subscribe to (with the change kinds).
-EDIT_TYPES: Final[tuple[str, ...]] = (
-    NUMBER_CHANGED,
-    QUOTE_CHANGED,
-    QUOTE_REMOVED,
-    QUOTE_ADDED,
-    NAME_REMOVED,
-    NAME_ADDED,
-    CORRECTION_NOTE,
-    SILENT_CORRECTION,
-    WORDING,
-)
-
-# The types that change what a story states, as opposed to how it says it.
-FACT_TYPES: Final = frozenset(
-    {NUMBER_CHANGED, QUOTE_ADDED, QUOTE_REMOVED, QUOTE_CHANGED, NAME_ADDED, NAME_REMOVED}
-)
 
 # 12, 1,200, 3.5, 40%, 2,000.50 (a figure's own punctuation kept; a sentence's full stop not).
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?%)?")

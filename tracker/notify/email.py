@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from tracker.core import diffing, liveblog
 from tracker.core.article import Entry
-from tracker.core.changes import kind_label
+from tracker.core.kinds import kind_label
 from tracker.notify.kinds import ChannelKind, Destination, register
 from tracker.notify.payload import Alert, digest_subject, subject
 from tracker.notify.result import SendResult

@@ -14,7 +14,7 @@ from typing import Any, Final, Protocol
 
 from tracker.core import diffing, liveblog
 from tracker.core.article import Entry
-from tracker.core.changes import kind_label
+from tracker.core.kinds import kind_label
 from tracker.notify.sanitize import clean_payload
 
 # What a channel can subscribe to. "new" (the first version of a story) is opt-in: adding

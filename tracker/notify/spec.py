@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Final
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from tracker.core.cadence import parse_duration
-from tracker.core.changes import KIND_ORDER, ChangeKind, meets_minimum
-from tracker.core.edit_types import EDIT_TYPES
+from tracker.core.kinds import EDIT_TYPES, KIND_ORDER, ChangeKind, meets_minimum
 from tracker.notify.kinds import ChannelError, a_channel, kind_named
 
 if TYPE_CHECKING:

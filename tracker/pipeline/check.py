@@ -37,6 +37,7 @@ from tracker.core import (
     region,
 )
 from tracker.core.extract import Article, extract
+from tracker.core.kinds import is_substantive
 from tracker.core.normalize import fingerprint
 from tracker.core.region import Region
 from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
@@ -299,7 +300,7 @@ def compare(previous: Article | None, current: Article, *, diff_timeout: float =
         stats=diff.stats,
         coarse=diff.coarse,
         summary=summary,
-        substantive=changes.is_substantive(kinds),
+        substantive=is_substantive(kinds),
         identical=_stored_fields(previous) == _stored_fields(current),
         excerpt=tuple(excerpt.change_excerpt(previous.text, current.text) or ()),
         previous_title=excerpt.previous_headline(previous.title, current.title),

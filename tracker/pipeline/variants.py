@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tracker.core import changes
 from tracker.core.article import Article
 from tracker.core.diffing import DiffStats
+from tracker.core.kinds import is_substantive
 from tracker.core.variants import (
     WINDOW,
     WINDOW_VERSIONS,
@@ -114,7 +115,7 @@ def beside_variants(session: Session, story: Story, article: Article | None, com
         comparison,  # type: ignore[type-var]
         kinds=kinds,
         summary=changes.describe(kinds, comparison.stats),
-        substantive=changes.is_substantive(kinds),
+        substantive=is_substantive(kinds),
         previous_title=None,
     )
 

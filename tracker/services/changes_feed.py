@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from tracker.core.changes import KIND_LABELS, kind_label
 from tracker.core.excerpt import (
     ADDED,
     REMOVED,
@@ -39,6 +38,7 @@ from tracker.core.excerpt import (
     excerpt_from_json,
     excerpt_plain,
 )
+from tracker.core.kinds import KIND_LABELS, kind_label
 from tracker.core.lifecycle import EVENT_LABELS, LIFECYCLE_EVENTS, LifecycleEvent
 from tracker.core.when import parse_when
 from tracker.services.stories import StoryError

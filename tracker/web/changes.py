@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from tracker.core.changes import KIND_LABELS
+from tracker.core.kinds import KIND_LABELS
 from tracker.core.lifecycle import EVENT_LABELS
 from tracker.services.changes_feed import (
     DEFAULT_LIMIT,

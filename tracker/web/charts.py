@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from tracker.core.changes import kind_label
+from tracker.core.kinds import kind_label
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Path, Request, Response
 from feedgen.feed import FeedGenerator
 
 from tracker.core import diffing, liveblog
-from tracker.core.changes import kind_label
 from tracker.core.field_changes import field_changes
+from tracker.core.kinds import kind_label
 from tracker.pipeline.check import version_as_article
 from tracker.store.models import Story, Version
 from tracker.web import queries

@@ -16,8 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tracker.core.changes import kind_label
-from tracker.core.edit_types import EDIT_TYPES
+from tracker.core.kinds import EDIT_TYPES, kind_label
 from tracker.notify.kinds import ChannelError, kinds
 from tracker.notify.payload import ALERT_EVENTS, DEFAULT_EVENTS
 from tracker.notify.spec import DEFAULT_MIN_KIND, KIND_NAMES

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from tracker.core.changes import kind_label
+from tracker.core.kinds import kind_label
 from tracker.core.lifecycle import LIFECYCLE_EVENTS
 from tracker.core.liveness import next_check_text
 from tracker.core.timefmt import relative_time
