@@ -21,7 +21,7 @@ from test_web_support import make_client
 from tracker.demo.site import STAGES, render_page
 from tracker.services.changes_feed import changes_page, make_filter
 from tracker.store.db import Database
-from tracker.store.models import Event
+from tracker.store.models import Event, StoryTag
 
 
 @pytest.fixture
@@ -114,6 +114,41 @@ def test_tracker_events_and_changes_print_the_event(unpublished: Rig, tmp_path: 
     assert "! unpublished" in run("list").stdout
     [listed] = json.loads(run("list", "--json").stdout)
     assert listed["lifecycle"] == "unpublished"
+
+
+def test_the_atom_feeds_carry_the_event_as_an_entry_after_the_version(
+    unpublished: Rig, server: LocalServer
+):
+    """A story taken down is news to a feed reader: the all, story and tag feeds each have
+    an entry saying so, newest first, linking the story's history."""
+    from lxml import etree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    with unpublished.db.session() as session:
+        session.add(StoryTag(story_id=unpublished.story_id, tag="politics"))
+    story_path = f"/stories/{unpublished.story_id}"
+    with make_client(unpublished.db, unpublished.settings) as client:
+        feeds = {
+            path: etree.fromstring(client.get(path).content)
+            for path in (
+                "/feeds/all.atom",
+                f"/feeds{story_path}.atom",
+                "/feeds/tags/politics.atom",
+            )
+        }
+        other_tag = client.get("/feeds/tags/sport.atom").content
+    for path, feed in feeds.items():
+        [event, version] = feed.findall(f"{atom}entry")
+        assert event.findtext(f"{atom}title").endswith(" — Unpublished"), path
+        assert event.find(f"{atom}category").get("term") == "unpublished", path
+        assert event.find(f"{atom}link").get("href").endswith(story_path), path
+        content = event.findtext(f"{atom}content")
+        assert "Unpublished: the page answered 404" in content, path
+        assert server.url("/news/story") in content, path  # where it was
+        assert event.findtext(f"{atom}id") != version.findtext(f"{atom}id")
+        assert version.find(f"{atom}category").get("term") == "first", path
+        assert feed.findtext(f"{atom}updated") == event.findtext(f"{atom}updated"), path
+    assert etree.fromstring(other_tag).findall(f"{atom}entry") == []
 
 
 def test_both_exports_carry_the_lifecycle(unpublished: Rig, tmp_path: Path):

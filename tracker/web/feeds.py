@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Request, Response
@@ -20,8 +22,9 @@ from feedgen.feed import FeedGenerator
 from tracker.core import diffing, liveblog
 from tracker.core.field_changes import field_changes
 from tracker.core.kinds import kind_label
+from tracker.core.lifecycle import EVENT_LABELS, LifecycleEvent
 from tracker.pipeline.check import version_as_article
-from tracker.store.models import Story, Version
+from tracker.store.models import Event, Story, Version
 from tracker.web import queries
 from tracker.web.api import SafeText
 from tracker.web.deps import database, settings_of
@@ -127,23 +130,30 @@ def build_feed(
     rows: list[tuple[Version, Story]],
     previous: dict[int, Version],
     base_url: str,
+    events: Sequence[tuple[Event, Story]] = (),
 ) -> bytes:
+    """The feed: versions and lifecycle events (a story unpublished, moved, paywalled,
+    back) as entries among them, newest first, at most `ENTRIES` of both together."""
     feed = FeedGenerator()
     feed.id(xml_safe(feed_id))
     feed.title(xml_safe(title))
     feed.link(href=xml_safe(alternate_url), rel="alternate")
     feed.link(href=xml_safe(self_url), rel="self")
     feed.generator("tracker")
-    if rows:
-        feed.updated(rows[0][0].captured_at)
+    items: list[tuple[Version | Event, Story]] = [*rows, *events]
+    items.sort(key=_entry_order, reverse=True)
+    items = items[:ENTRIES]
+    if items:
+        feed.updated(_entry_time(items[0][0]))
     else:
         from datetime import UTC, datetime
 
         feed.updated(datetime(2000, 1, 1, tzinfo=UTC))
     deadline = time.monotonic() + FEED_DIFF_BUDGET
+    versions = [(item, story) for item, story in items if isinstance(item, Version)]
     links = {
         version.id: _entry_link(base_url, story, version, previous.get(version.id))
-        for version, story in rows
+        for version, story in versions
     }
     bodies = {  # newest first: they matter most when the budget runs out
         version.id: entry_html(
@@ -152,17 +162,20 @@ def build_feed(
             with_diff=time.monotonic() < deadline,
             full_href=links[version.id] + "?show=all",
         )
-        for version, _ in rows
+        for version, _ in versions
     }
     # feedgen prepends each new entry; add oldest first so the feed reads newest first.
-    for version, story in reversed(rows):
-        link = links[version.id]
+    for item, story in reversed(items):
+        if isinstance(item, Event):
+            _add_event_entry(feed, item, story, base_url)
+            continue
+        version = item
         entry = feed.add_entry()
         entry.id(f"{base_url}/stories/{story.id}/versions/{version.seq}")
         headline = version.title or story.title or story.url
         kinds = ", ".join(kind_label(k) for k in version.kinds or [])
         entry.title(xml_safe(f"{headline} — v{version.seq}" + (f" ({kinds})" if kinds else "")))
-        entry.link(href=link, rel="alternate")
+        entry.link(href=links[version.id], rel="alternate")
         entry.updated(version.captured_at)
         entry.published(version.captured_at)
         entry.author({"name": xml_safe(version.byline or "tracker")})
@@ -172,6 +185,41 @@ def build_feed(
     return feed.atom_str(pretty=True)
 
 
+def _entry_time(item: Version | Event) -> datetime:
+    return item.captured_at if isinstance(item, Version) else item.created_at
+
+
+def _entry_order(item: tuple[Version | Event, Story]) -> tuple[datetime, int, int]:
+    # At the same instant an event sorts after (newer than) a version, as in the changes view.
+    entry = item[0]
+    return (_entry_time(entry), isinstance(entry, Event), entry.id)
+
+
+def _add_event_entry(feed: FeedGenerator, event: Event, story: Story, base_url: str) -> None:
+    """A lifecycle event's entry: what happened in words, linking the story's history (the
+    versions it keeps); the story page says what the tracker does next."""
+    story_url = f"{base_url}/stories/{story.id}"
+    label = EVENT_LABELS[LifecycleEvent(event.kind)]  # the query chose lifecycle kinds only
+    entry = feed.add_entry()
+    entry.id(f"{story_url}/events/{event.id}")
+    entry.title(xml_safe(f"{story.title or story.url} — {label}"))
+    entry.link(href=story_url, rel="alternate")
+    entry.updated(event.created_at)
+    entry.published(event.created_at)
+    entry.author({"name": "tracker"})
+    facts = [f"<p><strong>{_escape(event.detail or label)}</strong></p>"]
+    data = event.data or {}
+    for name, caption in (("from", "From"), ("to", "Now at")):
+        if isinstance(data.get(name), str):
+            address = _escape(data[name])
+            facts.append(f'<p>{caption}: <a href="{address}">{address}</a></p>')
+    facts.append(
+        f'<p><a href="{_escape(story_url)}">The story\'s history</a> keeps every version.</p>'
+    )
+    entry.content(xml_safe("\n".join(facts)), type="html")
+    entry.category(term=event.kind)
+
+
 def _entry_link(base_url: str, story: Story, version: Version, before: Version | None) -> str:
     """The diff page of the change an entry is about (a first version: its page)."""
     if before is not None:
@@ -179,7 +227,13 @@ def _entry_link(base_url: str, story: Story, version: Version, before: Version |
     return f"{base_url}/stories/{story.id}/versions/{version.seq}"
 
 
-def _feed_response(request: Request, title: str, alternate: str, rows) -> Response:
+def _feed_response(
+    request: Request,
+    title: str,
+    alternate: str,
+    rows: list[tuple[Version, Story]],
+    events: list[tuple[Event, Story]],
+) -> Response:
     base = _base_url(request)
     path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     with database(request).session() as session:
@@ -192,6 +246,7 @@ def _feed_response(request: Request, title: str, alternate: str, rows) -> Respon
         rows=rows,
         previous=previous,
         base_url=base,
+        events=events,
     )
     return Response(body, media_type=ATOM)
 
@@ -200,7 +255,8 @@ def _feed_response(request: Request, title: str, alternate: str, rows) -> Respon
 def all_changes(request: Request) -> Response:
     with database(request).read_session() as session:
         rows = queries.latest_versions(session, limit=ENTRIES)
-    return _feed_response(request, "tracker: all changes", "/", rows)
+        events = queries.latest_lifecycle_events(session, limit=ENTRIES)
+    return _feed_response(request, "tracker: all changes", "/", rows, events)
 
 
 @router.get("/stories/{story_id}.atom", summary="One story's changes")
@@ -209,7 +265,8 @@ def story_changes(request: Request, story_id: Annotated[int, Path(ge=1, le=2**31
         story = queries.get_story(session, story_id)
         name = story.title or story.url
         rows = queries.latest_versions(session, limit=ENTRIES, story_id=story_id)
-    return _feed_response(request, f"tracker: {name}", f"/stories/{story_id}", rows)
+        events = queries.latest_lifecycle_events(session, limit=ENTRIES, story_id=story_id)
+    return _feed_response(request, f"tracker: {name}", f"/stories/{story_id}", rows, events)
 
 
 @router.get("/tags/{tag}.atom", summary="Changes to stories with a tag")
@@ -218,8 +275,9 @@ def tag_changes(
 ) -> Response:
     with database(request).read_session() as session:
         rows = queries.latest_versions(session, limit=ENTRIES, tag=tag)
+        events = queries.latest_lifecycle_events(session, limit=ENTRIES, tag=tag)
     from urllib.parse import quote
 
     return _feed_response(
-        request, f"tracker: stories tagged {tag}", f"/?tag={quote(tag, safe='')}", rows
+        request, f"tracker: stories tagged {tag}", f"/?tag={quote(tag, safe='')}", rows, events
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, load_only, selectinload
 
 from tracker.core import diffing, liveblog
 from tracker.core.article import Entry
+from tracker.core.lifecycle import LIFECYCLE_EVENTS
 from tracker.pipeline.check import version_as_article
 from tracker.services.stories import (
     StoryError,
@@ -298,6 +299,27 @@ def latest_versions(
     if tag is not None:
         query = query.where(
             Version.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == tag))
+        )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def latest_lifecycle_events(
+    session: Session, *, limit: int, story_id: int | None = None, tag: str | None = None
+) -> list[tuple[Event, Story]]:
+    """The newest lifecycle events (unpublished, moved, paywalled…), as `latest_versions`
+    chooses versions, for the feeds: a story taken down is news a feed reader must see."""
+    query = (
+        select(Event, Story)
+        .join(Story, Story.id == Event.story_id)
+        .where(Event.kind.in_(LIFECYCLE_EVENTS))
+        .order_by(Event.created_at.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    if story_id is not None:
+        query = query.where(Event.story_id == story_id)
+    if tag is not None:
+        query = query.where(
+            Event.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == tag))
         )
     return [(row[0], row[1]) for row in session.execute(query)]
 
