@@ -438,3 +438,46 @@ def test_without_the_tsa_ca_the_imprint_is_checked_and_the_signature_said_unchec
         )
         [check] = verify_timestamps(session, no_ca)
     assert check.problems == ["the token's imprint is not the heads'"]
+
+
+def test_doctor_and_metrics_tell_when_the_tsa_stops_granting(
+    db: Database, stamping: Settings, server: LocalServer, tsa: LocalTSA
+):
+    """A TSA that stops answering is not silent: `tracker doctor` warns with the error and
+    since when, and /metrics counts the failures since the last granted timestamp."""
+    run = cli_runner(stamping.home, stamping.database_url)
+
+    def doctor_line() -> str:
+        [line] = [x for x in run("doctor", ok=False).stdout.splitlines() if "timestamps:" in x]
+        return line
+
+    def metric(name: str) -> str:
+        with make_client(db, stamping) as client:
+            body = client.get("/metrics").text
+        return "\n".join(line for line in body.splitlines() if line.startswith(name))
+
+    assert doctor_line().startswith("ok    timestamps:") and "none requested yet" in doctor_line()
+    floods = tracked_story(db, stamping, server, "/floods")
+    assert stamp_changed_heads(db, stamping, now=NOW).ok
+    assert doctor_line() == f"ok    timestamps: {tsa.url}: 1 granted, 0 failed"
+    assert metric("tracker_chain_timestamps_failing ") == "tracker_chain_timestamps_failing 0.0"
+
+    tsa.mode = "refuse"
+    server.set("/floods", _edited_page())
+    with CheckEngine(db, stamping) as engine:
+        assert engine.check_now([floods])[0].outcome == "changed"
+    for hours in (1, 2):
+        assert not stamp_changed_heads(db, stamping, now=NOW + timedelta(hours=hours)).ok
+    line = doctor_line()
+    assert line.startswith("warn  timestamps:"), line
+    assert "the last 2 request(s) failed since the last granted one (2026-12-04 15:00 UTC)" in line
+    assert "(last: the TSA refused: status rejection" in line, line
+    assert 'tracker_chain_timestamps{status="error"} 2.0' in metric("tracker_chain_timestamps{")
+    assert metric("tracker_chain_timestamps_failing ") == "tracker_chain_timestamps_failing 2.0"
+    granted_at = metric("tracker_chain_timestamp_last_granted_seconds ").split()[-1]
+    assert float(granted_at) == NOW.timestamp()
+
+    tsa.mode = "ok"  # back: the missed head is stamped and the warning goes
+    assert stamp_changed_heads(db, stamping, now=NOW + timedelta(hours=3)).ok
+    assert doctor_line() == f"ok    timestamps: {tsa.url}: 2 granted, 2 failed"
+    assert metric("tracker_chain_timestamps_failing ") == "tracker_chain_timestamps_failing 0.0"

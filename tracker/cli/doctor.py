@@ -51,6 +51,8 @@ def doctor(app: AppContext) -> None:
     findings.extend(check_proxies(settings))
     if settings.archive_endpoint and database.status == "ok":
         findings.append(check_archive(settings))
+    if settings.tsa_url and database.status == "ok":
+        findings.append(check_timestamps(settings))
     for finding in findings:
         click.echo(finding.line())
     if any(finding.status == "FAIL" for finding in findings):
@@ -82,6 +84,43 @@ def check_archive(settings: Settings) -> Finding:
             "`tracker archive-status --retry-failed` tries them again",
         )
     return Finding("ok", "archive", f"{settings.archive_endpoint}: {said}")
+
+
+def check_timestamps(settings: Settings) -> Finding:
+    """RFC 3161 timestamps (only when a TSA is set): is the TSA granting them?"""
+    from tracker.store.db import Database
+    from tracker.store.timestamps import timestamp_summary
+
+    database = Database(settings)
+    try:
+        with database.session() as session:
+            summary = timestamp_summary(session)
+    except Exception as exc:  # noqa: BLE001 -- any driver's failure is the finding
+        return Finding("warn", "timestamps", f"cannot read them: {one_line(str(exc))}")
+    finally:
+        database.dispose()
+    said = f"{summary.granted} granted, {summary.failed} failed"
+    if summary.failing_since_granted:
+        since = (
+            f"since the last granted one ({summary.last_granted_at:%Y-%m-%d %H:%M} UTC)"
+            if summary.last_granted_at
+            else "and none was ever granted"
+        )
+        return Finding(
+            "warn",
+            "timestamps",
+            f"{settings.tsa_url}: the last {summary.failing_since_granted} request(s) failed "
+            f"{since} (last: {one_line(summary.last_error or '?')}); `tracker timestamp` "
+            "tries now (docs/evidence.md)",
+        )
+    if summary.last_attempt_at is None:
+        return Finding(
+            "ok",
+            "timestamps",
+            f"{settings.tsa_url}: none requested yet (the daemon asks every "
+            f"{settings.tsa_interval}; `tracker timestamp` asks now)",
+        )
+    return Finding("ok", "timestamps", f"{settings.tsa_url}: {said}")
 
 
 def check_home(home: Path) -> Finding:

@@ -15,6 +15,7 @@ from tracker.store.timestamp_models import ChainTimestamp, StampedHead, Timestam
 
 __all__ = [
     "Head",
+    "TimestampSummary",
     "VersionStamp",
     "changed_heads",
     "covering_timestamps",
@@ -23,6 +24,7 @@ __all__ = [
     "record_timestamp",
     "stamp_heads",
     "stamp_leaves",
+    "timestamp_summary",
     "version_stamp",
 ]
 
@@ -85,6 +87,50 @@ def changed_heads(session: Session) -> list[Head]:
 def last_attempt_at(session: Session) -> datetime | None:
     """When a timestamp was last requested, granted or not (the daemon's pace)."""
     return session.scalar(select(func.max(ChainTimestamp.requested_at)))
+
+
+@dataclass(frozen=True)
+class TimestampSummary:
+    """How timestamping is going, for `tracker doctor` and /metrics."""
+
+    granted: int
+    failed: int
+    last_granted_at: datetime | None  # when it was requested
+    last_attempt_at: datetime | None
+    # The requests that failed since the last granted one (all of them if none was), and
+    # the newest one's error: a TSA that stopped answering shows here.
+    failing_since_granted: int
+    last_error: str | None
+
+
+def timestamp_summary(session: Session) -> TimestampSummary:
+    """Counts by status, the last granted and last attempted request, and the failures
+    since the last granted one."""
+    counts = dict(
+        session.execute(
+            select(ChainTimestamp.status, func.count()).group_by(ChainTimestamp.status)
+        ).all()
+    )
+    last_granted = session.scalar(
+        select(func.max(ChainTimestamp.requested_at)).where(
+            ChainTimestamp.status == TimestampStatus.OK
+        )
+    )
+    failing = select(ChainTimestamp).where(ChainTimestamp.status == TimestampStatus.ERROR)
+    if last_granted is not None:
+        failing = failing.where(ChainTimestamp.requested_at > last_granted)
+    newest_failure = session.scalars(
+        failing.order_by(ChainTimestamp.requested_at.desc(), ChainTimestamp.id.desc()).limit(1)
+    ).first()
+    failing_count = session.scalar(select(func.count()).select_from(failing.subquery())) or 0
+    return TimestampSummary(
+        granted=counts.get(TimestampStatus.OK, 0),
+        failed=counts.get(TimestampStatus.ERROR, 0),
+        last_granted_at=last_granted,
+        last_attempt_at=last_attempt_at(session),
+        failing_since_granted=failing_count,
+        last_error=newest_failure.error if newest_failure is not None else None,
+    )
 
 
 def record_timestamp(

@@ -23,6 +23,7 @@ from tracker.pipeline.web_archive import queue_summary
 from tracker.store.archive_models import SubmissionStatus
 from tracker.store.db import Database
 from tracker.store.models import Check, CheckOutcome, Story, Version
+from tracker.store.timestamps import timestamp_summary
 from tracker.web.deps import database, settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +68,7 @@ class DatabaseCollector:
             ).one()
             lag = claims.queue_lag_seconds(session, now)
             archive = queue_summary(session).counts
+            stamps = timestamp_summary(session)
 
         gauge = GaugeMetricFamily("tracker_stories", "Stories by status", labels=["status"])
         for status, count in stories:
@@ -100,6 +102,25 @@ class DatabaseCollector:
         for status in SubmissionStatus:
             submissions.add_metric([status.value], archive.get(status.value, 0))
         yield submissions
+        timestamps = GaugeMetricFamily(
+            "tracker_chain_timestamps",
+            "RFC 3161 timestamp requests by status (ok: granted; error: failed)",
+            labels=["status"],
+        )
+        timestamps.add_metric(["ok"], stamps.granted)
+        timestamps.add_metric(["error"], stamps.failed)
+        yield timestamps
+        yield GaugeMetricFamily(
+            "tracker_chain_timestamps_failing",
+            "Timestamp requests failed since the last granted one (alert when above 0)",
+            stamps.failing_since_granted,
+        )
+        if stamps.last_granted_at is not None:
+            yield GaugeMetricFamily(
+                "tracker_chain_timestamp_last_granted_seconds",
+                "Unix time of the last granted timestamp request",
+                stamps.last_granted_at.timestamp(),
+            )
         *cumulative, total, total_seconds = bucket_counts
         histogram = HistogramMetricFamily(
             "tracker_fetch_duration_seconds",
