@@ -1,6 +1,9 @@
 """Support for the alert tests: real receivers on 127.0.0.1 (a webhook endpoint on
 LocalServer, an SMTP server from aiosmtpd) recording exactly what arrived, and a rig with
-a tracked story, a check engine and a delivery runner on one simulated clock."""
+a tracked story, a check engine and a delivery runner on one simulated clock.
+
+A pytest plugin (tests/conftest.py lists it): its `rig` fixture serves every test module;
+a module that needs the rig set up otherwise defines its own `rig`, which takes precedence."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 from conftest import make_settings
 from servers import Exchange, LocalServer
@@ -174,3 +178,11 @@ class Rig:
         self.runner.close()
         self.engine.close()
         self.db.dispose()
+
+
+@pytest.fixture
+def rig(tmp_path: Path, database_url: str, server: LocalServer) -> Iterator[Rig]:
+    """A story tracked on `server`, with an engine and a delivery runner on one clock."""
+    made = Rig(tmp_path, database_url, server)
+    yield made
+    made.close()

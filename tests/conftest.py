@@ -24,7 +24,7 @@ from tracker.config import Settings
 from tracker.store.db import Database
 
 # The browser tests' fixtures (Chromium, the web app on a free port, a tab).
-pytest_plugins = ["browser_support"]
+pytest_plugins = ["browser_support", "alert_support"]
 
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

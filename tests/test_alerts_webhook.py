@@ -29,13 +29,6 @@ VALIDATOR = jsonschema.Draft202012Validator(
 SECRET = new_secret()
 
 
-@pytest.fixture
-def rig(tmp_path: Path, database_url: str, server: LocalServer):
-    rig = Rig(tmp_path, database_url, server)
-    yield rig
-    rig.close()
-
-
 def verified(request) -> dict:
     """What a receiver does: check the signature, then the documented shape."""
     payload = Webhook(SECRET).verify(request.body, request.headers)

@@ -88,13 +88,6 @@ def test_channels_may_name_edit_types_and_unknown_names_are_refused():
         check_kinds(["gossip"])
 
 
-@pytest.fixture
-def rig(tmp_path: Path, database_url: str, server: LocalServer):
-    rig = Rig(tmp_path, database_url, server)
-    yield rig
-    rig.close()
-
-
 def publish(rig: Rig, paragraphs: list[str]) -> None:
     rig.server.set(rig.path, page(paragraphs))
     rig.clock.advance(minutes=1)

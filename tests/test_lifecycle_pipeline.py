@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import jsonschema
-import pytest
 from alert_support import Rig, WebhookReceiver
 from servers import LocalServer
 from sqlalchemy import select
@@ -64,13 +63,6 @@ def paywalled_page() -> str:
 <p>{teaser}</p>
 <div class="paywall"><p>Subscribe to continue reading. Already a subscriber? Log in.</p></div>
 </article></main></body></html>"""
-
-
-@pytest.fixture
-def rig(tmp_path: Path, database_url: str, server: LocalServer):
-    rig = Rig(tmp_path, database_url, server)
-    yield rig
-    rig.close()
 
 
 def check(rig: Rig):

@@ -24,13 +24,6 @@ from tracker.store.db import Database
 from tracker.store.models import Event, StoryTag
 
 
-@pytest.fixture
-def rig(tmp_path: Path, database_url: str, server: LocalServer):
-    rig = Rig(tmp_path, database_url, server)
-    yield rig
-    rig.close()
-
-
 def check(rig: Rig):
     rig.clock.advance(minutes=1)
     [report] = rig.engine.check_now([rig.story_id])

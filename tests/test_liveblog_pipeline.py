@@ -36,13 +36,6 @@ SECRET = new_secret()
 SHAPES = [guardian_like, wordpress_like, json_ld_only]
 
 
-@pytest.fixture
-def rig(tmp_path: Path, database_url: str, server: LocalServer):
-    rig = Rig(tmp_path, database_url, server)
-    yield rig
-    rig.close()
-
-
 def publish(rig: Rig, page: str):
     rig.server.set(rig.path, page)
     rig.clock.advance(minutes=1)

@@ -8,7 +8,6 @@ the delivery runner posts it to a receiver on 127.0.0.1 that answers as scripted
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from alert_support import Rig
@@ -40,13 +39,6 @@ class HostileReceiver:
         if status == 302:
             headers["Location"] = f"/moved{HOSTILE}"
         exchange.send(status, headers, HOSTILE_BODY if status != 200 else "ok")
-
-
-@pytest.fixture
-def rig(tmp_path: Path, database_url: str, server: LocalServer):
-    rig = Rig(tmp_path, database_url, server)
-    yield rig
-    rig.close()
 
 
 @pytest.fixture
