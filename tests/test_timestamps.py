@@ -481,3 +481,28 @@ def test_doctor_and_metrics_tell_when_the_tsa_stops_granting(
     assert stamp_changed_heads(db, stamping, now=NOW + timedelta(hours=3)).ok
     assert doctor_line() == f"ok    timestamps: {tsa.url}: 2 granted, 2 failed"
     assert metric("tracker_chain_timestamps_failing ") == "tracker_chain_timestamps_failing 0.0"
+
+
+def test_the_research_export_says_when_each_version_was_first_timestamped(
+    db: Database, stamping: Settings, server: LocalServer, tmp_path: Path
+):
+    """versions.timestamped_at: the TSA's time of the first timestamp covering the version;
+    a version stored after the last timestamp has none."""
+    import pyarrow.parquet as pq
+
+    floods = tracked_story(db, stamping, server, "/floods")  # versions 1-3
+    granted = stamp_changed_heads(db, stamping, now=NOW)
+    assert granted.ok and granted.gen_time is not None
+    server.set("/floods", _edited_page())
+    with CheckEngine(db, stamping) as engine:
+        assert engine.check_now([floods])[0].outcome == "changed"  # version 4
+    out = tmp_path / "research"
+    cli = cli_runner(stamping.home, stamping.database_url)
+    cli("export", "--format", "parquet", "-o", str(out))
+    rows = pq.read_table(out / "versions.parquet").to_pylist()
+    assert [(row["seq"], row["timestamped_at"]) for row in rows] == [
+        (1, granted.gen_time),
+        (2, granted.gen_time),
+        (3, granted.gen_time),
+        (4, None),
+    ]

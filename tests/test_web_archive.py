@@ -338,6 +338,7 @@ def test_the_archive_answers_are_read_as_documented():
 def test_the_archived_copy_is_shown_by_the_api_pages_cli_and_exports(
     rig_for, spn, tmp_path: Path, database_url: str
 ):
+    import csv
     import json
 
     from conftest import cli_runner
@@ -395,6 +396,11 @@ def test_the_archived_copy_is_shown_by_the_api_pages_cli_and_exports(
     cli("export", "-o", str(exported))
     [data] = json.loads(exported.read_text())["stories"]
     assert [v["archived_url"] for v in data["versions"]] == [None, copy]
+    research = tmp_path / "research"
+    cli("export", "--format", "csv", "-o", str(research))
+    with (research / "versions.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["seq"], row["archived_url"]) for row in rows] == [("1", ""), ("2", copy)]
     warc = tmp_path / "export.warc.gz"
     cli("export", "--format", "warc", "-o", str(warc))
     with warc.open("rb") as stream:

@@ -22,8 +22,11 @@ from sqlalchemy.orm import Session
 from tracker.core.edit_types import edit_types, is_silent_correction
 from tracker.core.lifecycle import LIFECYCLE_EVENTS
 from tracker.core.sentences import align, split_sentences
+from tracker.store.archive_models import ArchiveSubmission, SubmissionStatus
 from tracker.store.histories import story_histories
 from tracker.store.models import Event, Story, Version
+from tracker.store.timestamp_models import ChainTimestamp, TimestampStatus
+from tracker.store.timestamps import first_stamps
 
 __all__ = [
     "EDIT_COLUMNS",
@@ -55,6 +58,8 @@ VERSION_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("sentences_moved", "int32"),
     ("silent_correction", "bool"),
     ("chain_sha256", "string"),
+    ("archived_url", "string"),
+    ("timestamped_at", "timestamp"),
     ("text", "string"),
 )
 EDIT_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
@@ -120,10 +125,13 @@ def _rows(
     session: Session, story_ids: Sequence[int] | None, report: ResearchExport
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """("versions" | "edits", row), story by story, oldest version first."""
+    archived = _archived_urls(session, story_ids)
+    any_stamps = session.scalar(_granted.limit(1)) is not None
     for story_id, url, versions in story_histories(
         session, _VERSION_COLUMNS, story_ids, stories_per_query=_STORIES_PER_QUERY
     ):
         report.stories += 1
+        stamps = first_stamps(session, story_id) if any_stamps else []
         previous: dict[str, Any] | None = None
         previous_sentences: list[str] = []
         for version in versions:
@@ -182,12 +190,36 @@ def _rows(
                     "sentences_moved": counts["moved"],
                     "silent_correction": is_silent_correction(zip(edits, typed, strict=True)),
                     "chain_sha256": version["chain_sha256"],
+                    "archived_url": archived.get((story_id, version["seq"])),
+                    "timestamped_at": next(
+                        (stamp.gen_time for stamp in stamps if stamp.seq >= version["seq"]), None
+                    ),
                     "text": version["text"],
                 },
             )
             report.versions += 1
             previous, previous_sentences = version, sentences
     yield from _lifecycle_rows(session, story_ids, report)
+
+
+# Any granted timestamp: without one, no story's versions are read for stamps.
+_granted = select(ChainTimestamp.id).where(ChainTimestamp.status == TimestampStatus.OK)
+
+
+def _archived_urls(session: Session, story_ids: Sequence[int] | None) -> dict[tuple[int, int], str]:
+    """(story id, seq) → the web archive's copy of that version, for the versions archived
+    (the hand-off is off by default: then none)."""
+    query = (
+        select(ArchiveSubmission.story_id, Version.seq, ArchiveSubmission.archived_url)
+        .join(Version, Version.id == ArchiveSubmission.version_id)
+        .where(
+            ArchiveSubmission.status == SubmissionStatus.ARCHIVED,
+            ArchiveSubmission.archived_url.is_not(None),
+        )
+    )
+    if story_ids is not None:
+        query = query.where(ArchiveSubmission.story_id.in_(story_ids))
+    return {(story_id, seq): url for story_id, seq, url in session.execute(query) if url}
 
 
 def _lifecycle_rows(
