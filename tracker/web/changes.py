@@ -5,10 +5,11 @@ Both read `tracker.services.changes_feed`, as `tracker changes` does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -86,28 +87,24 @@ CursorParam = Annotated[
 ]
 
 
-def _page(
-    request: Request,
-    *,
-    kind: list[str],
-    tag: str | None,
-    site: str | None,
-    since: str | None,
-    until: str | None,
-    before: str | None,
-    after: str | None,
-    limit: int,
-) -> ChangesPage:
-    changes = make_filter(
-        kinds=kind, tag=tag, site=site, since=since, until=until, now=datetime.now(UTC)
-    )
-    with database(request).read_session() as session:
-        return changes_page(session, changes, limit=limit, before=before, after=after)
+@dataclass(frozen=True)
+class ChangesQuery:
+    """The filters and cursors the page and the API share, as one dependency."""
+
+    kind: list[str]
+    tag: str | None
+    site: str | None
+    since: str | None
+    until: str | None
+    before: str | None
+    after: str | None
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.kind or self.tag or self.site or self.since or self.until)
 
 
-@page_router.get("/changes", response_class=HTMLResponse)
-def changes_html(
-    request: Request,
+def changes_query(
     kind: Kinds = [],  # noqa: B006 -- FastAPI copies defaults
     tag: Tag = None,
     site: Site = None,
@@ -115,20 +112,41 @@ def changes_html(
     until: When = None,
     before: CursorParam = None,
     after: CursorParam = None,
-) -> Response:
+) -> ChangesQuery:
+    return ChangesQuery(list(kind), tag, site, since, until, before, after)
+
+
+Filters = Annotated[ChangesQuery, Depends(changes_query)]
+
+
+def page_size(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+) -> int:
+    return limit
+
+
+# A dependency too, so that it is listed after the filters in the OpenAPI schema, as before.
+PageSize = Annotated[int, Depends(page_size)]
+
+
+def _page(request: Request, query: ChangesQuery, *, limit: int) -> ChangesPage:
+    changes = make_filter(
+        kinds=query.kind,
+        tag=query.tag,
+        site=query.site,
+        since=query.since,
+        until=query.until,
+        now=datetime.now(UTC),
+    )
+    with database(request).read_session() as session:
+        return changes_page(session, changes, limit=limit, before=query.before, after=query.after)
+
+
+@page_router.get("/changes", response_class=HTMLResponse)
+def changes_html(request: Request, query: Filters) -> Response:
     error = None
     try:
-        page = _page(
-            request,
-            kind=list(kind),
-            tag=tag,
-            site=site,
-            since=since,
-            until=until,
-            before=before,
-            after=after,
-            limit=DEFAULT_LIMIT,
-        )
+        page = _page(request, query, limit=DEFAULT_LIMIT)
     except ChangesError as exc:
         error, page = str(exc), None
     with database(request).read_session() as session:
@@ -141,13 +159,13 @@ def changes_html(
         error=error,
         kinds=KIND_LABELS,
         lifecycle_kinds=EVENT_LABELS,
-        chosen=set(kind),
+        chosen=set(query.kind),
         tags=tags,
-        tag=tag or "",
-        site=site or "",
-        since=since or "",
-        until=until or "",
-        filtered=bool(kind or tag or site or since or until),
+        tag=query.tag or "",
+        site=query.site or "",
+        since=query.since or "",
+        until=query.until or "",
+        filtered=query.filtered,
     )
 
 
@@ -215,28 +233,8 @@ class ChangeList(BaseModel):
     summary="Changes across stories, newest first",
     responses={400: {"description": "A filter or cursor that cannot be used."}},
 )
-def changes_json(
-    request: Request,
-    kind: Kinds = [],  # noqa: B006 -- FastAPI copies defaults
-    tag: Tag = None,
-    site: Site = None,
-    since: When = None,
-    until: When = None,
-    before: CursorParam = None,
-    after: CursorParam = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
-) -> ChangeList:
-    page = _page(
-        request,
-        kind=list(kind),
-        tag=tag,
-        site=site,
-        since=since,
-        until=until,
-        before=before,
-        after=after,
-        limit=limit,
-    )
+def changes_json(request: Request, query: Filters, limit: PageSize) -> ChangeList:
+    page = _page(request, query, limit=limit)
     return ChangeList(
         items=[ChangeOut(**row_fields(row)) for row in page.rows],
         limit=page.limit,
