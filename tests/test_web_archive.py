@@ -7,6 +7,7 @@ A simulated clock drives back-off and polling: no test waits or asserts on timin
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -588,3 +589,50 @@ def test_doctor_warns_when_submissions_failed(rig_for, spn):
     finding = check_archive(rig.settings)
     assert finding.status == "warn"
     assert "0 archived, 0 waiting, 1 failed (last: HTTP 404: no such page)" in finding.message
+
+
+def test_backfill_queues_each_live_storys_latest_version_stored_while_off(
+    tmp_path: Path, database_url: str, server: LocalServer, spn: FakeSavePageNow, rig_for
+):
+    """Turned on later, the hand-off can be owed what it missed: the latest version of each
+    live story (the archive saves the page as it is now, so never an older one), once."""
+    from conftest import cli_runner
+
+    off = ArchiveRig(tmp_path, database_url, server)
+    try:
+        edited = off.story("/news/edited")
+        off.check(edited)
+        server.set("/news/edited", render_page(STAGES[1], 0))
+        off.clock.advance(minutes=5)
+        off.check(edited)  # version 2
+        taken_down = off.story("/news/taken-down")
+        off.check(taken_down)
+        server.set("/news/taken-down", "<h1>Not found</h1>", status=404)
+        off.clock.advance(minutes=5)
+        assert off.check(taken_down)[0].events == ["unpublished"]
+    finally:
+        off.close()
+
+    cli = cli_runner(tmp_path / "cli-off", database_url)
+    refused = cli("archive-status", "--backfill", ok=False)
+    assert refused.exit_code == 2 and "the archive hand-off is off" in refused.output
+
+    home = tmp_path / "cli-on"
+    home.mkdir()
+    (home / "tracker.toml").write_text(
+        f'archive_endpoint = "{spn.endpoint}"\n'
+        f'archive_access_key = "{KEYS[0]}"\narchive_secret_key = "{KEYS[1]}"\n',
+        encoding="utf-8",
+    )
+    cli = cli_runner(home, database_url)
+    assert "queued 1 latest versions never handed off" in cli("archive-status", "--backfill").stdout
+    assert json.loads(cli("archive-status", "--backfill", "--json").stdout)["backfilled"] == 0
+
+    rig = rig_for()
+    rig.clock.now = datetime.now(UTC)  # the CLI queued them at the real time
+    [owed] = rig.submissions()
+    with rig.db.session() as session:
+        seq = session.scalar(select(Version.seq).where(Version.id == owed.version_id))
+    assert (owed.url, seq, owed.status) == (server.url("/news/edited"), 2, "pending")
+    assert rig.tick().saved == 1
+    assert [request.url for request in spn.requests] == [server.url("/news/edited")]

@@ -52,6 +52,42 @@ def enqueue_submission(
     return submission
 
 
+def backfill_latest(session: Session, *, now: datetime) -> int:
+    """Owe the archive a save of each live story's latest version that has none: versions
+    stored while the hand-off was off. Returns how many were queued.
+
+    Only the latest: the archive saves the page as it is now, which is the latest version
+    (a page that changed since is saved as the next version anyway); an older version's
+    "copy" would be another text under its name. Stories whose page is not the article now
+    (unpublished, redirected away, paywalled) are left out for the same reason."""
+    latest = (
+        select(Story.id, Story.url, Version.id)
+        .join(Version, (Version.story_id == Story.id) & (Version.seq == Story.version_count))
+        .where(
+            Story.lifecycle == "live",
+            ~select(ArchiveSubmission.id)
+            .where(ArchiveSubmission.version_id == Version.id)
+            .exists(),
+        )
+        .order_by(Story.id)
+    )
+    queued = 0
+    for story_id, url, version_id in session.execute(latest).all():
+        session.add(
+            ArchiveSubmission(
+                version_id=version_id,
+                story_id=story_id,
+                url=url,
+                status=SubmissionStatus.PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        queued += 1
+    return queued
+
+
 def policy_from_settings(settings: Any) -> HandoffPolicy:
     return HandoffPolicy(
         per_minute=settings.archive_per_minute,
