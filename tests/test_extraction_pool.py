@@ -50,14 +50,19 @@ def pool():
     pool.close(kill=True)
 
 
-def test_a_job_over_its_cpu_budget_ends_and_the_same_worker_goes_on(pool: ExtractionPool):
-    before = pool.run(worker_pid)
-    started = time.monotonic()
-    with pytest.raises(ExtractionTimeout, match="1 s budget"):
-        pool.run(burn_cpu)
-    assert time.monotonic() - started < 10
-    assert pool.run(answer) == 42
-    assert pool.run(worker_pid) == before  # reused, not replaced
+def test_a_job_over_its_cpu_budget_ends_and_the_same_worker_goes_on():
+    # The wall-clock backstop far away (62 s): on a loaded machine a second of CPU can take
+    # several seconds of wall time, and this test is about the CPU budget alone (the kernel's
+    # SIGXCPU inside the worker), which is what leaves the worker alive and reused.
+    pool = ExtractionPool(1, budget=1.0, wall_margin=60.0)
+    try:
+        before = pool.run(worker_pid)
+        with pytest.raises(ExtractionTimeout, match="1 s budget"):
+            pool.run(burn_cpu)
+        assert pool.run(answer) == 42
+        assert pool.run(worker_pid) == before  # reused, not replaced: SIGXCPU ended it
+    finally:
+        pool.close(kill=True)
 
 
 def test_a_job_stuck_out_of_reach_of_signals_gets_its_pool_replaced(pool: ExtractionPool):
