@@ -18,7 +18,7 @@ from conftest import cli_runner
 from servers import LocalServer
 
 from tracker.config import Settings
-from tracker.core.edit_types import EditTypes, edit_types, is_silent_correction
+from tracker.core.edit_types import EditTypes, _names, edit_types, is_silent_correction
 from tracker.core.sentences import Operation, SentenceEdit, align, split_sentences
 from tracker.pipeline.engine import CheckEngine
 from tracker.services.research_export import EDIT_COLUMNS, VERSION_COLUMNS
@@ -135,6 +135,18 @@ def test_names_added_and_removed():
             "Officials declined to comment.",
         ).types
     )
+
+
+def test_the_first_word_of_each_sentence_inside_a_quote_is_not_a_name():
+    quoted = (
+        '"Justice has been served. My hope is that the family can heal. Seeing this was hard,"'
+        " said Nealy Cox, and I’m told the court agreed."
+    )
+    removed = typed(quoted, None)
+    assert "name_removed" in removed.types
+    assert _names(quoted) == {"Nealy Cox"}
+    # An abbreviation's full stop ends no sentence: "Mr. Smith" is still a name.
+    assert _names("The statement, read by Mr. Smith on the steps, was short.") == {"Smith"}
 
 
 def test_a_correction_note_and_plain_wording():

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from tracker.core.changes import is_correction_note
+from tracker.core.changes import is_correction_note, sentences
 from tracker.core.kinds import (
     CORRECTION_NOTE,
     EDIT_TYPES,
@@ -74,6 +74,14 @@ _NOT_NAMES: Final = frozenset(
         "They",
         "We",
         "I",
+        "I’m",
+        "I'm",
+        "I’ve",
+        "I've",
+        "I’d",
+        "I'd",
+        "I’ll",
+        "I'll",
         "You",
         "His",
         "Her",
@@ -145,17 +153,20 @@ def _quotes(sentence: str) -> set[str]:
 
 def _names(sentence: str) -> set[str]:
     names = set()
-    for match in _NAME.finditer(sentence):
-        if match.start() == 0 or sentence[: match.start()].rstrip().endswith(("“", '"', "‘")):
-            # A sentence's (or quote's) first word is capitalised anyway: keep the rest.
-            words = match.group(0).split()
-            if len(words) < 2:
-                continue
-            name = " ".join(words[1:]) if words[0] in _NOT_NAMES else match.group(0)
-        else:
-            name = match.group(0)
-        if name not in _NOT_NAMES:
-            names.add(name)
+    # A quoted passage may hold several sentences ('"… served. My hope is …," said X'):
+    # each one's first word is capitalised anyway, as the sentence's own is.
+    for part in sentences(sentence):
+        for match in _NAME.finditer(part):
+            if match.start() == 0 or part[: match.start()].rstrip().endswith(("“", '"', "‘")):
+                # A sentence's (or quote's) first word is capitalised anyway: keep the rest.
+                words = match.group(0).split()
+                if len(words) < 2:
+                    continue
+                name = " ".join(words[1:]) if words[0] in _NOT_NAMES else match.group(0)
+            else:
+                name = match.group(0)
+            if name not in _NOT_NAMES:
+                names.add(name)
     return names
 
 
