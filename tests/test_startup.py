@@ -72,3 +72,12 @@ def test_list_imports_no_database_library_and_no_other_command(home: Path) -> No
         assert heavy(modules) == [], args
         others = {f"tracker.cli.{name}" for name in COMMAND_MODULES} - {"tracker.cli.stories"}
         assert sorted(modules & others) == [], args
+
+
+def test_a_command_on_a_database_at_the_head_revision_does_not_import_alembic(
+    home: Path,
+) -> None:
+    # Opening the database reads its revision; Alembic runs only when there is work for it.
+    modules = imported_by("checks", "--limit", "1", home=home)
+    assert "sqlalchemy" in modules  # the database was opened
+    assert not any(m.split(".")[0] == "alembic" for m in modules)
