@@ -198,6 +198,18 @@ def test_cookies_do_not_carry_over_between_fetches(server, fetcher):
     assert "cookie" not in server.requests[1].headers
 
 
+def test_cookies_of_a_failed_fetch_do_not_carry_over_either(server, fetcher):
+    # Each thread reuses its session: its cookie jar is emptied when a fetch starts, however
+    # the fetch before it ended.
+    server.set("/consent", b"", 302, {"Location": "/broken", "Set-Cookie": "seen=1; Path=/"})
+    server.set("/broken", b"oops", 500)
+    server.set("/", PAGE)
+    assert fetcher.fetch(server.url("/consent")).error_kind == "http_status"
+    assert "seen=1" in server.requests_for("/broken")[0].headers.get("cookie", "")
+    fetcher.fetch(server.url("/"))
+    assert "cookie" not in server.requests_for("/")[0].headers
+
+
 def test_redirect_to_a_non_http_url_is_a_bad_url(server, fetcher):
     server.redirect("/", "ftp://files.example/story.html")
     result = fetcher.fetch(server.url("/"))
