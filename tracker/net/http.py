@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+from requests.cookies import extract_cookies_to_jar
 from requests.hooks import default_hooks
 from requests.utils import requote_uri
 from urllib3.exceptions import (
@@ -370,7 +371,13 @@ class HttpFetcher:
         per-request merging of settings: ours are fixed (the session's default headers under
         ours, no environment, no auth hooks), so they are merged once, in `__init__`. That
         merging was a fifth of the CPU of a 304. The session's cookies go with the request
-        and the response's come back into them, as with `session.get`."""
+        and the response's come back into them, as with `session.get`.
+
+        Sent through the session's adapter, not `session.send`: with redirects not followed,
+        that still works out the next request of a redirect, and to do so reads the
+        redirect's whole body, with no size limit (decompressed, into memory) and until the
+        deadline for a body that never ends. A redirect's body is never read here: the
+        response is closed, its connection with it."""
         merged = self._request_headers.copy()
         merged.update(headers)
         prepared = requests.PreparedRequest()
@@ -381,15 +388,17 @@ class HttpFetcher:
             cookies=session.cookies,
             hooks=default_hooks(),
         )
-        return session.send(
-            prepared,
-            stream=True,
-            allow_redirects=False,
-            timeout=timeout,
-            verify=session.verify,
-            proxies=session.proxies,
-            cert=None,
+        assert prepared.url is not None  # prepare() set it, or raised
+        adapter = session.get_adapter(prepared.url)  # InvalidSchema for what it cannot fetch
+        # Our sessions always name a CA bundle or True (see _new_session): never None.
+        verify = True if session.verify is None else session.verify
+        response = adapter.send(
+            prepared, stream=True, timeout=timeout, verify=verify, proxies=session.proxies
         )
+        # What session.send does besides, and a fetch needs: the cookies the response sets
+        # go with the fetch's next request (a cookie-setting redirect bounce).
+        extract_cookies_to_jar(session.cookies, prepared, response.raw)
+        return response
 
     def _read_body(
         self, response: requests.Response, attempt: _Attempt, max_bytes: int, truncate: bool
