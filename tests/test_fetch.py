@@ -198,6 +198,37 @@ def test_cookies_do_not_carry_over_between_fetches(server, fetcher):
     assert "cookie" not in server.requests[1].headers
 
 
+def test_cookies_of_a_failed_fetch_do_not_carry_over_either(server, fetcher):
+    # Each thread reuses its session: its cookie jar is emptied when a fetch starts, however
+    # the fetch before it ended.
+    server.set("/consent", b"", 302, {"Location": "/broken", "Set-Cookie": "seen=1; Path=/"})
+    server.set("/broken", b"oops", 500)
+    server.set("/", PAGE)
+    assert fetcher.fetch(server.url("/consent")).error_kind == "http_status"
+    assert "seen=1" in server.requests_for("/broken")[0].headers.get("cookie", "")
+    fetcher.fetch(server.url("/"))
+    assert "cookie" not in server.requests_for("/")[0].headers
+
+
+def test_a_redirects_body_is_not_read(server, fetcher):
+    # requests' Session.send read a redirect's whole body, past max_bytes (into memory,
+    # decompressed), to hand its connection back: a body that never ends held the fetch
+    # until its deadline. The redirect is followed without reading it.
+    def endless_redirect(exchange):
+        exchange.send_head(302, {"Location": "/page", "Transfer-Encoding": "chunked"})
+        exchange.close_connection()
+        frame = b"%x\r\n%s\r\n" % (16_000, b"x" * 16_000)
+        while not exchange.server.stopping.is_set():
+            exchange.wfile.write(frame)
+
+    server.set_handler("/moved", endless_redirect)
+    server.set("/page", PAGE)
+    result = fetcher.fetch(server.url("/moved"))
+    assert result.outcome is Outcome.OK, result.error
+    assert result.final_url == server.url("/page")
+    assert result.redirects == (server.url("/moved"),)
+
+
 def test_redirect_to_a_non_http_url_is_a_bad_url(server, fetcher):
     server.redirect("/", "ftp://files.example/story.html")
     result = fetcher.fetch(server.url("/"))

@@ -76,3 +76,27 @@ def test_list_imports_no_database_library_and_no_other_command(home: Path) -> No
         # (tracker.core.kinds), not the classifiers and their compiled patterns.
         classifiers = {"tracker.core.changes", "tracker.core.diffing", "tracker.core.edit_types"}
         assert sorted(modules & classifiers) == [], args
+
+
+def test_a_command_on_a_database_at_the_head_revision_does_not_import_alembic(
+    home: Path,
+) -> None:
+    # Opening the database reads its revision; Alembic runs only when there is work for it.
+    modules = imported_by("checks", "--limit", "1", home=home)
+    assert "sqlalchemy" in modules  # the database was opened
+    assert not any(m.split(".")[0] == "alembic" for m in modules)
+
+
+def test_the_check_engine_does_not_import_the_web_archive_client() -> None:
+    # httpx (with rich.syntax and pygments behind it) is about 0.15 s of every `tracker
+    # check`; only the web-archive worker sends requests with it.
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, tracker.pipeline.engine; print(*sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    modules = set(result.stdout.split())
+    assert "tracker.pipeline.web_archive" in modules  # imported: enqueue_submission
+    assert not any(m.split(".")[0] in ("httpx", "pygments") for m in modules)

@@ -97,16 +97,21 @@ def check(
         raise CLIError("give story URLs or ids, or --all, not both")
     if not refs and not check_all:
         raise CLIError("name stories to check (URL or id), or use --all")
+    # Whether some story has no validators to send: its check surely reads a page.
+    unconditional = Story.etag.is_(None) & Story.last_modified.is_(None)
     with app.session() as session:
         if check_all:
-            ids = list(
-                session.scalars(
-                    select(Story.id).where(Story.status == StoryStatus.ACTIVE).order_by(Story.id)
-                )
-            )
+            rows = session.execute(
+                select(Story.id, unconditional)
+                .where(Story.status == StoryStatus.ACTIVE)
+                .order_by(Story.id)
+            ).all()
+            ids, pages_expected = [row[0] for row in rows], any(row[1] for row in rows)
         else:
-            ids = list(
-                dict.fromkeys(find_story(session, ref, tracking=app.tracking).id for ref in refs)
+            stories = [find_story(session, ref, tracking=app.tracking) for ref in refs]
+            ids = list(dict.fromkeys(story.id for story in stories))
+            pages_expected = any(
+                story.etag is None and story.last_modified is None for story in stories
             )
     if not ids:
         if as_json:
@@ -114,7 +119,9 @@ def check(
         click.echo("no active stories to check (see `tracker list`)", err=True)
         return
 
-    reports, interrupted, cpu = _run_checks(app, ids, show_progress=not as_json)
+    reports, interrupted, cpu = _run_checks(
+        app, ids, show_progress=not as_json, pages_expected=pages_expected
+    )
     counts = Counter(str(report.outcome) for report in reports)
     if as_json:
         json_out([_report_json(report) for report in reports])
@@ -135,10 +142,14 @@ def check(
 
 
 def _run_checks(
-    app: AppContext, ids: Sequence[int], *, show_progress: bool
+    app: AppContext, ids: Sequence[int], *, show_progress: bool, pages_expected: bool = True
 ) -> tuple[list[Any], bool, dict[str, float]]:
     """Check the stories; returns the reports, whether Ctrl-C cut the pass short, and the
     mean CPU seconds per check by stage (tracker.pipeline.stages).
+
+    `pages_expected`: some check will surely read a page (a story has no validators to
+    send), so the extraction processes are started at once; otherwise only when a page
+    comes (every story may answer 304, and they would cost a core's second of imports).
 
     On Ctrl-C no new check starts, the ones in flight finish (their versions are stored),
     and the leases of the stories not checked are given back at once, so that the daemon
@@ -150,7 +161,7 @@ def _run_checks(
     if len(ids) <= 2:
         # Starting extraction processes costs more than it saves for a couple of pages.
         settings = settings.model_copy(update={"extract_processes": 0})
-    elif settings.extract_processes != 0:
+    elif settings.extract_processes != 0 and pages_expected:
         from tracker.pipeline.extraction_pool import start_server
 
         start_server()  # its imports run on another core while this process imports its own

@@ -17,10 +17,10 @@ import functools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker import __version__
@@ -323,12 +323,6 @@ def _stored_fields(article: Article) -> tuple[object, ...]:
     )
 
 
-def story_policy(base: cadence.CadencePolicy, story: Story) -> cadence.CadencePolicy:
-    return _policy_with_overrides(
-        base, story.fixed_interval_seconds, story.min_interval_seconds, story.max_interval_seconds
-    )
-
-
 @functools.lru_cache(maxsize=256)
 def _policy_with_overrides(
     base: cadence.CadencePolicy,
@@ -342,6 +336,65 @@ def _policy_with_overrides(
     )
 
 
+class ScheduleFacts(Protocol):
+    """What the cadence reads of a story: an ORM story, or its row as a not-modified check
+    reads it (`record_not_modified`)."""
+
+    @property
+    def first_seen_at(self) -> datetime: ...
+    @property
+    def last_substantive_at(self) -> datetime | None: ...
+    @property
+    def developing(self) -> bool: ...
+    @property
+    def promised_at(self) -> datetime | None: ...
+    @property
+    def consecutive_failures(self) -> int: ...
+    @property
+    def consecutive_gone(self) -> int: ...
+    @property
+    def fixed_interval_seconds(self) -> int | None: ...
+    @property
+    def min_interval_seconds(self) -> int | None: ...
+    @property
+    def max_interval_seconds(self) -> int | None: ...
+
+
+def next_schedule(
+    story: ScheduleFacts,
+    policy: cadence.CadencePolicy,
+    now: datetime,
+    *,
+    retry_after: timedelta | None = None,
+    jitter_unit: float | None = None,
+    failures: int | None = None,
+    gone: int | None = None,
+) -> cadence.Schedule:
+    """The cadence policy's decision for ``story``; `failures` and `gone` stand for its
+    consecutive failures and 404/410s when the check just changed them. Pure but for the
+    jitter (random unless `jitter_unit` is given)."""
+    clock = cadence.StoryClock(
+        first_seen_at=story.first_seen_at,
+        last_substantive_change_at=story.last_substantive_at,
+        developing=story.developing,
+        promised_at=story.promised_at,
+        consecutive_failures=story.consecutive_failures if failures is None else failures,
+        consecutive_gone=story.consecutive_gone if gone is None else gone,
+        retry_after=retry_after,
+    )
+    return cadence.next_check(
+        clock,
+        _policy_with_overrides(
+            policy,
+            story.fixed_interval_seconds,
+            story.min_interval_seconds,
+            story.max_interval_seconds,
+        ),
+        now,
+        jitter_unit=random.random() if jitter_unit is None else jitter_unit,
+    )
+
+
 def reschedule(
     story: Story,
     policy: cadence.CadencePolicy,
@@ -351,21 +404,7 @@ def reschedule(
     jitter_unit: float | None = None,
 ) -> cadence.Schedule:
     """Apply the cadence policy to ``story`` (mutates its schedule and status)."""
-    clock = cadence.StoryClock(
-        first_seen_at=story.first_seen_at,
-        last_substantive_change_at=story.last_substantive_at,
-        developing=story.developing,
-        promised_at=story.promised_at,
-        consecutive_failures=story.consecutive_failures,
-        consecutive_gone=story.consecutive_gone,
-        retry_after=retry_after,
-    )
-    schedule = cadence.next_check(
-        clock,
-        story_policy(policy, story),
-        now,
-        jitter_unit=random.random() if jitter_unit is None else jitter_unit,
-    )
+    schedule = next_schedule(story, policy, now, retry_after=retry_after, jitter_unit=jitter_unit)
     story.schedule_reason = schedule.reason[:200]
     if schedule.verdict is cadence.Verdict.CHECK:
         story.next_check_at = schedule.next_check_at
@@ -407,8 +446,12 @@ def record(
     render_reason: str | None = None,
     wait_ms: int | None = None,
     archive_versions: bool = False,
+    jitter_unit: float | None = None,
 ) -> CheckReport:
     """Write the result of one check in the caller's transaction.
+
+    `jitter_unit`: the cadence's random draw (see `next_schedule`), when the caller has made
+    it already; by default it is drawn here.
 
     ``archive_versions``: a new version is also owed to the web archive (the hand-off is on).
 
@@ -552,7 +595,7 @@ def record(
             story.region_path = found.path if found else None
             story.region_digest = found.digest if found else None
 
-    schedule = reschedule(story, policy, now, retry_after=retry_after)
+    schedule = reschedule(story, policy, now, retry_after=retry_after, jitter_unit=jitter_unit)
     if story.status == StoryStatus.GONE:
         _event(session, story, EventKind.STORY_GONE, now, detail=check.error)
     elif story.status == StoryStatus.RETIRED:
@@ -601,6 +644,188 @@ def _lock_story(session: Session, story_id: int) -> Story | None:
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     return session.scalars(statement).one_or_none()
+
+
+# -- not-modified checks, many at once ------------------------------------------------------
+#
+# Most checks of a tracked story come back 304 Not Modified. `record` writes one through the
+# ORM (load the story as an object, mutate it, flush it), which cost more CPU than fetching
+# it. `record_not_modified` decides the same thing from a plain row and leaves the check's
+# two writes, one UPDATE of the story and one INSERT of the check, to `write_not_modified`,
+# which makes them one executemany each for the whole group transaction. Anything out of
+# the ordinary (an event to record, the story gone, its lease lost) goes through `record`.
+
+# What a not-modified check reads of its story: the lease, the lifecycle and the cadence.
+NOT_MODIFIED_COLUMNS = (
+    Story.id,
+    Story.url,
+    Story.status,
+    Story.lease_owner,
+    Story.last_fingerprint,
+    Story.lifecycle,
+    Story.live_url,
+    Story.version_count,
+    Story.first_seen_at,
+    Story.last_substantive_at,
+    Story.developing,
+    Story.promised_at,
+    Story.consecutive_failures,
+    Story.consecutive_gone,
+    Story.fixed_interval_seconds,
+    Story.min_interval_seconds,
+    Story.max_interval_seconds,
+    Story.extraction_health,
+)
+# The story columns it writes: exactly those `record` sets for a 304 (see record_not_modified).
+_NOT_MODIFIED_WRITES = (
+    "last_checked_at",
+    "lifecycle",
+    "live_url",
+    "consecutive_failures",
+    "consecutive_gone",
+    "last_error",
+    "schedule_reason",
+    "next_check_at",
+    "lease_owner",
+    "lease_expires_at",
+)
+_ROWS_KEY = "tracker.pipeline.check.rows"
+_PENDING_KEY = "tracker.pipeline.check.not_modified"
+
+
+def lock_story_rows(session: Session, story_ids: list[int]) -> None:
+    """Read (and on PostgreSQL lock) the rows of the stories whose checks came back 304, at
+    once, for `record_not_modified`."""
+    if not story_ids:
+        return
+    statement = select(*NOT_MODIFIED_COLUMNS).where(Story.id.in_(story_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    rows = session.info.setdefault(_ROWS_KEY, {})
+    rows.update((row.id, row) for row in session.execute(statement))
+
+
+def record_not_modified(
+    session: Session,
+    story_id: int,
+    fetched: FetchResult,
+    *,
+    policy: cadence.CadencePolicy,
+    now: datetime,
+    started_at: datetime,
+    worker: str | None,
+    compared_against: str | None,
+    fetcher: str | None = None,
+    render_reason: str | None = None,
+    wait_ms: int | None = None,
+    archive_versions: bool = False,
+) -> CheckReport:
+    """`record` for a check answered 304 Not Modified: the same rows and the same report.
+
+    The story's row comes from `lock_story_rows`; the writes wait in the session for
+    `write_not_modified`, which the caller runs before committing. A check that makes an
+    event (the lifecycle moves, the cadence retires the story), whose story is gone or
+    whose lease was lost goes through `record` itself."""
+    if fetched.outcome is not Outcome.NOT_MODIFIED:
+        raise ValueError(f"record_not_modified of a {fetched.outcome} result")
+    row = session.info.get(_ROWS_KEY, {}).get(story_id)
+    step = None if row is None else lifecycle_step(row, fetched, None, None, now=now)
+    # What record() does for a 304: the check succeeded, so the counters start again. One
+    # draw of the jitter, whichever path writes the check.
+    jitter_unit = random.random()
+    schedule = (
+        None
+        if row is None
+        else next_schedule(row, policy, now, failures=0, gone=0, jitter_unit=jitter_unit)
+    )
+    if (
+        row is None
+        or step is None
+        or schedule is None
+        or (worker is not None and row.lease_owner not in (None, worker))
+        or step.events
+        or schedule.verdict is not cadence.Verdict.CHECK
+    ):
+        return record(
+            session,
+            story_id,
+            fetched,
+            None,
+            None,
+            policy=policy,
+            now=now,
+            started_at=started_at,
+            worker=worker,
+            compared_against=compared_against,
+            fetcher=fetcher,
+            render_reason=render_reason,
+            wait_ms=wait_ms,
+            archive_versions=archive_versions,
+            jitter_unit=jitter_unit,
+        )
+    duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
+    render_reason = render_reason[:2000] if render_reason else None
+    story = {
+        "b_id": row.id,
+        "last_checked_at": now,
+        "lifecycle": step.state.state,
+        "live_url": step.state.live_url,
+        "consecutive_failures": 0,
+        "consecutive_gone": 0,
+        "last_error": None,
+        "schedule_reason": schedule.reason[:200],
+        "next_check_at": schedule.next_check_at,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    check = {
+        "story_id": row.id,
+        "started_at": started_at,
+        "duration_ms": duration_ms,
+        "outcome": CheckOutcome.NOT_MODIFIED,
+        "http_status": fetched.status,
+        "error_kind": None,
+        "error": None,
+        "bytes": fetched.bytes_read,
+        "version_id": None,
+        "capture_sha256": None,
+        "worker": worker,
+        "fetcher": fetcher,
+        "render_reason": render_reason,
+        "wait_ms": None if wait_ms is None else min(wait_ms, duration_ms),
+    }
+    session.info.setdefault(_PENDING_KEY, []).append((story, check))
+    return CheckReport(
+        row.id,
+        row.url,
+        CheckOutcome.NOT_MODIFIED,
+        http_status=fetched.status,
+        next_check_at=schedule.next_check_at,
+        schedule_reason=story["schedule_reason"],
+        status=row.status,
+        duration_ms=duration_ms,
+        wait_ms=wait_ms,
+        fetcher=fetcher,
+        render_reason=render_reason,
+        extraction_health=row.extraction_health,
+    )
+
+
+def write_not_modified(session: Session) -> None:
+    """Write what `record_not_modified` left in the session: one UPDATE of the stories and
+    one INSERT of the checks, each run once for all of them."""
+    session.info.pop(_ROWS_KEY, None)
+    pending = session.info.pop(_PENDING_KEY, None)
+    if not pending:
+        return
+    stories, checks = cast(Table, Story.__table__), cast(Table, Check.__table__)
+    session.execute(
+        update(stories)
+        .where(stories.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in _NOT_MODIFIED_WRITES}),
+        [story for story, _ in pending],
+    )
+    session.execute(insert(checks), [check for _, check in pending])
 
 
 def _succeeded(story: Story) -> None:
@@ -843,7 +1068,6 @@ def _observe_lifecycle(
     """Record the lifecycle events this check shows (tracker.core.lifecycle) and keep the
     story's lifecycle state. Returns (error kind, why) when the page is not the article now
     (redirected elsewhere, paywalled), so no version is stored of it; else None."""
-    ok = fetched.outcome is not Outcome.ERROR
     read = analysis is not None and not analysis.empty
     if (
         read
@@ -852,6 +1076,47 @@ def _observe_lifecycle(
         and (analysis.same_region or compared_against != story.last_fingerprint)
     ):
         return None  # another worker stored a version meanwhile: this result is dropped
+    step = lifecycle_step(story, fetched, analysis, comparison, now=now)
+    story.lifecycle, story.live_url = step.state.state, step.state.live_url
+    for happening in step.events:
+        event = _event(session, story, EventKind(happening.kind), now, detail=happening.detail)
+        event.data = dict(happening.data)
+        if happening.kind is lifecycle.LifecycleEvent.SLUG_CHANGED:
+            # One article, one story: adding the new URL finds this story by it.
+            story.canonical_url = step.state.live_url
+    if not step.withhold:
+        return None
+    if step.state.state is lifecycle.Lifecycle.PAYWALLED:
+        return "paywalled", "the page is behind a paywall: its teaser is not stored as a version"
+    return "redirected", f"the page redirects to {fetched.final_url}, not to the article"
+
+
+class LifecycleFacts(Protocol):
+    """What the lifecycle reads of a story: an ORM story, or a not-modified check's row."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def last_fingerprint(self) -> str | None: ...
+    @property
+    def lifecycle(self) -> str: ...
+    @property
+    def live_url(self) -> str | None: ...
+    @property
+    def version_count(self) -> int: ...
+
+
+def lifecycle_step(
+    story: LifecycleFacts,
+    fetched: FetchResult,
+    analysis: Analysis | None,
+    comparison: Comparison | None,
+    *,
+    now: datetime,
+) -> lifecycle.Step:
+    """What this check shows of the story's lifecycle (tracker.core.lifecycle). Pure."""
+    ok = fetched.outcome is not Outcome.ERROR
+    read = analysis is not None and not analysis.empty
     kept: float | None = None
     if ok and fetched.outcome is Outcome.NOT_MODIFIED:
         kept = 1.0
@@ -882,19 +1147,7 @@ def _observe_lifecycle(
         story.live_url,
         has_version=story.version_count > 0,
     )
-    step = lifecycle.observe(was, seen, now)
-    story.lifecycle, story.live_url = step.state.state, step.state.live_url
-    for happening in step.events:
-        event = _event(session, story, EventKind(happening.kind), now, detail=happening.detail)
-        event.data = dict(happening.data)
-        if happening.kind is lifecycle.LifecycleEvent.SLUG_CHANGED:
-            # One article, one story: adding the new URL finds this story by it.
-            story.canonical_url = step.state.live_url
-    if not step.withhold:
-        return None
-    if step.state.state is lifecycle.Lifecycle.PAYWALLED:
-        return "paywalled", "the page is behind a paywall: its teaser is not stored as a version"
-    return "redirected", f"the page redirects to {fetched.final_url}, not to the article"
+    return lifecycle.observe(was, seen, now)
 
 
 def _event(

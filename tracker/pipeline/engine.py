@@ -23,7 +23,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.core.cadence import CadencePolicy
@@ -58,9 +59,12 @@ from tracker.pipeline.check import (
     compare,
     latest_version,
     lock_stories,
+    lock_story_rows,
     prepare_capture,
     record,
+    record_not_modified,
     version_as_article,
+    write_not_modified,
 )
 from tracker.pipeline.extraction_pool import (
     ANALYSIS_MODULES,
@@ -173,9 +177,10 @@ class CheckEngine:
         # CPU seconds by stage of the checks this engine ran (tracker.pipeline.stages).
         self.stage_cpu = stages.StageClock()
         self._writer: GroupWriter[CheckReport] = GroupWriter(
-            # The writer's keys are the story ids its jobs record.
+            # The writer's keys are (story id, answered 304) of the checks its jobs record.
             db,
-            prepare=lambda session, ids: lock_stories(session, cast(list[int], ids)),
+            prepare=_lock_for_records,
+            finish=write_not_modified,
             on_cpu=lambda seconds: self.stage_cpu.add({"write": seconds}),
         )
 
@@ -511,6 +516,24 @@ class CheckEngine:
     ) -> CheckReport:
         # The write stage is added by the writer itself (see __init__).
         self.stage_cpu.add(cpu or {}, checks=1)
+        if fetched.outcome is Outcome.NOT_MODIFIED and not blocked:
+            return self._writer.write(
+                lambda session: record_not_modified(
+                    session,
+                    story_id,
+                    fetched,
+                    policy=self.policy,
+                    now=self.clock(),
+                    started_at=started_at,
+                    worker=self.worker_id,
+                    compared_against=state.last_fingerprint,
+                    fetcher=fetcher,
+                    render_reason=render_reason,
+                    wait_ms=wait_ms,
+                    archive_versions=self.settings.archive_endpoint is not None,
+                ),
+                key=(story_id, True),
+            )
         return self._writer.write(
             lambda session: record(
                 session,
@@ -530,7 +553,7 @@ class CheckEngine:
                 wait_ms=wait_ms,
                 archive_versions=self.settings.archive_endpoint is not None,
             ),
-            key=story_id,
+            key=(story_id, False),
         )
 
     def _analyse(
@@ -594,6 +617,16 @@ class CheckEngine:
             with self._stranded_lock:
                 self._stranded.add(story_id)
         return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)
+
+
+def _lock_for_records(session: Session, keys: list[Hashable]) -> None:
+    """Before a group transaction's records: load (on PostgreSQL lock) their stories at once,
+    as rows for the checks answered 304 (record_not_modified), as objects for the others."""
+    stories = cast(list[tuple[int, bool]], keys)
+    lock_story_rows(session, [story_id for story_id, not_modified in stories if not_modified])
+    others = [story_id for story_id, not_modified in stories if not not_modified]
+    if others:
+        lock_stories(session, others)
 
 
 def _add(totals: dict[str, float], more: dict[str, float]) -> None:

@@ -18,16 +18,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.core.cadence import parse_duration
 from tracker.core.web_archive import Answer, HandoffPolicy, Outcome, retry_at, room
-from tracker.net.save_page_now import SavePageNow
 from tracker.store.archive_models import ArchiveSubmission, SubmissionStatus
 from tracker.store.models import Story, Version
+
+if TYPE_CHECKING:
+    # Its client, httpx, takes about 0.15 s to import: only the archive's worker needs it,
+    # not every check that imports this module for `enqueue_submission`.
+    from tracker.net.save_page_now import SavePageNow
 
 log = logging.getLogger("tracker.archive")
 
@@ -101,6 +105,8 @@ def policy_from_settings(settings: Any) -> HandoffPolicy:
 
 
 def client_from_settings(settings: Any) -> SavePageNow:
+    from tracker.net.save_page_now import SavePageNow
+
     secret = settings.archive_secret_key
     return SavePageNow(
         settings.archive_endpoint,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -138,6 +140,42 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+# A migration's file: its revision, then its name (0001_initial_schema.py has revision 0001;
+# tests/test_migrations.py holds every file to it).
+_MIGRATION_FILE = re.compile(r"(\d{4})_\w+\.py")
+
+
+def shipped_head() -> str | None:
+    """The head revision of the migrations this tracker ships, read from their file names
+    without Alembic (importing it and reading every script costs about 0.1 s of each command);
+    None when a file is not named as a migration is, so that only Alembic can tell."""
+    revisions: list[str] = []
+    for path in (migrations_dir() / "versions").iterdir():
+        if path.suffix != ".py":
+            continue
+        named = _MIGRATION_FILE.fullmatch(path.name)
+        if named is None:
+            return None
+        revisions.append(named.group(1))
+    return max(revisions, default=None)
+
+
+def at_shipped_head(engine: Engine) -> bool:
+    """Whether the database's schema is exactly at :func:`shipped_head`: then upgrading it
+    would do nothing. Any doubt (no such table yet, another revision, an error) is False, and
+    the caller upgrades through Alembic, which creates, upgrades or refuses as it always did."""
+    head = shipped_head()
+    if head is None:
+        return False
+    try:
+        # Read-only: on SQLite a read takes no write lock, so this never waits for a writer.
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except SQLAlchemyError:
+        return False
+    return [tuple(row) for row in rows] == [(head,)]
+
+
 def head_revision(engine: Engine) -> str | None:
     from alembic.script import ScriptDirectory
 
@@ -152,7 +190,8 @@ class Database:
         self.url = settings.effective_database_url
         try:
             self.engine = make_engine(self.url)
-            if auto_upgrade:
+            # Most opens find the schema current: that is one small read, not Alembic.
+            if auto_upgrade and not at_shipped_head(self.engine):
                 upgrade(self.engine)
         except DatabaseError:
             raise

@@ -28,6 +28,9 @@ T = TypeVar("T")
 Job = Callable[[Session], T]
 # Called once per batch transaction, before its jobs, with the keys the jobs were given.
 Prepare = Callable[[Session, list[Hashable]], None]
+# Called once per batch transaction, after its jobs, before the commit: writes the jobs left
+# to be written together.
+Finish = Callable[[Session], None]
 
 
 class GroupWriter(Generic[T]):
@@ -37,12 +40,14 @@ class GroupWriter(Generic[T]):
         *,
         max_batch: int = 64,
         prepare: Prepare | None = None,
+        finish: Finish | None = None,
         on_cpu: Callable[[float], None] | None = None,
     ) -> None:
         """`on_cpu`: told the CPU seconds of the writer thread's every batch, commit included."""
         self.db = db
         self.max_batch = max_batch
         self.prepare = prepare
+        self.finish = finish
         self.on_cpu = on_cpu
         self._queue: queue.SimpleQueue[_Item[T] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="record-writer", daemon=True)
@@ -87,6 +92,8 @@ class GroupWriter(Generic[T]):
                 if self.prepare is not None:
                     self.prepare(session, [item.key for item in batch])
                 results = [item.job(session) for item in batch]
+                if self.finish is not None:
+                    self.finish(session)
         except Exception as exc:  # noqa: BLE001 -- find out which one failed, below
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)

@@ -1,0 +1,72 @@
+"""The group writer (tracker.store.writer): many jobs to a transaction, and a `finish` hook
+that writes what the jobs left for it (the 304 checks' bulk write) in that transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tracker.store.db import Database
+from tracker.store.writer import GroupWriter
+
+
+def _batched_run(
+    db: Database, jobs: dict[int, Callable[[Session], int]]
+) -> tuple[list[list[int]], dict[int, Future[int]]]:
+    """Run job 0 alone, then the others queued while it runs (so they go together), and
+    return what each `finish` found left by its transaction's jobs, and the futures."""
+    finished: list[list[int]] = []
+    writer: GroupWriter[int] = GroupWriter(
+        db, finish=lambda session: finished.append(session.info.pop("left", []))
+    )
+    started, go = threading.Event(), threading.Event()
+
+    def first(session: Session) -> int:
+        started.set()
+        assert go.wait(10)
+        return jobs[0](session)
+
+    try:
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            futures = {0: pool.submit(writer.write, first)}
+            assert started.wait(10)
+            futures |= {n: pool.submit(writer.write, job) for n, job in jobs.items() if n}
+            while writer._queue.qsize() < len(jobs) - 1:  # all queued behind job 0
+                threading.Event().wait(0.01)
+            go.set()
+    finally:
+        writer.close()
+    return finished, futures
+
+
+def _leaves(n: int) -> Callable[[Session], int]:
+    def job(session: Session) -> int:
+        session.info.setdefault("left", []).append(n)
+        return n
+
+    return job
+
+
+def test_finish_runs_once_per_transaction_after_all_its_jobs(db: Database) -> None:
+    finished, futures = _batched_run(db, {n: _leaves(n) for n in range(4)})
+    assert finished == [[0], [1, 2, 3]]
+    assert {n: future.result() for n, future in futures.items()} == {0: 0, 1: 1, 2: 2, 3: 3}
+
+
+def test_a_failing_job_costs_only_itself_and_finish_sees_each_retry_alone(
+    db: Database,
+) -> None:
+    def fails(session: Session) -> int:
+        session.info.setdefault("left", []).append(2)
+        raise RuntimeError("this result cannot be written")
+
+    finished, futures = _batched_run(db, {0: _leaves(0), 1: _leaves(1), 2: fails, 3: _leaves(3)})
+    # The batch of 1, 2, 3 failed as a whole before its finish; then one transaction each.
+    assert finished == [[0], [1], [3]]
+    with pytest.raises(RuntimeError, match="cannot be written"):
+        futures[2].result()
+    assert [futures[n].result() for n in (0, 1, 3)] == [0, 1, 3]
