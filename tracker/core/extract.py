@@ -36,6 +36,7 @@ from tracker.core.article import MAX_URL_CHARS, Article, Block
 from tracker.core.embedded import EmbeddedArticle, embedded_article
 from tracker.core.liveblog import live_candidates, read_live_blog
 from tracker.core.normalize import is_standalone_chrome, normalize_text, stored_blocks
+from tracker.core.trafilatura_metadata import read_metadata
 
 __all__ = ["Article", "Block", "extract", "validate_selector", "visible_text"]
 
@@ -96,7 +97,7 @@ def extract(html: str, url: str | None = None, *, selector: str | None = None) -
             blocks, byline = _selected_blocks(tree, selector), None
             doc_title, source = None, "selector"
         else:
-            blocks, byline, doc_title, extra = _trafilatura_blocks(tree, url)
+            blocks, byline, doc_title, extra = _trafilatura_blocks(tree, url, meta)
         byline = byline or shown_byline
         kept = tuple(block for block in blocks if block.text)
         if embedded is not None and _is_shell_of(tree, kept, embedded):
@@ -393,8 +394,10 @@ LARGE_PAGE_ELEMENTS = 20_000
 
 
 def _trafilatura_blocks(
-    tree: HtmlElement, url: str | None
+    tree: HtmlElement, url: str | None, meta: dict[str, str]
 ) -> tuple[list[Block], str | None, str | None, dict[str, str]]:
+    """The body as trafilatura reads it, with its author, title and the dates and canonical
+    URL it found that the page's own metadata (`meta`, which wins) does not name."""
     _prepare_layout(tree)
     if sum(1 for _ in tree.iter()) > LARGE_PAGE_ELEMENTS:
         heading = tree.find(".//h1")
@@ -402,24 +405,41 @@ def _trafilatura_blocks(
         return _large_page_blocks(tree), None, title or None, {}
     from trafilatura.settings import Document
 
-    # trafilatura reads the metadata (byline, dates) first, then prunes the furniture.
     document = _bare_extraction(tree, url, prune=True)
-    if not isinstance(document, Document) or document.body is None or not len(document.body):
+    pruned = isinstance(document, Document) and document.body is not None and len(document.body)
+    if not pruned:
         # Nothing but furniture on the page (an app shell's nav): read what there is, as
         # before, so that the extraction's health can say what the page is.
         document = _bare_extraction(tree, url, prune=False)
-    else:
-        for element in tree.xpath(_CHROME_XPATH):
-            if element.getparent() is not None:
-                element.drop_tree()  # its tail stays: that is the text after it
     # bare_extraction returns a Document unless asked for a dict (as_dict), which it is not.
     if not isinstance(document, Document) or document.body is None:
         return [], None, None, {}
-    found = {"published": document.date, "lang": document.language, "canonical_url": document.url}
-    extra = {key: value for key, value in found.items() if value}
+    # The metadata trafilatura would have read first (it copies the tree: this is the same
+    # page), before the furniture goes. Only what `meta` leaves open: its date search alone
+    # was a tenth of a read. (Its language is never set without a target language.)
+    try:
+        found = read_metadata(
+            tree,
+            url,
+            _trafilatura_config(),
+            title=not (meta.get("og_title") or meta.get("page_title")),
+            canonical=not meta.get("canonical_url"),
+            date=not meta.get("published"),
+        )
+    except (TypeError, ValueError):  # what bare_extraction reports as no document
+        return [], None, None, {}
+    if pruned:
+        for element in tree.xpath(_CHROME_XPATH):
+            if element.getparent() is not None:
+                element.drop_tree()  # its tail stays: that is the text after it
+    extra = {
+        key: value
+        for key, value in (("published", found.date), ("canonical_url", found.url))
+        if value
+    }
     blocks = _split_run_ons(tree, list(_body_blocks(document.body)))
     blocks = _with_continuations(tree, blocks)
-    return blocks, document.author, document.title, extra
+    return blocks, found.author, found.title, extra
 
 
 def _large_page_blocks(tree: HtmlElement) -> list[Block]:
@@ -439,10 +459,11 @@ def _large_page_blocks(tree: HtmlElement) -> list[Block]:
 def _bare_extraction(tree: HtmlElement, url: str | None, *, prune: bool) -> object:
     import trafilatura
 
+    # The metadata is read apart, only where it decides something (`read_metadata`).
     return trafilatura.bare_extraction(
         tree,
         url=url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_tables=True,
         include_links=True,
