@@ -44,10 +44,12 @@ __all__ = ["Article", "Block", "extract", "validate_selector", "visible_text"]
 _EMPTY = Article(None, None, None, None, "", None, None)
 
 # Elements a reader never sees. Hover-card bodies and screen-reader-only duplicates live here.
-_HIDDEN_XPATH = (
-    "//*[@hidden] | //*[@aria-hidden='true'] | //template | //noscript"
-    " | //*[contains(translate(@style, ' ', ''), 'display:none')]"
-    " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
+# One pass over the page (a union of five paths walked it five times), the style only read
+# where there is one: a third cheaper, the same elements in the same (document) order.
+_HIDDEN_XPATH = lxml.etree.XPath(
+    "//*[@hidden or @aria-hidden='true' or self::template or self::noscript"
+    " or (@style and (contains(translate(@style, ' ', ''), 'display:none')"
+    " or contains(translate(@style, ' ', ''), 'visibility:hidden')))]"
 )
 
 
@@ -247,10 +249,23 @@ def html_parser() -> lxml.html.HTMLParser:
     """The parser for pages: libxml2's, without its nesting limit. By default it silently
     drops everything nested deeper than 255 elements, so a page (hostile, or a CMS gone wrong)
     could hide its whole article from the tracker. The body size is capped before this
-    (max_body_bytes), which is the protection huge_tree lifts. One parser per thread."""
+    (max_body_bytes), which is the protection huge_tree lifts. One parser per thread.
+
+    Its elements are all plain `HtmlElement`s. lxml.html's own parser picks each element's
+    class (FormElement for a <form>, InputElement for an <input>, ...) with a Python callback
+    run whenever Python first touches an element: about two million calls over the corpus,
+    a twentieth of a full read. Nothing here uses those classes' form helpers."""
     parser = getattr(_HTML_PARSER, "parser", None)
     if parser is None:
         parser = _HTML_PARSER.parser = lxml.html.HTMLParser(huge_tree=True)
+        parser.set_element_class_lookup(
+            lxml.etree.ElementDefaultClassLookup(
+                element=HtmlElement,
+                comment=lxml.html.HtmlComment,
+                pi=lxml.html.HtmlProcessingInstruction,
+                entity=lxml.html.HtmlEntity,
+            )
+        )
     return parser
 
 
@@ -334,7 +349,7 @@ def drop_hidden(tree: HtmlElement) -> None:
 
 
 def _drop_hidden(tree: HtmlElement) -> None:
-    for element in tree.xpath(_HIDDEN_XPATH):
+    for element in _HIDDEN_XPATH(tree):
         if element.getparent() is not None and element.tag not in ("html", "body"):
             element.drop_tree()
 
