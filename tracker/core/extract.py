@@ -81,10 +81,14 @@ def validate_selector(selector: str) -> None:
         raise ValueError(f"invalid CSS selector {selector!r}: {error}") from error
 
 
-def extract(html: str, url: str | None = None, *, selector: str | None = None) -> Article:
-    """Extract the article from a page. Never raises on malformed or hostile HTML."""
+def extract(
+    page: str | HtmlElement, url: str | None = None, *, selector: str | None = None
+) -> Article:
+    """Extract the article from a page: its HTML, or its tree as `parse_page` makes it (read
+    from a copy: the tree passed in is not changed, so one parse can serve every reader of the
+    page). Never raises on malformed or hostile HTML."""
     try:
-        tree = _parse(html)
+        tree = _parse(page) if isinstance(page, str) else deepcopy(page)
         if tree is None:
             return _EMPTY
         meta = _page_metadata(tree, url)
@@ -339,7 +343,10 @@ def _parse(html: str) -> HtmlElement | None:
 
 
 def parse_page(html: str) -> HtmlElement | None:
-    """The page's tree as extraction parses it; None when there is no HTML document."""
+    """The page's tree as extraction parses it; None when there is no HTML document. Parsing
+    is a few percent of a read, the characters XML cannot hold and the check for deep nesting
+    about as much again: a caller with several readers of a page parses it once, here, and
+    hands them the tree (`extract`, tracker.core.region.prepare, tracker.core.health.assess)."""
     return _parse(html)
 
 
