@@ -427,12 +427,12 @@ def _trafilatura_blocks(
         return _large_page_blocks(tree), None, title or None, {}
     from trafilatura.settings import Document
 
-    document = _bare_extraction(tree, url, prune=True)
+    document = _bare_extraction(tree, prune=True)
     pruned = isinstance(document, Document) and document.body is not None and len(document.body)
     if not pruned:
         # Nothing but furniture on the page (an app shell's nav): read what there is, as
         # before, so that the extraction's health can say what the page is.
-        document = _bare_extraction(tree, url, prune=False)
+        document = _bare_extraction(tree, prune=False)
     # bare_extraction returns a Document unless asked for a dict (as_dict), which it is not.
     if not isinstance(document, Document) or document.body is None:
         return [], None, None, {}
@@ -478,13 +478,15 @@ def _large_page_blocks(tree: HtmlElement) -> list[Block]:
     return _inline_blocks(container)
 
 
-def _bare_extraction(tree: HtmlElement, url: str | None, *, prune: bool) -> object:
+def _bare_extraction(tree: HtmlElement, *, prune: bool) -> object:
     import trafilatura
 
-    # The metadata is read apart, only where it decides something (`read_metadata`).
+    # The metadata is read apart, only where it decides something (`read_metadata`). No URL:
+    # trafilatura uses it only to make link and image targets absolute (courlan's URL fixing
+    # was 2% of a read), and the body keeps link texts, never targets (`_element_blocks`).
     return trafilatura.bare_extraction(
         tree,
-        url=url,
+        url=None,
         with_metadata=False,
         include_comments=False,
         include_tables=True,
@@ -755,7 +757,7 @@ def _is_prose_leaf(element: HtmlElement, min_words: int = 8) -> bool:
     # Direct children first: most divs hold blocks, and this keeps the test linear.
     if any(isinstance(el.tag, str) and el.tag in _NOT_PROSE for el in element):
         return False
-    if any(isinstance(el.tag, str) and el.tag in _NOT_PROSE for el in element.iterdescendants()):
+    if next(element.iterdescendants(*_NOT_PROSE), None) is not None:
         return False
     text = " ".join(element.text_content().split())
     return len(text.split()) >= min_words and text[-1:] in '.!?…"”’'
@@ -1079,7 +1081,7 @@ def _is_chrome(element: HtmlElement, page_words: int) -> bool:
     role = (element.get("role") or "").strip().casefold()
     if kind is None and tag not in _CHROME_TAGS and role not in _CHROME_ROLES:
         return _is_chrome_line(element) or _is_share_links(element)
-    if element.find(".//h1") is not None:
+    if next(element.iterdescendants("h1"), None) is not None:
         return False  # the headline's container (a header with the date in it)
     if page_words and _is_body_sized(element, page_words):
         return False  # the body, whatever it is called
@@ -1119,7 +1121,7 @@ _SHARE_LINK = re.compile(
 def _form_box_kind(element: HtmlElement) -> str | None:
     if element.tag not in ("div", "section", "form", "aside"):
         return None
-    field = element.find(".//input")
+    field = next(element.iterdescendants("input"), None)  # .find(".//input"), without ElementPath
     if field is None or (field.get("type") or "text").casefold() not in ("text", "email"):
         return None
     if _words_in(element.text_content()) > _FORM_BOX_WORDS:
@@ -1131,8 +1133,13 @@ def _is_share_links(element: HtmlElement) -> bool:
     """A short block whose links all share the page (to a network, by mail)."""
     if element.tag not in _BLOCK_TAGS or element.tag in _TABLE_PARTS:
         return False
-    links = [link.get("href") or "" for link in element.iter("a")]
-    if len(links) < 2 or not all(_SHARE_LINK.search(href) for href in links):
+    # Stops at the first link that shares nothing: a container's links are mostly other links.
+    links = 0
+    for link in element.iter("a"):
+        if not _SHARE_LINK.search(link.get("href") or ""):
+            return False
+        links += 1
+    if links < 2:
         return False
     linked = sum(_words_in(link.text_content()) for link in element.iter("a"))
     return _words_in(element.text_content()) - linked <= 4
@@ -1188,10 +1195,12 @@ def _is_chrome_line(element: HtmlElement) -> bool:
     inline = tag in _INLINE_CHROME_TAGS
     if not inline and (tag not in _BLOCK_TAGS or tag in _TABLE_PARTS):
         return False
+    # A block inside is no line of its own. Asked first: it is found in C by tag, and it
+    # settles most containers before their whole text is built.
+    if next(element.iterdescendants(*_BLOCK_TAGS), None) is not None:
+        return False
     text = element.text_content()
     if _MORE_THAN_16_WORDS.search(text) or not is_standalone_chrome(text):
-        return False
-    if any(isinstance(el.tag, str) and el.tag in _BLOCK_TAGS for el in element.iterdescendants()):
         return False
     if not inline:
         return True
