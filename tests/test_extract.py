@@ -392,3 +392,22 @@ def test_an_overlong_canonical_link_is_ignored() -> None:
     article = extract(page, "https://example.com/a")
     assert article.canonical_url is None
     assert "Delegations met" in article.text
+
+
+def test_a_parsed_page_reads_as_its_html_and_is_left_as_it_was() -> None:
+    """One parse serves every reader of a page (tracker.pipeline.check.analyse): extraction
+    reads a copy of the tree it is handed, so the health verdict and the region can read the
+    page as it was parsed."""
+    import lxml.html
+
+    from tracker.core.extract import parse_page
+
+    html = page(head_extra='<script type="application/ld+json">{"@type": "NewsArticle"}</script>')
+    html = html.replace("<main>", "<main><div hidden><p>Hidden teaser text here.</p></div>")
+    tree = parse_page(html)
+    assert tree is not None
+    before = lxml.html.tostring(tree)
+    assert extract(tree, "https://example.com/news/x") == extract(
+        html, "https://example.com/news/x"
+    )
+    assert lxml.html.tostring(tree) == before

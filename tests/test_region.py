@@ -208,3 +208,36 @@ def test_a_check_of_new_chrome_is_unchanged_and_a_later_edit_is_a_version(
         story = session.get(Story, added.story_id)
         assert (story.region_path, story.region_digest) != stored  # the new read's region
     assert "Power is back in most towns." in texts[1]
+
+
+def test_a_parsed_page_is_prepared_from_a_copy():
+    """analyse() parses a page once and hands the tree to extraction, the health verdict
+    and the region: preparing the region's view (hidden elements dropped) leaves it whole."""
+    import lxml.html
+
+    from tracker.core.extract import parse_page
+
+    html = page(article_attrs=' data-x="1"').replace("<main>", "<main><div hidden>Teaser</div>")
+    tree = parse_page(html)
+    assert tree is not None
+    before = lxml.html.tostring(tree)
+    prepared = region.prepare(tree)
+    assert prepared is not None and prepared is not tree
+    assert lxml.html.tostring(prepared) == lxml.html.tostring(region.prepare(html))
+    assert lxml.html.tostring(tree) == before and b"Teaser" in before
+    assert region.prepare(None) is None
+
+
+def test_a_full_read_is_the_same_from_one_parse_as_from_three():
+    """What analyse() reads from its one parse is what extraction, the region and the health
+    verdict read from the HTML each on its own."""
+    from tracker.core import health
+    from tracker.pipeline.check import region_salt
+
+    html = page()
+    analysis = analyse(html, URL, None, ())
+    article = extract(html, URL)
+    assert analysis.article == article
+    assert analysis.health == health.assess(article, html, shown=region.prepare(html))
+    salt = region_salt(None, (), rendered=False)
+    assert analysis.region == region.locate(region.prepare(html), article, salt=salt)

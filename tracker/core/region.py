@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from copy import deepcopy
 from dataclasses import dataclass
 
 import lxml.etree
@@ -61,10 +62,14 @@ class Region:
     digest: str  # sha256 hex of what the article could be read from (see the module doc)
 
 
-def prepare(html: str) -> HtmlElement | None:
+def prepare(page: str | HtmlElement | None) -> HtmlElement | None:
     """The page as extraction sees it (hidden elements dropped), for :func:`locate` and
-    :func:`digest_at`, which read it without changing it; None when it is no HTML page."""
-    tree = parse_page(html)
+    :func:`digest_at`, which read it without changing it; None when it is no HTML page.
+
+    `page`: the HTML, or the tree `parse_page` made of it, which is copied, not changed."""
+    if page is None:
+        return None
+    tree = parse_page(page) if isinstance(page, str) else deepcopy(page)
     if tree is None:
         return None
     drop_hidden(tree)

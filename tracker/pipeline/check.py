@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
+from lxml.html import HtmlElement
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from tracker.core import (
     liveblog,
     region,
 )
-from tracker.core.extract import Article, extract
+from tracker.core.extract import Article, extract, parse_page
 from tracker.core.kinds import is_substantive
 from tracker.core.normalize import fingerprint
 from tracker.core.region import Region
@@ -219,28 +220,32 @@ def analyse(
     a page whose region has that digest still is not read again (see tracker.core.region)."""
     cpu: dict[str, float] = {}
     salt = region_salt(selector, ignore_patterns, rendered=rendered)
-    page: Any = None  # the page as the region test reads it, parsed once for both uses
-    if known_region is not None and known_fingerprint is not None:
-        with stages.measure(cpu, "parse"):
-            page = region.prepare(html)
-            same = region.digest_at(page, known_region.path, salt=salt) == known_region.digest
-        if same:
-            return Analysis(
-                None, known_fingerprint, None, region=known_region, same_region=True, cpu=cpu
-            )
-    with stages.measure(cpu, "extract"):
-        article = extract(html, url, selector=selector)
+    # The page is parsed once: extraction and the region read copies of the tree, the health
+    # verdict reads it as it is (a copy costs a fifth of a parse).
     with stages.measure(cpu, "parse"):
-        page = page if page is not None else region.prepare(html)
+        parsed = parse_page(html)
+        source: str | HtmlElement = html if parsed is None else parsed
+        page: Any = None  # the page as the region test reads it, prepared once for both uses
+        if known_region is not None and known_fingerprint is not None:
+            page = region.prepare(parsed)
+            same = region.digest_at(page, known_region.path, salt=salt) == known_region.digest
+            if same:
+                return Analysis(
+                    None, known_fingerprint, None, region=known_region, same_region=True, cpu=cpu
+                )
+    with stages.measure(cpu, "extract"):
+        article = extract(source, url, selector=selector)
+    with stages.measure(cpu, "parse"):
+        page = page if page is not None else region.prepare(parsed)
     with stages.measure(cpu, "fingerprint"):
         verdict: health.Health | None = None
         if not article.text:
-            verdict = health.assess(article, html, rendered=rendered, shown=page)
+            verdict = health.assess(article, source, rendered=rendered, shown=page)
             return Analysis(article, None, None, verdict, cpu=cpu)
         print_ = fingerprint(article, ignore_patterns=ignore_patterns)
         promise = changes.detect_promise(article)
         if print_ != known_fingerprint:  # a known article was judged when it was stored
-            verdict = health.assess(article, html, rendered=rendered, shown=page)
+            verdict = health.assess(article, source, rendered=rendered, shown=page)
     with stages.measure(cpu, "parse"):
         found = region.locate(page, article, salt=salt)
     return Analysis(article, print_, promise, verdict, region=found, cpu=cpu)

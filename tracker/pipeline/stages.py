@@ -4,8 +4,9 @@ Each check records the CPU seconds its thread (or its extraction process) spent 
 stage, and the engine adds them up:
 
 - ``fetch``: the HTTP request, decompression and decoding of the page;
-- ``parse``: the page parsed once for the article's region (tracker.core.region): the cheap
-  test of a page against its region, and the region of a fully read page;
+- ``parse``: the page parsed once, for extraction, the health verdict and the article's
+  region (tracker.core.region): the cheap test of a page against its region, and the
+  region of a fully read page;
 - ``extract``: full extraction of the article, when the region test could not settle it;
 - ``fingerprint``: fingerprint, health verdict and promise of a fully read article;
 - ``diff``: loading the previous version, comparing and compressing the capture;
