@@ -215,24 +215,44 @@ def _page_text(tree: HtmlElement) -> str:
 NOT_SHOWN = frozenset(["script", "style", "noscript", "template"])
 
 
+def comment_tails(first: HtmlElement | None) -> Iterator[str]:
+    """The text after each comment (or processing instruction) from `first` up to the next
+    element: ``b`` in ``<p>a<!-- ad -->b</p>``. lxml's ``iterwalk`` never reports these
+    nodes, so a walk over elements must ask for their tails where they stand: the first
+    children of an element (``comment_tails(element[0])``), and after each element's own
+    tail (``comment_tails(element.getnext())``)."""
+    node = first
+    while node is not None and not isinstance(node.tag, str):
+        if node.tail:
+            yield node.tail
+        node = node.getnext()
+
+
 def shown_text_nodes(element: HtmlElement) -> Iterator[str]:
     """The text nodes inside `element` in document order, but those in a script, style,
     noscript or template: what the XPath ``.//text()[not(ancestor::script or ...)]`` selects,
     read in one walk instead of one look up the ancestors per node."""
     hidden_depth = 0  # inside an element whose text is not shown
     for event, node in lxml.etree.iterwalk(element, events=("start", "end")):
+        if not isinstance(node.tag, str):
+            continue  # a comment: its tail is read with comment_tails, its text is not shown
         if event == "start":
             if hidden_depth or node.tag in NOT_SHOWN:
                 hidden_depth += 1
-            elif isinstance(node.tag, str) and node.text:
-                yield node.text  # a comment's text is no text node
+                continue
+            if node.text:
+                yield node.text
+            if len(node):
+                yield from comment_tails(node[0])
             continue
         if hidden_depth:
             hidden_depth -= 1
             if hidden_depth:
                 continue
-        if node is not element and node.tail:
-            yield node.tail
+        if node is not element:
+            if node.tail:
+                yield node.tail
+            yield from comment_tails(node.getnext())
 
 
 def page_text(shown: HtmlElement) -> str:

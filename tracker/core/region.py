@@ -12,8 +12,10 @@ a digest of what the article could have been read from:
 - the region's visible text, block boundaries included (a paragraph split in two is an
   edit), after the same hidden elements are dropped as extraction drops;
 - everything outside the region that extraction reads the headline and byline from: the
-  `<title>`, every `<h1>`, every `<meta>`, the canonical and author links, the page's
-  language, and the JSON data in scripts (JSON-LD, Next.js and the like);
+  `<title>`, every `<h1>` and `<h2>` (templates that give the h1 to the site's logo show
+  the headline in an h2, and extraction reads it there), every `<meta>`, the canonical and
+  author links, the page's language, and the JSON data in scripts (JSON-LD, Next.js and
+  the like);
 - a salt naming what else decides the result: the extraction rules' version, the fetcher,
   the story's selector and ignore patterns. Changing any of them is a full read.
 
@@ -41,11 +43,11 @@ import lxml.etree
 from lxml.html import HtmlElement
 
 from tracker.core.article import Article
-from tracker.core.extract import BLOCK_TAGS, NOT_SHOWN, drop_hidden, parse_page
+from tracker.core.extract import BLOCK_TAGS, NOT_SHOWN, comment_tails, drop_hidden, parse_page
 from tracker.core.normalize import single_line
 
 # Bump when what the digest reads changes, so that digests stored by older rules miss.
-REGION_RULES = 1
+REGION_RULES = 2
 # How much of each block the region must be seen to hold: enough to place the block, short
 # enough not to cross the points where extraction joins text the markup splits.
 _NEEDLE_CHARS = 48
@@ -91,7 +93,7 @@ def locate(tree: HtmlElement | None, article: Article, *, salt: str) -> Region |
         return None  # blocks not found as written: extraction joined or rewrote them
     # Where the page shows its headline and byline, the region holds them too: a byline
     # shown above the body is read from there. Not a headline the digest reads anyway (an
-    # h1, the <title>, a meta tag): breadcrumbs and share links repeat it all over a page,
+    # h1 or h2, the <title>, a meta tag): breadcrumbs and share links repeat it all over a page,
     # and holding every copy would make the region the whole body.
     covered = _digested_texts(tree)
     headlines = article.headlines or ((article.title,) if article.title else ())
@@ -151,7 +153,7 @@ def _digest(tree: HtmlElement, region: HtmlElement, path: str, salt: str) -> str
     add("salt", salt)
     add("path", path)
     add("lang", tree.get("lang"))
-    for element in tree.iter("title", "h1", "meta", "link"):
+    for element in tree.iter("title", "h1", "h2", "meta", "link"):
         if element.tag == "meta":
             add("meta", sorted(element.attrib.items()))
         elif element.tag == "link":
@@ -169,15 +171,18 @@ def _text_with_breaks(region: HtmlElement) -> Iterable[str]:
     """The region's shown text with a mark at every block boundary."""
     hidden_depth = 0  # inside a script, style, noscript or template
     for event, element in lxml.etree.iterwalk(region, events=("start", "end")):
-        tag = element.tag if isinstance(element.tag, str) else None
+        if not isinstance(element.tag, str):
+            continue  # a comment: its tail is read with comment_tails, its text is not shown
+        tag = element.tag
         if event == "start":
             if tag in NOT_SHOWN or hidden_depth:
                 hidden_depth += 1
                 continue
             if tag in BLOCK_TAGS:  # <br> among them
                 yield "\n"
-            if tag is not None:  # a comment's text is not shown
-                yield element.text or ""
+            yield element.text or ""
+            if len(element):
+                yield from comment_tails(element[0])
             continue
         if hidden_depth:
             hidden_depth -= 1
@@ -187,6 +192,7 @@ def _text_with_breaks(region: HtmlElement) -> Iterable[str]:
             yield "\n"
         if element is not region:
             yield element.tail or ""
+            yield from comment_tails(element.getnext())
 
 
 def _shown_text(body: HtmlElement) -> tuple[str, dict[HtmlElement, tuple[int, int]]]:
@@ -197,38 +203,46 @@ def _shown_text(body: HtmlElement) -> tuple[str, dict[HtmlElement, tuple[int, in
     spaced = True  # the text so far ends with a space (or there is none yet)
     spans: dict[HtmlElement, tuple[int, int]] = {}
     starts: list[int] = []
-    hidden_depth = 0  # inside a script, style, noscript, template or comment
+    hidden_depth = 0  # inside a script, style, noscript or template
     for event, element in lxml.etree.iterwalk(body, events=("start", "end")):
+        pieces: Iterable[str | None]
+        if not isinstance(element.tag, str):
+            continue  # a comment: its tail is read with comment_tails, its text is not shown
         if event == "start":
-            tag = element.tag
-            if hidden_depth or not isinstance(tag, str) or tag in NOT_SHOWN:
+            if hidden_depth or element.tag in NOT_SHOWN:
                 hidden_depth += 1
                 continue
             starts.append(length)
-            piece = element.text
+            pieces = (element.text, *comment_tails(element[0] if len(element) else None))
         elif hidden_depth:
             hidden_depth -= 1
-            piece = None if hidden_depth else element.tail  # its tail is shown
+            if hidden_depth:
+                continue
+            pieces = (element.tail, *comment_tails(element.getnext()))  # its tail is shown
         else:
             spans[element] = (starts.pop(), length)
-            piece = None if element is body else element.tail
-        if not piece:
-            continue
-        words = single_line(piece)
-        if not spaced and piece[0].isspace():
-            words = " " + words
-        if words and not words.endswith(" ") and piece[-1].isspace():
-            words += " "
-        if words:
-            parts.append(words)
-            length += len(words)
-            spaced = words.endswith(" ")
+            if element is body:
+                continue
+            pieces = (element.tail, *comment_tails(element.getnext()))
+        for piece in pieces:
+            if not piece:
+                continue
+            words = single_line(piece)
+            if not spaced and piece[0].isspace():
+                words = " " + words
+            if words and not words.endswith(" ") and piece[-1].isspace():
+                words += " "
+            if words:
+                parts.append(words)
+                length += len(words)
+                spaced = words.endswith(" ")
     return "".join(parts), spans
 
 
 def _digested_texts(tree: HtmlElement) -> list[str]:
-    """The texts outside the region that the digest reads: h1s, the title, meta contents."""
-    texts = [single_line(element.text_content()) for element in tree.iter("h1", "title")]
+    """The texts outside the region that the digest reads: h1s, h2s, the title, meta
+    contents."""
+    texts = [single_line(element.text_content()) for element in tree.iter("h1", "h2", "title")]
     texts += [single_line(element.get("content") or "") for element in tree.iter("meta")]
     return [text for text in texts if text]
 
