@@ -476,6 +476,17 @@ class Urlwatch:
         return self.dir
 
 
+def compile_tracker() -> None:
+    """Write the tracker's bytecode, as an install does (pip compiles what it installs, and
+    an editable install's first run writes it). Without it, an environment that sets
+    PYTHONDONTWRITEBYTECODE (as some containers do) recompiles every module at every start
+    of every timed command, a cost no user's install pays; urlwatch's venv is compiled by pip.
+    """
+    import compileall
+
+    compileall.compile_dir(ROOT / "tracker", quiet=1)
+
+
 def install_urlwatch(venv: Path) -> tuple[str, int]:
     """urlwatch 2.29 in its own venv; returns its version and its thread-pool size."""
     python = venv / "bin" / "python"
@@ -775,6 +786,7 @@ def main(argv: list[str] | None = None) -> int:
         temp = Path(tmp)
         venv = args.urlwatch_venv or temp / "urlwatch-venv"
         urlwatch_version, urlwatch_threads = install_urlwatch(venv.resolve())
+        compile_tracker()
         server = Server(rounds)
         try:
             rows = []
