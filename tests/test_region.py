@@ -169,6 +169,31 @@ def test_a_headline_shown_in_an_h2_and_edited_there_alone_is_read_in_full():
     assert again.article.title == "Storm cuts power to thousands of homes"
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_note_added_beside_the_articles_text_in_its_container_is_read_in_full(where: str):
+    # The region is the smallest element that held the blocks; extraction reads the whole
+    # container, so an "Update:" note above the text, or a correction below it, is read.
+    def boxed(note: str = "") -> str:
+        paragraphs = "".join(f"<p>{text}</p>" for text in BODY)
+        before, after = (note, "") if where == "before" else ("", note)
+        return (
+            "<html><head><title>Storm cuts power to thousands</title></head><body>"
+            "<main><article><h1>Storm cuts power to thousands</h1>"
+            f'{before}<div class="text">{paragraphs}</div>{after}'
+            "</article></main><footer>Copyright The Daily</footer></body></html>"
+        )
+
+    note = (
+        "<p><em>Correction: An earlier version of this story misstated the number of homes"
+        " without power. It was 40,000, not 45,000.</em></p>"
+    )
+    known = first_read(boxed())
+    assert known[1].path.endswith("/article/div")
+    again = recheck(known, boxed(note))
+    assert not again.same_region
+    assert "Correction: An earlier version" in again.article.text
+
+
 def test_other_story_settings_or_fetcher_read_in_full():
     known = first_read(page())
     assert not recheck(known, page(), rendered=True).same_region

@@ -10,7 +10,10 @@ holds every block of the article and, where the page shows them, its headline an
 a digest of what the article could have been read from:
 
 - the region's visible text, block boundaries included (a paragraph split in two is an
-  edit), after the same hidden elements are dropped as extraction drops;
+  edit), after the same hidden elements are dropped as extraction drops; and what sits
+  beside the region in its container (unless that is the body), but page furniture
+  (asides, navigation, forms) and mostly-link lists: extraction reads the container, so a
+  note added beside the text ("Update: …" above it, a correction below) is an edit;
 - everything outside the region that extraction reads the headline and byline from: the
   `<title>`, every `<h1>` and `<h2>` (templates that give the h1 to the site's logo show
   the headline in an h2, and extraction reads it there), every `<meta>`, the canonical and
@@ -47,7 +50,7 @@ from tracker.core.extract import BLOCK_TAGS, NOT_SHOWN, comment_tails, drop_hidd
 from tracker.core.normalize import single_line
 
 # Bump when what the digest reads changes, so that digests stored by older rules miss.
-REGION_RULES = 2
+REGION_RULES = 3
 # How much of each block the region must be seen to hold: enough to place the block, short
 # enough not to cross the points where extraction joins text the markup splits.
 _NEEDLE_CHARS = 48
@@ -164,7 +167,33 @@ def _digest(tree: HtmlElement, region: HtmlElement, path: str, salt: str) -> str
     for script in tree.xpath(_DATA_SCRIPTS):
         add("data", script.text or "")
     add("region", "".join(_text_with_breaks(region)))
+    add("beside", "\x1f".join(_beside(region)))
     return digest.hexdigest()
+
+
+# Siblings of the region that are page furniture, never the article's text.
+_FURNITURE = frozenset({"aside", "nav", "header", "footer", "form", "menu", "dialog"})
+
+
+def _beside(region: HtmlElement) -> Iterable[str]:
+    """What sits beside the region in its container that extraction could read as article
+    text: a note added before the text ("Update: …") or after it (a correction) is read,
+    since extraction takes the container, not the smallest element that held the blocks
+    last time. Not page furniture (asides, navigation, forms…) nor mostly-link lists
+    (related stories), whose changes are chrome; not beside a region that is a child of
+    <body> (the rest of the page)."""
+    container = region.getparent()
+    if container is None or container.tag in ("body", "html"):
+        return
+    yield container.text or ""
+    for sibling in container:
+        element = sibling is not region and isinstance(sibling.tag, str)  # not a comment
+        if element and sibling.tag not in _FURNITURE:
+            text = "".join(_text_with_breaks(sibling))
+            links = sum(len(link.text_content()) for link in sibling.iter("a"))
+            if links * 2 <= len(text.strip()):
+                yield text
+        yield sibling.tail or ""
 
 
 def _text_with_breaks(region: HtmlElement) -> Iterable[str]:
