@@ -65,7 +65,7 @@ def backfill_latest(session: Session, *, now: datetime) -> int:
     "copy" would be another text under its name. Stories whose page is not the article now
     (unpublished, redirected away, paywalled) are left out for the same reason."""
     latest = (
-        select(Story.id, Story.url, Version.id)
+        select(Story, Version)
         .join(Version, (Version.story_id == Story.id) & (Version.seq == Story.version_count))
         .where(
             Story.lifecycle == "live",
@@ -75,21 +75,10 @@ def backfill_latest(session: Session, *, now: datetime) -> int:
         )
         .order_by(Story.id)
     )
-    queued = 0
-    for story_id, url, version_id in session.execute(latest).all():
-        session.add(
-            ArchiveSubmission(
-                version_id=version_id,
-                story_id=story_id,
-                url=url,
-                status=SubmissionStatus.PENDING,
-                attempts=0,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
-        queued += 1
-    return queued
+    owed = session.execute(latest).tuples().all()
+    for story, version in owed:
+        enqueue_submission(session, story=story, version=version, now=now)
+    return len(owed)
 
 
 def policy_from_settings(settings: Any) -> HandoffPolicy:
