@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import click
 
@@ -15,10 +16,12 @@ from tracker.cli._app import AppContext, friendly_errors, one_line, pass_app
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.orm import Session
 
     from tracker.config import Settings
 
 Status = Literal["ok", "warn", "FAIL"]
+T = TypeVar("T")
 
 # How long the proxy check waits for a TCP connection.
 PROXY_CONNECT_TIMEOUT = 3.0
@@ -59,19 +62,26 @@ def doctor(app: AppContext) -> None:
         raise click.exceptions.Exit(1)
 
 
-def check_archive(settings: Settings) -> Finding:
-    """The web-archive hand-off (only when it is on): is its queue moving?"""
-    from tracker.pipeline.web_archive import queue_summary
+def _read(settings: Settings, read: Callable[[Session], T]) -> T:
+    """`read` in a session of its own on the configured database, closed afterwards."""
     from tracker.store.db import Database
 
     database = Database(settings)
     try:
         with database.session() as session:
-            summary = queue_summary(session)
-    except Exception as exc:  # noqa: BLE001 -- any driver's failure is the finding
-        return Finding("warn", "archive", f"cannot read the queue: {one_line(str(exc))}")
+            return read(session)
     finally:
         database.dispose()
+
+
+def check_archive(settings: Settings) -> Finding:
+    """The web-archive hand-off (only when it is on): is its queue moving?"""
+    from tracker.pipeline.web_archive import queue_summary
+
+    try:
+        summary = _read(settings, queue_summary)
+    except Exception as exc:  # noqa: BLE001 -- any driver's failure is the finding
+        return Finding("warn", "archive", f"cannot read the queue: {one_line(str(exc))}")
     counts = summary.counts
     waiting = counts.get("pending", 0) + counts.get("submitted", 0)
     said = f"{counts.get('archived', 0)} archived, {waiting} waiting"
@@ -88,17 +98,12 @@ def check_archive(settings: Settings) -> Finding:
 
 def check_timestamps(settings: Settings) -> Finding:
     """RFC 3161 timestamps (only when a TSA is set): is the TSA granting them?"""
-    from tracker.store.db import Database
     from tracker.store.timestamps import timestamp_summary
 
-    database = Database(settings)
     try:
-        with database.session() as session:
-            summary = timestamp_summary(session)
+        summary = _read(settings, timestamp_summary)
     except Exception as exc:  # noqa: BLE001 -- any driver's failure is the finding
         return Finding("warn", "timestamps", f"cannot read them: {one_line(str(exc))}")
-    finally:
-        database.dispose()
     said = f"{summary.granted} granted, {summary.failed} failed"
     if summary.failing_since_granted:
         since = (
