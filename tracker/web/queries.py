@@ -29,6 +29,8 @@ from tracker.services.stories import (
 from tracker.store.models import Check, CheckOutcome, Event, Story, StoryTag, Version
 
 T = TypeVar("T")
+# A feed query of any row shape (versions or events, each with its story).
+Scoped = TypeVar("Scoped", bound=Select[*tuple[Any, ...]])
 
 # Each sort: ORDER BY terms, a unique column last so that pages never overlap.
 SORTS: Final[dict[str, tuple[Any, ...]]] = {
@@ -294,12 +296,7 @@ def latest_versions(
         .order_by(Version.captured_at.desc(), Version.id.desc())
         .limit(limit)
     )
-    if story_id is not None:
-        query = query.where(Version.story_id == story_id)
-    if tag is not None:
-        query = query.where(
-            Version.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == tag))
-        )
+    query = _feed_scope(query, Version.story_id, story_id=story_id, tag=tag)
     return [(row[0], row[1]) for row in session.execute(query)]
 
 
@@ -315,13 +312,19 @@ def latest_lifecycle_events(
         .order_by(Event.created_at.desc(), Event.id.desc())
         .limit(limit)
     )
-    if story_id is not None:
-        query = query.where(Event.story_id == story_id)
-    if tag is not None:
-        query = query.where(
-            Event.story_id.in_(select(StoryTag.story_id).where(StoryTag.tag == tag))
-        )
+    query = _feed_scope(query, Event.story_id, story_id=story_id, tag=tag)
     return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def _feed_scope(
+    query: Scoped, story_column: Any, *, story_id: int | None, tag: str | None
+) -> Scoped:
+    """A feed's rows narrowed to one story or to one tag's stories (neither: all)."""
+    if story_id is not None:
+        query = query.where(story_column == story_id)
+    if tag is not None:
+        query = query.where(story_column.in_(select(StoryTag.story_id).where(StoryTag.tag == tag)))
+    return query
 
 
 def previous_versions(session: Session, versions: Sequence[Version]) -> dict[int, Version]:
