@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -39,14 +40,17 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
     reason=f"browser tests need Chromium at {CHROMIUM} (apt install chromium)",
 )
 
+# Assertions on what a click brought wait for it (`expect(...)`), as the page may still be
+# loading; a busy CI machine with two test workers and Chromium gets more than the 5 s default.
+expect.set_options(timeout=15_000)
+
 # axe-core impacts that fail a test; "moderate" and "minor" findings are left to review.
 FAILING_IMPACTS = frozenset({"serious", "critical"})
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield instance
         instance.close()

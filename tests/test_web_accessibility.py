@@ -34,6 +34,7 @@ from browser_support import (
     screenshot_matrix,
 )
 from liveblog_pages import NEW_ENTRY, guardian_like, sample_entries
+from playwright.sync_api import expect
 from servers import LocalServer
 from test_web_support import insert_story
 
@@ -64,7 +65,7 @@ def refuse_settings(page: Any) -> None:
     page.fill("#min_interval", "2h")
     page.fill("#max_interval", "30m")
     page.click("#save-settings")
-    assert page.locator("#settings-error").is_visible()
+    expect(page.locator("#settings-error")).to_be_visible()
 
 
 # Every page the web UI has. Add new pages here: each is checked with axe-core in light and
@@ -269,7 +270,7 @@ def test_the_time_axis_labels_fit_without_overlapping(site, page, newsroom):
     for viewport, layout in ((DESKTOP, "wide"), (PHONE, "narrow")):
         page.set_viewport_size(viewport)
         labels = page.locator("svg.chart g.ticks text:visible")
-        assert page.locator(f"svg.chart g.ticks-{layout}").is_visible()
+        expect(page.locator(f"svg.chart g.ticks-{layout}")).to_be_visible()
         assert labels.count() >= 2
         boxes = [labels.nth(index).bounding_box() for index in range(labels.count())]
         chart = page.locator("svg.chart").bounding_box()
@@ -309,7 +310,7 @@ def test_the_login_page_offers_a_stranger_no_links_and_no_credentials(guarded_si
     assert feed_key
     page.goto(f"{site}/checks")
     assert page.url == f"{site}/login?next=%2Fchecks"
-    assert page.locator("nav").count() == 0
+    expect(page.locator("nav")).to_have_count(0)
     assert links_on(page) == ["/static/style.css", "#main"]  # the skip link to the form
     assert feed_key not in page.content()  # feed links carry it; a stranger must not see one
     assert_accessible(page)
@@ -332,7 +333,7 @@ def test_the_login_page_offers_a_stranger_no_links_and_no_credentials(guarded_si
     assert page.url == f"{site}/checks"
     nav = page.get_by_role("navigation", name="Main")
     assert nav.get_by_role("link", name="Checks").get_attribute("aria-current") == "page"
-    assert nav.get_by_role("button", name="Log out").is_visible()
+    expect(nav.get_by_role("button", name="Log out")).to_be_visible()
     assert f"key={feed_key}" in nav.get_by_role("link", name="Feed", exact=True).get_attribute(
         "href"
     )

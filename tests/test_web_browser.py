@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from browser_support import NEEDS_CHROMIUM
 from browser_support import screenshot as _screenshot
+from playwright.sync_api import expect
 from test_web_support import insert_story
 
 from tracker.demo.site import STAGES, render_page
@@ -29,23 +30,23 @@ def test_add_check_and_read_a_diff_in_a_real_browser(site, page, server, databas
     assert page.locator("h1").inner_text() == server.url(path)  # no headline before a check
 
     page.click("#check-now")
-    assert page.locator("ol.timeline li").count() == 1
+    expect(page.locator("ol.timeline li")).to_have_count(1)
     assert "Heated Exchange" in page.locator("h1").inner_text()
     for stage, chrome_round in ((1, 4), (2, 5), (3, 6), (4, 7)):
         server.set(path, render_page(STAGES[stage], chrome_round))
         page.click("#check-now")
     assert page.url == story_url
-    assert page.locator("ol.timeline li").count() == 5
+    expect(page.locator("ol.timeline li")).to_have_count(5)
     assert page.locator("svg.chart rect.added").count() >= 1
     _screenshot(page, f"story-{backend}")
 
     page.click("a[href$='/diff/4/5']")
-    assert page.locator("del.del", has_text="four").count() == 1
-    assert page.locator("ins.ins", has_text="seven").count() == 1
+    expect(page.locator("del.del", has_text="four")).to_have_count(1)
+    expect(page.locator("ins.ins", has_text="seven")).to_have_count(1)
     page.click("#view-side")
     assert "view=side" in page.url
-    assert page.locator("table.diff td.before del", has_text="four").count() == 1
-    assert page.locator("table.diff td.after ins", has_text="seven").count() == 1
+    expect(page.locator("table.diff td.before del", has_text="four")).to_have_count(1)
+    expect(page.locator("table.diff td.after ins", has_text="seven")).to_have_count(1)
     _screenshot(page, f"diff-side-by-side-{backend}")
     page.click("#prev-diff")
     assert page.url.endswith("/diff/3/4?view=side")
@@ -79,7 +80,7 @@ def test_a_hostile_article_executes_nothing(site, page, db, database_url):
         page.goto(site + path)
         page.hover("main")
         assert page.evaluate("window.__pwned") is None, path
-        assert page.locator("main img, main iframe, main b").count() == 0, path
+        expect(page.locator("main img, main iframe, main b"), path).to_have_count(0)
     assert "<script>window.__pwned = 1" in page.locator("article").inner_text()
     _screenshot(page, "hostile-diff-" + database_url.split(":", 1)[0].split("+")[0])
     assert page.dialogs == []
@@ -110,7 +111,7 @@ def test_change_a_story_s_settings_with_the_form(site, page, db, database_url):
     assert (
         "min_interval is larger than max_interval" in page.locator("#settings-error").inner_text()
     )
-    assert page.locator("#settings-form").is_visible()  # open again, with what was typed
+    expect(page.locator("#settings-form")).to_be_visible()  # open again, with what was typed
     assert page.input_value("#min_interval") == "2h"
     assert page.locator("#setting-min-interval").inner_text().startswith("global setting")
     _screenshot(page, f"story-settings-error-{backend}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from browser_support import ARTIFACTS, NEEDS_CHROMIUM, assert_accessible, screenshot_matrix
+from playwright.sync_api import expect
 from test_card import figure_story, png_size
 
 pytestmark = NEEDS_CHROMIUM
@@ -21,7 +22,7 @@ def test_download_image_from_a_diff_page(site, page, db, database_url):
     assert link.inner_text() == "Download image"
     alt = page.locator("#card-alt")
     assert alt.input_value().startswith("Example News changed the headline of a story")
-    assert page.locator("label[for=card-alt]").is_visible()
+    expect(page.locator("label[for=card-alt]")).to_be_visible()
     screenshot_matrix(page, "diff-card-link")
 
     with page.expect_download() as download_info:

@@ -5,6 +5,7 @@ headline rewritten)."""
 from __future__ import annotations
 
 from browser_support import NEEDS_CHROMIUM, assert_accessible, screenshot_matrix
+from playwright.sync_api import expect
 from test_web_support import track_demo_story
 
 pytestmark = NEEDS_CHROMIUM
@@ -17,7 +18,7 @@ def test_the_desk_reads_what_changed_across_stories(site, page, server, db, sett
     page.click("nav a[href='/changes']")
     assert page.url == f"{site}/changes"
     rows = page.locator("ol.changes li.change")
-    assert rows.count() == 5  # every version, newest first
+    expect(rows).to_have_count(5)  # every version, newest first
     newest = rows.nth(0)
     assert newest.locator(".change-kinds a").inner_text() == "see the change (version 5)"
     assert rows.nth(4).locator(".kind").inner_text() == "first version"
@@ -30,8 +31,8 @@ def test_the_desk_reads_what_changed_across_stories(site, page, server, db, sett
     page.check("input[name=kind][value=headline]")
     page.click("form.changes-filters button[type=submit]")
     assert "kind=headline" in page.url
-    assert page.locator("ol.changes li.change").count() == 1
-    assert page.locator("ol.changes .kind", has_text="headline").count() == 1
+    expect(page.locator("ol.changes li.change")).to_have_count(1)
+    expect(page.locator("ol.changes .kind", has_text="headline")).to_have_count(1)
     page.locator("ol.changes .change-kinds a").click()
     assert "/diff/" in page.url
 
@@ -40,7 +41,7 @@ def test_the_desk_reads_what_changed_across_stories(site, page, server, db, sett
     assert timeline.locator(".headline-change del").count() >= 1
     assert timeline.locator(".excerpt").count() >= 3
     options = page.locator("select[name=from] option")
-    assert options.count() == 5
+    expect(options).to_have_count(5)
     first_choice = options.nth(4).inner_text()
     assert first_choice.startswith("v1 · ") and first_choice.endswith("· first version")
     screenshot_matrix(page, "story-timeline")

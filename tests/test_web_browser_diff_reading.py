@@ -7,6 +7,7 @@ Uses Debian's /usr/bin/chromium through Playwright; fixtures in browser_support.
 from __future__ import annotations
 
 from browser_support import NEEDS_CHROMIUM, assert_accessible, screenshot_matrix
+from playwright.sync_api import expect
 from test_diff_reading_interfaces import BYLINES, long_story
 
 pytestmark = NEEDS_CHROMIUM
@@ -24,16 +25,16 @@ def test_a_long_diff_opens_on_its_changes_and_j_moves_to_the_next(site, page, db
     story = long_story(db, fields=BYLINES)
     page.goto(f"{site}/stories/{story}/diff/1/2")
     # Changes only: 40 paragraphs, two changes, ten paragraphs shown, three folds.
-    assert page.locator("article p[id^='p']").count() == 10
+    expect(page.locator("article p[id^='p']")).to_have_count(10)
     assert page.locator("article p.fold").all_inner_texts() == [
         "… 9 unchanged paragraphs …",
         "… 16 unchanged paragraphs …",
         "… 5 unchanged paragraphs …",
     ]
-    assert page.locator("article del", has_text="212").count() == 1
-    assert page.locator("article ins", has_text="284").count() == 1
+    expect(page.locator("article del", has_text="212")).to_have_count(1)
+    expect(page.locator("article ins", has_text="284")).to_have_count(1)
     assert "Byline: Jane Doe and John Roe" in page.locator("p.line-change").first.inner_text()
-    assert page.locator(".keys-hint").is_visible()  # the script file ran
+    expect(page.locator(".keys-hint")).to_be_visible()  # the script file ran
     screenshot_matrix(page, "diff-long")
 
     # j from the top: the first change, then the second; k back to the first.
@@ -60,9 +61,9 @@ def test_a_long_diff_opens_on_its_changes_and_j_moves_to_the_next(site, page, db
     # A fold opens the full text where it was.
     page.click("article p.fold >> nth=1")
     assert page.url.endswith(f"/stories/{story}/diff/1/2?show=all#p15")
-    assert page.locator("article p[id^='p']").count() == 40
+    expect(page.locator("article p[id^='p']")).to_have_count(40)
     assert in_view(page, "#p15") and not in_view(page, "#p1")
-    assert page.locator("#show-changes").is_visible()
+    expect(page.locator("#show-changes")).to_be_visible()
     assert page.dialogs == []
     page.goto(f"{site}/stories/{story}/diff/1/2")
     assert_accessible(page)
@@ -72,7 +73,7 @@ def test_side_by_side_folds_and_navigates_on_a_phone(site, page, db):
     story = long_story(db)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{site}/stories/{story}/diff/1/2?view=side")
-    assert page.locator("tr.fold").count() == 3
+    expect(page.locator("tr.fold")).to_have_count(3)
     page.keyboard.press("j")
     page.keyboard.press("j")
     assert page.evaluate("location.hash") == "#change-2"
@@ -107,7 +108,7 @@ def test_the_page_runs_its_own_script_file_but_no_inline_script(site, page, db):
 
     story = long_story(db)
     page.goto(f"{site}/stories/{story}/diff/1/2")
-    assert page.locator(".keys-hint").is_visible()  # /static/diff-keys.js ran
+    expect(page.locator(".keys-hint")).to_be_visible()  # /static/diff-keys.js ran
     page.evaluate(count_violations)
     page.evaluate(inject)
     # The browser reports each blocked script; once all three are, none of them ran.

@@ -4,6 +4,7 @@ unpublished at the top of its page, in its events and among the changes."""
 from __future__ import annotations
 
 from browser_support import NEEDS_CHROMIUM, assert_accessible, screenshot_matrix
+from playwright.sync_api import expect
 from test_web_support import check_now, track_demo_story
 
 pytestmark = NEEDS_CHROMIUM
@@ -18,7 +19,7 @@ def test_an_unpublished_story_says_so_on_its_page_and_among_the_changes(
 
     page.goto(f"{site}/stories/{story}")
     notice = page.locator("#lifecycle-notice")
-    assert notice.is_visible()
+    expect(notice).to_be_visible()
     assert notice.inner_text().startswith("Unpublished since")
     assert "the page answered 404" in notice.inner_text()
     assert (
@@ -30,11 +31,11 @@ def test_an_unpublished_story_says_so_on_its_page_and_among_the_changes(
 
     page.goto(f"{site}/changes")
     rows = page.locator("ol.changes li.change")
-    assert rows.count() == 3  # the event, newest, above the two versions
+    expect(rows).to_have_count(3)  # the event, newest, above the two versions
     assert rows.nth(0).locator(".kind").inner_text() == "Unpublished"
     page.check("input[name=kind][value=unpublished]")
     page.click("form.changes-filters button[type=submit]")
-    assert page.locator("ol.changes li.change").count() == 1
+    expect(page.locator("ol.changes li.change")).to_have_count(1)
     screenshot_matrix(page, "changes-lifecycle")
 
     for path in (f"/stories/{story}", "/changes"):

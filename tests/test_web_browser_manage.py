@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from browser_support import NEEDS_CHROMIUM, PHONE, assert_accessible, screenshot_matrix
+from playwright.sync_api import expect
 from test_web_support import check_now
 
 from tracker.demo.site import STAGES, render_page
@@ -45,7 +46,7 @@ def test_a_channel_is_added_through_the_form_and_a_mistake_keeps_the_input(
     page.fill("#ch-tags", "politics")
     page.click("form.manage button[type=submit]")
     assert page.input_value("#ch-name") == "desk"
-    assert page.locator("#channel-error").is_visible()
+    expect(page.locator("#channel-error")).to_be_visible()
     assert page.input_value("#ch-tags") == "politics"
 
     page.fill("#ch-targets", "desk@example.org")
@@ -69,7 +70,7 @@ def test_a_channel_is_added_through_the_form_and_a_mistake_keeps_the_input(
     assert "Remove channel desk?" in page.locator("h1").inner_text()
     assert_accessible(page)
     page.click("button.danger")
-    assert page.locator("table.channels").count() == 0
+    expect(page.locator("table.channels")).to_have_count(0)
     assert page.dialogs == []
 
 

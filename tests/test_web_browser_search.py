@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from browser_support import NEEDS_CHROMIUM, assert_accessible, screenshot_matrix
+from playwright.sync_api import expect
 from test_web_support import insert_story
 
 from tracker.store.db import Database
@@ -67,10 +68,10 @@ def test_search_finds_what_was_said_through_the_real_page(site, page, db):
     page.click("form[role=search] button[type=submit]")
     assert "q=stadium" in page.url
     results = page.locator("ol.search-results > li")
-    assert results.count() == 1
+    expect(results).to_have_count(1)
     hit = results.first
     assert hit.locator("h2").inner_text() == "Deputy takes over in Springfield, promises review"
-    assert hit.locator(".search-versions > li").count() == 2  # versions 3 and 2 said it
+    expect(hit.locator(".search-versions > li")).to_have_count(2)  # versions 3 and 2 said it
     # Marked in the snippet (SQLite marks the phrase, PostgreSQL each of its words).
     assert hit.locator(".search-snippet mark", has_text="city").count() >= 1
 
@@ -85,7 +86,7 @@ def test_search_finds_what_was_said_through_the_real_page(site, page, db):
 
     page.fill("input[name=q]", "stadium")
     page.click("form[role=search] button[type=submit]")
-    assert page.locator("ol.search-results > li").count() == 2
+    expect(page.locator("ol.search-results > li")).to_have_count(2)
     assert "2 stories said" in page.locator(".search-summary").inner_text()
     assert_accessible(page)
     screenshot_matrix(page, "search")

@@ -75,7 +75,7 @@ def backfill_latest(session: Session, *, now: datetime) -> int:
         )
         .order_by(Story.id)
     )
-    owed = session.execute(latest).tuples().all()
+    owed = session.execute(latest).all()
     for story, version in owed:
         enqueue_submission(session, story=story, version=version, now=now)
     return len(owed)
