@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -184,6 +184,21 @@ def test_a_304_writes_the_same_rows_as_record_does(
     assert story["next_check_at"] > story["last_checked_at"]
     assert story["etag"] == '"v1"'
     assert events == [] and report.outcome == "not_modified" and report.events == []
+
+
+def test_a_304_that_carries_new_validators_stores_them(
+    db: Database, settings: Settings, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+):
+    """A CDN may answer 304 with a new ETag (RFC 9111, 4.3.4): the next check must send it,
+    or the origin's next answer to the stale one is a needless full page."""
+    story_id = _story_with_a_version(db, settings, server)
+    rotated = replace(
+        _not_modified(server), etag='"v1-gzip"', last_modified="Thu, 03 Dec 2026 08:00:00 GMT"
+    )
+    story, checks, _, _ = _both_paths(db, story_id, rotated, monkeypatch)
+    assert checks[-1]["outcome"] == "not_modified"
+    assert story["etag"] == '"v1-gzip"'
+    assert story["last_modified"] == "Thu, 03 Dec 2026 08:00:00 GMT"
 
 
 def test_a_304_of_a_story_with_its_own_interval_and_a_render_reason(

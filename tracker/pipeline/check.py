@@ -519,6 +519,9 @@ def record(
     elif fetched.outcome is Outcome.NOT_MODIFIED:
         check.outcome = CheckOutcome.NOT_MODIFIED
         _succeeded(story)
+        # A 304 may carry newer validators (RFC 9111, 4.3.4: they replace the stored ones);
+        # without them the fetcher hands back those it sent, so nothing is lost either way.
+        story.etag, story.last_modified = fetched.etag, fetched.last_modified
     elif withhold is not None:  # the page is not the article now: no version of it
         story.region_path = story.region_digest = None
         check.outcome, check.error_kind, check.error = CheckOutcome.EMPTY, withhold[0], withhold[1]
@@ -693,6 +696,8 @@ _NOT_MODIFIED_WRITES = (
     "next_check_at",
     "lease_owner",
     "lease_expires_at",
+    "etag",
+    "last_modified",
 )
 _ROWS_KEY = "tracker.pipeline.check.rows"
 _PENDING_KEY = "tracker.pipeline.check.not_modified"
@@ -782,6 +787,8 @@ def record_not_modified(
         "next_check_at": schedule.next_check_at,
         "lease_owner": None,
         "lease_expires_at": None,
+        "etag": fetched.etag,
+        "last_modified": fetched.last_modified,
     }
     check = {
         "story_id": row.id,
