@@ -701,6 +701,17 @@ _NOT_MODIFIED_WRITES = (
 )
 _ROWS_KEY = "tracker.pipeline.check.rows"
 _PENDING_KEY = "tracker.pipeline.check.not_modified"
+# Built once: a statement made afresh per group transaction costs more to build and key for
+# SQLAlchemy's compiled cache than the SQLite query itself.
+_STORIES, _CHECKS = cast(Table, Story.__table__), cast(Table, Check.__table__)
+_READ_ROWS = select(*NOT_MODIFIED_COLUMNS).where(Story.id.in_(bindparam("ids", expanding=True)))
+_LOCK_ROWS = _READ_ROWS.with_for_update()
+_UPDATE_STORIES = (
+    update(_STORIES)
+    .where(_STORIES.c.id == bindparam("b_id"))
+    .values({name: bindparam(name) for name in _NOT_MODIFIED_WRITES})
+)
+_INSERT_CHECKS = insert(_CHECKS)
 
 
 def lock_story_rows(session: Session, story_ids: list[int]) -> None:
@@ -708,11 +719,9 @@ def lock_story_rows(session: Session, story_ids: list[int]) -> None:
     once, for `record_not_modified`."""
     if not story_ids:
         return
-    statement = select(*NOT_MODIFIED_COLUMNS).where(Story.id.in_(story_ids))
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
+    statement = _LOCK_ROWS if session.get_bind().dialect.name == "postgresql" else _READ_ROWS
     rows = session.info.setdefault(_ROWS_KEY, {})
-    rows.update((row.id, row) for row in session.execute(statement))
+    rows.update((row.id, row) for row in session.execute(statement, {"ids": story_ids}))
 
 
 def record_not_modified(
@@ -830,14 +839,8 @@ def write_not_modified(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, None)
     if not pending:
         return
-    stories, checks = cast(Table, Story.__table__), cast(Table, Check.__table__)
-    session.execute(
-        update(stories)
-        .where(stories.c.id == bindparam("b_id"))
-        .values({name: bindparam(name) for name in _NOT_MODIFIED_WRITES}),
-        [story for story, _ in pending],
-    )
-    session.execute(insert(checks), [check for _, check in pending])
+    session.execute(_UPDATE_STORIES, [story for story, _ in pending])
+    session.execute(_INSERT_CHECKS, [check for _, check in pending])
 
 
 def _succeeded(story: Story) -> None:
