@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from servers import LocalServer, gated
@@ -318,3 +319,50 @@ def test_a_republish_that_moves_only_the_modified_time_is_no_change():
     assert compare(before, replaced(before, modified="2026-12-04T09:45")).identical
     assert not compare(before, replaced(before, text="The storm reached the city.")).identical
     assert not compare(before, replaced(before, byline="Bo Chen")).identical
+
+
+def test_a_check_waiting_for_its_write_does_not_hold_a_fetching_thread(
+    db: Database, settings: Settings, server: LocalServer
+):
+    """A check's thread queues its write and moves on: while a group transaction is held up
+    (a slow disk, a busy PostgreSQL), the next checks still fetch, and their writes join the
+    next transaction. Each report still comes only once its write has committed."""
+    for n in range(6):
+        server.set(f"/s{n}", render_page(STAGES[0]))
+    ids = [_add(db, server.url(f"/s{n}")) for n in range(6)]
+    engine = CheckEngine(db, settings.model_copy(update={"global_concurrency": 2}))
+    held, release = threading.Event(), threading.Event()
+    prepare = engine._writer.prepare
+    assert prepare is not None
+    transactions: list[int] = []
+
+    def hold_the_first_transaction(session, keys):
+        transactions.append(len(keys))
+        if len(transactions) == 1:
+            held.set()
+            release.wait(30)
+        prepare(session, keys)
+
+    engine._writer.prepare = hold_the_first_transaction
+    reports = []
+    runner = threading.Thread(target=lambda: reports.extend(engine.check_now(ids)))
+    runner.start()
+    assert held.wait(30)
+    # Two threads, one transaction held: every page is fetched all the same, and the other
+    # checks' writes wait for the next transaction.
+    waiting = 6 - transactions[0]
+    deadline = time.monotonic() + 30
+    while engine._writer._queue.qsize() < waiting:
+        assert time.monotonic() < deadline, "checks waited for the held write to fetch"
+        time.sleep(0.01)
+    assert len([r for r in server.requests if r.path.startswith("/s")]) == 6
+    assert reports == []  # nothing reported before its write commits
+    with db.session() as session:
+        assert session.scalars(select(Version.id)).all() == []
+    release.set()
+    runner.join(30)
+    engine.close()
+    assert sorted(str(report.outcome) for report in reports) == ["changed"] * 6
+    assert transactions == [6 - waiting, waiting]  # those queued meanwhile went together
+    with db.session() as session:
+        assert len(session.scalars(select(Version.id)).all()) == 6

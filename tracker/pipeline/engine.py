@@ -187,8 +187,14 @@ class CheckEngine:
     # -- public -----------------------------------------------------------------------
 
     def submit(self, state: StoryState) -> Future[CheckReport]:
-        """Check one story, already leased by this worker, on the thread pool."""
-        return self._threads.submit(self.check_claimed, state)
+        """Check one story, already leased by this worker, on the thread pool. The future
+        resolves once the check's write has committed; the pool's thread is free again as
+        soon as that write is queued. Cancelling it cancels the check only if it has not
+        started (close() cancels those too)."""
+        report = _CheckReportFuture()
+        report.work = self._threads.submit(self._check_until_queued, state, report)
+        report.work.add_done_callback(report.follow_cancelled)
+        return report
 
     def check_now(
         self,
@@ -273,14 +279,35 @@ class CheckEngine:
             log.info("freed %d leases left by failed writes or dead workers", freed)
         return freed
 
-    def check_claimed(self, state: StoryState) -> CheckReport:
-        """The whole check of one leased story. Never raises: failures become recorded checks."""
+    def _check_until_queued(self, state: StoryState, report: Future[CheckReport]) -> None:
+        """The check of one leased story, up to its write, queued for the next group
+        transaction; `report` resolves when that commits. Never fails: a failure, in the
+        check or in its write, becomes a recorded check."""
         started_at = self.clock()
         try:
-            return self._check(state, started_at)
+            written = self._check(state, started_at)
         except Exception as exc:  # noqa: BLE001 -- a bug must cost one check, not the daemon
             log.error("check of story %s failed: %s\n%s", state.id, exc, traceback.format_exc())
-            return self._record_internal_error(state.id, started_at, exc)
+            report.set_result(self._record_internal_error(state.id, started_at, exc))
+            return
+        written.add_done_callback(
+            functools.partial(self._resolve_report, report, state.id, started_at)
+        )
+
+    def _resolve_report(
+        self,
+        report: Future[CheckReport],
+        story_id: int,
+        started_at: datetime,
+        written: Future[CheckReport],
+    ) -> None:
+        # Runs in the writer's thread, after the group transaction (committed or rolled back).
+        try:
+            result = written.result()
+        except Exception as exc:  # noqa: BLE001 -- the write failed: record that, as a check
+            log.error("recording the check of story %s failed: %s", story_id, exc)
+            result = self._record_internal_error(story_id, started_at, exc)
+        report.set_result(result)
 
     def fetcher_for(self, name: str) -> PageFetcher:
         """The fetcher registered as `name` (see :mod:`tracker.net.fetcher`), made with the
@@ -326,7 +353,7 @@ class CheckEngine:
 
     # -- the pipeline -----------------------------------------------------------------
 
-    def _check(self, state: StoryState, started_at: datetime) -> CheckReport:
+    def _check(self, state: StoryState, started_at: datetime) -> Future[CheckReport]:
         story_id = state.id
         cpu: dict[str, float] = {}  # by stage (tracker.pipeline.stages)
         plan = self.fetch_plan(state)
@@ -353,7 +380,7 @@ class CheckEngine:
         with stages.measure(cpu, "fetch"):
             first = self._fetch(state, fetcher_name, waits)
         if first is None:
-            return self._skip(state, "not checked: shutting down")
+            return _resolved(self._skip(state, "not checked: shutting down"))
         fetched = first
 
         analysis = comparison = capture = None
@@ -401,7 +428,7 @@ class CheckEngine:
             analysis = comparison = capture = None
         except BrokenProcessPool:
             if self._closing.is_set():  # close() ended the extraction processes
-                return self._skip(state, "not checked: shutting down")
+                return _resolved(self._skip(state, "not checked: shutting down"))
             raise
         return self._record(
             story_id,
@@ -513,11 +540,12 @@ class CheckEngine:
         render_reason: str | None = None,
         cpu: dict[str, float] | None = None,
         wait_ms: int | None = None,
-    ) -> CheckReport:
+    ) -> Future[CheckReport]:
+        """Queue the check's write for the next group transaction."""
         # The write stage is added by the writer itself (see __init__).
         self.stage_cpu.add(cpu or {}, checks=1)
         if fetched.outcome is Outcome.NOT_MODIFIED and not blocked:
-            return self._writer.write(
+            return self._writer.submit(
                 lambda session: record_not_modified(
                     session,
                     story_id,
@@ -534,7 +562,7 @@ class CheckEngine:
                 ),
                 key=(story_id, True),
             )
-        return self._writer.write(
+        return self._writer.submit(
             lambda session: record(
                 session,
                 story_id,
@@ -617,6 +645,30 @@ class CheckEngine:
             with self._stranded_lock:
                 self._stranded.add(story_id)
         return CheckReport(story_id, "", CheckOutcome.ERROR, error=message)
+
+
+class _CheckReportFuture(Future[CheckReport]):
+    """A check's report, resolved once its write commits (see CheckEngine.submit). `work` is
+    the check on the thread pool, up to the queueing of that write."""
+
+    work: Future[None] | None = None
+
+    def cancel(self) -> bool:
+        # Only a check that has not started can be called off; one that has will be written.
+        if self.work is not None and not self.work.cancel():
+            return False
+        return super().cancel()
+
+    def follow_cancelled(self, work: Future[None]) -> None:
+        """Done-callback of `work`: close() cancelled the check before it started."""
+        if work.cancelled():
+            self.cancel()
+
+
+def _resolved(report: CheckReport) -> Future[CheckReport]:
+    future: Future[CheckReport] = Future()
+    future.set_result(report)
+    return future
 
 
 def _lock_for_records(session: Session, keys: list[Hashable]) -> None:

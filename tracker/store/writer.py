@@ -53,11 +53,18 @@ class GroupWriter(Generic[T]):
         self._thread = threading.Thread(target=self._run, name="record-writer", daemon=True)
         self._thread.start()
 
-    def write(self, job: Job[T], *, key: Hashable = None) -> T:
-        """Run ``job`` in the next group transaction and wait until it is committed."""
+    def submit(self, job: Job[T], *, key: Hashable = None) -> Future[T]:
+        """Queue ``job`` for the next group transaction: its future resolves once that has
+        committed (or with the job's exception). The caller need not wait: a check's thread
+        queues its write and moves on, so the next transaction takes every write queued
+        while this one ran, not only those of threads blocked on it."""
         future: Future[T] = Future()
         self._queue.put(_Item(job, key, future))
-        return future.result()
+        return future
+
+    def write(self, job: Job[T], *, key: Hashable = None) -> T:
+        """Run ``job`` in the next group transaction and wait until it is committed."""
+        return self.submit(job, key=key).result()
 
     def close(self) -> None:
         self._queue.put(None)
