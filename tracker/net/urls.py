@@ -81,9 +81,6 @@ def has_controls(text: str) -> bool:
     return CONTROL_CHARS.search(text) is not None
 
 
-# Cached: a pure function of its arguments, and every check of a story vets the same URL
-# (three parsers read it: about a sixth of a 304 fetch's CPU). Refusals are not cached.
-@functools.lru_cache(maxsize=4096)
 def vet_url(url: str, *, allow_userinfo: bool = False) -> VettedURL:
     """Read `url` the way the HTTP client will, or raise BadURLError; see the module doc."""
     url = url.strip(_EDGE_WHITESPACE)
