@@ -366,3 +366,36 @@ def test_a_check_waiting_for_its_write_does_not_hold_a_fetching_thread(
     assert transactions == [6 - waiting, waiting]  # those queued meanwhile went together
     with db.session() as session:
         assert len(session.scalars(select(Version.id)).all()) == 6
+
+
+def test_a_check_that_dies_past_every_handler_fails_its_report_rather_than_hang(
+    db: Database, settings: Settings, server: LocalServer, monkeypatch
+):
+    """The engine turns every Exception into a recorded check; anything rarer (here a
+    BaseException from inside the check) must still reach whoever waits for the report."""
+
+    class Unforeseen(BaseException):
+        pass
+
+    server.set("/s", render_page(STAGES[0]))
+    story_id = _add(db, server.url("/s"))
+    engine = CheckEngine(db, settings)
+
+    def die(state, started_at):
+        raise Unforeseen("past every handler")
+
+    monkeypatch.setattr(engine, "_check", die)
+    raised: list[BaseException] = []
+
+    def run():
+        try:
+            engine.check_now([story_id])
+        except Unforeseen as exc:
+            raised.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(30)
+    engine.close()
+    assert not runner.is_alive(), "check_now waited forever for the report"
+    assert [str(exc) for exc in raised] == ["past every handler"]

@@ -193,7 +193,7 @@ class CheckEngine:
         started (close() cancels those too)."""
         report = _CheckReportFuture()
         report.work = self._threads.submit(self._check_until_queued, state, report)
-        report.work.add_done_callback(report.follow_cancelled)
+        report.work.add_done_callback(report.follow_work)
         return report
 
     def check_now(
@@ -659,10 +659,14 @@ class _CheckReportFuture(Future[CheckReport]):
             return False
         return super().cancel()
 
-    def follow_cancelled(self, work: Future[None]) -> None:
-        """Done-callback of `work`: close() cancelled the check before it started."""
+    def follow_work(self, work: Future[None]) -> None:
+        """Done-callback of `work`: close() cancelled the check before it started, or the
+        check failed past every handler (a BaseException); either way nobody may wait on
+        the report forever."""
         if work.cancelled():
             self.cancel()
+        elif (error := work.exception()) is not None and not self.done():
+            self.set_exception(error)
 
 
 def _resolved(report: CheckReport) -> Future[CheckReport]:
