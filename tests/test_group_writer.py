@@ -70,3 +70,21 @@ def test_a_failing_job_costs_only_itself_and_finish_sees_each_retry_alone(
     with pytest.raises(RuntimeError, match="cannot be written"):
         futures[2].result()
     assert [futures[n].result() for n in (0, 1, 3)] == [0, 1, 3]
+
+
+def test_submit_returns_at_once_and_its_future_resolves_at_the_commit(db: Database) -> None:
+    """A check's thread queues its write and goes on (CheckEngine); the report waits."""
+    writer: GroupWriter[int] = GroupWriter(db)
+    go = threading.Event()
+
+    def slow(session: Session) -> int:
+        assert go.wait(10)
+        return 7
+
+    try:
+        future = writer.submit(slow)
+        assert not future.done()  # submit did not wait for the transaction
+        go.set()
+        assert future.result(timeout=10) == 7
+    finally:
+        writer.close()
