@@ -190,7 +190,10 @@ class CheckEngine:
         """Check one story, already leased by this worker, on the thread pool. The future
         resolves once the check's write has committed; the pool's thread is free again as
         soon as that write is queued. Cancelling it cancels the check only if it has not
-        started (close() cancels those too)."""
+        started (close() cancels those too).
+
+        Done-callbacks mostly run in the writer's thread, right after the commit: keep them
+        short, and never wait there on another check's write (it would wait on itself)."""
         report = _CheckReportFuture()
         report.work = self._threads.submit(self._check_until_queued, state, report)
         report.work.add_done_callback(report.follow_work)

@@ -57,7 +57,10 @@ TIMESTAMP_TICK_SECONDS = 60
 
 
 class Daemon:
-    """Checks every active story when it is due, until stopped."""
+    """Checks every active story when it is due, until stopped.
+
+    `on_report` is told each check's report once it is committed, mostly from the engine's
+    writer thread (see CheckEngine.submit): it must be quick and must not wait on a check."""
 
     def __init__(
         self,
