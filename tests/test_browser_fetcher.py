@@ -292,6 +292,24 @@ def test_a_script_that_navigates_away_leaves_the_fetched_document(fetcher, serve
     assert server.count("/elsewhere") == 0
 
 
+@needs_chromium
+def test_a_page_that_refreshes_itself_elsewhere_leaves_the_fetched_document(fetcher, server):
+    """A meta refresh fires once the page has loaded, racing the wait for it: the refused
+    navigation must not leave that wait hanging until the fetch's deadline."""
+    server.set(
+        "/story",
+        '<html><head><meta http-equiv="refresh" content="0; url=/elsewhere"></head>'
+        "<body><p>The story itself.</p></body></html>",
+    )
+    server.set("/elsewhere", "<html><body><p>Somewhere else.</p></body></html>")
+
+    result = fetcher.fetch(server.url("/story"))
+
+    assert result.outcome is Outcome.OK, result.error
+    assert "The story itself." in result.text
+    assert server.count("/elsewhere") == 0
+
+
 # -- conditional GET and errors of the document ------------------------------------------------
 
 
