@@ -88,3 +88,32 @@ def test_submit_returns_at_once_and_its_future_resolves_at_the_commit(db: Databa
         assert future.result(timeout=10) == 7
     finally:
         writer.close()
+
+
+def test_submit_waits_while_max_pending_jobs_wait_to_be_written(db: Database) -> None:
+    """Backpressure: a check's job holds its page, so a stalled database must not let a
+    pass pile up every page in memory; submitters wait for room instead."""
+    writer: GroupWriter[int] = GroupWriter(db, max_pending=2)
+    started, go = threading.Event(), threading.Event()
+
+    def held(session: Session) -> int:
+        started.set()
+        assert go.wait(10)
+        return 0
+
+    try:
+        first = writer.submit(held)
+        assert started.wait(10)  # in its transaction, still counted until it is written
+        second = writer.submit(_leaves(1))
+        third: list[Future[int]] = []
+        submitter = threading.Thread(target=lambda: third.append(writer.submit(_leaves(2))))
+        submitter.start()
+        submitter.join(0.5)
+        assert submitter.is_alive() and third == []  # no room: it waits
+        go.set()
+        submitter.join(10)
+        assert not submitter.is_alive()
+        assert [first.result(10), second.result(10), third[0].result(10)] == [0, 1, 2]
+    finally:
+        go.set()
+        writer.close()

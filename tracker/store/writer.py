@@ -39,13 +39,19 @@ class GroupWriter(Generic[T]):
         db: Database,
         *,
         max_batch: int = 64,
+        max_pending: int = 128,
         prepare: Prepare | None = None,
         finish: Finish | None = None,
         on_cpu: Callable[[float], None] | None = None,
     ) -> None:
-        """`on_cpu`: told the CPU seconds of the writer thread's every batch, commit included."""
+        """`on_cpu`: told the CPU seconds of the writer thread's every batch, commit included.
+
+        `max_pending`: jobs submitted and not yet written, at most; `submit` waits for room
+        beyond. A check's job holds its page, so a stalled database must not let a pass of
+        thousands of stories pile them all up in memory."""
         self.db = db
         self.max_batch = max_batch
+        self._room = threading.BoundedSemaphore(max_pending)
         self.prepare = prepare
         self.finish = finish
         self.on_cpu = on_cpu
@@ -57,8 +63,10 @@ class GroupWriter(Generic[T]):
         """Queue ``job`` for the next group transaction: its future resolves once that has
         committed (or with the job's exception). The caller need not wait: a check's thread
         queues its write and moves on, so the next transaction takes every write queued
-        while this one ran, not only those of threads blocked on it."""
+        while this one ran, not only those of threads blocked on it. Waits only while
+        `max_pending` jobs are already waiting to be written."""
         future: Future[T] = Future()
+        self._room.acquire()
         self._queue.put(_Item(job, key, future))
         return future
 
@@ -87,7 +95,11 @@ class GroupWriter(Generic[T]):
                     break
                 batch.append(more)
             started = time.thread_time()
-            self._write(batch)
+            try:
+                self._write(batch)
+            finally:
+                for _ in batch:
+                    self._room.release()
             if self.on_cpu is not None:
                 self.on_cpu(time.thread_time() - started)
             if stop:
