@@ -277,30 +277,25 @@ def test_the_browser_itself_never_connects_anywhere(fetcher, server):
 
 
 @needs_chromium
-def test_a_script_that_navigates_away_leaves_the_fetched_document(fetcher, server):
-    server.set(
-        "/story",
-        "<html><body><p>The story itself.</p>"
-        "<script>location.href = '/elsewhere'</script></body></html>",
-    )
-    server.set("/elsewhere", "<html><body><p>Somewhere else.</p></body></html>")
-
-    result = fetcher.fetch(server.url("/story"))
-
-    assert result.outcome is Outcome.OK, result.error
-    assert "The story itself." in result.text
-    assert server.count("/elsewhere") == 0
-
-
-@needs_chromium
-def test_a_page_that_refreshes_itself_elsewhere_leaves_the_fetched_document(fetcher, server):
-    """A meta refresh fires once the page has loaded, racing the wait for it: the refused
-    navigation must not leave that wait hanging until the fetch's deadline."""
-    server.set(
-        "/story",
-        '<html><head><meta http-equiv="refresh" content="0; url=/elsewhere"></head>'
-        "<body><p>The story itself.</p></body></html>",
-    )
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(
+            "<html><body><p>The story itself.</p>"
+            "<script>location.href = '/elsewhere'</script></body></html>",
+            id="a script",
+        ),
+        # Fires once the page has loaded, racing the wait for it: the refused navigation must
+        # not leave that wait hanging until the fetch's deadline.
+        pytest.param(
+            '<html><head><meta http-equiv="refresh" content="0; url=/elsewhere"></head>'
+            "<body><p>The story itself.</p></body></html>",
+            id="a meta refresh",
+        ),
+    ],
+)
+def test_a_page_that_sends_itself_elsewhere_leaves_the_fetched_document(fetcher, server, page):
+    server.set("/story", page)
     server.set("/elsewhere", "<html><body><p>Somewhere else.</p></body></html>")
 
     result = fetcher.fetch(server.url("/story"))

@@ -70,10 +70,6 @@ class GroupWriter(Generic[T]):
         self._queue.put(_Item(job, key, future))
         return future
 
-    def write(self, job: Job[T], *, key: Hashable = None) -> T:
-        """Run ``job`` in the next group transaction and wait until it is committed."""
-        return self.submit(job, key=key).result()
-
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
