@@ -12,9 +12,9 @@ Errors are one readable line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-from tracker.cli._app import main
+from tracker.cli._app import main, run
 
-__all__ = ["COMMAND_MODULES", "main"]
+__all__ = ["COMMAND_MODULES", "main", "run"]
 
 # module (in tracker.cli) -> the names of the commands in its COMMANDS list
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {

@@ -349,6 +349,13 @@ class AppContext:
             self._db = Database(self.settings)
         return self._db
 
+    def close(self) -> None:
+        """Close the database connections, if any were opened (SQLite then folds its
+        write-ahead log back into ``tracker.db``, so the file copied alone is whole)."""
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
     @property
     def tracking(self) -> TrackingParameters:
         """The query parameters dropped from story URLs (built-in plus the setting's)."""
@@ -387,6 +394,28 @@ def json_out(data: Any) -> None:
 def main(ctx: click.Context, home: Path | None) -> None:
     """Track live news stories: every version kept, word-level diffs, alerts on real changes."""
     ctx.obj = AppContext(home)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def run() -> None:
+    """The ``tracker`` console script (and ``python -m tracker``): :func:`main`, then an
+    exit that does not free the heap object by object.
+
+    At exit the interpreter collects and frees everything a command imported and built
+    (SQLAlchemy's, requests' and pydantic's objects): 0.15-0.25 s of CPU after a
+    ``tracker check --all`` has done its work, which the end of the process does anyway.
+    :func:`gc.freeze` puts every object out of the collector's reach first. The rest of
+    the interpreter's shutdown still happens: threads are joined, ``atexit`` handlers run
+    (logging is flushed, extraction processes are stopped), stdout and stderr are flushed;
+    the database was closed when the command's context closed (:meth:`AppContext.close`).
+    Tests call :func:`main` in-process, where the freeze would outlive the command.
+    """
+    import gc
+
+    try:
+        main()
+    finally:
+        gc.freeze()
 
 
 def read_url_file(path: Path) -> list[str]:
