@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from tracker.config import Settings
 from tracker.demo.site import STAGES, render_page
-from tracker.pipeline.check import ANALYSIS_VERSION
 from tracker.pipeline.engine import CheckEngine
+from tracker.pipeline.story_state import ANALYSIS_VERSION
 from tracker.services.stories import add_stories
 from tracker.store.db import Database
 from tracker.store.models import Story, Version

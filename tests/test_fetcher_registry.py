@@ -28,9 +28,9 @@ from tracker.net.fetcher import (
     register_fetcher,
 )
 from tracker.net.http import HttpFetcher
-from tracker.pipeline.check import StoryState
 from tracker.pipeline.engine import CheckEngine, fetch_options
 from tracker.pipeline.render import FetchPlan
+from tracker.pipeline.story_state import StoryState
 from tracker.services.stories import add_stories
 from tracker.store.db import Database
 

@@ -25,16 +25,15 @@ from tracker.core.cadence import CadencePolicy
 from tracker.demo.site import STAGES, render_page
 from tracker.net.fetcher import FetchOptions, FetchResult, Outcome
 from tracker.net.http import HttpFetcher
-from tracker.pipeline import check as check_module
-from tracker.pipeline.check import (
-    CheckReport,
-    lock_stories,
+from tracker.pipeline import not_modified
+from tracker.pipeline.check import lock_stories, record
+from tracker.pipeline.engine import CheckEngine
+from tracker.pipeline.not_modified import (
     lock_story_rows,
-    record,
     record_not_modified,
     write_not_modified,
 )
-from tracker.pipeline.engine import CheckEngine
+from tracker.pipeline.story_state import CheckReport
 from tracker.services.stories import add_stories
 from tracker.store.db import Database
 from tracker.store.models import Check, Event, Story
@@ -91,7 +90,7 @@ def _written(
     (rolled back after)."""
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     # The cadence's jitter, the one random input, drawn the same for both paths.
-    monkeypatch.setattr(check_module.random, "random", random.Random(7).random)
+    monkeypatch.setattr(random, "random", random.Random(7).random)
     kwargs: dict[str, Any] = {
         "policy": CadencePolicy(),
         "now": now,
@@ -309,7 +308,7 @@ def test_the_engine_writes_a_pass_of_304s_in_bulk(
         )
     ids = [story.story_id for story in added]
     bulk: list[int] = []
-    original = check_module.record_not_modified
+    original = not_modified.record_not_modified
 
     def spy(session: Session, story_id: int, *args: Any, **kwargs: Any) -> CheckReport:
         bulk.append(story_id)

@@ -1,7 +1,9 @@
-"""What extraction produces: an article's headline, metadata and body blocks.
+"""What extraction produces: an article's headline, metadata and body blocks, and where
+the article sits in its page.
 
 A module of its own so that extraction and normalisation, which both read these types,
-do not import each other.
+do not import each other, and so that code that only passes them along (a check answered
+304 Not Modified) need not import extraction.
 """
 
 from __future__ import annotations
@@ -53,3 +55,12 @@ class Article:
     source: str = "html"
     # A live blog's entries in the order the page lists them; () for any other page.
     entries: tuple[Entry, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where an article sits in its page (drawn by :mod:`tracker.core.region`): kept with
+    the story, so that the next check can tell whether that part of the page changed."""
+
+    path: str  # the region element's path in the page (lxml's getpath)
+    digest: str  # sha256 hex of what the article could be read from (see tracker.core.region)

@@ -40,12 +40,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from copy import deepcopy
-from dataclasses import dataclass
 
 import lxml.etree
 from lxml.html import HtmlElement
 
-from tracker.core.article import Article
+from tracker.core.article import Article, Region
 from tracker.core.extract import BLOCK_TAGS, NOT_SHOWN, comment_tails, drop_hidden, parse_page
 from tracker.core.normalize import single_line
 
@@ -59,12 +58,6 @@ _DATA_SCRIPTS = (
     "//script[contains(@type, 'json')]"  # application/ld+json, application/json
     " | //script[@id='__NEXT_DATA__' or @id='__NUXT_DATA__']"
 )
-
-
-@dataclass(frozen=True)
-class Region:
-    path: str  # the region element's path in the page (lxml's getpath)
-    digest: str  # sha256 hex of what the article could be read from (see the module doc)
 
 
 def prepare(page: str | HtmlElement | None) -> HtmlElement | None:

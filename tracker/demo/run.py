@@ -20,7 +20,7 @@ import click
 from tracker.config import Settings
 from tracker.core import diffing
 from tracker.demo.site import STAGES, render_page
-from tracker.pipeline.check import CheckReport
+from tracker.pipeline.story_state import CheckReport
 from tracker.services.daemon import Daemon
 from tracker.services.stories import add_stories, find_story, get_version
 from tracker.store.db import Database

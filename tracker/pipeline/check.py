@@ -1,6 +1,7 @@
 """One check of one story: fetch → extract → compare → store, as three small steps.
 
-1. :func:`load_state` reads what the check needs (a short read).
+1. What the check needs is read when its story is claimed
+   (:mod:`tracker.pipeline.story_state`, with the decisions that need no page).
 2. :func:`analyse` and :func:`compare` are pure: extraction and fingerprint (CPU-bound, may
    run in another process), then diff and classification against the previous version.
 3. :func:`record` writes everything in ONE transaction at the end: the capture, the version,
@@ -8,20 +9,19 @@
    loses nothing (the story is still due); a crash after it leaves a complete record.
 
 No network, clock or database inside the decisions: the engine (``engine.py``) supplies
-the fetch result and ``now``.
+the fetch result and ``now``. A check answered 304 Not Modified is written in bulk by
+:mod:`tracker.pipeline.not_modified`, which comes here only for the unusual one.
 """
 
 from __future__ import annotations
 
-import functools
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import __version__
@@ -44,6 +44,13 @@ from tracker.core.region import Region
 from tracker.net.fetcher import BROWSER_FETCHER, FetchResult, Outcome
 from tracker.pipeline import stages, variants
 from tracker.pipeline.outbox import enqueue_alerts
+from tracker.pipeline.story_state import (
+    ANALYSIS_VERSION,
+    CheckReport,
+    LifecycleFacts,
+    lifecycle_step,
+    reschedule,
+)
 from tracker.pipeline.web_archive import enqueue_submission
 from tracker.store.captures import body_sha256, compress, store_capture
 from tracker.store.chain import link_new_version
@@ -61,35 +68,9 @@ from tracker.store.models import (
 _EVENTS_KEY = "tracker.pipeline.check.events"
 _LOCKED_KEY = "tracker.pipeline.check.locked"
 
-# The release of the extraction and fingerprint rules. Bump it whenever extract.py or
-# normalize.py change what a page's fingerprint or stored text is. A story remembers the
-# rules that stored its latest version (Story.analysis_version); while they are older, a
-# changed fingerprint is judged against that version's capture re-read by the current rules,
-# so an upgrade makes no versions (and no alerts) of its own, and the first real edit after
-# it is reported as itself.
-ANALYSIS_VERSION = 3
-
 # After this many consecutive failed checks a "checks failing" event is recorded (once).
 FAILING_EVENT_AFTER = 5
 EMPTY_ARTICLE_ERROR = "no article text found on the page (extraction returned nothing)"
-
-
-@dataclass(frozen=True)
-class StoryState:
-    """What a check needs to know about a story before fetching."""
-
-    id: int
-    url: str
-    etag: str | None
-    last_modified: str | None
-    selector: str | None
-    ignore_patterns: tuple[str, ...]
-    last_fingerprint: str | None
-    respect_robots_txt: bool | None
-    analysis_version: int | None = ANALYSIS_VERSION
-    render: str | None = None  # the story's render mode; None: the `render` setting
-    last_fetcher: str | None = None  # the fetcher that got the latest version
-    region: Region | None = None  # the article's region as of the latest full read
 
 
 @dataclass(frozen=True)
@@ -133,72 +114,6 @@ class Comparison:
     # What a desk calls the edit (tracker.core.edit_types): figures, quotes, names,
     # correction notes, silent corrections; None for a first version and a live blog.
     edit_types: tuple[str, ...] | None = None
-
-
-@dataclass
-class CheckReport:
-    """What one check did, for progress output, logs and tests."""
-
-    story_id: int
-    url: str
-    outcome: CheckOutcome
-    http_status: int | None = None
-    error: str | None = None
-    version_seq: int | None = None
-    kinds: tuple[str, ...] = ()
-    summary: str | None = None
-    next_check_at: datetime | None = None
-    schedule_reason: str | None = None
-    status: str = StoryStatus.ACTIVE
-    duration_ms: int = 0
-    wait_ms: int | None = None  # of duration_ms, waiting for the host's politeness slot
-    events: list[str] = field(default_factory=list)
-    lease_lost: bool = False
-    fetcher: str | None = None  # the fetcher that got the page
-    render_reason: str | None = None  # why that one, when the render mode chose
-    extraction_health: str | None = None  # the story's verdict after this check
-
-
-# The columns a check needs, read when a story is claimed (``UPDATE … RETURNING``).
-STATE_COLUMNS = (
-    Story.id,
-    Story.url,
-    Story.etag,
-    Story.last_modified,
-    Story.selector,
-    Story.ignore_patterns,
-    Story.last_fingerprint,
-    Story.respect_robots_txt,
-    Story.analysis_version,
-    Story.render,
-    Story.last_fetcher,
-    Story.region_path,
-    Story.region_digest,
-)
-
-
-def state_from_row(row: Any) -> StoryState:
-    return StoryState(
-        id=row.id,
-        url=row.url,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        selector=row.selector,
-        ignore_patterns=tuple(row.ignore_patterns or ()),
-        last_fingerprint=row.last_fingerprint,
-        respect_robots_txt=row.respect_robots_txt,
-        analysis_version=row.analysis_version,
-        render=row.render,
-        last_fetcher=row.last_fetcher,
-        region=Region(row.region_path, row.region_digest)
-        if row.region_path and row.region_digest
-        else None,
-    )
-
-
-def load_state(session: Session, story_id: int) -> StoryState | None:
-    row = session.execute(select(*STATE_COLUMNS).where(Story.id == story_id)).one_or_none()
-    return None if row is None else state_from_row(row)
 
 
 def analyse(
@@ -326,99 +241,6 @@ def _stored_fields(article: Article) -> tuple[object, ...]:
         article.text,
         tuple(article.entries),
     )
-
-
-@functools.lru_cache(maxsize=256)
-def _policy_with_overrides(
-    base: cadence.CadencePolicy,
-    fixed_interval: int | None,
-    min_interval: int | None,
-    max_interval: int | None,
-) -> cadence.CadencePolicy:
-    # Cached: building and validating a policy on every check cost more than the decision.
-    return base.with_overrides(
-        fixed_interval=fixed_interval, min_interval=min_interval, max_interval=max_interval
-    )
-
-
-class ScheduleFacts(Protocol):
-    """What the cadence reads of a story: an ORM story, or its row as a not-modified check
-    reads it (`record_not_modified`)."""
-
-    @property
-    def first_seen_at(self) -> datetime: ...
-    @property
-    def last_substantive_at(self) -> datetime | None: ...
-    @property
-    def developing(self) -> bool: ...
-    @property
-    def promised_at(self) -> datetime | None: ...
-    @property
-    def consecutive_failures(self) -> int: ...
-    @property
-    def consecutive_gone(self) -> int: ...
-    @property
-    def fixed_interval_seconds(self) -> int | None: ...
-    @property
-    def min_interval_seconds(self) -> int | None: ...
-    @property
-    def max_interval_seconds(self) -> int | None: ...
-
-
-def next_schedule(
-    story: ScheduleFacts,
-    policy: cadence.CadencePolicy,
-    now: datetime,
-    *,
-    retry_after: timedelta | None = None,
-    jitter_unit: float | None = None,
-    failures: int | None = None,
-    gone: int | None = None,
-) -> cadence.Schedule:
-    """The cadence policy's decision for ``story``; `failures` and `gone` stand for its
-    consecutive failures and 404/410s when the check just changed them. Pure but for the
-    jitter (random unless `jitter_unit` is given)."""
-    clock = cadence.StoryClock(
-        first_seen_at=story.first_seen_at,
-        last_substantive_change_at=story.last_substantive_at,
-        developing=story.developing,
-        promised_at=story.promised_at,
-        consecutive_failures=story.consecutive_failures if failures is None else failures,
-        consecutive_gone=story.consecutive_gone if gone is None else gone,
-        retry_after=retry_after,
-    )
-    return cadence.next_check(
-        clock,
-        _policy_with_overrides(
-            policy,
-            story.fixed_interval_seconds,
-            story.min_interval_seconds,
-            story.max_interval_seconds,
-        ),
-        now,
-        jitter_unit=random.random() if jitter_unit is None else jitter_unit,
-    )
-
-
-def reschedule(
-    story: Story,
-    policy: cadence.CadencePolicy,
-    now: datetime,
-    *,
-    retry_after: timedelta | None = None,
-    jitter_unit: float | None = None,
-) -> cadence.Schedule:
-    """Apply the cadence policy to ``story`` (mutates its schedule and status)."""
-    schedule = next_schedule(story, policy, now, retry_after=retry_after, jitter_unit=jitter_unit)
-    story.schedule_reason = schedule.reason[:200]
-    if schedule.verdict is cadence.Verdict.CHECK:
-        story.next_check_at = schedule.next_check_at
-    else:
-        story.next_check_at = None
-        story.status = (
-            StoryStatus.GONE if schedule.verdict is cadence.Verdict.GONE else StoryStatus.RETIRED
-        )
-    return schedule
 
 
 @dataclass(frozen=True)
@@ -652,195 +474,6 @@ def _lock_story(session: Session, story_id: int) -> Story | None:
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     return session.scalars(statement).one_or_none()
-
-
-# -- not-modified checks, many at once ------------------------------------------------------
-#
-# Most checks of a tracked story come back 304 Not Modified. `record` writes one through the
-# ORM (load the story as an object, mutate it, flush it), which cost more CPU than fetching
-# it. `record_not_modified` decides the same thing from a plain row and leaves the check's
-# two writes, one UPDATE of the story and one INSERT of the check, to `write_not_modified`,
-# which makes them one executemany each for the whole group transaction. Anything out of
-# the ordinary (an event to record, the story gone, its lease lost) goes through `record`.
-
-# What a not-modified check reads of its story: the lease, the lifecycle and the cadence.
-NOT_MODIFIED_COLUMNS = (
-    Story.id,
-    Story.url,
-    Story.status,
-    Story.lease_owner,
-    Story.last_fingerprint,
-    Story.lifecycle,
-    Story.live_url,
-    Story.version_count,
-    Story.first_seen_at,
-    Story.last_substantive_at,
-    Story.developing,
-    Story.promised_at,
-    Story.consecutive_failures,
-    Story.consecutive_gone,
-    Story.fixed_interval_seconds,
-    Story.min_interval_seconds,
-    Story.max_interval_seconds,
-    Story.extraction_health,
-)
-# The story columns it writes: exactly those `record` sets for a 304 (see record_not_modified).
-_NOT_MODIFIED_WRITES = (
-    "last_checked_at",
-    "lifecycle",
-    "live_url",
-    "consecutive_failures",
-    "consecutive_gone",
-    "last_error",
-    "schedule_reason",
-    "next_check_at",
-    "lease_owner",
-    "lease_expires_at",
-    "etag",
-    "last_modified",
-)
-_ROWS_KEY = "tracker.pipeline.check.rows"
-_PENDING_KEY = "tracker.pipeline.check.not_modified"
-# Built once: a statement made afresh per group transaction costs more to build and key for
-# SQLAlchemy's compiled cache than the SQLite query itself.
-_STORIES, _CHECKS = cast(Table, Story.__table__), cast(Table, Check.__table__)
-_READ_ROWS = select(*NOT_MODIFIED_COLUMNS).where(Story.id.in_(bindparam("ids", expanding=True)))
-_LOCK_ROWS = _READ_ROWS.with_for_update()
-_UPDATE_STORIES = (
-    update(_STORIES)
-    .where(_STORIES.c.id == bindparam("b_id"))
-    .values({name: bindparam(name) for name in _NOT_MODIFIED_WRITES})
-)
-_INSERT_CHECKS = insert(_CHECKS)
-
-
-def lock_story_rows(session: Session, story_ids: list[int]) -> None:
-    """Read (and on PostgreSQL lock) the rows of the stories whose checks came back 304, at
-    once, for `record_not_modified`."""
-    if not story_ids:
-        return
-    statement = _LOCK_ROWS if session.get_bind().dialect.name == "postgresql" else _READ_ROWS
-    rows = session.info.setdefault(_ROWS_KEY, {})
-    rows.update((row.id, row) for row in session.execute(statement, {"ids": story_ids}))
-
-
-def record_not_modified(
-    session: Session,
-    story_id: int,
-    fetched: FetchResult,
-    *,
-    policy: cadence.CadencePolicy,
-    now: datetime,
-    started_at: datetime,
-    worker: str | None,
-    compared_against: str | None,
-    fetcher: str | None = None,
-    render_reason: str | None = None,
-    wait_ms: int | None = None,
-    archive_versions: bool = False,
-) -> CheckReport:
-    """`record` for a check answered 304 Not Modified: the same rows and the same report.
-
-    The story's row comes from `lock_story_rows`; the writes wait in the session for
-    `write_not_modified`, which the caller runs before committing. A check that makes an
-    event (the lifecycle moves, the cadence retires the story), whose story is gone or
-    whose lease was lost goes through `record` itself."""
-    if fetched.outcome is not Outcome.NOT_MODIFIED:
-        raise ValueError(f"record_not_modified of a {fetched.outcome} result")
-    row = session.info.get(_ROWS_KEY, {}).get(story_id)
-    step = None if row is None else lifecycle_step(row, fetched, None, None, now=now)
-    # What record() does for a 304: the check succeeded, so the counters start again. One
-    # draw of the jitter, whichever path writes the check.
-    jitter_unit = random.random()
-    schedule = (
-        None
-        if row is None
-        else next_schedule(row, policy, now, failures=0, gone=0, jitter_unit=jitter_unit)
-    )
-    if (
-        row is None
-        or step is None
-        or schedule is None
-        or (worker is not None and row.lease_owner not in (None, worker))
-        or step.events
-        or schedule.verdict is not cadence.Verdict.CHECK
-    ):
-        return record(
-            session,
-            story_id,
-            fetched,
-            None,
-            None,
-            policy=policy,
-            now=now,
-            started_at=started_at,
-            worker=worker,
-            compared_against=compared_against,
-            fetcher=fetcher,
-            render_reason=render_reason,
-            wait_ms=wait_ms,
-            archive_versions=archive_versions,
-            jitter_unit=jitter_unit,
-        )
-    duration_ms = max(0, int((now - started_at).total_seconds() * 1000))
-    render_reason = render_reason[:2000] if render_reason else None
-    story = {
-        "b_id": row.id,
-        "last_checked_at": now,
-        "lifecycle": step.state.state,
-        "live_url": step.state.live_url,
-        "consecutive_failures": 0,
-        "consecutive_gone": 0,
-        "last_error": None,
-        "schedule_reason": schedule.reason[:200],
-        "next_check_at": schedule.next_check_at,
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "etag": fetched.etag,
-        "last_modified": fetched.last_modified,
-    }
-    check = {
-        "story_id": row.id,
-        "started_at": started_at,
-        "duration_ms": duration_ms,
-        "outcome": CheckOutcome.NOT_MODIFIED,
-        "http_status": fetched.status,
-        "error_kind": None,
-        "error": None,
-        "bytes": fetched.bytes_read,
-        "version_id": None,
-        "capture_sha256": None,
-        "worker": worker,
-        "fetcher": fetcher,
-        "render_reason": render_reason,
-        "wait_ms": None if wait_ms is None else min(wait_ms, duration_ms),
-    }
-    session.info.setdefault(_PENDING_KEY, []).append((story, check))
-    return CheckReport(
-        row.id,
-        row.url,
-        CheckOutcome.NOT_MODIFIED,
-        http_status=fetched.status,
-        next_check_at=schedule.next_check_at,
-        schedule_reason=story["schedule_reason"],
-        status=row.status,
-        duration_ms=duration_ms,
-        wait_ms=wait_ms,
-        fetcher=fetcher,
-        render_reason=render_reason,
-        extraction_health=row.extraction_health,
-    )
-
-
-def write_not_modified(session: Session) -> None:
-    """Write what `record_not_modified` left in the session: one UPDATE of the stories and
-    one INSERT of the checks, each run once for all of them."""
-    session.info.pop(_ROWS_KEY, None)
-    pending = session.info.pop(_PENDING_KEY, None)
-    if not pending:
-        return
-    session.execute(_UPDATE_STORIES, [story for story, _ in pending])
-    session.execute(_INSERT_CHECKS, [check for _, check in pending])
 
 
 def _succeeded(story: Story) -> None:
@@ -1091,7 +724,7 @@ def _observe_lifecycle(
         and (analysis.same_region or compared_against != story.last_fingerprint)
     ):
         return None  # another worker stored a version meanwhile: this result is dropped
-    step = lifecycle_step(story, fetched, analysis, comparison, now=now)
+    step = page_lifecycle_step(story, fetched, analysis, comparison, now=now)
     story.lifecycle, story.live_url = step.state.state, step.state.live_url
     for happening in step.events:
         event = _event(session, story, EventKind(happening.kind), now, detail=happening.detail)
@@ -1106,22 +739,7 @@ def _observe_lifecycle(
     return "redirected", f"the page redirects to {fetched.final_url}, not to the article"
 
 
-class LifecycleFacts(Protocol):
-    """What the lifecycle reads of a story: an ORM story, or a not-modified check's row."""
-
-    @property
-    def url(self) -> str: ...
-    @property
-    def last_fingerprint(self) -> str | None: ...
-    @property
-    def lifecycle(self) -> str: ...
-    @property
-    def live_url(self) -> str | None: ...
-    @property
-    def version_count(self) -> int: ...
-
-
-def lifecycle_step(
+def page_lifecycle_step(
     story: LifecycleFacts,
     fetched: FetchResult,
     analysis: Analysis | None,
@@ -1129,13 +747,11 @@ def lifecycle_step(
     *,
     now: datetime,
 ) -> lifecycle.Step:
-    """What this check shows of the story's lifecycle (tracker.core.lifecycle). Pure."""
-    ok = fetched.outcome is not Outcome.ERROR
+    """`lifecycle_step` with what the page read says: whether an article was read, the share
+    of the latest version's words it kept (from the comparison), the URL it names. Pure."""
     read = analysis is not None and not analysis.empty
     kept: float | None = None
-    if ok and fetched.outcome is Outcome.NOT_MODIFIED:
-        kept = 1.0
-    elif read and analysis is not None:
+    if read and analysis is not None and fetched.outcome is not Outcome.NOT_MODIFIED:
         if analysis.same_region or analysis.fingerprint == story.last_fingerprint:
             kept = 1.0
         elif comparison is not None and changes.ChangeKind.FIRST not in comparison.kinds:
@@ -1144,25 +760,14 @@ def lifecycle_step(
             words = diffing.count_words(analysis.article.text)
             previous = words - stats.words_added + stats.words_removed
             kept = lifecycle.kept_share(previous, stats.words_removed)
-    seen = lifecycle.Observation(
-        url=story.url,
-        status=fetched.status,
-        answered=ok,
-        article=read or fetched.outcome is Outcome.NOT_MODIFIED,
-        final_url=fetched.final_url,
+    return lifecycle_step(
+        story,
+        fetched,
+        now=now,
+        read=read,
+        kept=kept,
         canonical_url=analysis.article.canonical_url if analysis and analysis.article else None,
-        kept_share=kept,
-        # Looked for only when the text collapsed: the page is not read again otherwise.
-        paywall=lifecycle.paywall_marker(fetched.text)
-        if kept is not None and kept < lifecycle.TEASER_SHARE
-        else None,
     )
-    was = lifecycle.LifecycleState(
-        lifecycle.Lifecycle(story.lifecycle or lifecycle.Lifecycle.LIVE),
-        story.live_url,
-        has_version=story.version_count > 0,
-    )
-    return lifecycle.observe(was, seen, now)
 
 
 def _event(

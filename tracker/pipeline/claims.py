@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from tracker.pipeline.check import STATE_COLUMNS, StoryState, state_from_row
+from tracker.pipeline.story_state import STATE_COLUMNS, StoryState, state_from_row
 from tracker.store.models import Story, StoryStatus
 
 

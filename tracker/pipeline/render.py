@@ -17,9 +17,12 @@ Every choice made by ``auto`` carries a reason, stored with the check.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tracker.core.health import Health
 from tracker.net.fetcher import BROWSER_FETCHER, DEFAULT_FETCHER
+
+if TYPE_CHECKING:  # a verdict is handed in; reading one (extraction) is not needed here
+    from tracker.core.health import Health
 
 __all__ = ["FetchPlan", "escalation", "plan_fetch", "rendered_is_better"]
 

@@ -37,7 +37,8 @@ from tracker.core.extract import Article
 from tracker.core.liveblog import entries_to_json
 from tracker.core.normalize import fingerprint
 from tracker.net.fetcher import BROWSER_FETCHER
-from tracker.pipeline.check import ANALYSIS_VERSION, analyse, compare
+from tracker.pipeline.check import analyse, compare
+from tracker.pipeline.story_state import ANALYSIS_VERSION
 from tracker.pipeline.variants import variant_digest
 from tracker.services.stories import StoryError
 from tracker.services.timestamps import export_timestamps

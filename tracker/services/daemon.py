@@ -37,11 +37,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from tracker.config import Settings
 from tracker.core.liveness import HEARTBEAT_SECONDS
 from tracker.pipeline import claims, stages
-from tracker.pipeline.check import CheckReport, StoryState
 from tracker.pipeline.engine import CheckEngine, utcnow
 from tracker.pipeline.extraction_pool import start_server
 from tracker.pipeline.housekeeping import run_housekeeping
 from tracker.pipeline.outbox import DeliveryRunner
+from tracker.pipeline.story_state import CheckReport, StoryState
 from tracker.pipeline.web_archive import ArchiveRunner
 from tracker.store import workers
 from tracker.store.db import Database

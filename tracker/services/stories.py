@@ -378,7 +378,7 @@ def configure_story(
         # against its capture read with the new one (see check.ANALYSIS_VERSION).
         story.analysis_version = None
     if intervals_changed and story.status == StoryStatus.ACTIVE and story.last_checked_at:
-        from tracker.pipeline.check import reschedule
+        from tracker.pipeline.story_state import reschedule
 
         # As if the last check had been made under the new settings (due now if overdue).
         # A story never checked stays due at once, as `tracker add` left it.

@@ -17,8 +17,8 @@ from tracker.web import queries
 from tracker.web.security import RAW_CSP
 
 if TYPE_CHECKING:
-    from tracker.pipeline.check import CheckReport
     from tracker.pipeline.engine import CheckEngine
+    from tracker.pipeline.story_state import CheckReport
 
 
 def database(request: Request) -> Database:
