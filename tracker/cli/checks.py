@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -155,8 +157,6 @@ def _run_checks(
     and the leases of the stories not checked are given back at once, so that the daemon
     does not wait for them to expire. A second Ctrl-C exits at once.
     """
-    import os
-
     settings = app.settings
     if len(ids) <= 2:
         # Starting extraction processes costs more than it saves for a couple of pages.
@@ -166,42 +166,28 @@ def _run_checks(
 
         start_server()  # its imports run on another core while this process imports its own
 
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from tracker.pipeline import claims
     from tracker.pipeline.engine import CheckEngine
 
-    console = Console(file=raw_stream(err=True))
+    # On a terminal, a progress bar with each report printed above it; else (a log, a pipe,
+    # cron) one plain line per report, without importing rich at all.
+    bar = _progress_bar(len(ids)) if show_progress and _stderr_is_terminal() else None
     reports: list[Any] = []
     interrupted = False
     worker = None
     cpu: dict[str, float] = {}
     try:
-        with (
-            CheckEngine(app.db, settings) as engine,
-            Progress(
-                TextColumn("checking"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                console=console,
-                transient=True,
-                disable=not show_progress or not console.is_terminal,
-            ) as progress,
-        ):
+        with CheckEngine(app.db, settings) as engine, bar or contextlib.nullcontext():
             worker = engine.worker_id
-            task = progress.add_task("", total=len(ids))
-            live = console.is_terminal  # a progress bar to print above; else plain lines
 
             def on_report(report: Any) -> None:
                 reports.append(report)
-                progress.advance(task)
-                if not show_progress:
-                    return
-                if live:
-                    console.print(rich_text(_report_line(report)), highlight=False, soft_wrap=True)
-                else:  # a log or a pipe: one write (made safe by the stream), not a render
+                if bar is not None:
+                    bar.advance(bar.task_ids[0])
+                    bar.console.print(
+                        rich_text(_report_line(report)), highlight=False, soft_wrap=True
+                    )
+                elif show_progress:  # one write (made safe by the stream), not a render
                     click.echo(_report_line(report), err=True)
 
             try:
@@ -209,10 +195,11 @@ def _run_checks(
                 cpu = engine.stage_cpu.per_check()
             except KeyboardInterrupt:
                 interrupted = True
-                console.print(
-                    "interrupted: finishing the checks in flight (Ctrl-C again to quit at once)",
-                    highlight=False,
-                )
+                note = "interrupted: finishing the checks in flight (Ctrl-C again to quit at once)"
+                if bar is not None:
+                    bar.console.print(note, highlight=False)  # above the bar, as the reports
+                else:
+                    click.echo(note, err=True)
     except KeyboardInterrupt:
         click.echo("interrupted again: quitting; unfinished checks' leases expire", err=True)
         os._exit(EXIT_INTERRUPTED)  # worker threads are not daemons; do not wait for them
@@ -221,6 +208,38 @@ def _run_checks(
         with app.session() as session:
             claims.release(session, [i for i in ids if i not in done], worker=worker)
     return reports, interrupted, cpu
+
+
+def _stderr_is_terminal() -> bool:
+    """Whether rich would draw on stderr: a terminal, or TTY_COMPATIBLE / FORCE_COLOR set to
+    say so. rich (about 15 ms of imports) is asked only when a plain isatty() cannot tell."""
+    stream = raw_stream(err=True)
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        tty = False
+    if not tty and not {"TTY_COMPATIBLE", "FORCE_COLOR"} & os.environ.keys():
+        return False
+    from rich.console import Console
+
+    return Console(file=stream).is_terminal
+
+
+def _progress_bar(total: int) -> Any:
+    """A transient rich progress bar on stderr, counting `total` checks (one task)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(file=raw_stream(err=True)),
+        transient=True,
+    )
+    bar.add_task("", total=total)
+    return bar
 
 
 def _report_line(report: Any) -> str:
