@@ -236,6 +236,21 @@ def test_redirect_to_a_non_http_url_is_a_bad_url(server, fetcher):
     assert "redirected to a bad URL" in result.error
 
 
+def test_a_location_in_utf8_is_followed_and_one_that_is_not_is_a_bad_url(server, fetcher):
+    # Header bytes arrive decoded as Latin-1; a Location is read as UTF-8, as browsers do.
+    server.redirect("/moved", "/café".encode().decode("latin-1"))
+    server.set("/caf%C3%A9", PAGE)  # the path as sent: percent-encoded
+    followed = fetcher.fetch(server.url("/moved"))
+    assert followed.outcome is Outcome.OK
+    assert followed.final_url == server.url("/caf%C3%A9")
+
+    server.redirect("/broken", "/caf\xe9")  # a Latin-1 é: not UTF-8
+    result = fetcher.fetch(server.url("/broken"))
+    assert result.error_kind == "bad_url"
+    assert "not UTF-8" in result.error
+    assert [r.path for r in server.requests][-1] == "/broken"  # nothing guessed and fetched
+
+
 # -- the private-network guard --------------------------------------------------------------------
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 
 import pytest
-import requests
 from servers import LocalServer
 
 from tracker.net.netguard import (
     ALLOW_SETTING,
     BadURLError,
-    GuardedHTTPAdapter,
     HostLookupError,
     PrivateNetworkError,
+    allow_any_address,
     check_host,
     check_url,
+    guarded_pool_manager,
     is_public_address,
     non_public_reason,
     validate_url,
@@ -147,50 +148,32 @@ def test_check_host_uses_the_given_policy():
         check_host("8.8.8.8", 80, only_loopback)
 
 
-def test_guarded_adapter_refuses_at_connect_time():
-    # The adapter is the second line of defence (against DNS rebinding between check and
-    # connect): used on its own, it must still refuse loopback and never reach the server.
+def test_guarded_pools_refuse_at_connect_time():
+    # The pools are the second line of defence (against DNS rebinding between check and
+    # connect): used on their own, they must still refuse loopback and never reach the server.
     with LocalServer() as server:
         server.set("/", "<html><body>secret</body></html>")
-        session = requests.Session()
-        session.mount("http://", GuardedHTTPAdapter(is_public_address))
+        refusing = guarded_pool_manager(is_public_address)
         with pytest.raises(PrivateNetworkError, match=r"127\.0\.0\.1"):
-            session.get(server.url("/"), timeout=2)
+            refusing.request("GET", server.url("/"), timeout=2, retries=False)
         assert server.count() == 0
 
-        allowing = requests.Session()
-        allowing.mount("http://", GuardedHTTPAdapter(lambda address: address.is_loopback))
-        assert allowing.get(server.url("/"), timeout=2).text == "<html><body>secret</body></html>"
+        allowing = guarded_pool_manager(lambda address: address.is_loopback)
+        answer = allowing.request("GET", server.url("/"), timeout=2, retries=False)
+        assert answer.data == b"<html><body>secret</body></html>"
 
 
-def test_a_proxy_manager_is_guarded_before_another_thread_can_use_it(monkeypatch):
-    """Many fetches start at once through a new proxy: one creating its pool manager must not
-    let another use it before the guarded pool classes are in (a pool made then, with the
-    stock classes, would serve every later fetch without the deadline's socket hook)."""
-    import threading
-
-    from requests.adapters import HTTPAdapter
-
-    adapter = GuardedHTTPAdapter(on_socket=lambda sock: None)
-    create = HTTPAdapter.proxy_manager_for
-    pools = []
-
-    def another_fetch_arrives_meanwhile(self, proxy, **kwargs):
-        manager = create(self, proxy, **kwargs)
-        if not pools:
-            pools.append(None)
-            other = threading.Thread(
-                target=lambda: pools.append(
-                    adapter.proxy_manager_for(proxy).connection_from_url("http://example.com/")
-                )
-            )
-            other.start()
-            other.join(0.5)  # it either finished meanwhile or waits for this call to end
-            pools.append(other)
-        return manager
-
-    monkeypatch.setattr(HTTPAdapter, "proxy_manager_for", another_fetch_arrives_meanwhile)
-    adapter.proxy_manager_for("http://127.0.0.1:3128")
-    pools.pop().join(10)
-    [_, pool] = pools
-    assert getattr(pool.ConnectionCls, "on_socket", None) is not None  # a guarded pool
+def test_a_proxy_s_pools_go_to_the_proxy_and_still_hand_over_their_sockets():
+    """Through a proxy the sockets go to the operator's proxy (no address check there: the
+    fetcher vetted the story's host), but the fetcher still gets each one, so that its
+    deadline can end a transfer dripped through the proxy; the proxy's credentials go as
+    Proxy-Authorization."""
+    manager = guarded_pool_manager(
+        is_public_address, proxy="http://us%40r:p%3Ass@127.0.0.1:3128", on_socket=print
+    )
+    pool = manager.connection_from_url("http://example.com/")
+    assert pool.ConnectionCls.address_allowed is allow_any_address
+    assert pool.ConnectionCls.on_socket is print
+    assert manager.proxy_headers == {
+        "proxy-authorization": "Basic " + base64.b64encode(b"us@r:p:ss").decode()
+    }

@@ -1,5 +1,5 @@
-"""The HTTP fetcher ("http", the default): requests over urllib3, one page per call, with the
-limits a broken or hostile server calls for.
+"""The HTTP fetcher ("http", the default): urllib3, one page per call, with the limits a
+broken or hostile server calls for.
 
 `HttpFetcher.fetch()` never raises: every failure becomes a `FetchResult` with outcome ERROR, a
 stable `error_kind` for the scheduler (back off, retire on 404/410, honour Retry-After) and one
@@ -10,8 +10,7 @@ Limits, and why each exists:
 * connect/read timeouts bound each socket operation; the overall `deadline` bounds the whole
   fetch, redirects and slow-drip bodies included (a server that sends one byte every second
   never trips a read timeout): a watchdog timer shuts the socket down when it passes. DNS
-  lookups are not bounded by it (getaddrinfo has no timeout), nor are fetches through a
-  caller-supplied session (only its reads between chunks are checked).
+  lookups are not bounded by it (getaddrinfo has no timeout).
 * `max_bytes` is enforced while streaming and on the decompressed size: urllib3 (>= 2.7)
   inflates at most one chunk's worth per read, so a gzip bomb stops at the cap without being
   inflated into memory.
@@ -20,9 +19,13 @@ Limits, and why each exists:
 
 Each fetch has a cookie jar of its own, empty when it starts (sites that bounce through a
 cookie-setting redirect work, yet no cookie follows us from one fetch to the next - metered
-paywalls count visits by cookie, and a paywall appearing would look like an edit): each thread
-keeps one `requests.Session`, used by one fetch at a time and emptied of cookies before each,
-over one shared, thread-safe connection pool. So concurrent `fetch()` calls are safe.
+paywalls count visits by cookie, and a paywall appearing would look like an edit), over
+shared, thread-safe connection pools. So concurrent `fetch()` calls are safe.
+
+urllib3 directly, not requests over it: requests' per-request preparation, its Response and
+its cookie handling (re-parsing the URL about eight times) were a quarter of the CPU of a
+fetch answered 304 Not Modified, the most common fetch of all. Its redirect target rule,
+cookie rules (`http.cookiejar`) and trust in the CA bundle it names are kept.
 """
 
 from __future__ import annotations
@@ -39,18 +42,24 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar
 from urllib.parse import unquote, urljoin, urlsplit
+from urllib.request import Request
 
-import requests
-from requests.cookies import extract_cookies_to_jar
-from requests.hooks import default_hooks
+import urllib3
 from requests.utils import requote_uri
 from urllib3.exceptions import (
+    ConnectTimeoutError,
     DecodeError,
+    HTTPError,
+    LocationValueError,
     NameResolutionError,
+    NewConnectionError,
     ProtocolError,
+    ProxyError,
     ReadTimeoutError,
 )
+from urllib3.exceptions import SSLError as TLSError
 
 from tracker.core import cadence
 from tracker.net import netguard, urls
@@ -86,6 +95,10 @@ POOL_MAXSIZE = 16
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
+# No retries: a connection that fails raises at once, a failed read as itself. The story is
+# checked again on its schedule.
+_NO_RETRIES = urllib3.Retry(0, read=False)
+
 
 class HttpFetcher:
     """Fetches over HTTP(S); a `PageFetcher`; thread-safe; its methods never raise."""
@@ -93,16 +106,13 @@ class HttpFetcher:
     def __init__(
         self,
         options: FetchOptions | None = None,
-        session: requests.Session | None = None,
         *,
         address_allowed: netguard.AddressPolicy | None = None,
         resolver: netguard.Resolver = netguard.resolve,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`session`: use this session for every fetch instead of a private one per fetch (its
-        adapters and cookies are then the caller's business; the per-hop guard still applies).
-        `address_allowed`: which resolved addresses may be contacted; defaults to public ones
+        """`address_allowed`: which resolved addresses may be contacted; defaults to public ones
         only, or all if `options.allow_private_networks`. `now` dates Retry-After."""
         self.options = options or FetchOptions()
         self._allowed = address_allowed or netguard.address_policy(
@@ -111,27 +121,20 @@ class HttpFetcher:
         self._resolver = resolver
         self._now = now
         self._monotonic = monotonic
-        self._shared_session = session
         self._proxy_problem = _proxy_problem(self.options.proxy)
-        pool = {
-            "pool_connections": POOL_CONNECTIONS,
-            "pool_maxsize": POOL_MAXSIZE,
-            "max_retries": 0,
-        }
         self._local = threading.local()
-        self._adapter = netguard.GuardedHTTPAdapter(
-            self._allowed, on_socket=self._note_socket, on_release=self._release_socket, **pool
-        )
+        # One pool manager for plain HTTP and one for HTTPS, made at its first fetch: loading
+        # the CA certificates costs about 20 ms, which a pass of http:// pages need not pay.
+        # Through a proxy, one manager (the proxy's) for both.
+        self._managers: dict[str, urllib3.PoolManager] = {}
+        self._managers_lock = threading.Lock()
         self._headers = {
             "User-Agent": self.options.user_agent,
-            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
             # Only codecs whose urllib3 decoders are known to honour the streaming size limit.
             "Accept-Encoding": "gzip, deflate",
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+            "Connection": "keep-alive",
         }
-        # A new session's headers (Connection: keep-alive, ...) with ours over them, in the
-        # order requests merges them on every request (see `_send`).
-        self._request_headers = requests.utils.default_headers()
-        self._request_headers.update(self._headers)
 
     def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -173,7 +176,10 @@ class HttpFetcher:
         )
 
     def close(self) -> None:
-        self._adapter.close()
+        with self._managers_lock:
+            managers, self._managers = list(self._managers.values()), {}
+        for manager in managers:
+            manager.clear()
 
     def __enter__(self) -> HttpFetcher:
         return self
@@ -214,7 +220,7 @@ class HttpFetcher:
             expired = attempt.finish()
             self._local.attempt = None
             if attempt.response is not None:
-                attempt.response.close()
+                _close(attempt.response)
         if result is None and self.options.proxy:
             message = _without_password(message, self.options.proxy)
         if expired and (result is not None or kind != "too_large"):
@@ -242,18 +248,17 @@ class HttpFetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        if self._proxy_problem and self._shared_session is None:
+        if self._proxy_problem:
             raise _Failure(
                 "proxy", f"could not fetch {attempt.url} through the proxy: {self._proxy_problem}"
             )
-        session = self._shared_session or self._thread_session()
-        response = self._follow_redirects(session, attempt, headers)
-        status = response.status_code
+        response = self._follow_redirects(attempt, headers)
+        status = response.status
 
         if status == 304:
             # A 304 has no body; reading the empty rest hands the connection back to the
             # pool for the next fetch (closing the response would close the socket).
-            response.raw.read()
+            response.read()
             return self._result(
                 attempt,
                 Outcome.NOT_MODIFIED,
@@ -313,36 +318,36 @@ class HttpFetcher:
         )
 
     def _follow_redirects(
-        self, session: requests.Session, attempt: _Attempt, headers: dict[str, str]
-    ) -> requests.Response:
+        self, attempt: _Attempt, headers: dict[str, str]
+    ) -> urllib3.BaseHTTPResponse:
         seen: set[tuple[str, str | None]] = set()
         chain: list[str] = []
+        cookies = CookieJar()  # this fetch's: see the module doc
         while True:
-            # Vetted as requests/urllib3 will read it (the same host the proxy is asked for).
+            # Vetted as urllib3 will read it (the same host the proxy is asked for).
             vetted = netguard.vet(attempt.current)
             current = vetted.url
             attempt.final_url, attempt.status, attempt.headers = current, None, {}
             netguard.check_host(vetted.host, vetted.port, self._allowed, resolver=self._resolver)
             timeout = self._timeouts(attempt)
-            if session is self._shared_session:
-                response = session.get(
-                    current, headers=headers, stream=True, allow_redirects=False, timeout=timeout
-                )
-            else:
-                response = self._send(session, current, headers, timeout)
+            cookie = _cookie_header(cookies, current) if len(cookies) else None
+            sent = headers if cookie is None else {**headers, "Cookie": cookie}
+            response = self._send(vetted.scheme, current, sent, timeout)
             attempt.response = response
-            attempt.status = response.status_code
+            attempt.status = response.status
             attempt.headers = {name.lower(): value for name, value in response.headers.items()}
             chain.append(current)
-            location = session.get_redirect_target(response)
-            if response.status_code not in REDIRECT_STATUSES or not location:
+            location = _redirect_target(response)
+            if location is None:
                 return response
+            # Its cookies go with the next hop (a cookie-setting redirect bounce).
+            cookies.extract_cookies(_CookieHeaders(response.headers), Request(current))  # type: ignore[arg-type]
             attempt.use(None)  # the connection goes back to the pool, for anyone to use
-            response.close()
+            _close(response)
             attempt.response = None
             # A URL requested twice with the same cookies will redirect the same way again.
             # (Keying on cookies too lets a cookie-setting bounce A -> B -> A through.)
-            state = (current, response.request.headers.get("Cookie"))
+            state = (current, cookie)
             if state in seen:
                 raise _Failure("redirects", "redirect loop: " + " → ".join(chain))
             seen.add(state)
@@ -361,51 +366,48 @@ class HttpFetcher:
             attempt.current = requote_uri(urljoin(current, location))
 
     def _send(
-        self,
-        session: requests.Session,
-        url: str,
-        headers: dict[str, str],
-        timeout: tuple[float, float],
-    ) -> requests.Response:
-        """GET `url` through one of our own sessions, as `session.get` would, without its
-        per-request merging of settings: ours are fixed (the session's default headers under
-        ours, no environment, no auth hooks), so they are merged once, in `__init__`. That
-        merging was a fifth of the CPU of a 304. The session's cookies go with the request
-        and the response's come back into them, as with `session.get`.
+        self, scheme: str, url: str, headers: dict[str, str], timeout: tuple[float, float]
+    ) -> urllib3.BaseHTTPResponse:
+        """GET `url` (vetted), not following redirects, its body left to be streamed. No
+        retries: a failed fetch is reported, and the story checked again on its schedule."""
+        return self._manager(scheme).urlopen(
+            "GET",
+            url,
+            headers=headers,
+            redirect=False,
+            retries=_NO_RETRIES,
+            timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
+            preload_content=False,
+            decode_content=False,
+        )
 
-        Sent through the session's adapter, not `session.send`: with redirects not followed,
-        that still works out the next request of a redirect, and to do so reads the
-        redirect's whole body, with no size limit (decompressed, into memory) and until the
-        deadline for a body that never ends. A redirect's body is never read here: the
-        response is closed, its connection with it."""
-        merged = self._request_headers.copy()
-        merged.update(headers)
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method="GET",
-            url=url,
-            headers=merged,
-            cookies=session.cookies,
-            hooks=default_hooks(),
-        )
-        assert prepared.url is not None  # prepare() set it, or raised
-        adapter = session.get_adapter(prepared.url)  # InvalidSchema for what it cannot fetch
-        # Our sessions always name a CA bundle or True (see _new_session): never None.
-        verify = True if session.verify is None else session.verify
-        response = adapter.send(
-            prepared, stream=True, timeout=timeout, verify=verify, proxies=session.proxies
-        )
-        # What session.send does besides, and a fetch needs: the cookies the response sets
-        # go with the fetch's next request (a cookie-setting redirect bounce).
-        extract_cookies_to_jar(session.cookies, prepared, response.raw)
-        return response
+    def _manager(self, scheme: str) -> urllib3.PoolManager:
+        """The pool manager for `scheme` (made at its first fetch; see `__init__`)."""
+        key = "proxy" if self.options.proxy else scheme
+        manager = self._managers.get(key)
+        if manager is not None:
+            return manager
+        with self._managers_lock:
+            manager = self._managers.get(key)
+            if manager is None:
+                tls = {"ssl_context": _tls_context()} if key != "http" else {}
+                manager = self._managers[key] = netguard.guarded_pool_manager(
+                    self._allowed,
+                    proxy=self.options.proxy,
+                    on_socket=self._note_socket,
+                    on_release=self._release_socket,
+                    num_pools=POOL_CONNECTIONS,
+                    maxsize=POOL_MAXSIZE,
+                    **tls,
+                )
+            return manager
 
     def _read_body(
-        self, response: requests.Response, attempt: _Attempt, max_bytes: int, truncate: bool
+        self, response: urllib3.BaseHTTPResponse, attempt: _Attempt, max_bytes: int, truncate: bool
     ) -> bytes:
         chunks: list[bytes] = []
         deadline_at = attempt.started + self.options.deadline
-        for chunk in response.iter_content(chunk_size=CHUNK_SIZE):
+        for chunk in response.stream(CHUNK_SIZE, decode_content=True):
             if attempt.bytes_read + len(chunk) > max_bytes:
                 if truncate:
                     chunks.append(chunk[: max_bytes - attempt.bytes_read])
@@ -445,29 +447,6 @@ class HttpFetcher:
         attempt = getattr(self._local, "attempt", None)
         if attempt is not None:
             attempt.release(sock)
-
-    def _thread_session(self) -> requests.Session:
-        """This thread's session, without cookies: a fetch starts with none. (Made once per
-        thread: building a session for every fetch cost a twentieth of a 304's CPU.)"""
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = self._new_session()
-        session.cookies.clear()
-        return session
-
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        # Proxy and netrc settings from the environment are not consulted: a proxy would
-        # bypass the per-connection address check, and scanning os.environ on every request
-        # costs more than the rest of a 304 fetch. A CA bundle named there still counts.
-        session.trust_env = False
-        session.verify = _ca_bundle_from_environment() or True
-        session.adapters.clear()
-        session.mount("https://", self._adapter)
-        session.mount("http://", self._adapter)
-        if self.options.proxy:
-            session.proxies = {"http": self.options.proxy, "https": self.options.proxy}
-        return session
 
     def _result(
         self,
@@ -513,7 +492,7 @@ class _Attempt:
     final_url: str | None = None
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    response: requests.Response | None = None
+    response: urllib3.BaseHTTPResponse | None = None
     redirects: list[str] = field(default_factory=list)
     bytes_read: int = 0
     connect_timeout: float = 0.0
@@ -562,6 +541,70 @@ class _Failure(Exception):
         self.retry_after = retry_after
 
 
+def _close(response: urllib3.BaseHTTPResponse) -> None:
+    """Close `response` and hand its connection back to the pool: closed with it, unless its
+    body was read to the end (urllib3 then handed the connection back at once, open, for
+    the next fetch)."""
+    response.close()
+    response.release_conn()
+
+
+def _redirect_target(response: urllib3.BaseHTTPResponse) -> str | None:
+    """Where a redirect points; None for a response that is not one. Its Location is read
+    as UTF-8, as browsers (and requests) read it; the header came decoded as Latin-1."""
+    location = response.headers.get("Location")
+    if response.status not in REDIRECT_STATUSES or not location:
+        return None
+    try:
+        return location.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        shown = urls.escape_controls(location[:200])
+        raise _Failure(
+            "bad_url", f"redirected to a malformed URL (its Location is not UTF-8): {shown!r}"
+        ) from None
+
+
+def _cookie_header(cookies: CookieJar, url: str) -> str | None:
+    """The Cookie header `cookies` send with a request for `url` (None: none of them)."""
+    request = Request(url)
+    cookies.add_cookie_header(request)
+    return request.get_header("Cookie")
+
+
+class _CookieHeaders:
+    """A response's headers as `http.cookiejar` reads them (``info().get_all(name)``)."""
+
+    def __init__(self, headers: urllib3.HTTPHeaderDict) -> None:
+        self._headers = headers
+
+    def info(self) -> _CookieHeaders:
+        return self
+
+    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        return self._headers.getlist(name) or default
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The certificates HTTPS fetches trust, loaded once per fetcher: the bundle (a file or a
+    directory) named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else certifi's, as requests
+    chose them."""
+    import certifi
+    from urllib3.util.ssl_ import create_urllib3_context
+
+    bundle = _ca_bundle_from_environment() or certifi.where()
+    context = create_urllib3_context()
+    try:
+        if os.path.isdir(bundle):
+            context.load_verify_locations(capath=bundle)
+        else:
+            context.load_verify_locations(cafile=bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise _Failure(
+            "tls", f"TLS error: cannot load the CA certificates {bundle}: {exc}"
+        ) from exc
+    return context
+
+
 # -- pure helpers --------------------------------------------------------------------------
 
 
@@ -590,7 +633,7 @@ def _seconds(value: float) -> str:
 
 
 def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (urllib3 `.reason`, requests' args, __cause__)."""
+    """The exception and everything it wraps (urllib3 `.reason`, args, __cause__)."""
     seen: set[int] = set()
     stack = [exc]
     while stack:
@@ -617,28 +660,29 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         return "private_network", str(refusal)
     if (bad := find(netguard.BadURLError)) is not None:
         return "bad_url", str(bad) if url == attempt.url else f"redirected to a bad URL: {bad}"
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
+    if isinstance(exc, LocationValueError):
         return "bad_url", f"malformed URL {url!r}: {exc}"
     if (lookup := find(netguard.HostLookupError)) is not None:
         return "dns", str(lookup)
     if (gai := find(socket.gaierror)) is not None or find(NameResolutionError) is not None:
         reason = gai.args[1] if gai is not None and len(gai.args) > 1 else "no such host"
         return "dns", f"DNS lookup failed for {host}: {reason}"
-    if (tls := find(ssl.SSLError)) is not None or isinstance(exc, requests.exceptions.SSLError):
-        detail = _ssl_detail(tls) if isinstance(tls, ssl.SSLError) else str(exc)
+    if (tls := find(ssl.SSLError) or find(TLSError)) is not None:
+        detail = _ssl_detail(tls) if isinstance(tls, ssl.SSLError) else str(tls)
         return "tls", f"TLS error: {detail} ({url})"
-    if isinstance(exc, requests.exceptions.ProxyError):
+    if find(ProxyError) is not None:
         return "proxy", f"could not fetch {url} through the proxy: {_proxy_reason(chain)}"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    connecting = find(ConnectTimeoutError)  # its subclass NewConnectionError: not a timeout
+    if connecting is not None and not isinstance(connecting, NewConnectionError):
         return (
             "timeout",
             f"timed out after {_seconds(attempt.connect_timeout)} s connecting to {url}",
         )
-    if find(ReadTimeoutError, TimeoutError, requests.exceptions.ReadTimeout) is not None:
+    if find(ReadTimeoutError, TimeoutError) is not None:
         if attempt.read_limited_by_deadline:
             return "timeout", _deadline_message(attempt.deadline, attempt)
         return "timeout", f"timed out after {_seconds(attempt.read_timeout)} s reading {url}"
-    if find(requests.exceptions.ContentDecodingError, DecodeError) is not None:
+    if find(DecodeError) is not None:
         encoding = attempt.headers.get("content-encoding", "compressed")
         return "decode", f"could not decompress the {encoding} body of {url}"
     if find(ConnectionRefusedError) is not None:
@@ -647,7 +691,7 @@ def _describe_exception(exc: BaseException, attempt: _Attempt) -> tuple[str, str
         return "connection", (
             f"connection lost after {format_size(attempt.bytes_read)} reading {url}"
         )
-    if find(ProtocolError, ConnectionError, requests.exceptions.RequestException) is not None:
+    if find(ProtocolError, ConnectionError, HTTPError) is not None:
         root = chain[-1]
         return "connection", f"connection to {url} failed: {root}"
     return "internal", f"unexpected error fetching {url}: {type(exc).__name__}: {exc}"

@@ -10,7 +10,7 @@ Two layers:
 * `check_url()` / `check_host()` resolve the name and refuse non-public answers. The fetcher
   calls this before every request and every redirect hop (and so does the CLI/web when a URL
   is added), which gives a clear message early, also when a proxy is in use.
-* `GuardedHTTPAdapter` repeats the check inside urllib3 at the moment the socket is opened and
+* `guarded_pool_manager()` repeats the check inside urllib3 at the moment the socket is opened and
   connects to exactly the address it vetted. That closes the DNS-rebinding gap: a name that
   resolved to a public address during the check and to 127.0.0.1 a millisecond later still
   cannot reach 127.0.0.1. Through an HTTP proxy (the `proxy_url` setting) this second layer
@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
-from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager, ProxyManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NameResolutionError
-from urllib3.util import parse_url
+from urllib3.util import make_headers, parse_url
 
 from tracker.core.article import MAX_URL_CHARS
 from tracker.net.urls import BadURLError as BadURLError  # re-exported: callers catch it here
@@ -187,8 +187,16 @@ def refusal_message(host: str, address: IPAddress) -> str:
     return f"refused: {subject}; set {ALLOW_SETTING} to allow"
 
 
-class GuardedHTTPAdapter(HTTPAdapter):
-    """An HTTPAdapter whose connections resolve, vet and connect to the vetted address only.
+def guarded_pool_manager(
+    allowed: AddressPolicy = is_public_address,
+    *,
+    proxy: str | None = None,
+    on_socket: Callable[[socket.socket], None] | None = None,
+    on_release: Callable[[socket.socket], None] | None = None,
+    **pool_kwargs: Any,
+) -> PoolManager:
+    """A urllib3 pool manager whose connections resolve, vet and connect to the vetted
+    address only (`pool_kwargs` as for `urllib3.PoolManager`).
 
     `on_socket`, if given, is called in the requesting thread with the socket each request is
     about to use (fresh or reused, TLS-wrapped where applicable): the fetcher keeps it so that
@@ -196,75 +204,71 @@ class GuardedHTTPAdapter(HTTPAdapter):
     is called with a connection's socket just before the connection goes back to the pool
     (urllib3 does that as soon as a body is read to its end), while no other request can
     have it yet: from then on that socket is not the releasing fetch's to shut down.
+
+    Through `proxy` (``http://[user:password@]host:port``, as the `proxy_url` setting; its
+    user and password are sent as Proxy-Authorization) the sockets go to the operator's
+    proxy, not to the story's host: no address check there (the fetcher vetted the host),
+    but `on_socket` still gets each socket, so that a deadline can end a transfer dripped
+    through the proxy.
     """
+    manager: PoolManager
+    if proxy is None:
+        manager = PoolManager(**pool_kwargs)
+    else:
+        manager = ProxyManager(proxy, proxy_headers=_proxy_authorization(proxy), **pool_kwargs)
+        allowed = allow_any_address
+    # Set before the manager is handed out: no pool can be made with the stock classes.
+    manager.pool_classes_by_scheme = {
+        "http": _pool_class(HTTPConnectionPool, HTTPConnection, allowed, on_socket, on_release),
+        "https": _pool_class(HTTPSConnectionPool, HTTPSConnection, allowed, on_socket, on_release),
+    }
+    return manager
 
-    def __init__(
-        self,
-        allowed: AddressPolicy = is_public_address,
-        *,
-        on_socket: Callable[[socket.socket], None] | None = None,
-        on_release: Callable[[socket.socket], None] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._allowed = allowed
-        self._on_socket = on_socket
-        self._on_release = on_release
-        self._proxy_lock = threading.Lock()
-        super().__init__(**kwargs)
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pool_classes(self._allowed)
+def _proxy_authorization(proxy: str) -> dict[str, str] | None:
+    """The Proxy-Authorization header for the user and password in the `proxy` URL, if any
+    (percent-decoded, as they are written in a URL)."""
+    auth = parse_url(proxy).auth
+    if not auth:
+        return None
+    user, _, password = auth.partition(":")
+    if not user:
+        return None
+    return make_headers(proxy_basic_auth=f"{unquote(user)}:{unquote(password)}")
 
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        # Locked: requests publishes a new manager before we can set its pool classes, and a
-        # fetch on another thread using it meanwhile would create the proxy's one pool with
-        # the stock classes, for good.
-        with self._proxy_lock:
-            new = proxy not in self.proxy_manager
-            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-            if new:
-                # Sockets go to the operator's proxy, not to the story's host: no address check
-                # here (the fetcher vetted the host), but the fetcher still gets each socket so
-                # that its deadline can end a transfer dripped through the proxy.
-                manager.pool_classes_by_scheme = self._pool_classes(allow_any_address)
-            return manager
 
-    def _pool_classes(self, allowed: AddressPolicy) -> dict[str, type]:
-        return {
-            "http": self._pool_class(HTTPConnectionPool, HTTPConnection, allowed),
-            "https": self._pool_class(HTTPSConnectionPool, HTTPSConnection, allowed),
-        }
+def _pool_class(
+    pool_base: type[HTTPConnectionPool],
+    connection_base: type,
+    allowed: AddressPolicy,
+    on_socket: Callable[[socket.socket], None] | None,
+    on_release: Callable[[socket.socket], None] | None,
+) -> type:
+    connection_class = type(
+        f"Guarded{connection_base.__name__}",
+        (_GuardedConnectionMixin, connection_base),
+        {
+            "address_allowed": staticmethod(allowed),
+            "on_socket": staticmethod(on_socket) if on_socket else None,
+        },
+    )
 
-    def _pool_class(
-        self, pool_base: type[HTTPConnectionPool], connection_base: type, allowed: AddressPolicy
-    ) -> type:
-        on_socket, on_release = self._on_socket, self._on_release
-        connection_class = type(
-            f"Guarded{connection_base.__name__}",
-            (_GuardedConnectionMixin, connection_base),
-            {
-                "address_allowed": staticmethod(allowed),
-                "on_socket": staticmethod(on_socket) if on_socket else None,
-            },
-        )
+    def _get_conn(pool: Any, timeout: float | None = None) -> Any:
+        connection: Any = pool_base._get_conn(pool, timeout)
+        if on_socket is not None and connection.sock is not None:
+            on_socket(connection.sock)  # a kept-alive connection being reused
+        return connection
 
-        def _get_conn(pool: Any, timeout: float | None = None) -> Any:
-            connection: Any = pool_base._get_conn(pool, timeout)
-            if on_socket is not None and connection.sock is not None:
-                on_socket(connection.sock)  # a kept-alive connection being reused
-            return connection
+    def _put_conn(pool: Any, connection: Any) -> None:
+        if on_release is not None and connection is not None and connection.sock is not None:
+            on_release(connection.sock)  # before anyone else can take it from the pool
+        pool_base._put_conn(pool, connection)
 
-        def _put_conn(pool: Any, connection: Any) -> None:
-            if on_release is not None and connection is not None and connection.sock is not None:
-                on_release(connection.sock)  # before anyone else can take it from the pool
-            pool_base._put_conn(pool, connection)
-
-        return type(
-            f"Guarded{pool_base.__name__}",
-            (pool_base,),
-            {"ConnectionCls": connection_class, "_get_conn": _get_conn, "_put_conn": _put_conn},
-        )
+    return type(
+        f"Guarded{pool_base.__name__}",
+        (pool_base,),
+        {"ConnectionCls": connection_class, "_get_conn": _get_conn, "_put_conn": _put_conn},
+    )
 
 
 class _GuardedConnectionMixin:
