@@ -236,6 +236,26 @@ def test_redirect_to_a_non_http_url_is_a_bad_url(server, fetcher):
     assert "redirected to a bad URL" in result.error
 
 
+def test_a_header_sent_twice_is_one_entry_with_both_values(server, fetcher):
+    body = PAGE.encode()
+
+    def two_link_headers(exchange):
+        exchange.wfile.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Link: <https://example.com/a>; rel=amphtml\r\n"
+            b"Link: <https://example.com/b>; rel=alternate\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    server.set_handler("/", two_link_headers)
+    result = fetcher.fetch(server.url("/"))
+    assert result.outcome is Outcome.OK
+    assert result.headers["link"] == (
+        "<https://example.com/a>; rel=amphtml, <https://example.com/b>; rel=alternate"
+    )
+
+
 def test_a_location_in_utf8_is_followed_and_one_that_is_not_is_a_bad_url(server, fetcher):
     # Header bytes arrive decoded as Latin-1; a Location is read as UTF-8, as browsers do.
     server.redirect("/moved", "/café".encode().decode("latin-1"))

@@ -335,7 +335,8 @@ class HttpFetcher:
             response = self._send(vetted.scheme, current, sent, timeout)
             attempt.response = response
             attempt.status = response.status
-            attempt.headers = {name.lower(): value for name, value in response.headers.items()}
+            # One entry per name, repeated headers joined with ", " (as HTTP allows).
+            attempt.headers = {name.lower(): value for name, value in response.headers.itermerged()}
             chain.append(current)
             location = _redirect_target(response)
             if location is None:
