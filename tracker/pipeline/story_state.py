@@ -17,9 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from tracker.core import cadence, lifecycle
 from tracker.core.article import Region
 from tracker.net.fetcher import FetchResult, Outcome
@@ -111,11 +108,6 @@ def state_from_row(row: Any) -> StoryState:
         if row.region_path and row.region_digest
         else None,
     )
-
-
-def load_state(session: Session, story_id: int) -> StoryState | None:
-    row = session.execute(select(*STATE_COLUMNS).where(Story.id == story_id)).one_or_none()
-    return None if row is None else state_from_row(row)
 
 
 @functools.lru_cache(maxsize=256)
