@@ -171,7 +171,8 @@ def _run_checks(
 
     # On a terminal, a progress bar with each report printed above it; else (a log, a pipe,
     # cron) one plain line per report, without importing rich at all.
-    bar = _progress_bar(len(ids)) if show_progress and _stderr_is_terminal() else None
+    console = _terminal_console() if show_progress else None
+    bar = _progress_bar(console, len(ids)) if console is not None else None
     reports: list[Any] = []
     interrupted = False
     worker = None
@@ -210,24 +211,25 @@ def _run_checks(
     return reports, interrupted, cpu
 
 
-def _stderr_is_terminal() -> bool:
-    """Whether rich would draw on stderr: a terminal, or TTY_COMPATIBLE / FORCE_COLOR set to
-    say so. rich (about 15 ms of imports) is asked only when a plain isatty() cannot tell."""
+def _terminal_console() -> Any:
+    """A rich console on stderr if rich would draw there (a terminal, or TTY_COMPATIBLE /
+    FORCE_COLOR set to say so); else None. rich (about 15 ms of imports) is asked only when
+    a plain isatty() cannot tell."""
     stream = raw_stream(err=True)
     try:
         tty = bool(stream.isatty())
     except (AttributeError, ValueError):  # no isatty, or a closed stream
         tty = False
     if not tty and not {"TTY_COMPATIBLE", "FORCE_COLOR"} & os.environ.keys():
-        return False
+        return None
     from rich.console import Console
 
-    return Console(file=stream).is_terminal
+    console = Console(file=stream)
+    return console if console.is_terminal else None
 
 
-def _progress_bar(total: int) -> Any:
-    """A transient rich progress bar on stderr, counting `total` checks (one task)."""
-    from rich.console import Console
+def _progress_bar(console: Any, total: int) -> Any:
+    """A transient rich progress bar on `console`, counting `total` checks (one task)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bar = Progress(
@@ -235,7 +237,7 @@ def _progress_bar(total: int) -> Any:
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
-        console=Console(file=raw_stream(err=True)),
+        console=console,
         transient=True,
     )
     bar.add_task("", total=total)
